@@ -29,7 +29,7 @@ Segments, lowest first
     ``NUM``  a number, by value.
     Zeros at the end of a numeric run are dropped, so ``1`` == ``1.0`` ==
     ``1.0.0`` and ``1.0-rc1`` == ``1-rc1``.  A trailing ``final``/``ga`` is
-    ignored.
+    ignored and ``service pack`` is read as ``sp``.
 
 Key encoding
     ``<epoch><segments>f`` where a number ``n`` is written ``LLdigits``
@@ -97,6 +97,7 @@ _IGNORED_TRAILING_WORDS = frozenset({"final", "ga"})
 _PREFIX_RE = re.compile(r"^(?:version|ver\.?|v)\s*(?=\d)")
 _EPOCH_RE = re.compile(r"^(\d+)[!:](?=\d)")
 _TOKEN_RE = re.compile(r"[0-9]+|[a-z]+")
+_SERVICE_PACK_RE = re.compile(r"service[\s_-]*pack")
 
 
 class InvalidVersion(ValueError):
@@ -174,7 +175,7 @@ def parse_version(text: str) -> Version | None:
             return None
         epoch = int(epoch_digits)
         cleaned = cleaned[epoch_match.end() :]
-    tokens = _TOKEN_RE.findall(cleaned)
+    tokens = _TOKEN_RE.findall(_SERVICE_PACK_RE.sub("sp", cleaned))
     if not tokens or not tokens[0].isdigit():
         return None
     segments = _segments_from_tokens(tokens)
