@@ -251,10 +251,9 @@ def _sign(a: str, b: str) -> int:
 @PROPERTY
 @given(dotted, dotted)
 def test_dotted_versions_order_like_integer_tuples(a: str, b: str) -> None:
-    expected = _sign(
-        _stripped([int(n) for n in a.split(".")]),
-        _stripped([int(n) for n in b.split(".")]),
-    )
+    tuple_a = _stripped([int(n) for n in a.split(".")])
+    tuple_b = _stripped([int(n) for n in b.split(".")])
+    expected = (tuple_a > tuple_b) - (tuple_a < tuple_b)
     assert compare_versions(a, b) == expected
 
 
