@@ -133,9 +133,9 @@ class VersionRange:
         object.__setattr__(self, "intervals", _normalise(self.intervals))
 
     @classmethod
-    def exact(cls, version: str) -> VersionRange:
+    def exact(cls, version: str, *, scheme: str | None = None) -> VersionRange:
         """The range holding exactly ``version``; raises InvalidVersion if it has no key."""
-        return cls((Interval.point(_key_or_raise(version)),))
+        return cls((Interval.point(_key_or_raise(version, scheme)),))
 
     @classmethod
     def between(
@@ -145,10 +145,11 @@ class VersionRange:
         *,
         lower_inclusive: bool = True,
         upper_inclusive: bool = False,
+        scheme: str | None = None,
     ) -> VersionRange:
         """A single interval from version strings (None = unbounded); may be empty."""
-        lower_key = _key_or_raise(lower) if lower is not None else None
-        upper_key = _key_or_raise(upper) if upper is not None else None
+        lower_key = _key_or_raise(lower, scheme) if lower is not None else None
+        upper_key = _key_or_raise(upper, scheme) if upper is not None else None
         interval = make_interval(lower_key, lower_inclusive, upper_key, upper_inclusive)
         return cls((interval,) if interval is not None else ())
 
@@ -166,13 +167,14 @@ class VersionRange:
         """Whether the version with this key is in the range."""
         return any(interval.contains_key(key) for interval in self.intervals)
 
-    def contains(self, version: str) -> bool | None:
+    def contains(self, version: str, *, scheme: str | None = None) -> bool | None:
         """Whether ``version`` is in the range; None if the version has no key.
 
         None means "cannot tell": callers treat it as a possible match rather
-        than silently dropping it.
+        than silently dropping it.  ``scheme`` must be the one the range's keys
+        were computed with (see :func:`exposure.matching.versions.version_key`).
         """
-        key = version_key(version)
+        key = version_key(version, scheme=scheme)
         if key is None:
             return None
         return self.contains_key(key)
@@ -209,8 +211,8 @@ class VersionRange:
         return self.intersection(other.complement())
 
 
-def _key_or_raise(version: str) -> str:
-    key = version_key(version)
+def _key_or_raise(version: str, scheme: str | None) -> str:
+    key = version_key(version, scheme=scheme)
     if key is None:
         raise InvalidVersion(f"{version!r} is not a comparable version")
     return key

@@ -15,8 +15,10 @@ an explicit ``=`` comparator is accepted as well as a bare version.  A vers
 made only of ``!=`` constraints means "every version except these".
 
 All versioning types are compared with the universal ordering of
-:mod:`exposure.matching.versions`, which is why no ``to_vers`` exists: keys
-are lossy, so callers keep the original string next to the parsed range.
+:mod:`exposure.matching.versions`, with the vers type passed as ``scheme``
+(so ``vers:deb/<2.4.47-2+deb10u1`` keeps its ``+`` suffix).  No ``to_vers``
+exists: keys are lossy, so callers keep the original string next to the
+parsed range.
 """
 
 from __future__ import annotations
@@ -88,7 +90,9 @@ def parse_vers_full(text: str) -> ParsedVers:
     constraints = tuple(
         _parse_constraint(item.strip(), text) for item in constraints_text.split("|")
     )
-    return ParsedVers(versioning_type, constraints, build_range(constraints))
+    return ParsedVers(
+        versioning_type, constraints, build_range(constraints, scheme=versioning_type)
+    )
 
 
 def _parse_constraint(item: str, text: str) -> Constraint:
@@ -103,15 +107,16 @@ def _parse_constraint(item: str, text: str) -> Constraint:
     return Constraint(comparator, unquote(raw_version))
 
 
-def build_range(constraints: Sequence[Constraint]) -> VersionRange:
+def build_range(constraints: Sequence[Constraint], *, scheme: str | None = None) -> VersionRange:
     """Validate a constraint list and turn it into a range, with vers semantics.
 
-    Raises VersRangeError for unknown comparators, versions without a key,
-    unsorted or duplicate versions and invalid comparator sequences.
+    Keys are computed for ``scheme`` (see :func:`version_key`).  Raises
+    VersRangeError for unknown comparators, versions without a key, unsorted
+    or duplicate versions and invalid comparator sequences.
     """
     if not constraints:
         raise VersRangeError("no constraints given")
-    keyed = [(_checked_key(c), c) for c in constraints]
+    keyed = [(_checked_key(c, scheme), c) for c in constraints]
     seen: dict[str, Constraint] = {}
     for key, constraint in keyed:
         if key in seen:
@@ -135,10 +140,10 @@ def build_range(constraints: Sequence[Constraint]) -> VersionRange:
     return base
 
 
-def _checked_key(constraint: Constraint) -> str:
+def _checked_key(constraint: Constraint, scheme: str | None) -> str:
     if constraint.comparator not in COMPARATORS:
         raise VersRangeError(f"unknown comparator {constraint.comparator!r}")
-    key = version_key(constraint.version)
+    key = version_key(constraint.version, scheme=scheme)
     if key is None:
         raise VersRangeError(f"{constraint.version!r} is not a comparable version")
     return key

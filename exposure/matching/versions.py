@@ -41,10 +41,20 @@ Key encoding
     and bytewise comparison is segment-by-segment comparison.
     Example: ``1.10.2-rc1`` -> ``010n011n0210n012a4n011f``.
 
+Schemes
+    Everything above is the universal default.  ``scheme`` (a purl/vers type)
+    changes two things where a package ecosystem needs it: for ``deb``,
+    ``rpm``, ``alpm``, ``apk`` and ``pypi`` a ``+`` suffix is part of the
+    version (``2.4.47-2+deb10u1`` is the Debian security fix, after
+    ``2.4.47-2``; PEP 440 local versions sort after the public one), and for
+    ``deb``, ``rpm`` and ``alpm`` a ``~`` is a pre-release marker that sorts
+    before everything (``1.0~git1`` < ``1.0``).  Keys are only comparable
+    with keys computed for the same scheme.
+
 Known limits: semver's rule that numeric pre-release identifiers sort below
 alphanumeric ones is not modelled (``1.0.0-alpha.beta`` sorts before
-``1.0.0-alpha``); PEP 440 local versions and Debian ``+`` suffixes are
-ignored with the build metadata; Debian ``~`` is just a separator.
+``1.0.0-alpha``); Debian's "letters sort before other characters" rule is
+approximated by the separator-free segment order above.
 """
 
 from __future__ import annotations
@@ -97,6 +107,10 @@ _IGNORED_TRAILING_WORDS = frozenset({"final", "ga"})
 _PREFIX_RE = re.compile(r"^(?:version|ver\.?|v)\s*(?=\d)")
 _EPOCH_RE = re.compile(r"^(\d+)[!:](?=\d)")
 _TOKEN_RE = re.compile(r"[0-9]+|[a-z]+")
+_TOKEN_WITH_TILDE_RE = re.compile(r"[0-9]+|[a-z]+|~")
+_TILDE = "~"
+_PLUS_IS_PART_OF_VERSION = frozenset({"deb", "rpm", "alpm", "apk", "pypi"})
+_TILDE_IS_PRE_RELEASE = frozenset({"deb", "rpm", "alpm"})
 _SERVICE_PACK_RE = re.compile(r"service[\s_-]*pack")
 
 
@@ -160,12 +174,13 @@ class Version:
         return hash(self.sort_tuple())
 
 
-def parse_version(text: str) -> Version | None:
-    """Parse ``text`` in the universal scheme, or return None if it is unusable."""
+def parse_version(text: str, *, scheme: str | None = None) -> Version | None:
+    """Parse ``text`` (see the module docstring), or return None if it is unusable."""
     cleaned = unicodedata.normalize("NFKC", text).strip().casefold()
     if not cleaned or len(cleaned) > _MAX_INPUT_LENGTH or "*" in cleaned or "?" in cleaned:
         return None
-    cleaned = cleaned.split("+", 1)[0].strip()
+    if scheme not in _PLUS_IS_PART_OF_VERSION:
+        cleaned = cleaned.split("+", 1)[0].strip()
     cleaned = _PREFIX_RE.sub("", cleaned, count=1)
     epoch = 0
     epoch_match = _EPOCH_RE.match(cleaned)
@@ -175,7 +190,8 @@ def parse_version(text: str) -> Version | None:
             return None
         epoch = int(epoch_digits)
         cleaned = cleaned[epoch_match.end() :]
-    tokens = _TOKEN_RE.findall(_SERVICE_PACK_RE.sub("sp", cleaned))
+    token_re = _TOKEN_WITH_TILDE_RE if scheme in _TILDE_IS_PRE_RELEASE else _TOKEN_RE
+    tokens = token_re.findall(_SERVICE_PACK_RE.sub("sp", cleaned))
     if not tokens or not tokens[0].isdigit():
         return None
     segments = _segments_from_tokens(tokens)
@@ -197,6 +213,9 @@ def _segments_from_tokens(tokens: list[str]) -> tuple[Segment, ...] | None:
             segments.append(Segment(SegmentKind.NUMBER, int(digits)))
             continue
         _drop_trailing_zeros(segments)
+        if token == _TILDE:
+            segments.append(Segment(SegmentKind.PRE, 0))
+            continue
         next_is_number = index + 1 < len(tokens) and tokens[index + 1].isdigit()
         rank = _PRE_RELEASE_RANKS.get(token)
         if rank is not None and (token not in _SINGLE_LETTER_PRE or next_is_number):
@@ -218,26 +237,29 @@ def _drop_trailing_zeros(segments: list[Segment]) -> None:
         segments.pop()
 
 
-def version_key(version: str) -> str | None:
-    """Return the bytewise-sortable key of ``version``, or None if it is unusable."""
-    parsed = parse_version(version)
+def version_key(version: str, *, scheme: str | None = None) -> str | None:
+    """Return the bytewise-sortable key of ``version``, or None if it is unusable.
+
+    ``scheme`` is an optional purl/vers type; see "Schemes" in the module docstring.
+    """
+    parsed = parse_version(version, scheme=scheme)
     return parsed.key if parsed is not None else None
 
 
-def compare_versions(a: str, b: str) -> int:
+def compare_versions(a: str, b: str, *, scheme: str | None = None) -> int:
     """Compare two versions: -1 if a < b, 0 if equal, 1 if a > b.
 
     Raises :class:`InvalidVersion` when either side has no key, because an
     unusable version has no place in the order.
     """
-    parsed_a = _parse_or_raise(a)
-    parsed_b = _parse_or_raise(b)
+    parsed_a = _parse_or_raise(a, scheme)
+    parsed_b = _parse_or_raise(b, scheme)
     tuple_a, tuple_b = parsed_a.sort_tuple(), parsed_b.sort_tuple()
     return (tuple_a > tuple_b) - (tuple_a < tuple_b)
 
 
-def _parse_or_raise(text: str) -> Version:
-    parsed = parse_version(text)
+def _parse_or_raise(text: str, scheme: str | None) -> Version:
+    parsed = parse_version(text, scheme=scheme)
     if parsed is None:
         raise InvalidVersion(f"{text!r} is not a comparable version")
     return parsed

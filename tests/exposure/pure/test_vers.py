@@ -123,3 +123,9 @@ def test_build_range_rejects_unknown_comparator() -> None:
 def test_build_range_rejects_empty_list() -> None:
     with pytest.raises(VersRangeError, match="no constraints"):
         build_range([])
+
+
+def test_vers_type_selects_version_scheme() -> None:
+    fixed_in_security_update = parse_vers("vers:deb/<2.4.47-2+deb10u1")
+    assert fixed_in_security_update.contains("2.4.47-2", scheme="deb") is True
+    assert fixed_in_security_update.contains("2.4.47-2+deb10u1", scheme="deb") is False

@@ -301,3 +301,40 @@ def test_any_text_yields_printable_bounded_key_or_none(text: str) -> None:
 @given(version_like)
 def test_describe_key_round_trips_to_same_key(version: str) -> None:
     assert _key(describe_key(_key(version))) == _key(version)
+
+
+# --- ecosystem schemes --------------------------------------------------------
+
+SCHEME_PAIRS = [
+    ("deb", "2.4.47-2", "2.4.47-2+deb10u1", "debian_security_suffix_sorts_after"),
+    ("deb", "2.4.47-2+deb10u1", "2.4.47-2+deb10u2", "debian_security_suffixes_in_order"),
+    ("deb", "2.4.47-2+deb10u1", "2.4.47-3", "debian_suffix_before_next_revision"),
+    ("deb", "1.0~git20200101", "1.0", "debian_tilde_before_release"),
+    ("deb", "1.0~~", "1.0~", "debian_double_tilde_first"),
+    ("deb", "1.0~beta2", "1.0~rc1", "debian_tilde_prereleases_in_order"),
+    ("deb", "1:9.9", "2:1.0", "debian_epoch_wins"),
+    ("rpm", "1.0~rc1", "1.0", "rpm_tilde_before_release"),
+    ("pypi", "1.0", "1.0+local.1", "pep440_local_after_public"),
+]
+
+
+@pytest.mark.parametrize(
+    ("scheme", "lower", "higher"),
+    [p[:3] for p in SCHEME_PAIRS],
+    ids=[p[3] for p in SCHEME_PAIRS],
+)
+def test_scheme_specific_ordering(scheme: str, lower: str, higher: str) -> None:
+    assert compare_versions(lower, higher, scheme=scheme) == -1
+    lower_key = version_key(lower, scheme=scheme)
+    higher_key = version_key(higher, scheme=scheme)
+    assert lower_key is not None and higher_key is not None
+    assert lower_key < higher_key
+
+
+def test_default_scheme_ignores_plus_suffix_like_semver() -> None:
+    assert compare_versions("2.4.47-2+deb10u1", "2.4.47-2") == 0
+    assert compare_versions("2.4.47-2+deb10u1", "2.4.47-2", scheme="npm") == 0
+
+
+def test_tilde_is_only_a_separator_by_default() -> None:
+    assert compare_versions("1.0~1", "1.0.1") == 0
