@@ -1,5 +1,17 @@
-"""Pure matching layer: version keys, ranges, vers, free-text ranges, CPE, purl and names.
+"""Pure matching layer: no Django, no ORM, fully typed.
 
-Nothing here imports Django or the ORM, so it can be unit-tested in isolation and
-reused by importers, the SQL layer and management commands alike.
+Import from the submodules (the module names are a contract):
+
+* :mod:`~exposure.matching.versions` - ``version_key`` (bytewise-sortable key),
+  ``compare_versions``, ``parse_version``, ``describe_key``;
+* :mod:`~exposure.matching.ranges` - ``Interval`` and ``VersionRange``, the
+  canonical range form whose bounds are version keys;
+* :mod:`~exposure.matching.vers` - ``parse_vers`` for ``vers:`` specifiers;
+* :mod:`~exposure.matching.freetext` - ``parse_free_range`` for advisory prose
+  ranges, returning ``Unparseable`` rather than guessing; ``describe_range``;
+* :mod:`~exposure.matching.cpe` - CPE 2.3 parsing, NISTIR 7696 matching, NVD
+  version bounds, ``cpe_vendor_product`` for SQL pre-filtering;
+* :mod:`~exposure.matching.purls` - ``parse_purl``, ``purl_identity`` (the SQL
+  join key) and ``purl_matches``;
+* :mod:`~exposure.matching.names` - ``normalize_name`` for vendor/product strings.
 """
