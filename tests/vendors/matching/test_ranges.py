@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exposure.matching.ranges import ALL, EMPTY, Interval, VersionRange, make_interval
-from exposure.matching.versions import InvalidVersion, version_key
+from vendors.matching.ranges import ALL, EMPTY, Interval, VersionRange, make_interval
+from vendors.matching.versions import InvalidVersion, version_key
 
 PROPERTY = settings(max_examples=300, deadline=None, database=None)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from packageurl import PackageURL
 
-from exposure.matching.ranges import VersionRange
-from exposure.matching.vers import build_range, parse_vers_full
+from vendors.matching.ranges import VersionRange
+from vendors.matching.vers import build_range, parse_vers_full
 
 _CASE_INSENSITIVE_TYPES = frozenset(
     {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exposure.matching.purls import ParsedPurl, PurlError, parse_purl, purl_identity, purl_matches
-from exposure.matching.vers import VersRangeError, parse_vers
+from vendors.matching.purls import ParsedPurl, PurlError, parse_purl, purl_identity, purl_matches
+from vendors.matching.vers import VersRangeError, parse_vers
 
 IDENTITIES = [
     ("pkg:pypi/Django_Rest_Framework@3.14", ("pypi", "", "django-rest-framework"), "pypi"),

@@ -15,7 +15,7 @@ an explicit ``=`` comparator is accepted as well as a bare version.  A vers
 made only of ``!=`` constraints means "every version except these".
 
 All versioning types are compared with the universal ordering of
-:mod:`exposure.matching.versions`, with the vers type passed as ``scheme``
+:mod:`vendors.matching.versions`, with the vers type passed as ``scheme``
 (so ``vers:deb/<2.4.47-2+deb10u1`` keeps its ``+`` suffix).  No ``to_vers``
 exists: keys are lossy, so callers keep the original string next to the
 parsed range.
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from urllib.parse import unquote
 
-from exposure.matching.ranges import Interval, VersionRange
-from exposure.matching.versions import version_key
+from vendors.matching.ranges import Interval, VersionRange
+from vendors.matching.versions import version_key
 
 COMPARATORS = (">=", "<=", "!=", "<", ">", "=")
 """Recognised comparators, longest first so ``>=`` wins over ``>``."""

@@ -27,9 +27,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from exposure.matching.ranges import Interval, VersionRange, make_interval
-from exposure.matching.vers import Constraint, VersRangeError, build_range, parse_vers
-from exposure.matching.versions import PRE_RELEASE_NAMES, describe_key, version_key
+from vendors.matching.ranges import Interval, VersionRange, make_interval
+from vendors.matching.vers import Constraint, VersRangeError, build_range, parse_vers
+from vendors.matching.versions import PRE_RELEASE_NAMES, describe_key, version_key
 
 
 @dataclass(frozen=True)

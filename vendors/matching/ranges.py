@@ -2,7 +2,7 @@
 
 Every range source (``vers``, CSAF free text, NVD start/end bounds) is turned
 into a :class:`VersionRange`.  Bounds are version *keys* (see
-:mod:`exposure.matching.versions`), so each interval maps directly onto SQL
+:mod:`vendors.matching.versions`), so each interval maps directly onto SQL
 string comparisons against a ``COLLATE "C"`` / ``BINARY`` key column.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from exposure.matching.versions import InvalidVersion, version_key
+from vendors.matching.versions import InvalidVersion, version_key
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class VersionRange:
 
         None means "cannot tell": callers treat it as a possible match rather
         than silently dropping it.  ``scheme`` must be the one the range's keys
-        were computed with (see :func:`exposure.matching.versions.version_key`).
+        were computed with (see :func:`vendors.matching.versions.version_key`).
         """
         key = version_key(version, scheme=scheme)
         if key is None:

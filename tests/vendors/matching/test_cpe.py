@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exposure.matching.cpe import (
+from vendors.matching.cpe import (
     ANY,
     NA,
     Cpe,

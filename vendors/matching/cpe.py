@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass, fields
 from enum import Enum
 
-from exposure.matching.ranges import VersionRange, make_interval
-from exposure.matching.versions import version_key
+from vendors.matching.ranges import VersionRange, make_interval
+from vendors.matching.versions import version_key
 
 PREFIX = "cpe:2.3:"
 ATTRIBUTE_NAMES = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exposure.matching.vers import (
+from vendors.matching.vers import (
     Constraint,
     VersRangeError,
     build_range,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exposure.matching.versions import (
+from vendors.matching.versions import (
     KEY_MAX_LENGTH,
     InvalidVersion,
     Version,

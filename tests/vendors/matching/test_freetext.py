@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exposure.matching.freetext import Unparseable, describe_range, parse_free_range
-from exposure.matching.ranges import VersionRange
+from vendors.matching.freetext import Unparseable, describe_range, parse_free_range
+from vendors.matching.ranges import VersionRange
 
 PROPERTY = settings(max_examples=500, deadline=None, database=None)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exposure.matching.names import normalize_name
+from vendors.matching.names import normalize_name
 
 PROPERTY = settings(max_examples=500, deadline=None, database=None)
 

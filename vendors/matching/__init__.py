@@ -1,0 +1,17 @@
+"""Pure matching layer: no Django, no ORM, fully typed.
+
+Import from the submodules (the module names are a contract):
+
+* :mod:`~vendors.matching.versions` - ``version_key`` (bytewise-sortable key),
+  ``compare_versions``, ``parse_version``, ``describe_key``;
+* :mod:`~vendors.matching.ranges` - ``Interval`` and ``VersionRange``, the
+  canonical range form whose bounds are version keys;
+* :mod:`~vendors.matching.vers` - ``parse_vers`` for ``vers:`` specifiers;
+* :mod:`~vendors.matching.freetext` - ``parse_free_range`` for advisory prose
+  ranges, returning ``Unparseable`` rather than guessing; ``describe_range``;
+* :mod:`~vendors.matching.cpe` - CPE 2.3 parsing, NISTIR 7696 matching, NVD
+  version bounds, ``cpe_vendor_product`` for SQL pre-filtering;
+* :mod:`~vendors.matching.purls` - ``parse_purl``, ``purl_identity`` (the SQL
+  join key) and ``purl_matches``;
+* :mod:`~vendors.matching.names` - ``normalize_name`` for vendor/product strings.
+"""
