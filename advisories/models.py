@@ -1,0 +1,329 @@
+"""Advisories, who publishes them, and the rules of what they cover."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django_countries import countries
+from django_countries.fields import CountryField
+
+from advisories.choices import (
+    AdvisoryKind,
+    AdvisoryStatus,
+    FeedKind,
+    RecommendedAction,
+    ReferenceCategory,
+    Severity,
+    SourceKind,
+    TargetKind,
+)
+from config.models import TimeStampedModel
+from vendors.fields import VersionKeyField
+from vendors.models import Product, Vendor
+
+CVE_ID_VALIDATOR = RegexValidator(
+    r"^CVE-\d{4}-\d{4,}$", "Enter a CVE id such as CVE-2024-3400.", code="invalid_cve"
+)
+
+
+class Source(TimeStampedModel):
+    """Who publishes advisories: a national CERT (BSI), a regulator (FCC), a vendor PSIRT, or
+    the team itself. A source may have a feed that is imported on a schedule."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=SourceKind.choices, default=SourceKind.OTHER)
+    country = CountryField(blank=True)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    feed_kind = models.CharField(max_length=20, choices=FeedKind.choices, default="", blank=True)
+    feed_url = models.URLField(max_length=500, blank=True)
+    feed_enabled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(feed_enabled=False) | (~Q(feed_kind="") & ~Q(feed_url="")),
+                name="source_enabled_feed_has_kind_and_url",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Advisory(TimeStampedModel):
+    """A statement by a source that some vendors or products put organizations at risk.
+
+    It may be a CVE advisory for a version range, a national CERT's warning against a vendor
+    (the BSI on Kaspersky, 2022), a prohibition such as a ban or covered list, or information.
+    Its targets say what it covers. Only published advisories flag inventory; withdrawing one
+    resolves its flags.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="advisories")
+    identifier = models.CharField(
+        max_length=100, help_text="The source's id for it, e.g. BSI-2022-0001 or CVE-2024-3400."
+    )
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=AdvisoryKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    cvss_score = models.DecimalField(
+        "CVSS base score",
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+    cvss_vector = models.CharField("CVSS vector", max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=AdvisoryStatus.choices, default=AdvisoryStatus.DRAFT
+    )
+    recommended_action = models.CharField(
+        max_length=10, choices=RecommendedAction.choices, default=RecommendedAction.ASSESS
+    )
+    action_details = models.TextField(
+        blank=True, help_text="What organizations are asked to do, in the source's terms."
+    )
+    action_deadline = models.DateField(null=True, blank=True)
+    audience_sectors = models.JSONField(
+        default=list, blank=True, help_text="Sectors the advisory is aimed at (Sector codes)."
+    )
+    audience_tiers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Criticality tiers it is aimed at, e.g. critical infrastructure operators.",
+    )
+    known_exploited = models.BooleanField(default=False)
+    issued_on = models.DateField(
+        null=True, blank=True, help_text="When the source issued it (not when it was entered)."
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_reason = models.TextField(blank=True)
+    source_version = models.CharField(
+        max_length=50, blank=True, help_text="The source document's own version, e.g. CSAF '2'."
+    )
+    raw_document = models.JSONField(null=True, blank=True, editable=False)
+    raw_format = models.CharField(max_length=20, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-issued_on", "-published_at", "-pk"]
+        verbose_name_plural = "advisories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "identifier"], name="advisory_unique_identifier_per_source"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=AdvisoryStatus.DRAFT) | Q(published_at__isnull=False),
+                name="advisory_published_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AdvisoryStatus.WITHDRAWN) | Q(withdrawn_at__isnull=False),
+                name="advisory_withdrawn_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="advisory_status_published_idx"),
+            models.Index(fields=["kind", "severity"], name="advisory_kind_severity_idx"),
+            models.Index(fields=["-issued_on"], name="advisory_issued_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identifier}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("advisories:advisory_detail", kwargs={"pk": self.pk})
+
+
+class AdvisoryRevision(models.Model):
+    """One version of an advisory: what changed, when, and a snapshot of it at that point."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    source_version = models.CharField(max_length=50, blank=True)
+    summary = models.TextField(help_text="What changed in this revision.")
+    snapshot = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["advisory", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["advisory", "number"], name="revision_unique_number_per_advisory"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advisory.identifier} revision {self.number}"
+
+
+class AdvisoryCve(models.Model):
+    """A CVE id an advisory is about."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="cves")
+    cve_id = models.CharField("CVE id", max_length=30, validators=[CVE_ID_VALIDATOR])
+
+    class Meta:
+        ordering = ["cve_id"]
+        verbose_name = "CVE"
+        constraints = [
+            models.UniqueConstraint(fields=["advisory", "cve_id"], name="cve_unique_per_advisory"),
+        ]
+        indexes = [models.Index(fields=["cve_id"], name="cve_id_idx")]
+
+    def __str__(self) -> str:
+        return self.cve_id
+
+
+class AdvisoryReference(models.Model):
+    """A link that backs an advisory: the source's page, a court ruling, a vendor statement."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="references")
+    url = models.URLField("URL", max_length=1000)
+    summary = models.CharField(max_length=300, blank=True)
+    category = models.CharField(
+        max_length=10, choices=ReferenceCategory.choices, default=ReferenceCategory.EXTERNAL
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.summary or self.url
+
+
+class AffectedTarget(models.Model):
+    """One rule of what an advisory covers.
+
+    Six kinds: a vendor (all its products, optionally its subsidiaries'); a product, all
+    versions; a product with a version range; a CPE 2.3 match string with NVD-style bounds; a
+    purl with a ``vers`` range; a jurisdiction (every vendor headquartered in, or owned from, a
+    country). An exclusion (fixed, known not affected) wins over every inclusion. A range that
+    could not be parsed marks the target ``needs_review``: it then matches nothing until an
+    editor fixes it, and the editor is told so.
+    """
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=20, choices=TargetKind.choices)
+    is_exclusion = models.BooleanField(
+        default=False, help_text="Fixed or known not affected: wins over every inclusion."
+    )
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, null=True, blank=True, related_name="targets"
+    )
+    include_subsidiaries = models.BooleanField(
+        default=False, help_text="For a vendor target: also every company it owns."
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="targets"
+    )
+    version_range = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="A vers range (vers:generic/>=21.0|<21.3.10) or the source's own text.",
+    )
+    cpe = models.CharField("CPE match string", max_length=500, blank=True)
+    cpe_vendor = models.CharField(max_length=200, blank=True, editable=False)
+    cpe_product = models.CharField(max_length=200, blank=True, editable=False)
+    version_start_including = models.CharField(max_length=100, blank=True)
+    version_start_excluding = models.CharField(max_length=100, blank=True)
+    version_end_including = models.CharField(max_length=100, blank=True)
+    version_end_excluding = models.CharField(max_length=100, blank=True)
+    purl = models.CharField("package URL", max_length=500, blank=True)
+    purl_type = models.CharField(max_length=50, blank=True, editable=False)
+    purl_namespace = models.CharField(max_length=200, blank=True, editable=False)
+    purl_name = models.CharField(max_length=200, blank=True, editable=False)
+    country = CountryField(blank=True, help_text="For a jurisdiction target.")
+    needs_review = models.BooleanField(default=False, editable=False)
+    review_reason = models.CharField(max_length=500, blank=True, editable=False)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["advisory", "is_exclusion", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=TargetKind.VENDOR) | Q(vendor__isnull=False),
+                name="target_vendor_kind_has_vendor",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[TargetKind.PRODUCT, TargetKind.PRODUCT_RANGE])
+                | Q(product__isnull=False),
+                name="target_product_kind_has_product",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=TargetKind.PRODUCT_RANGE) | ~Q(version_range=""),
+                name="target_range_kind_has_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=TargetKind.CPE) | ~Q(cpe=""), name="target_cpe_kind_has_cpe"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=TargetKind.PURL) | ~Q(purl=""), name="target_purl_kind_has_purl"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=TargetKind.JURISDICTION) | ~Q(country=""),
+                name="target_jurisdiction_kind_has_country",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "vendor"], name="target_kind_vendor_idx"),
+            models.Index(fields=["kind", "product"], name="target_kind_product_idx"),
+            models.Index(fields=["cpe_vendor", "cpe_product"], name="target_cpe_idx"),
+            models.Index(
+                fields=["purl_type", "purl_namespace", "purl_name"], name="target_purl_idx"
+            ),
+            models.Index(fields=["country"], name="target_country_idx"),
+        ]
+
+    def __str__(self) -> str:
+        what = {
+            TargetKind.VENDOR: lambda: str(self.vendor),
+            TargetKind.PRODUCT: lambda: str(self.product),
+            TargetKind.PRODUCT_RANGE: lambda: f"{self.product} {self.version_range}",
+            TargetKind.CPE: lambda: self.cpe,
+            TargetKind.PURL: lambda: f"{self.purl} {self.version_range}".strip(),
+            TargetKind.JURISDICTION: lambda: f"vendors under {countries.name(self.country)}",
+        }[TargetKind(self.kind)]()
+        return f"{'not ' if self.is_exclusion else ''}{what}"
+
+
+class TargetInterval(models.Model):
+    """One interval of a target's version range, as sortable version keys.
+
+    A range is stored as a union of intervals so that matching can compare an item's version
+    key with plain SQL comparisons; a missing bound is unbounded.
+    """
+
+    target = models.ForeignKey(AffectedTarget, on_delete=models.CASCADE, related_name="intervals")
+    lower = VersionKeyField(null=True, blank=True)
+    lower_inclusive = models.BooleanField(default=True)
+    upper = VersionKeyField(null=True, blank=True)
+    upper_inclusive = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["target", "lower"]
+
+    def __str__(self) -> str:
+        low = "(-∞" if self.lower is None else ("[" if self.lower_inclusive else "(") + self.lower
+        high = "+∞)" if self.upper is None else self.upper + ("]" if self.upper_inclusive else ")")
+        return f"{low}, {high}"

@@ -1,0 +1,20 @@
+"""Root URL configuration: pages, the admin, and the REST API under /api/v1/."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from config.views import healthz
+from exposure import views as exposure_views
+
+urlpatterns = [
+    path("", exposure_views.overview, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]

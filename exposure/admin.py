@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from exposure.models import Flag, FlagEvent
+
+
+class FlagEventInline(admin.TabularInline):
+    model = FlagEvent
+    extra = 0
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin):
+    """Flags are read here; triage happens in the app, where every change enters the flag's
+    history."""
+
+    list_display = (
+        "advisory",
+        "item_label",
+        "organization",
+        "status",
+        "confidence",
+        "priority",
+        "due_date",
+        "assignee",
+    )
+    list_filter = ("status", "confidence", "advisory__severity", "organization")
+    list_select_related = ("advisory", "organization", "assignee")
+    search_fields = ("advisory__identifier", "item_label", "organization__name")
+    show_full_result_count = False
+    inlines = (FlagEventInline,)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(FlagEvent)
+class FlagEventAdmin(admin.ModelAdmin):
+    list_display = ("flag", "kind", "from_status", "to_status", "actor", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("flag__advisory", "actor")
+    search_fields = ("flag__advisory__identifier", "note")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,39 @@
+"""Choices of flags and their history."""
+
+from django.db import models
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    MITIGATED = "mitigated", "Mitigated"
+    RISK_ACCEPTED = "risk_accepted", "Risk accepted"
+    FALSE_POSITIVE = "false_positive", "False positive"
+    RESOLVED = "resolved", "Resolved"
+
+
+# Statuses in which a flag still asks for work; the others are closed.
+ACTIVE_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED)
+
+
+class Confidence(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    # The item matches the product but has no usable version, so a range cannot be decided.
+    POSSIBLE = "possible", "Possible (version unknown)"
+
+
+class ResolutionReason(models.TextChoices):
+    ITEM_REMOVED = "item_removed", "Item removed from the inventory"
+    VERSION_NOT_AFFECTED = "version_not_affected", "Version no longer affected"
+    NO_LONGER_MATCHES = "no_longer_matches", "No longer matches the advisory"
+    ADVISORY_WITHDRAWN = "advisory_withdrawn", "Advisory withdrawn"
+
+
+class FlagEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    ASSIGNED = "assigned", "Assigned"
+    COMMENTED = "commented", "Commented"
+    REOPENED = "reopened", "Reopened"
+    RESOLVED = "resolved", "Resolved"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"

@@ -1,0 +1,120 @@
+"""Exposure: the flags that join an organization's inventory to the advisories it matches."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from advisories.models import Advisory, AffectedTarget
+from exposure.choices import Confidence, FlagEventKind, FlagStatus, ResolutionReason
+from orgs.models import InventoryItem, Organization
+from orgs.scoping import OrgScopedQuerySet
+
+
+class Flag(models.Model):
+    """The fact that one of an organization's inventory items matches a published advisory.
+
+    The matcher creates it and resolves it (item gone, version no longer affected, advisory
+    withdrawn); people move it from open to acknowledged to mitigated, or accept the risk until
+    a date, or call it a false positive. There is at most one flag per advisory and item.
+    ``organization`` repeats the item's organization so that tenant scoping and the list pages
+    need no join; ``item_label`` keeps what the item was after it is deleted.
+    """
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.PROTECT, related_name="flags")
+    item = models.ForeignKey(
+        InventoryItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="flags"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="flags")
+    item_label = models.CharField(max_length=500, blank=True)
+    matched_target = models.ForeignKey(
+        AffectedTarget, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    confidence = models.CharField(
+        max_length=10, choices=Confidence.choices, default=Confidence.CONFIRMED
+    )
+    priority = models.PositiveSmallIntegerField(
+        default=0, help_text="0–100; higher is more urgent."
+    )
+    due_date = models.DateField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_flags",
+    )
+    status_reason = models.TextField(blank=True)
+    risk_accepted_until = models.DateField(null=True, blank=True)
+    resolution_reason = models.CharField(
+        max_length=30, choices=ResolutionReason.choices, blank=True
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_matched_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-priority", "due_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["advisory", "item"], name="flag_unique_advisory_item"),
+            models.CheckConstraint(
+                condition=~Q(status=FlagStatus.RISK_ACCEPTED)
+                | Q(risk_accepted_until__isnull=False),
+                name="flag_risk_acceptance_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=FlagStatus.RESOLVED) | ~Q(resolution_reason=""),
+                name="flag_resolved_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__lte=100), name="flag_priority_at_most_100"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "status", "-priority"], name="flag_org_status_priority_idx"
+            ),
+            models.Index(fields=["advisory", "status"], name="flag_advisory_status_idx"),
+            models.Index(fields=["status", "due_date"], name="flag_status_due_idx"),
+            models.Index(fields=["assignee", "status"], name="flag_assignee_status_idx"),
+            models.Index(fields=["item"], name="flag_item_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advisory.identifier} on {self.item_label or self.item_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("exposure:flag_detail", kwargs={"pk": self.pk})
+
+
+class FlagEventQuerySet(OrgScopedQuerySet):
+    org_lookup = "flag__organization"
+
+
+class FlagEvent(models.Model):
+    """One change in a flag's life, and who made it (no actor: the matcher did)."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=FlagEventKind.choices)
+    from_status = models.CharField(max_length=20, choices=FlagStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=FlagStatus.choices, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FlagEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["flag", "created_at", "pk"]
+        indexes = [models.Index(fields=["flag", "created_at"], name="flagevent_flag_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on flag {self.flag_id}"

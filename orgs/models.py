@@ -1,0 +1,244 @@
+"""Tenants and what they run: users, organizations, memberships, API tokens, inventory."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+from config.models import TimeStampedModel
+from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
+from orgs.scoping import OrganizationQuerySet, OrgScopedQuerySet
+from vendors.choices import CriticalityTier, Sector
+from vendors.fields import VersionKeyField
+from vendors.matching.cpe import cpe_vendor_product
+from vendors.matching.names import normalize_name
+from vendors.matching.purls import PurlError, purl_identity
+from vendors.matching.versions import version_key
+from vendors.models import Product
+
+
+class User(AbstractUser):
+    """A person who signs in.
+
+    What they may see in an organization comes from their memberships. Two platform roles
+    reach beyond organizations: advisory editors write and publish advisories and curate the
+    catalogue; global analysts read every organization (a national CERT's analysts).
+    """
+
+    is_advisory_editor = models.BooleanField(
+        default=False,
+        help_text="May write, publish and withdraw advisories and edit the catalogue.",
+    )
+    is_global_analyst = models.BooleanField(
+        default=False, help_text="May see and triage every organization's exposure."
+    )
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Organization(TimeStampedModel):
+    """A tenant: a company or public body whose inventory Vendorwatch watches.
+
+    Its sector and criticality tier decide whether an advisory is aimed at it; its SLA days
+    decide when a flag without an advisory deadline falls due.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    sector = models.CharField(max_length=30, choices=Sector.choices, default=Sector.OTHER)
+    country = CountryField(blank=True)
+    criticality_tier = models.CharField(
+        max_length=30, choices=CriticalityTier.choices, default=CriticalityTier.STANDARD
+    )
+    sla_critical_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1)], help_text="Days to act on a critical flag."
+    )
+    sla_high_days = models.PositiveSmallIntegerField(default=30, validators=[MinValueValidator(1)])
+    sla_medium_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(1)]
+    )
+    sla_low_days = models.PositiveSmallIntegerField(default=180, validators=[MinValueValidator(1)])
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(User, through="Membership", related_name="organizations")
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["sector"], name="org_sector_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("orgs:organization_detail", kwargs={"slug": self.slug})
+
+
+class Membership(TimeStampedModel):
+    """A user's role in one organization."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_unique_user_organization"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "role"], name="membership_org_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.organization}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API.
+
+    A personal token acts with its user's rights; an organization token is limited to one
+    organization. Only a SHA-256 hash of the secret is stored: tokens are long random strings,
+    so a fast hash is safe and keeps every request from paying for a password hash. The
+    public prefix finds the row.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
+        help_text="Limits the token to this organization; empty for a personal token.",
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    access = models.CharField(max_length=20, choices=TokenAccess.choices, default=TokenAccess.READ)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="token_user_revoked_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class InventoryItem(TimeStampedModel):
+    """One thing an organization runs.
+
+    It keeps the vendor and product names exactly as they were entered, and points to the
+    catalogue product once they resolve. Items that resolve to nothing are kept and listed for
+    reconciliation: dropping them would hide exactly the products nobody has catalogued yet.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="inventory_items"
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="inventory_items"
+    )
+    raw_vendor = models.CharField("vendor (as entered)", max_length=200, blank=True)
+    raw_product = models.CharField("product (as entered)", max_length=200, blank=True)
+    normalized_vendor = models.CharField(max_length=200, blank=True, editable=False)
+    normalized_product = models.CharField(max_length=200, blank=True, editable=False)
+    version = models.CharField(max_length=100, blank=True)
+    version_key = VersionKeyField(null=True, blank=True, editable=False)
+    cpe = models.CharField("CPE", max_length=500, blank=True)
+    cpe_vendor = models.CharField(max_length=200, blank=True, editable=False)
+    cpe_product = models.CharField(max_length=200, blank=True, editable=False)
+    purl = models.CharField(max_length=500, blank=True)
+    purl_type = models.CharField(max_length=50, blank=True, editable=False)
+    purl_namespace = models.CharField(max_length=200, blank=True, editable=False)
+    purl_name = models.CharField(max_length=200, blank=True, editable=False)
+    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    criticality = models.CharField(
+        "business criticality",
+        max_length=20,
+        choices=BusinessCriticality.choices,
+        default=BusinessCriticality.MEDIUM,
+    )
+    source = models.CharField(max_length=20, choices=ItemSource.choices, default=ItemSource.MANUAL)
+    external_ref = models.CharField(
+        "external reference",
+        max_length=200,
+        blank=True,
+        help_text="The item's id in the system it came from (CMDB id, SBOM bom-ref).",
+    )
+    notes = models.TextField(blank=True)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["raw_vendor", "raw_product", "version", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(raw_product="", cpe="", purl="", product=None),
+                name="item_identifies_something",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "product"], name="item_org_product_idx"),
+            models.Index(fields=["product", "version_key"], name="item_product_version_idx"),
+            models.Index(
+                fields=["cpe_vendor", "cpe_product", "version_key"], name="item_cpe_version_idx"
+            ),
+            models.Index(
+                fields=["purl_type", "purl_namespace", "purl_name", "version_key"],
+                name="item_purl_version_idx",
+            ),
+            models.Index(
+                fields=["normalized_vendor", "normalized_product"], name="item_normalized_names_idx"
+            ),
+            models.Index(
+                fields=["organization", "normalized_vendor", "normalized_product"],
+                condition=models.Q(product=None),
+                name="item_unresolved_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = " ".join(part for part in (self.raw_vendor, self.raw_product) if part)
+        label = label or (str(self.product) if self.product_id else self.cpe or self.purl)
+        return f"{label} {self.version}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived keys are pure functions of the entered values; deriving them here keeps them
+        # right however the row is written.
+        self.refresh_derived_fields()
+        super().save(*args, **kwargs)
+
+    def refresh_derived_fields(self) -> None:
+        """Recompute the normalized names, version key and identifier parts from the input."""
+        self.normalized_vendor = normalize_name(self.raw_vendor)
+        self.normalized_product = normalize_name(self.raw_product, legal_forms=False)
+        parts = cpe_vendor_product(self.cpe) if self.cpe else None
+        self.cpe_vendor, self.cpe_product = parts or ("", "")
+        try:
+            identity = purl_identity(self.purl) if self.purl else ("", "", "")
+        except PurlError:
+            identity = ("", "", "")
+        self.purl_type, self.purl_namespace, self.purl_name = identity
+        # Package versions compare by their ecosystem's rules (Debian's "~", RPM's "+"), so the
+        # key is computed in the purl type's scheme, the same one targets on it use.
+        scheme = self.purl_type or None
+        self.version_key = version_key(self.version, scheme=scheme) if self.version else None

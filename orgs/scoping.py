@@ -1,0 +1,116 @@
+"""The one place that decides which organizations' data a user may see.
+
+Every query of tenant data goes through ``visible_to(user)`` on the model's manager (or through
+``visible_organization_ids``); views, API viewsets and tasks never filter by organization by
+hand. A request authenticated by an organization token carries that token on ``user.api_token``
+(set by the token authentication), so the token's narrower scope applies to every query made
+for that request without any view having to remember it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+
+from orgs.choices import ROLE_RANK, Role
+
+if TYPE_CHECKING:
+    from orgs.models import Organization, User
+
+# Whoever a query is made for: a signed-in user (possibly carrying an API token) or anonymous.
+Actor: TypeAlias = "User | AnonymousUser"
+
+_Q = TypeVar("_Q", bound="OrgScopedQuerySet[Any]")
+
+
+def sees_all_organizations(user: Actor) -> bool:
+    """Superusers and global analysts see every organization, unless an org token narrows it."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    token = getattr(user, "api_token", None)
+    if token is not None and token.organization_id is not None:
+        return False
+    return bool(user.is_superuser or getattr(user, "is_global_analyst", False))
+
+
+def visible_organization_ids(user: Actor) -> models.QuerySet[Any, Any] | None:
+    """Ids of the organizations ``user`` may see, as a subquery; ``None`` means all of them."""
+    from orgs.models import Organization
+
+    if sees_all_organizations(user):
+        return None
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none().values("pk")
+    ids = Organization.objects.filter(memberships__user=user)
+    token = getattr(user, "api_token", None)
+    if token is not None and token.organization_id is not None:
+        if user.is_superuser or getattr(user, "is_global_analyst", False):
+            ids = Organization.objects.all()
+        ids = ids.filter(pk=token.organization_id)
+    return ids.values("pk")
+
+
+def role_in(user: Actor, organization: Organization) -> Role | None:
+    """The user's effective role in ``organization``, or ``None`` when it is not visible.
+
+    Superusers act as owners, global analysts as analysts, members by their membership; an
+    organization token limits all of that to its own organization.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    token = getattr(user, "api_token", None)
+    if token is not None and token.organization_id not in (None, organization.pk):
+        return None
+    if user.is_superuser:
+        return Role.OWNER
+    membership_role = (
+        organization.memberships.filter(user=user).values_list("role", flat=True).first()
+    )
+    roles = [Role(membership_role)] if membership_role else []
+    if getattr(user, "is_global_analyst", False):
+        roles.append(Role.ANALYST)
+    if not roles:
+        return None
+    return max(roles, key=lambda role: ROLE_RANK[role])
+
+
+def has_role(user: Actor, organization: Organization, minimum: Role) -> bool:
+    """Whether ``user`` holds at least ``minimum`` in ``organization``."""
+    role = role_in(user, organization)
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[minimum]
+
+
+class OrgScopedQuerySet(models.QuerySet[Any]):
+    """A queryset of tenant data; ``org_lookup`` is the path from the model to its organization."""
+
+    org_lookup = "organization"
+
+    def visible_to(self: _Q, user: Actor) -> _Q:
+        ids = visible_organization_ids(user)
+        if ids is None:
+            return self
+        return self.filter(**{f"{self.org_lookup}__in": ids})
+
+    def with_role(self: _Q, user: Actor, minimum: Role) -> _Q:
+        """Rows of the organizations where ``user`` holds at least ``minimum``."""
+        from orgs.models import Organization
+
+        scoped = self.visible_to(user)
+        if not user.is_authenticated:
+            return scoped.none()
+        if user.is_superuser or (
+            getattr(user, "is_global_analyst", False)
+            and ROLE_RANK[minimum] <= ROLE_RANK[Role.ANALYST]
+        ):
+            return scoped
+        allowed = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[minimum]]
+        orgs = Organization.objects.filter(
+            memberships__user=user, memberships__role__in=allowed
+        ).values("pk")
+        return scoped.filter(**{f"{self.org_lookup}__in": orgs})
+
+
+class OrganizationQuerySet(OrgScopedQuerySet):
+    org_lookup = "pk"

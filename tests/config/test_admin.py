@@ -1,0 +1,54 @@
+"""Every model in the admin opens for a superuser: its list (also searched) and its add page."""
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+REGISTRY = sorted(admin.site._registry.items(), key=lambda pair: pair[0]._meta.label)
+
+
+def _label(pair):
+    return pair[0]._meta.label
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    user = UserFactory(username="root-admin", is_staff=True, is_superuser=True)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=_label)
+def test_changelist_answers_200(superuser_client, entry):
+    model, model_admin = entry
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    assert superuser_client.get(url).status_code == 200
+    if model_admin.search_fields:
+        assert superuser_client.get(url, {"q": "kaspersky"}).status_code == 200
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=_label)
+def test_add_page_answers_200_or_is_deliberately_closed(superuser_client, entry):
+    model, model_admin = entry
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+    request = RequestFactory().get(url)
+    request.user = UserFactory.build(is_superuser=True, is_active=True)
+    expected = 200 if model_admin.has_add_permission(request) else 403
+    assert superuser_client.get(url).status_code == expected
+
+
+def test_every_model_of_our_apps_is_in_the_admin():
+    from django.apps import apps
+
+    ours = {"vendors", "advisories", "orgs", "exposure", "audit"}
+    missing = [
+        m._meta.label
+        for m in apps.get_models()
+        if m._meta.app_label in ours and m not in admin.site._registry
+    ]
+    assert missing == []

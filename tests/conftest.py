@@ -1,0 +1,44 @@
+"""Shared fixtures. Like Healthchecks' BaseTestCase, ``tenants`` gives every test an owner and a
+member of organization A and an outsider who belongs to organization B only, so that any test
+can check that the outsider sees nothing of A."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from orgs.choices import Role
+from orgs.models import Organization, User
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+@dataclass
+class Tenants:
+    org_a: Organization
+    org_b: Organization
+    owner: User
+    analyst: User
+    viewer: User
+    outsider: User
+
+
+@pytest.fixture
+def tenants(db: None) -> Tenants:
+    org_a = OrganizationFactory(name="Stadtwerke Alpha", slug="stadtwerke-alpha")
+    org_b = OrganizationFactory(name="Klinikum Beta", slug="klinikum-beta", sector="health")
+    owner = UserFactory(username="owner-a")
+    analyst = UserFactory(username="analyst-a")
+    viewer = UserFactory(username="viewer-a")
+    outsider = UserFactory(username="outsider-b")
+    MembershipFactory(user=owner, organization=org_a, role=Role.OWNER)
+    MembershipFactory(user=analyst, organization=org_a, role=Role.ANALYST)
+    MembershipFactory(user=viewer, organization=org_a, role=Role.VIEWER)
+    MembershipFactory(user=outsider, organization=org_b, role=Role.OWNER)
+    return Tenants(org_a, org_b, owner, analyst, viewer, outsider)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings, request):
+    """Argon2 is deliberately slow; tests that create many users use a fast hasher instead.
+    ``tests/orgs/test_auth.py`` checks that the real setting is Argon2."""
+    if "real_password_hashing" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,136 @@
+"""Sign-in: Argon2, password rules, lockout with correct client addresses, audit."""
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.test import RequestFactory
+from django.urls import reverse
+
+from audit.models import AuditEntry
+from config.net import client_ip
+from tests.factories import TEST_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = reverse("login")
+
+
+def _attempt(client, username, password, addr="198.51.100.7", forwarded=None):
+    extra = {"REMOTE_ADDR": addr}
+    if forwarded:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client.post(LOGIN, {"username": username, "password": password}, **extra)
+
+
+@pytest.mark.real_password_hashing
+def test_passwords_are_stored_with_argon2_and_sign_in_works(client):
+    user = UserFactory(username="alice")
+    assert user.password.startswith("argon2$")
+    response = _attempt(client, "alice", TEST_PASSWORD)
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_login_page_renders_a_form(client):
+    response = client.get(LOGIN)
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_pages_require_sign_in(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)
+
+
+@pytest.mark.parametrize(
+    ("password", "complaint"),
+    [
+        ("short1!", "too short"),
+        ("password123456", "too common"),
+        ("839201746352", "entirely numeric"),
+    ],
+)
+def test_weak_passwords_are_refused(password, complaint):
+    with pytest.raises(ValidationError) as error:
+        validate_password(password)
+    assert complaint in " ".join(error.value.messages)
+
+
+def test_five_failures_lock_the_username_for_that_address(client):
+    UserFactory(username="bob")
+    statuses = [_attempt(client, "bob", "wrong-password").status_code for _ in range(5)]
+    # The fifth failure is the one that locks.
+    assert statuses == [200, 200, 200, 200, 429]
+    locked = _attempt(client, "bob", TEST_PASSWORD)
+    assert locked.status_code == 429
+    assert b"Too many failed sign-ins" in locked.content
+    # Another address is not locked out by someone else's failures.
+    assert _attempt(client, "bob", TEST_PASSWORD, addr="203.0.113.9").status_code == 302
+
+
+def test_forged_forwarded_for_does_not_dodge_the_lockout_without_a_trusted_proxy(client):
+    UserFactory(username="carol")
+    for n in range(5):
+        _attempt(client, "carol", "wrong", forwarded=f"10.0.0.{n}")
+    assert _attempt(client, "carol", TEST_PASSWORD, forwarded="10.9.9.9").status_code == 429
+
+
+def test_behind_one_trusted_proxy_the_client_is_the_last_forwarded_address(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    UserFactory(username="dave")
+    proxy = "192.0.2.1"
+    for _ in range(5):
+        _attempt(client, "dave", "wrong", addr=proxy, forwarded="spoofed, 203.0.113.50")
+    # Same real client (the address the proxy saw), whatever it forges on the left: locked.
+    assert (
+        _attempt(
+            client, "dave", TEST_PASSWORD, addr=proxy, forwarded="1.2.3.4, 203.0.113.50"
+        ).status_code
+        == 429
+    )
+    # A different real client behind the same proxy is not locked.
+    assert (
+        _attempt(client, "dave", TEST_PASSWORD, addr=proxy, forwarded="203.0.113.51").status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded", "expected"),
+    [
+        (0, "198.51.100.1", "6.6.6.6", "198.51.100.1"),
+        (1, "10.0.0.1", "6.6.6.6, 203.0.113.4", "203.0.113.4"),
+        (2, "10.0.0.1", "6.6.6.6, 203.0.113.4, 10.0.0.2", "203.0.113.4"),
+        (2, "10.0.0.1", "203.0.113.4", "10.0.0.1"),
+    ],
+)
+def test_client_ip_counts_trusted_proxies_from_the_right(
+    settings, proxies, remote, forwarded, expected
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+def test_sign_in_success_and_failure_enter_the_audit_trail(client):
+    UserFactory(username="erin")
+    _attempt(client, "erin", "nope")
+    _attempt(client, "erin", TEST_PASSWORD)
+    actions = list(
+        AuditEntry.objects.order_by("pk").values_list("action", "object_repr", "ip_address")
+    )
+    assert actions == [
+        ("auth.login_failed", "erin", "198.51.100.7"),
+        ("auth.login", "erin", "198.51.100.7"),
+    ]
+
+
+def test_sign_out_needs_a_post_and_ends_the_session(client):
+    user = UserFactory()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("logout")).status_code == 405
+    client.post(reverse("logout"))
+    assert client.get(reverse("home")).status_code == 302
