@@ -118,6 +118,9 @@ class Advisory(TimeStampedModel):
         related_name="+",
         editable=False,
     )
+    # Durable pending-work marker: set in the same transaction as the change that needs
+    # matching, cleared by the matcher once it has matched that state (see exposure/).
+    match_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-issued_on", "-published_at", "-pk"]
@@ -139,6 +142,11 @@ class Advisory(TimeStampedModel):
             models.Index(fields=["status", "-published_at"], name="advisory_status_published_idx"),
             models.Index(fields=["kind", "severity"], name="advisory_kind_severity_idx"),
             models.Index(fields=["-issued_on"], name="advisory_issued_idx"),
+            models.Index(
+                fields=["match_requested_at"],
+                condition=Q(match_requested_at__isnull=False),
+                name="advisory_match_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -185,6 +185,9 @@ class InventoryItem(TimeStampedModel):
         help_text="The item's id in the system it came from (CMDB id, SBOM bom-ref).",
     )
     notes = models.TextField(blank=True)
+    # Durable pending-work marker: set in the same transaction as the change that needs
+    # matching, cleared by the matcher once it has matched that state (see exposure/).
+    match_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = OrgScopedQuerySet.as_manager()
 
@@ -213,6 +216,11 @@ class InventoryItem(TimeStampedModel):
                 fields=["organization", "normalized_vendor", "normalized_product"],
                 condition=models.Q(product=None),
                 name="item_unresolved_idx",
+            ),
+            models.Index(
+                fields=["organization", "match_requested_at"],
+                condition=models.Q(match_requested_at__isnull=False),
+                name="item_match_pending_idx",
             ),
         ]
 

@@ -43,6 +43,9 @@ class Vendor(TimeStampedModel):
     )
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
+    # Durable pending-work marker: set in the same transaction as the change that needs
+    # matching, cleared by the matcher once it has matched that state (see exposure/).
+    match_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -149,6 +152,9 @@ class Product(TimeStampedModel):
     )
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
+    # Durable pending-work marker: set in the same transaction as the change that needs
+    # matching, cleared by the matcher once it has matched that state (see exposure/).
+    match_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["vendor__name", "name"]
