@@ -25,14 +25,25 @@ Actor: TypeAlias = "User | AnonymousUser"
 _Q = TypeVar("_Q", bound="OrgScopedQuerySet[Any]")
 
 
+def _is_platform_reader(user: Actor) -> bool:
+    # Advisory editors read every organization too: to preview and publish an advisory they
+    # must see which organizations and items it would flag.
+    return bool(
+        user.is_superuser
+        or getattr(user, "is_global_analyst", False)
+        or getattr(user, "is_advisory_editor", False)
+    )
+
+
 def sees_all_organizations(user: Actor) -> bool:
-    """Superusers and global analysts see every organization, unless an org token narrows it."""
+    """Superusers, global analysts and advisory editors see every organization, unless an
+    organization token narrows the request to one."""
     if not user.is_authenticated or not user.is_active:
         return False
     token = getattr(user, "api_token", None)
     if token is not None and token.organization_id is not None:
         return False
-    return bool(user.is_superuser or getattr(user, "is_global_analyst", False))
+    return _is_platform_reader(user)
 
 
 def visible_organization_ids(user: Actor) -> models.QuerySet[Any, Any] | None:
@@ -46,7 +57,7 @@ def visible_organization_ids(user: Actor) -> models.QuerySet[Any, Any] | None:
     ids = Organization.objects.filter(memberships__user=user)
     token = getattr(user, "api_token", None)
     if token is not None and token.organization_id is not None:
-        if user.is_superuser or getattr(user, "is_global_analyst", False):
+        if _is_platform_reader(user):
             ids = Organization.objects.all()
         ids = ids.filter(pk=token.organization_id)
     return ids.values("pk")
@@ -55,8 +66,8 @@ def visible_organization_ids(user: Actor) -> models.QuerySet[Any, Any] | None:
 def role_in(user: Actor, organization: Organization) -> Role | None:
     """The user's effective role in ``organization``, or ``None`` when it is not visible.
 
-    Superusers act as owners, global analysts as analysts, members by their membership; an
-    organization token limits all of that to its own organization.
+    Superusers act as owners, global analysts as analysts, advisory editors as viewers, members
+    by their membership; an organization token limits all of that to its own organization.
     """
     if not user.is_authenticated or not user.is_active:
         return None
@@ -71,6 +82,8 @@ def role_in(user: Actor, organization: Organization) -> Role | None:
     roles = [Role(membership_role)] if membership_role else []
     if getattr(user, "is_global_analyst", False):
         roles.append(Role.ANALYST)
+    elif getattr(user, "is_advisory_editor", False):
+        roles.append(Role.VIEWER)
     if not roles:
         return None
     return max(roles, key=lambda role: ROLE_RANK[role])
@@ -100,10 +113,16 @@ class OrgScopedQuerySet(models.QuerySet[Any]):
         scoped = self.visible_to(user)
         if not user.is_authenticated:
             return scoped.none()
-        if user.is_superuser or (
-            getattr(user, "is_global_analyst", False)
-            and ROLE_RANK[minimum] <= ROLE_RANK[Role.ANALYST]
-        ):
+        platform_rank = (
+            ROLE_RANK[Role.OWNER]
+            if user.is_superuser
+            else ROLE_RANK[Role.ANALYST]
+            if getattr(user, "is_global_analyst", False)
+            else ROLE_RANK[Role.VIEWER]
+            if getattr(user, "is_advisory_editor", False)
+            else 0
+        )
+        if ROLE_RANK[minimum] <= platform_rank:
             return scoped
         allowed = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[minimum]]
         orgs = Organization.objects.filter(

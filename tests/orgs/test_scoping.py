@@ -135,3 +135,12 @@ def test_with_role_limits_rows_to_organizations_where_the_role_is_held(data):
         .count()
         == 0
     )
+
+
+def test_advisory_editor_reads_every_organization_but_cannot_triage(data):
+    editor = UserFactory(is_advisory_editor=True)
+    orgs = set(InventoryItem.objects.visible_to(editor).values_list("organization_id", flat=True))
+    assert orgs == {data.org_a.pk, data.org_b.pk}
+    assert role_in(editor, data.org_a) == Role.VIEWER
+    assert InventoryItem.objects.with_role(editor, Role.VIEWER).count() == 2
+    assert InventoryItem.objects.with_role(editor, Role.ANALYST).count() == 0
