@@ -2,6 +2,7 @@
 member of organization A and an outsider who belongs to organization B only, so that any test
 can check that the outsider sees nothing of A."""
 
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -9,6 +10,22 @@ import pytest
 from orgs.choices import Role
 from orgs.models import Organization, User
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Give this test run a database name of its own.
+
+    Several runs may share one PostgreSQL server (parallel CI jobs, developers, xdist workers);
+    with the default name they would drop each other's test database mid-run.
+    """
+    from django.conf import settings
+
+    for db_settings in settings.DATABASES.values():
+        if db_settings["ENGINE"] == "django.db.backends.sqlite3":
+            continue
+        test = db_settings.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + db_settings['NAME']}_{os.getpid()}"
 
 
 @dataclass
