@@ -1,0 +1,1 @@
+"""The REST API of advisories, their targets, CVEs, references and revisions."""

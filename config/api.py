@@ -1,0 +1,70 @@
+"""The REST API's root, mounted at /api/v1/: every app's routes, the schema and its docs.
+
+Each app declares its routes in ``<app>/api/urls.py`` with its own router; this module only
+gathers them, so that adding an endpoint never means editing a central list of viewsets.
+"""
+
+from typing import Any
+
+from django.urls import include, path
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
+
+from advisories.api.urls import router as advisories_router
+from audit.api.urls import router as audit_router
+from exposure.api.urls import router as exposure_router
+from orgs.api.urls import router as orgs_router
+from vendors.api.urls import router as vendors_router
+
+app_name = "api"
+
+ROUTERS: tuple[SimpleRouter, ...] = (
+    vendors_router,
+    advisories_router,
+    orgs_router,
+    exposure_router,
+    audit_router,
+)
+
+
+class ApiRootView(APIView):
+    """Lists the API's collections, like DRF's browsable root, across every app's router."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        links: dict[str, str] = {}
+        for router in ROUTERS:
+            for prefix, _viewset, basename in router.registry:
+                links[prefix] = reverse(f"api:{basename}-list", request=request)
+        links["schema"] = reverse("api:schema", request=request)
+        links["docs"] = reverse("api:docs", request=request)
+        return Response(links)
+
+
+urlpatterns = [
+    path("", ApiRootView.as_view(), name="root"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema"),
+        name="docs",
+    ),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include("vendors.api.urls")),
+    path("", include("advisories.api.urls")),
+    path("", include("orgs.api.urls")),
+    path("", include("exposure.api.urls")),
+    path("", include("audit.api.urls")),
+]

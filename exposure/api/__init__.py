@@ -1,0 +1,1 @@
+"""The REST API of flags, their history and match runs."""

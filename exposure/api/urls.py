@@ -1,0 +1,10 @@
+"""API routes of exposure, included at /api/v1/ by ``config.api``."""
+
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter()
+
+# Plain paths (not viewsets) go before the router's, so that "<pk>/" never swallows them.
+urlpatterns = [
+    *router.urls,
+]

@@ -1,0 +1,1 @@
+"""The REST API of organizations, memberships, inventory items and API tokens."""

@@ -1,0 +1,1 @@
+"""The REST API of the catalogue: vendors, products and sources of advisories."""
