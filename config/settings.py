@@ -116,6 +116,7 @@ AUTH_USER_MODEL = "orgs.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "orgs.backends.PlatformRoleBackend",
 ]
 
 PASSWORD_HASHERS = [
@@ -172,6 +173,13 @@ MEDIA_ROOT = VAR_DIR / "media"
 # are refused by Django before a view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Inventory imports (orgs/importers/): the largest file and the most rows one upload may hold,
+# and the row count above which a file is applied by a Celery worker instead of while the
+# upload waits.
+INVENTORY_IMPORT_MAX_BYTES = env.int("INVENTORY_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+INVENTORY_IMPORT_MAX_ROWS = env.int("INVENTORY_IMPORT_MAX_ROWS", default=100_000)
+INVENTORY_IMPORT_ASYNC_ROWS = env.int("INVENTORY_IMPORT_ASYNC_ROWS", default=2_000)
 
 # --- Security headers (on in every profile, so that tests see what production sends) -------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -134,3 +134,24 @@ def test_sign_out_needs_a_post_and_ends_the_session(client):
     assert client.get(reverse("logout")).status_code == 405
     client.post(reverse("logout"))
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_advisory_editor_flag_grants_catalogue_and_advisory_admin_rights(client):
+    editor = UserFactory(username="ed", is_staff=True, is_advisory_editor=True)
+    assert editor.has_perm("advisories.add_advisory")
+    assert editor.has_perm("vendors.change_vendor")
+    assert not editor.has_perm("orgs.change_organization")
+    assert editor.has_module_perms("advisories")
+    assert not editor.has_module_perms("orgs")
+    client.force_login(editor, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("admin:advisories_advisory_add")).status_code == 200
+    assert client.get(reverse("admin:orgs_organization_changelist")).status_code == 403
+
+
+def test_revoking_the_editor_flag_revokes_the_rights():
+    from orgs.models import User
+
+    editor = UserFactory(username="ed2", is_staff=True, is_advisory_editor=True)
+    editor.is_advisory_editor = False
+    editor.save()
+    assert not User.objects.get(pk=editor.pk).has_perm("advisories.add_advisory")
