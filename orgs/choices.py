@@ -44,3 +44,24 @@ class ItemSource(models.TextChoices):
     CYCLONEDX = "cyclonedx", "CycloneDX SBOM"
     API = "api", "API"
     DEMO = "demo", "Demo data"
+
+
+class ImportFormat(models.TextChoices):
+    """File formats an inventory can be imported from."""
+
+    CSV = "csv", "CSV"
+    CYCLONEDX = "cyclonedx", "CycloneDX JSON"
+
+
+class ImportMode(models.TextChoices):
+    """What an import does to the items already there."""
+
+    ADD = "add", "Add to the inventory"
+    REPLACE = "replace", "Replace the items from the same source"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"

@@ -9,7 +9,16 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from config.models import TimeStampedModel
-from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
+from orgs.choices import (
+    BusinessCriticality,
+    Environment,
+    ImportFormat,
+    ImportMode,
+    ImportStatus,
+    ItemSource,
+    Role,
+    TokenAccess,
+)
 from orgs.scoping import OrganizationQuerySet, OrgScopedQuerySet
 from vendors.choices import CriticalityTier, Sector
 from vendors.fields import VersionKeyField
@@ -250,3 +259,47 @@ class InventoryItem(TimeStampedModel):
         # key is computed in the purl type's scheme, the same one targets on it use.
         scheme = self.purl_type or None
         self.version_key = version_key(self.version, scheme=scheme) if self.version else None
+
+
+class ImportJob(models.Model):
+    """One uploaded inventory file (CSV or CycloneDX) and what became of it.
+
+    Small files are applied while the upload waits; large ones are queued and a Celery worker
+    applies them, reporting its progress here. The file itself is kept in ``content`` — in the
+    database, because the worker may run on another machine — until it has been processed.
+    A file is applied all-or-nothing: a failed job stored no items, and ``errors`` says why.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_format = models.CharField(max_length=20, choices=ImportFormat.choices)
+    mode = models.CharField(max_length=20, choices=ImportMode.choices, default=ImportMode.ADD)
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(default=bytes, blank=True, editable=False)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_parsed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    removed_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="importjob_org_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_file_format_display()} import {self.pk} ({self.get_status_display()})"
