@@ -70,6 +70,16 @@ class Vendor(TimeStampedModel):
 
     def clean(self) -> None:
         self.cpe_vendor = self.cpe_vendor.strip().lower()
+        alias = (
+            VendorAlias.objects.filter(normalized_name=normalize_name(self.name))
+            .exclude(vendor_id=self.pk)
+            .select_related("vendor")
+            .first()
+        )
+        if alias is not None:
+            raise ValidationError(
+                {"name": f"This name is an alias of the vendor '{alias.vendor}'."}
+            )
         # Walk up the ownership chain so that an edit can never close a loop.
         seen: set[int] = {self.pk} if self.pk else set()
         ancestor = self.parent
@@ -114,6 +124,19 @@ class VendorAlias(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.normalized_name = normalize_name(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Names are compared normalized ("Kaspersky Lab JSC" is "kaspersky lab"), so an alias
+        # that normalizes to a vendor's name would resolve nothing new, or resolve to two.
+        normalized = normalize_name(self.name)
+        if not normalized:
+            raise ValidationError({"name": "Enter a name with at least one letter or digit."})
+        clash = Vendor.objects.filter(normalized_name=normalized).first()
+        if clash is not None:
+            raise ValidationError({"name": f"This is already the name of the vendor '{clash}'."})
+        other = VendorAlias.objects.filter(normalized_name=normalized).exclude(pk=self.pk).first()
+        if other is not None:
+            raise ValidationError({"name": f"This is already an alias of '{other.vendor}'."})
 
 
 class Product(TimeStampedModel):
@@ -226,3 +249,24 @@ class ProductAlias(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.normalized_name = normalize_name(self.name, legal_forms=False)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        normalized = normalize_name(self.name, legal_forms=False)
+        if not normalized:
+            raise ValidationError({"name": "Enter a name with at least one letter or digit."})
+        if self.product_id is None:
+            return
+        siblings = Product.objects.filter(vendor_id=self.product.vendor_id)
+        clash = siblings.filter(normalized_name=normalized).first()
+        if clash is not None:
+            raise ValidationError({"name": f"This is already the name of the product '{clash}'."})
+        other = (
+            ProductAlias.objects.filter(
+                product__vendor_id=self.product.vendor_id, normalized_name=normalized
+            )
+            .exclude(pk=self.pk)
+            .select_related("product")
+            .first()
+        )
+        if other is not None:
+            raise ValidationError({"name": f"This is already an alias of '{other.product}'."})
