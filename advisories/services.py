@@ -6,13 +6,21 @@ the admin, the API, a feed import, the demo loader).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from advisories.choices import AdvisoryStatus, TargetKind
-from advisories.models import Advisory, AdvisoryRevision, AffectedTarget, TargetInterval
+from advisories.models import (
+    Advisory,
+    AdvisoryCve,
+    AdvisoryReference,
+    AdvisoryRevision,
+    AffectedTarget,
+    TargetInterval,
+)
 from audit.services import audit_record
 from vendors.matching.cpe import CpeError, cpe_vendor_product, nvd_version_range, parse_cpe23
 from vendors.matching.freetext import Unparseable, parse_free_range
@@ -158,6 +166,49 @@ def advisory_revision_add(
         created_at=when or timezone.now(),
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
+
+
+@transaction.atomic
+def advisory_create(
+    *,
+    user: Any = None,
+    request: Any = None,
+    targets: Iterable[dict[str, Any]] = (),
+    cve_ids: Iterable[str] = (),
+    references: Iterable[dict[str, Any]] = (),
+    **fields: Any,
+) -> Advisory:
+    """Create a draft advisory with its targets, CVE ids and references, validated as a whole.
+
+    ``fields`` are Advisory fields (source, identifier, title, kind, ...); each target is a dict
+    of AffectedTarget fields and is compiled. Raises ValidationError naming the bad field.
+    """
+    advisory = Advisory(status=AdvisoryStatus.DRAFT, **fields)
+    if getattr(user, "is_authenticated", False):
+        advisory.created_by = user
+    advisory.full_clean()
+    advisory.save()
+    for cve_id in dict.fromkeys(cve.strip().upper() for cve in cve_ids):
+        cve = AdvisoryCve(advisory=advisory, cve_id=cve_id)
+        cve.full_clean()
+        cve.save()
+    for reference in references:
+        ref = AdvisoryReference(advisory=advisory, **reference)
+        ref.full_clean()
+        ref.save()
+    for target_fields in targets:
+        target = AffectedTarget(advisory=advisory, **target_fields)
+        target.full_clean(exclude=["advisory"])
+        target_compile(target=target)
+    advisory_revision_add(advisory=advisory, summary="Created.", user=user)
+    audit_record(
+        action="advisory.create",
+        actor=user,
+        obj=advisory,
+        after=advisory_snapshot(advisory),
+        request=request,
+    )
+    return advisory
 
 
 @transaction.atomic
