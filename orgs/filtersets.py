@@ -1,0 +1,87 @@
+"""Filters of organizations, memberships, inventory and tokens, shared by pages and the API.
+
+A filter that names an organization offers only the organizations the requesting user may see,
+so that asking for a foreign one is refused exactly like asking for one that does not exist.
+"""
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django_countries import countries
+
+from config.filtersets import SearchFilterSet
+from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
+from orgs.models import ApiToken, InventoryItem, Membership, Organization
+from vendors.choices import CriticalityTier, Sector
+from vendors.models import Product, Vendor
+
+
+def visible_organizations(request: HttpRequest | None) -> QuerySet[Organization, Any]:
+    """The choices of an ``organization`` filter: what the request's user may see."""
+    if request is None:
+        return Organization.objects.none()
+    return Organization.objects.visible_to(request.user)
+
+
+class OrganizationFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+
+    sector = django_filters.MultipleChoiceFilter(choices=Sector.choices)
+    country = django_filters.MultipleChoiceFilter(choices=list(countries))
+    criticality_tier = django_filters.MultipleChoiceFilter(choices=CriticalityTier.choices)
+
+    class Meta:
+        model = Organization
+        fields = ["sector", "country", "criticality_tier"]
+
+
+class MembershipFilterSet(SearchFilterSet):
+    search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
+
+    organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
+    user = django_filters.NumberFilter(field_name="user_id", label="User id")
+    role = django_filters.MultipleChoiceFilter(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["organization", "user", "role"]
+
+
+class InventoryItemFilterSet(SearchFilterSet):
+    """``q`` searches the names as entered, version, CPE, purl and external reference."""
+
+    search_fields = ("raw_vendor", "raw_product", "version", "cpe", "purl", "external_ref")
+
+    organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
+    product = django_filters.ModelMultipleChoiceFilter(queryset=Product.objects.all())
+    vendor = django_filters.ModelMultipleChoiceFilter(
+        field_name="product__vendor", queryset=Vendor.objects.all()
+    )
+    environment = django_filters.MultipleChoiceFilter(choices=Environment.choices)
+    criticality = django_filters.MultipleChoiceFilter(choices=BusinessCriticality.choices)
+    source = django_filters.MultipleChoiceFilter(choices=ItemSource.choices)
+    resolved = django_filters.BooleanFilter(
+        field_name="product", lookup_expr="isnull", exclude=True, label="Resolved to a product"
+    )
+    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+    updated = django_filters.IsoDateTimeFromToRangeFilter(field_name="updated_at")
+
+    class Meta:
+        model = InventoryItem
+        fields = ["organization", "product", "environment", "criticality", "source"]
+
+
+class ApiTokenFilterSet(SearchFilterSet):
+    search_fields = ("name", "prefix")
+
+    organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
+    access = django_filters.ChoiceFilter(choices=TokenAccess.choices)
+    revoked = django_filters.BooleanFilter(
+        field_name="revoked_at", lookup_expr="isnull", exclude=True
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["organization", "access"]

@@ -1,0 +1,84 @@
+"""Filters of the catalogue lists, shared by the list pages and the API."""
+
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_countries import countries
+
+from config.filtersets import SearchFilterSet
+from vendors.choices import ProductCategory
+from vendors.models import Product, ProductAlias, Vendor, VendorAlias
+
+
+class VendorFilterSet(SearchFilterSet):
+    """``q`` searches names, aliases and the CPE vendor name."""
+
+    country = django_filters.MultipleChoiceFilter(choices=list(countries))
+    parent = django_filters.ModelChoiceFilter(queryset=Vendor.objects.all())
+    has_parent = django_filters.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", exclude=True, label="Owned by another vendor"
+    )
+
+    class Meta:
+        model = Vendor
+        fields = ["country", "parent"]
+
+    def search(self, queryset: QuerySet[Any, Any], name: str, value: str) -> QuerySet[Any, Any]:
+        value = value.strip()
+        if not value:
+            return queryset
+        # An alias match is a subquery, not a join, so that a vendor is listed once.
+        alias = VendorAlias.objects.filter(vendor=OuterRef("pk"), name__icontains=value)
+        return queryset.filter(
+            Q(name__icontains=value) | Q(cpe_vendor__icontains=value) | Q(Exists(alias))
+        )
+
+
+class ProductFilterSet(SearchFilterSet):
+    """``q`` searches product names, aliases, CPE and purl names, and the vendor's name."""
+
+    vendor = django_filters.ModelMultipleChoiceFilter(queryset=Vendor.objects.all())
+    category = django_filters.MultipleChoiceFilter(choices=ProductCategory.choices)
+    vendor_country = django_filters.MultipleChoiceFilter(
+        field_name="vendor__country", choices=list(countries), label="Vendor's country"
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "vendor",
+            "category",
+            "deep_system_access",
+            "permanent_cloud_connection",
+            "vendor_pushed_updates",
+        ]
+
+    def search(self, queryset: QuerySet[Any, Any], name: str, value: str) -> QuerySet[Any, Any]:
+        value = value.strip()
+        if not value:
+            return queryset
+        alias = ProductAlias.objects.filter(product=OuterRef("pk"), name__icontains=value)
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(vendor__name__icontains=value)
+            | Q(cpe_product__icontains=value)
+            | Q(purl_name__icontains=value)
+            | Q(Exists(alias))
+        )
+
+
+class VendorAliasFilterSet(SearchFilterSet):
+    search_fields = ("name",)
+
+    class Meta:
+        model = VendorAlias
+        fields = ["vendor"]
+
+
+class ProductAliasFilterSet(SearchFilterSet):
+    search_fields = ("name",)
+
+    class Meta:
+        model = ProductAlias
+        fields = ["product"]
