@@ -1,11 +1,15 @@
 """Forms for advisories, shared by the admin and the editor pages."""
 
+import re
 from typing import Any
 
 from django import forms
 
-from advisories.models import Advisory
+from advisories.choices import TargetKind
+from advisories.models import Advisory, AffectedTarget
 from vendors.choices import CriticalityTier, Sector
+
+CVE_ID_PATTERN = re.compile(r"CVE-\d{4}-\d{4,}")
 
 
 class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -62,3 +66,180 @@ class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
         if score is not None and severity == "none" and score > 0:
             self.add_error("severity", "A CVSS score above 0 cannot have severity 'none'.")
         return cleaned
+
+
+class CatalogueChoiceWidget(forms.HiddenInput):
+    """A vendor or product picked through the search box next to it (see ``vendors/views.py``
+    and ``static/js/app.js``): the form posts the primary key, the page shows the name."""
+
+
+class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
+    """One affected target as the editor enters it.
+
+    Only the fields of the chosen kind are kept: a vendor left over from switching a row from
+    "vendor" to "CPE" must not silently stay on the target. Ranges are not parsed here;
+    ``advisories.services.target_compile`` parses them, and a range it cannot read marks the
+    target for review instead of refusing the form, because imported advisories need the same
+    leniency. The editor sees the parsed intervals or the reason as they type.
+    """
+
+    # Fields each kind uses, besides kind, exclusion and note.
+    KIND_FIELDS: dict[str, tuple[str, ...]] = {
+        TargetKind.VENDOR: ("vendor", "include_subsidiaries"),
+        TargetKind.PRODUCT: ("product",),
+        TargetKind.PRODUCT_RANGE: ("product", "version_range"),
+        TargetKind.CPE: (
+            "cpe",
+            "version_start_including",
+            "version_start_excluding",
+            "version_end_including",
+            "version_end_excluding",
+        ),
+        TargetKind.PURL: ("purl", "version_range"),
+        TargetKind.JURISDICTION: ("country",),
+    }
+    REQUIRED: dict[str, str] = {
+        TargetKind.VENDOR: "vendor",
+        TargetKind.PRODUCT: "product",
+        TargetKind.PRODUCT_RANGE: "product",
+        TargetKind.CPE: "cpe",
+        TargetKind.PURL: "purl",
+        TargetKind.JURISDICTION: "country",
+    }
+
+    class Meta:
+        model = AffectedTarget
+        fields = [
+            "kind",
+            "is_exclusion",
+            "vendor",
+            "include_subsidiaries",
+            "product",
+            "version_range",
+            "cpe",
+            "version_start_including",
+            "version_start_excluding",
+            "version_end_including",
+            "version_end_excluding",
+            "purl",
+            "country",
+            "note",
+        ]
+        widgets = {"vendor": CatalogueChoiceWidget, "product": CatalogueChoiceWidget}
+        labels = {"is_exclusion": "Exclusion (fixed or not affected)"}
+
+    @property
+    def picked(self) -> dict[str, str]:
+        """The names of the vendor and product the row points to, for the pickers' boxes."""
+        names: dict[str, str] = {}
+        for name in ("vendor", "product"):
+            value = self[name].value()
+            if value:
+                field = self.fields[name]
+                chosen = field.queryset.filter(pk=value).first()  # type: ignore[attr-defined]
+                names[name] = str(chosen) if chosen is not None else ""
+        return names
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        kind = cleaned.get("kind")
+        if not kind:
+            return cleaned
+        required = self.REQUIRED[kind]
+        if not cleaned.get(required):
+            self.add_error(required, "This kind of target needs it.")
+        if kind == TargetKind.PRODUCT_RANGE and not cleaned.get("version_range", "").strip():
+            self.add_error("version_range", "Enter the affected version range.")
+        kept = set(self.KIND_FIELDS[kind])
+        for name in {n for fields in self.KIND_FIELDS.values() for n in fields} - kept:
+            field = self.fields[name]
+            cleaned[name] = False if isinstance(field, forms.BooleanField) else field.to_python("")
+        return cleaned
+
+
+TargetFormSet = forms.inlineformset_factory(
+    Advisory,
+    AffectedTarget,
+    form=TargetForm,
+    extra=0,
+    can_delete=True,
+    min_num=0,
+)
+
+
+class WithdrawForm(forms.Form):
+    """Withdrawing needs a reason: organizations whose flags it resolves are told why."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Organizations see this next to the flags it resolves.",
+    )
+
+    def clean_reason(self) -> str:
+        reason: str = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why the advisory is withdrawn.")
+        return reason
+
+
+class VersionRangeCheckForm(forms.Form):
+    """The range field of the editor, checked as the editor types."""
+
+    version_range = forms.CharField(required=False, max_length=500)
+
+
+class AdvisoryEditorForm(AdvisoryForm):
+    """The editor page's form: the advisory's fields, its CVE ids and reference links.
+
+    The withdrawal reason is not here: withdrawing is its own confirmed step.
+    """
+
+    cve_ids = forms.CharField(
+        label="CVE ids",
+        required=False,
+        help_text="Separated by spaces or commas, e.g. CVE-2024-3400.",
+    )
+    reference_urls = forms.CharField(
+        label="References",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One URL per line: the source's page first.",
+    )
+
+    class Meta(AdvisoryForm.Meta):
+        fields = [name for name in AdvisoryForm.Meta.fields if name != "withdrawn_reason"]
+        widgets = {  # type: ignore[assignment]  # adds textareas to the date widgets
+            **AdvisoryForm.Meta.widgets,
+            "summary": forms.Textarea(attrs={"rows": 5}),
+            "action_details": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_cve_ids(self) -> list[str]:
+        text: str = self.cleaned_data["cve_ids"]
+        ids = [part.upper() for part in text.replace(",", " ").split()]
+        bad = [cve for cve in ids if not CVE_ID_PATTERN.fullmatch(cve)]
+        if bad:
+            raise forms.ValidationError(f"Not a CVE id: {', '.join(bad)}.")
+        return list(dict.fromkeys(ids))
+
+    def clean_reference_urls(self) -> list[str]:
+        text: str = self.cleaned_data["reference_urls"]
+        urls = [line.strip() for line in text.splitlines() if line.strip()]
+        validate = forms.URLField(max_length=1000, assume_scheme="https").clean
+        for url in urls:
+            validate(url)
+        return urls
+
+
+def target_fields(form: TargetForm) -> dict[str, Any]:
+    """The AffectedTarget fields of a valid target form, as ``advisory_create`` takes them."""
+    return {name: form.cleaned_data[name] for name in TargetForm.Meta.fields}
+
+
+def formset_targets(formset: Any) -> list[dict[str, Any]]:
+    """The targets a valid formset holds, without the deleted and untouched blank rows."""
+    return [
+        target_fields(form)
+        for form in formset.forms
+        if form.has_changed() and not formset._should_delete_form(form)
+    ]

@@ -1,10 +1,116 @@
 // Vendorwatch page behaviour. Kept small and free of inline handlers so that the
-// Content-Security-Policy can forbid inline script.
-document.addEventListener("DOMContentLoaded", () => {
-  // Mark the current page in the main navigation for screen readers and styling.
+// Content-Security-Policy can forbid inline script; htmx does the server round trips.
+"use strict";
+
+// Mark the current section in the main navigation (the longest matching prefix), for screen
+// readers and styling.
+function markCurrentNav() {
+  let best = null;
   for (const link of document.querySelectorAll(".nav a")) {
-    if (link.getAttribute("href") === window.location.pathname) {
-      link.setAttribute("aria-current", "page");
+    const path = link.getAttribute("href");
+    const matches = path === "/" ? window.location.pathname === "/" : window.location.pathname.startsWith(path);
+    if (matches && (!best || path.length > best.getAttribute("href").length)) best = link;
+  }
+  if (best) best.setAttribute("aria-current", "page");
+}
+
+// Target rows of the advisory editor: show only the fields the chosen kind uses.
+function showKindFields(row) {
+  const kindSelect = row.querySelector("select[name$='-kind']");
+  const kind = kindSelect ? kindSelect.value : "";
+  for (const field of row.querySelectorAll("[data-kinds]")) {
+    field.hidden = !field.dataset.kinds.split(" ").includes(kind);
+  }
+}
+
+function initRows(root) {
+  for (const row of root.querySelectorAll("[data-target-row]")) showKindFields(row);
+}
+
+// "Add a target": clone the formset's empty form with the next index.
+function addFormsetRow(prefix) {
+  const total = document.getElementById(`id_${prefix}-TOTAL_FORMS`);
+  const template = document.getElementById(`${prefix}-empty`);
+  const rows = document.querySelector(`[data-formset='${prefix}']`);
+  if (!total || !template || !rows) return;
+  const index = Number(total.value);
+  const holder = document.createElement("div");
+  holder.innerHTML = template.innerHTML.replaceAll("__prefix__", String(index));
+  const row = holder.firstElementChild;
+  rows.appendChild(row);
+  total.value = String(index + 1);
+  if (window.htmx) window.htmx.process(row);
+  showKindFields(row);
+  const first = row.querySelector("select, input:not([type=hidden])");
+  if (first) first.focus();
+}
+
+// A picker option fills the hidden field it belongs to and tells the preview to refresh.
+function pickOption(button) {
+  const hidden = document.getElementById(button.dataset.pickTarget);
+  if (!hidden) return;
+  hidden.value = button.dataset.pickValue;
+  const picker = hidden.closest(".picker");
+  const box = picker.querySelector("input[type=search]");
+  box.value = button.dataset.pickLabel;
+  picker.querySelector(".picker-results").replaceChildren();
+  hidden.dispatchEvent(new Event("change", { bubbles: true }));
+  box.focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  markCurrentNav();
+  initRows(document);
+});
+
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target.matches("select[name$='-kind']")) showKindFields(target.closest("[data-target-row]"));
+  if (target.matches("input[name$='-DELETE']")) {
+    target.closest("[data-target-row]").toggleAttribute("data-deleted", target.checked);
+  }
+});
+
+document.addEventListener("input", (event) => {
+  // Typing in a picker forgets the previous choice until a new one is picked, so the form
+  // never posts a vendor other than the one the box shows.
+  if (event.target.matches(".picker input[type=search]")) {
+    const hidden = event.target.closest(".picker").querySelector("input[type=hidden]");
+    if (hidden && hidden.value) {
+      hidden.value = "";
+      hidden.dispatchEvent(new Event("change", { bubbles: true }));
     }
+  }
+});
+
+document.addEventListener("click", (event) => {
+  const add = event.target.closest("[data-formset-add]");
+  if (add) addFormsetRow(add.dataset.formsetAdd);
+  const option = event.target.closest("[data-pick-target]");
+  if (option) pickOption(option);
+});
+
+// Keyboard: Down from a picker's box moves into its options; Escape closes them.
+document.addEventListener("keydown", (event) => {
+  const box = event.target.closest(".picker input[type=search]");
+  const option = event.target.closest(".picker-option");
+  if (!box && !option) return;
+  const picker = event.target.closest(".picker");
+  const options = [...picker.querySelectorAll(".picker-option")];
+  if (event.key === "Enter" && box) {
+    // Enter picks the first match instead of submitting the whole editor form.
+    event.preventDefault();
+    if (options.length) pickOption(options[0]);
+  } else if (event.key === "Escape") {
+    picker.querySelector(".picker-results").replaceChildren();
+    picker.querySelector("input[type=search]").focus();
+  } else if (event.key === "ArrowDown" && options.length) {
+    event.preventDefault();
+    const next = option ? options[options.indexOf(option) + 1] : options[0];
+    if (next) next.focus();
+  } else if (event.key === "ArrowUp" && option) {
+    event.preventDefault();
+    const previous = options[options.indexOf(option) - 1];
+    (previous || picker.querySelector("input[type=search]")).focus();
   }
 });

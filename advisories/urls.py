@@ -1,0 +1,15 @@
+"""URLs of the advisory pages and the editor."""
+
+from django.urls import path
+
+from advisories import views
+
+app_name = "advisories"
+
+urlpatterns = [
+    path("", views.advisory_list_view, name="advisory_list"),
+    path("new/", views.advisory_create_view, name="advisory_create"),
+    path("editor/range-check/", views.version_range_check_view, name="range_check"),
+    path("<int:pk>/", views.advisory_detail_view, name="advisory_detail"),
+    path("<int:pk>/withdraw/", views.advisory_withdraw_view, name="advisory_withdraw"),
+]

@@ -1,0 +1,295 @@
+"""Pages of advisories: the list, an advisory's page, and the editor (drafts, targets, impact
+preview, publish, withdraw)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Value, When
+from django.forms import BaseInlineFormSet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from advisories.choices import SEVERITY_RANK
+from advisories.filtersets import AdvisoryFilterSet
+from advisories.forms import (
+    AdvisoryEditorForm,
+    TargetFormSet,
+    VersionRangeCheckForm,
+    WithdrawForm,
+    formset_targets,
+)
+from advisories.models import Advisory, AffectedTarget
+from advisories.selectors import (
+    advisory_detail as select_advisory,
+)
+from advisories.selectors import (
+    advisory_flag_impact,
+    advisory_list,
+    advisory_targets,
+    target_range_description,
+    version_range_check,
+)
+from advisories.services import (
+    AdvisoryStateError,
+    advisory_create,
+    advisory_withdraw,
+)
+from config.listing import (
+    OneOfSelect,
+    SortColumn,
+    checkboxes,
+    csv_response,
+    csv_rows,
+    filter_fields,
+    paginate,
+    sort_queryset,
+)
+from orgs.permissions import can_edit_catalogue
+from vendors.choices import CriticalityTier, Sector
+
+SEVERITY_ORDER = Case(
+    *(When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()),
+    output_field=IntegerField(),
+)
+
+LIST_COLUMNS = [
+    SortColumn("identifier", "Identifier", ("identifier",)),
+    SortColumn("title", "Title", ("title",)),
+    SortColumn("source", "Source", ("source__name",)),
+    SortColumn("severity", "Severity", ("severity_rank",)),
+    SortColumn("kind", "Kind", ("kind",)),
+    SortColumn("status", "Status", ("status",)),
+    SortColumn("issued", "Issued", ("issued_on",)),
+    SortColumn("published", "Published", ("published_at",)),
+    SortColumn("flags", "Open flags", ("active_flags",)),
+]
+
+CSV_HEADER = [
+    "identifier",
+    "title",
+    "source",
+    "kind",
+    "severity",
+    "cvss_score",
+    "status",
+    "recommended_action",
+    "action_deadline",
+    "issued_on",
+    "published_at",
+    "open_flags_in_your_organizations",
+    "url",
+]
+
+
+def _csv_row(request: HttpRequest) -> Any:
+    def row(advisory: Any) -> list[Any]:
+        return [
+            advisory.identifier,
+            advisory.title,
+            advisory.source.name,
+            advisory.kind,
+            advisory.severity,
+            advisory.cvss_score,
+            advisory.status,
+            advisory.recommended_action,
+            advisory.action_deadline,
+            advisory.issued_on,
+            advisory.published_at,
+            advisory.active_flags,
+            request.build_absolute_uri(advisory.get_absolute_url()),
+        ]
+
+    return row
+
+
+@login_required
+@require_GET
+def advisory_list_view(request: HttpRequest) -> HttpResponseBase:
+    """Advisories with the FilterSet the API uses, sorting, pagination and a CSV export."""
+    queryset = advisory_list(user=request.user).annotate(severity_rank=SEVERITY_ORDER)
+    filterset = AdvisoryFilterSet(request.GET, queryset=queryset, request=request)
+    fields = filter_fields(
+        filterset,
+        ("q", "severity", "kind", "status", "source", "issued"),
+        widgets={
+            "severity": checkboxes(),
+            "kind": checkboxes(),
+            "status": checkboxes(),
+            "source": OneOfSelect(any_label="Any source"),
+        },
+    )
+    filtered = filterset.qs if filterset.is_valid() else queryset.none()
+    ordered, sort = sort_queryset(filtered, request, LIST_COLUMNS, default="-published")
+    if request.GET.get("format") == "csv":
+        stamp = timezone.localdate().isoformat()
+        return csv_response(
+            filename=f"advisories-{stamp}.csv",
+            header=CSV_HEADER,
+            rows=csv_rows(ordered, _csv_row(request)),
+        )
+    context = {
+        "page": paginate(ordered, request),
+        "filter_fields": fields,
+        "sort": sort,
+        "can_edit": can_edit_catalogue(request.user),
+        "filtered": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
+    }
+    return render(request, "advisories/advisory_list.html", context)
+
+
+@login_required
+@require_GET
+def advisory_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """An advisory: what it says, what it covers, and what it flagged in the organizations the
+    user may see."""
+    try:
+        advisory = select_advisory(user=request.user, pk=pk)
+    except Advisory.DoesNotExist:
+        raise Http404("No such advisory.") from None
+    targets = list(advisory_targets(advisory=advisory))
+    context = {
+        "advisory": advisory,
+        "targets": [(target, target_range_description(target)) for target in targets],
+        "needs_review": [target for target in targets if target.needs_review],
+        "audience_sectors": [
+            Sector(s).label for s in advisory.audience_sectors if s in Sector.values
+        ],
+        "audience_tiers": [
+            CriticalityTier(t).label for t in advisory.audience_tiers if t in CriticalityTier.values
+        ],
+        "impact": advisory_flag_impact(
+            advisory=advisory, user=request.user, today=timezone.localdate()
+        ),
+        "revisions": advisory.revisions.select_related("created_by").order_by("-number"),
+        "can_edit": can_edit_catalogue(request.user),
+    }
+    return render(request, "advisories/advisory_detail.html", context)
+
+
+def _editor_only(request: HttpRequest) -> None:
+    """Editor pages answer 403 to anyone who may not edit the catalogue."""
+    if not can_edit_catalogue(request.user):
+        raise PermissionDenied
+
+
+def _editable(request: HttpRequest, pk: int) -> Advisory:
+    _editor_only(request)
+    try:
+        return select_advisory(user=request.user, pk=pk)
+    except Advisory.DoesNotExist:
+        raise Http404("No such advisory.") from None
+
+
+def _editor_forms(
+    request: HttpRequest, advisory: Advisory
+) -> tuple[AdvisoryEditorForm, BaseInlineFormSet[Any, Any, Any]]:
+    data = request.POST if request.method == "POST" else None
+    initial = {}
+    if advisory.pk:
+        initial = {
+            "cve_ids": " ".join(advisory.cves.values_list("cve_id", flat=True)),
+            "reference_urls": "\n".join(advisory.references.values_list("url", flat=True)),
+        }
+    form = AdvisoryEditorForm(data, instance=advisory, initial=initial)
+    formset = TargetFormSet(
+        data,
+        instance=advisory,
+        prefix="targets",
+        queryset=AffectedTarget.objects.filter(advisory=advisory).select_related(
+            "vendor", "product__vendor"
+        )
+        if advisory.pk
+        else AffectedTarget.objects.none(),
+    )
+    return form, formset
+
+
+def _render_editor(
+    request: HttpRequest,
+    advisory: Advisory,
+    form: AdvisoryEditorForm,
+    formset: BaseInlineFormSet[Any, Any, Any],
+) -> HttpResponse:
+    context = {"advisory": advisory, "form": form, "formset": formset}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "advisories/advisory_form.html", context, status=status)
+
+
+def _advisory_fields(form: AdvisoryEditorForm) -> dict[str, Any]:
+    return {
+        name: form.cleaned_data[name]
+        for name in AdvisoryEditorForm.Meta.fields
+        if name in form.cleaned_data
+    }
+
+
+@login_required
+def advisory_create_view(request: HttpRequest) -> HttpResponse:
+    """A new draft with its targets; nothing is flagged until it is published."""
+    _editor_only(request)
+    advisory = Advisory()
+    form, formset = _editor_forms(request, advisory)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            advisory = advisory_create(
+                user=request.user,
+                request=request,
+                targets=formset_targets(formset),
+                cve_ids=form.cleaned_data["cve_ids"],
+                references=[{"url": url} for url in form.cleaned_data["reference_urls"]],
+                **_advisory_fields(form),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Draft {advisory.identifier} saved.")
+            return redirect(advisory)
+    return _render_editor(request, advisory, form, formset)
+
+
+@login_required
+def advisory_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdrawing, with a reason, after a confirmation page; the matcher resolves its flags."""
+    advisory = _editable(request, pk)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            advisory_withdraw(
+                advisory=advisory,
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+                request=request,
+            )
+        except AdvisoryStateError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{advisory.identifier} is withdrawn; its flags resolve.")
+        return redirect(advisory)
+    context = {
+        "advisory": advisory,
+        "form": form,
+        "impact": advisory_flag_impact(
+            advisory=advisory, user=request.user, today=timezone.localdate()
+        ),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "advisories/advisory_withdraw.html", context, status=status)
+
+
+@login_required
+@require_GET
+def version_range_check_view(request: HttpRequest) -> HttpResponse:
+    """What the range typed so far means (htmx, as the editor types)."""
+    _editor_only(request)
+    form = VersionRangeCheckForm(request.GET)
+    text = form.cleaned_data["version_range"] if form.is_valid() else ""
+    return render(
+        request, "advisories/_range_check.html", {"check": version_range_check(text=text)}
+    )

@@ -1,0 +1,170 @@
+"""What every HTML list page shares: a whitelisted sort, pagination and CSV export.
+
+Filtering is not here: list pages use the app's FilterSet (``<app>/filtersets.py``), the same
+one the API uses, so that a filter means the same thing on both.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+
+PAGE_SIZE = 50
+# A CSV export streams rows, but an unbounded one could still run for minutes; exports are
+# for reports, and a report of more rows than this should be narrowed by a filter first.
+CSV_MAX_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    """A column a list may be sorted by: its URL key, its label and the ORM ordering."""
+
+    key: str
+    label: str
+    ordering: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sort:
+    """The sort a request asked for, resolved against the page's whitelist."""
+
+    key: str
+    descending: bool
+    columns: dict[str, SortColumn]
+
+    @property
+    def param(self) -> str:
+        return f"-{self.key}" if self.descending else self.key
+
+    def toggle(self, key: str) -> str:
+        """The ``sort`` value a column header links to: flips the direction of the current
+        column, and starts ascending on any other."""
+        if key == self.key:
+            return key if self.descending else f"-{key}"
+        return key
+
+    def direction(self, key: str) -> str:
+        """The ``aria-sort`` value of a column header."""
+        if key != self.key:
+            return "none"
+        return "descending" if self.descending else "ascending"
+
+
+def _flip(field: str) -> str:
+    return field[1:] if field.startswith("-") else f"-{field}"
+
+
+def sort_queryset(
+    queryset: QuerySet[Any, Any],
+    request: HttpRequest,
+    columns: Sequence[SortColumn],
+    *,
+    default: str,
+) -> tuple[QuerySet[Any, Any], Sort]:
+    """Order ``queryset`` by the ``sort`` parameter if it names a whitelisted column.
+
+    Anything else falls back to ``default`` (a key, ``-`` for descending): sorting by an
+    arbitrary field name from the URL would let a visitor sort by, and so probe, any column.
+    The primary key is always the last tie-breaker so that pages never repeat or skip rows.
+    """
+    by_key = {column.key: column for column in columns}
+    wanted = request.GET.get("sort", "") or default
+    key = wanted.removeprefix("-")
+    if key not in by_key:
+        wanted, key = default, default.removeprefix("-")
+    descending = wanted.startswith("-")
+    ordering = by_key[key].ordering
+    if descending:
+        ordering = tuple(_flip(field) for field in ordering)
+    tie_breaker = "-pk" if descending else "pk"
+    return queryset.order_by(*ordering, tie_breaker), Sort(key, descending, by_key)
+
+
+def paginate(
+    items: QuerySet[Any, Any] | Sequence[Any], request: HttpRequest, *, per_page: int = PAGE_SIZE
+) -> Page[Any]:
+    """The page the ``page`` parameter asks for; out-of-range or junk values give the nearest
+    valid page rather than an error."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def csv_response(
+    *,
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> StreamingHttpResponse:
+    """Stream ``rows`` as a CSV download; values that a spreadsheet would run as a formula are
+    prefixed with a quote (CSV injection)."""
+
+    class _Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(_Echo())
+
+    def _safe(value: Any) -> str:
+        text = "" if value is None else str(value)
+        if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + text
+        return text
+
+    def _lines() -> Iterator[str]:
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([_safe(value) for value in row])
+
+    response = StreamingHttpResponse(_lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_rows(
+    queryset: QuerySet[Any, Any], row: Callable[[Model], Sequence[Any]]
+) -> Iterator[Sequence[Any]]:
+    """The CSV rows of ``queryset``, capped at ``CSV_MAX_ROWS`` and fetched in chunks."""
+    for obj in queryset[:CSV_MAX_ROWS].iterator(chunk_size=2000):
+        yield row(obj)
+
+
+class OneOfSelect(forms.Select):
+    """A drop-down for a multiple-choice filter where a page offers one value at a time (a
+    country among 250): it posts a list, as the FilterSet expects, with an "any" option."""
+
+    def __init__(self, *, any_label: str = "Any") -> None:
+        super().__init__()
+        self.any_label = any_label
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        return [value for value in data.getlist(name) if value]
+
+    def optgroups(self, name: str, value: Any, attrs: Any = None) -> Any:
+        self.choices = [("", self.any_label), *(c for c in self.choices if c[0] != "")]
+        return super().optgroups(name, value, attrs)
+
+
+def filter_fields(
+    filterset: Any, names: Sequence[str], *, widgets: dict[str, forms.Widget] | None = None
+) -> list[forms.BoundField]:
+    """The FilterSet form fields a page shows, in order, with page-specific widgets.
+
+    A FilterSet has filters that suit scripts but not a form (a select of every vendor); the
+    page shows a subset, and the others still work from a link.
+    """
+    form = filterset.form
+    for name, widget in (widgets or {}).items():
+        widget.choices = form.fields[name].choices  # type: ignore[attr-defined]
+        form.fields[name].widget = widget
+    return [form[name] for name in names]
+
+
+def checkboxes() -> forms.CheckboxSelectMultiple:
+    """Checkboxes for a multiple-choice filter with a few choices (severity, status)."""
+    return forms.CheckboxSelectMultiple(attrs={"class": "checks"})

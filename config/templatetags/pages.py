@@ -1,0 +1,28 @@
+"""Template tags shared by the list pages: sortable column headers and severity badges."""
+
+from typing import Any
+
+from django import template
+
+from config.listing import Sort
+
+register = template.Library()
+
+
+@register.inclusion_tag("components/sort_header.html", takes_context=True)
+def sort_header(context: dict[str, Any], sort: Sort, key: str, css: str = "") -> dict[str, Any]:
+    """A ``<th>`` whose link sorts the list by ``key`` (and flips the direction when the list
+    is already sorted by it), keeping every other query parameter but the page."""
+    return {
+        "request": context["request"],
+        "label": sort.columns[key].label,
+        "value": sort.toggle(key),
+        "direction": sort.direction(key),
+        "css": css,
+    }
+
+
+@register.inclusion_tag("components/pagination.html", takes_context=True)
+def pagination(context: dict[str, Any], page: Any) -> dict[str, Any]:
+    """Previous/next links and the position in the list, keeping the filters."""
+    return {"request": context["request"], "page": page}
