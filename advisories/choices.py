@@ -68,3 +68,10 @@ class TargetKind(models.TextChoices):
 class ReferenceCategory(models.TextChoices):
     SELF = "self", "The advisory itself"
     EXTERNAL = "external", "External"
+
+
+class FeedRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Some documents failed"
+    FAILED = "failed", "Failed"

@@ -12,6 +12,7 @@ from advisories.choices import (
     AdvisoryKind,
     AdvisoryStatus,
     FeedKind,
+    FeedRunStatus,
     RecommendedAction,
     ReferenceCategory,
     Severity,
@@ -40,6 +41,15 @@ class Source(TimeStampedModel):
     feed_kind = models.CharField(max_length=20, choices=FeedKind.choices, default="", blank=True)
     feed_url = models.URLField(max_length=500, blank=True)
     feed_enabled = models.BooleanField(default=False)
+    feed_openpgp_key = models.TextField(
+        "feed OpenPGP public key",
+        blank=True,
+        help_text="The ASCII-armored public key(s) the provider signs its CSAF documents with. "
+        "When set, every document must carry a valid signature by one of them.",
+    )
+    # What the last runs saw (ETags, Last-Modified, each document's timestamp), so that a run
+    # fetches only what changed; written by the feed importer only (advisories/feeds/).
+    feed_state = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -335,3 +345,55 @@ class TargetInterval(models.Model):
         low = "(-∞" if self.lower is None else ("[" if self.lower_inclusive else "(") + self.lower
         high = "+∞)" if self.upper is None else self.upper + ("]" if self.upper_inclusive else ")")
         return f"{low}, {high}"
+
+
+class FeedRun(models.Model):
+    """One run of a source's feed: what it fetched, imported, left alone, and what failed, why.
+
+    At most one run of a source is ``running`` at a time (a named constraint), so that two
+    workers never walk the same feed at once.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="feed_runs")
+    feed_kind = models.CharField(max_length=20, choices=FeedKind.choices)
+    status = models.CharField(
+        max_length=10, choices=FeedRunStatus.choices, default=FeedRunStatus.RUNNING
+    )
+    trigger = models.CharField(
+        max_length=20, blank=True, help_text="What started it: schedule, command, admin."
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    fetched = models.PositiveIntegerField(default=0, help_text="Documents downloaded.")
+    imported = models.PositiveIntegerField(default=0, help_text="New advisories.")
+    updated = models.PositiveIntegerField(
+        default=0, help_text="Advisories moved to a newer version."
+    )
+    unchanged = models.PositiveIntegerField(
+        default=0, help_text="Documents not changed since the last run, or already imported."
+    )
+    failed = models.PositiveIntegerField(default=0, help_text="Documents refused or broken.")
+    failures = models.JSONField(
+        default=list, blank=True, help_text="One {document, reason} per failed document."
+    )
+    notes = models.JSONField(
+        default=list, blank=True, help_text="What the run chose not to do, e.g. older versions."
+    )
+    message = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(status=FeedRunStatus.RUNNING),
+                name="feedrun_one_running_per_source",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["source", "-started_at"], name="feedrun_source_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} feed run {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
