@@ -233,7 +233,8 @@ class AdvisoryEditorForm(AdvisoryForm):
 
 def target_fields(form: TargetForm) -> dict[str, Any]:
     """The AffectedTarget fields of a valid target form, as ``advisory_create`` takes them."""
-    return {name: form.cleaned_data[name] for name in TargetForm.Meta.fields}
+    # The inline formset adds the advisory itself to the form; the service sets it.
+    return {name: form.cleaned_data[name] for name in TargetForm.Meta.fields if name != "advisory"}
 
 
 def formset_targets(formset: Any) -> list[dict[str, Any]]:

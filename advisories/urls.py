@@ -11,5 +11,6 @@ urlpatterns = [
     path("new/", views.advisory_create_view, name="advisory_create"),
     path("editor/range-check/", views.version_range_check_view, name="range_check"),
     path("<int:pk>/", views.advisory_detail_view, name="advisory_detail"),
+    path("<int:pk>/publish/", views.advisory_publish_view, name="advisory_publish"),
     path("<int:pk>/withdraw/", views.advisory_withdraw_view, name="advisory_withdraw"),
 ]

@@ -39,6 +39,7 @@ from advisories.selectors import (
 from advisories.services import (
     AdvisoryStateError,
     advisory_create,
+    advisory_publish,
     advisory_withdraw,
 )
 from config.listing import (
@@ -252,6 +253,33 @@ def advisory_create_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Draft {advisory.identifier} saved.")
             return redirect(advisory)
     return _render_editor(request, advisory, form, formset)
+
+
+@login_required
+def advisory_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publishing, after a confirmation page that lists what it covers and the targets that
+    cannot match until they are fixed."""
+    advisory = _editable(request, pk)
+    if request.method == "POST":
+        try:
+            advisory_publish(advisory=advisory, user=request.user, request=request)
+        except AdvisoryStateError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"{advisory.identifier} is published; the organizations it matches are being "
+                "flagged.",
+            )
+        return redirect(advisory)
+    context = {
+        "advisory": advisory,
+        "targets": [
+            (target, target_range_description(target))
+            for target in advisory_targets(advisory=advisory)
+        ],
+    }
+    return render(request, "advisories/advisory_publish.html", context)
 
 
 @login_required

@@ -1,0 +1,104 @@
+"""Every page of the site × {anonymous, viewer of organization A, member of organization B
+only}: nobody sees another organization's data.
+
+The meta-test fails when a URL pattern has no case here, so a new page cannot ship without
+joining the matrix. The admin is Django's own, for staff only, and the REST API has its own
+matrix in tests/api/.
+"""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.web.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+EXCLUDED_NAMESPACES = ("admin", "api")
+
+# A page's case: the request to make, as (method, url), from the test world.
+Case = Callable[[World], tuple[str, str]]
+
+
+def get(name: str, **kwargs: Callable[[World], object]) -> Case:
+    return lambda w: ("get", reverse(name, kwargs={k: f(w) for k, f in kwargs.items()}))
+
+
+def post(name: str, **kwargs: Callable[[World], object]) -> Case:
+    return lambda w: ("post", reverse(name, kwargs={k: f(w) for k, f in kwargs.items()}))
+
+
+CASES: dict[str, Case] = {
+    "home": get("home"),
+    "login": get("login"),
+    "logout": post("logout"),
+    "healthz": get("healthz"),
+    "advisories:advisory_list": get("advisories:advisory_list"),
+    "advisories:advisory_create": get("advisories:advisory_create"),
+    "advisories:range_check": get("advisories:range_check"),
+    "advisories:advisory_detail": get("advisories:advisory_detail", pk=lambda w: w.warning.pk),
+    "advisories:advisory_publish": get("advisories:advisory_publish", pk=lambda w: w.draft.pk),
+    "advisories:advisory_withdraw": get("advisories:advisory_withdraw", pk=lambda w: w.warning.pk),
+    "vendors:vendor_list": get("vendors:vendor_list"),
+    "vendors:vendor_detail": get("vendors:vendor_detail", slug=lambda w: w.vendor.slug),
+    "vendors:product_detail": get(
+        "vendors:product_detail",
+        vendor_slug=lambda w: w.vendor.slug,
+        slug=lambda w: w.product.slug,
+    ),
+    "vendors:product_list": get("vendors:product_list"),
+    "vendors:vendor_search": get("vendors:vendor_search"),
+    "vendors:product_search": get("vendors:product_search"),
+}
+
+
+def _pattern_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> Iterator[str]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            if pattern.namespace in EXCLUDED_NAMESPACES:
+                continue
+            yield from _pattern_names(pattern.url_patterns, inner)
+        elif pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_every_page_is_in_the_matrix():
+    names = set(_pattern_names(get_resolver().url_patterns))
+    missing = sorted(names - CASES.keys())
+    assert not missing, f"pages without a tenant-matrix case: {missing}"
+    assert not sorted(CASES.keys() - names), "cases for pages that no longer exist"
+
+
+def _body(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_anonymous_sees_no_organization_data(client, world, name):
+    method, url = CASES[name](world)
+    response = getattr(client, method)(url)
+    assert response.status_code in (200, 302, 405)
+    if response.status_code == 302:
+        assert response.url.startswith(reverse("login")) or name == "logout"
+    body = _body(response)
+    for org in (world.tenants.org_a, world.tenants.org_b):
+        assert org.name not in body
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize(
+    ("who", "foreign"), [("viewer", "org_b"), ("outsider", "org_a")], ids=["viewer", "outsider"]
+)
+def test_members_see_nothing_of_other_organizations(client, world, name, who, foreign):
+    client.force_login(getattr(world.tenants, who))
+    method, url = CASES[name](world)
+    response = getattr(client, method)(url)
+    assert response.status_code in (200, 302, 403, 404, 405)
+    body = _body(response)
+    foreign_org = getattr(world.tenants, foreign)
+    assert foreign_org.name not in body
+    assert foreign_org.slug not in body
