@@ -7,6 +7,7 @@ from advisories.models import (
     AdvisoryReference,
     AdvisoryRevision,
     AffectedTarget,
+    FeedRun,
     Source,
     TargetInterval,
 )
@@ -149,6 +150,34 @@ class TargetIntervalAdmin(admin.ModelAdmin):
     list_display = ("target", "lower", "lower_inclusive", "upper", "upper_inclusive")
     list_select_related = ("target__advisory",)
     search_fields = ("target__advisory__identifier",)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(FeedRun)
+class FeedRunAdmin(admin.ModelAdmin):
+    """Feed runs are written by the importer; shown to see what a feed did and why it failed."""
+
+    list_display = (
+        "started_at",
+        "source",
+        "status",
+        "trigger",
+        "fetched",
+        "imported",
+        "updated",
+        "unchanged",
+        "failed",
+        "duration_seconds",
+    )
+    list_filter = ("status", "feed_kind", "source")
+    list_select_related = ("source",)
+    date_hierarchy = "started_at"
+    search_fields = ("source__name", "message")
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -239,7 +239,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish must not hang when Redis is down: fail fast, the durable pending row covers it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Every source with an enabled feed (CSAF provider, CISA KEV) is synced hourly; a run
+    # fetches only what changed, so this is cheap when nothing did.
+    "feeds-sync-enabled": {
+        "task": "advisories.tasks.feeds_sync_enabled",
+        "schedule": timedelta(hours=1),
+    },
+}
 
 # --- REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +63,44 @@ def writes(queries: CaptureQueriesContext) -> list[str]:
         for q in queries.captured_queries
         if q["sql"].lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
     ]
+
+
+@dataclass
+class LocalServer:
+    """A directory served over HTTP on 127.0.0.1, standing in for a provider's web server."""
+
+    root: Path
+    url: str
+
+    def write(self, relative: str, content: bytes | str) -> Path:
+        """Write a file to serve, bumping its time so conditional requests see the change."""
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            content = content.encode()
+        existed = path.exists()
+        path.write_bytes(content)
+        if existed:
+            stamp = path.stat().st_mtime + 5
+            os.utime(path, (stamp, stamp))
+        return path
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[LocalServer]:
+    root = tmp_path / "www"
+    root.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LocalServer(root=root, url=f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -1,0 +1,222 @@
+"""Walking a CSAF provider: its provider-metadata.json, ROLIE feeds or directory layout.
+
+A run reads the provider metadata, then every ROLIE feed it lists (``rolie.feeds``) and every
+directory distribution (``directory_url``: ``changes.csv``, or ``index.txt`` when there is no
+changes file). Feeds are fetched conditionally (ETag / Last-Modified), and a document is
+fetched only when its timestamp differs from the one the last successful import saw. Each
+document is checked against its published hashes and, when the source has an OpenPGP key,
+its signature, then imported. A bad document is recorded on the run and skipped; it never
+stops the run, and it is tried again next time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from advisories.feeds.errors import FeedError, FetchError
+from advisories.feeds.http import fetch
+from advisories.feeds.integrity import hash_verify, signature_verify
+from advisories.feeds.services import ImportResult, csaf_import
+from advisories.feeds.validation import parse_json
+from advisories.models import FeedRun, Source
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One document a provider lists, with where its hash and signature files are."""
+
+    url: str
+    updated: str
+    hash_urls: tuple[tuple[str, str], ...]
+    signature_url: str
+
+
+def provider_sync(
+    *,
+    source: Source,
+    run: FeedRun,
+    session: requests.Session,
+    state: dict[str, Any],
+    deadline: float | None = None,
+) -> None:
+    """Walk ``source``'s provider and import what changed, counting everything on ``run``.
+
+    ``state`` is the source's feed state; it is updated in place and saved by the caller.
+    ``deadline`` (a ``time.monotonic()`` value) stops the walk early, leaving the rest for
+    the next run, so that a first run over a large provider ends within its task's limit.
+    """
+    metadata = parse_json(
+        fetch(source.feed_url, session=session).content, name="the provider metadata"
+    )
+    distributions = metadata.get("distributions")
+    if not isinstance(distributions, list) or not distributions:
+        raise FeedError(f"{source.feed_url}: the provider metadata lists no distributions.")
+    documents: dict[str, str] = state.setdefault("documents", {})
+    pending = list(_entries(distributions, session=session, state=state, run=run))
+    for index, entry in enumerate(pending):
+        if deadline is not None and time.monotonic() > deadline:
+            run.notes.append(
+                f"Stopped early to stay within the time limit; {len(pending) - index} "
+                "document(s) are left for the next run."
+            )
+            return
+        if entry.updated and documents.get(entry.url) == entry.updated:
+            run.unchanged += 1
+            continue
+        try:
+            outcome = _document_import(entry, source=source, session=session, run=run)
+        except FeedError as error:
+            run.failed += 1
+            run.failures.append({"document": entry.url, "reason": error.describe(limit=5)})
+            continue
+        except Exception as error:  # one broken document must never stop the run
+            logger.exception("Importing %s from %s failed", entry.url, source)
+            run.failed += 1
+            run.failures.append(
+                {"document": entry.url, "reason": f"unexpected error: {error.__class__.__name__}"}
+            )
+            continue
+        documents[entry.url] = entry.updated
+        if outcome.outcome == "imported":
+            run.imported += 1
+        elif outcome.outcome == "updated":
+            run.updated += 1
+        else:
+            run.unchanged += 1
+            if outcome.outcome == "ignored":
+                run.notes.append(outcome.message)
+
+
+def _document_import(
+    entry: FeedEntry, *, source: Source, session: requests.Session, run: FeedRun
+) -> ImportResult:
+    content = fetch(entry.url, session=session).content
+    run.fetched += 1
+    for algorithm, url in entry.hash_urls:
+        try:
+            published = fetch(url, session=session, max_bytes=4096).content
+        except FetchError:
+            if (algorithm, url) in _guessed_hashes(entry.url):
+                continue  # a directory provider need not publish both hash files
+            raise
+        hash_verify(content, published, algorithm=algorithm, name=entry.url)
+    if source.feed_openpgp_key.strip():
+        signature = fetch(entry.signature_url, session=session, max_bytes=64 * 1024).content
+        signature_verify(content, signature, public_keys=source.feed_openpgp_key, name=entry.url)
+    return csaf_import(content=content, name=entry.url, source=source)
+
+
+def _guessed_hashes(url: str) -> tuple[tuple[str, str], ...]:
+    return (("sha512", f"{url}.sha512"), ("sha256", f"{url}.sha256"))
+
+
+def _entries(
+    distributions: list[Any], *, session: requests.Session, state: dict[str, Any], run: FeedRun
+) -> Iterator[FeedEntry]:
+    feeds_state: dict[str, dict[str, str]] = state.setdefault("feeds", {})
+    for distribution in distributions:
+        if not isinstance(distribution, dict):
+            continue
+        for feed in (distribution.get("rolie") or {}).get("feeds", []):
+            yield from _rolie_entries(
+                feed["url"], session=session, feeds_state=feeds_state, run=run
+            )
+        if distribution.get("directory_url"):
+            yield from _directory_entries(
+                distribution["directory_url"], session=session, feeds_state=feeds_state, run=run
+            )
+
+
+def _conditional(
+    url: str, *, session: requests.Session, feeds_state: dict[str, dict[str, str]], run: FeedRun
+) -> bytes | None:
+    """The feed file's body, or ``None`` (noted on the run) when it has not changed."""
+    seen = feeds_state.get(url, {})
+    fetched = fetch(
+        url,
+        session=session,
+        etag=seen.get("etag", ""),
+        last_modified=seen.get("last_modified", ""),
+    )
+    if fetched.not_modified:
+        run.notes.append(f"{url} has not changed since the last run.")
+        return None
+    feeds_state[url] = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    return fetched.content
+
+
+def _rolie_entries(
+    url: str, *, session: requests.Session, feeds_state: dict[str, dict[str, str]], run: FeedRun
+) -> Iterator[FeedEntry]:
+    content = _conditional(url, session=session, feeds_state=feeds_state, run=run)
+    if content is None:
+        return
+    feed = parse_json(content, name=url).get("feed", {})
+    for entry in feed.get("entry", []):
+        links = entry.get("link", [])
+        document_url = (entry.get("content") or {}).get("src") or _link(links, "self")
+        if not document_url:
+            run.notes.append(f"{url}: entry {entry.get('id', '?')} has no document link.")
+            continue
+        document_url = urljoin(url, document_url)
+        hashes = tuple(
+            (algorithm, urljoin(url, link["href"]))
+            for link in links
+            if link.get("rel") == "hash"
+            for algorithm in ("sha512", "sha256")
+            if link["href"].lower().endswith(f".{algorithm}")
+        )
+        signature = _link(links, "signature")
+        yield FeedEntry(
+            url=document_url,
+            updated=str(entry.get("updated", "")),
+            hash_urls=hashes,
+            signature_url=urljoin(url, signature) if signature else f"{document_url}.asc",
+        )
+
+
+def _link(links: list[dict[str, str]], rel: str) -> str:
+    return next((link["href"] for link in links if link.get("rel") == rel), "")
+
+
+def _directory_entries(
+    directory_url: str,
+    *,
+    session: requests.Session,
+    feeds_state: dict[str, dict[str, str]],
+    run: FeedRun,
+) -> Iterator[FeedEntry]:
+    base = directory_url.rstrip("/") + "/"
+    try:
+        content = _conditional(
+            f"{base}changes.csv", session=session, feeds_state=feeds_state, run=run
+        )
+        rows = [] if content is None else list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    except FetchError:
+        # No changes.csv: index.txt lists the documents without timestamps, so each is
+        # fetched every run and its import (idempotent) tells whether it changed.
+        content = _conditional(
+            f"{base}index.txt", session=session, feeds_state=feeds_state, run=run
+        )
+        rows = [] if content is None else [[line] for line in content.decode("utf-8").split()]
+    for row in rows:
+        if not row or not row[0].strip():
+            continue
+        url = urljoin(base, row[0].strip())
+        yield FeedEntry(
+            url=url,
+            updated=row[1].strip() if len(row) > 1 else "",
+            hash_urls=_guessed_hashes(url),
+            signature_url=f"{url}.asc",
+        )
