@@ -49,7 +49,7 @@ class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
             "withdrawn_reason",
             "source_version",
         ]
-        widgets = {
+        widgets: dict[str, forms.Widget] = {
             "issued_on": forms.DateInput(attrs={"type": "date"}),
             "action_deadline": forms.DateInput(attrs={"type": "date"}),
         }
@@ -182,12 +182,6 @@ class WithdrawForm(forms.Form):
         return reason
 
 
-class VersionRangeCheckForm(forms.Form):
-    """The range field of the editor, checked as the editor types."""
-
-    version_range = forms.CharField(required=False, max_length=500)
-
-
 class AdvisoryEditorForm(AdvisoryForm):
     """The editor page's form: the advisory's fields, its CVE ids and reference links.
 
@@ -208,7 +202,7 @@ class AdvisoryEditorForm(AdvisoryForm):
 
     class Meta(AdvisoryForm.Meta):
         fields = [name for name in AdvisoryForm.Meta.fields if name != "withdrawn_reason"]
-        widgets = {  # type: ignore[assignment]  # adds textareas to the date widgets
+        widgets = {
             **AdvisoryForm.Meta.widgets,
             "summary": forms.Textarea(attrs={"rows": 5}),
             "action_details": forms.Textarea(attrs={"rows": 3}),

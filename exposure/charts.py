@@ -54,8 +54,8 @@ def _nice_ceiling(value: int) -> int:
 def line_chart(
     points: list[tuple[date, int]],
     *,
-    width: int = 720,
-    height: int = 220,
+    width: int = 1200,
+    height: int = 260,
     subject: str = "open flags",
 ) -> LineChart:
     """Coordinates of a line chart of daily counts, in an SVG ``viewBox`` of the given size."""
