@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vendorwatch
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck deploy-check migrate demo worker beat clean
+.PHONY: help run test lint typecheck deploy-check migrate demo worker beat bench-feeds clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,12 @@ worker: $(VENV)/.runtime  ## Run a Celery worker (needs CELERY_BROKER_URL)
 
 beat: $(VENV)/.runtime  ## Run the Celery beat scheduler (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A config beat --loglevel INFO
+
+bench-feeds: $(VENV)/.runtime  ## Time the KEV catalog and CSAF imports on PostgreSQL (first run, no-op)
+	$(BIN)/python tests/bench/bench_feeds.py
+
+bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items and 200,000 flags
+	$(BIN)/python tests/bench/bench_ui.py
 
 clean:  ## Remove the virtualenv and local state (var/)
 	rm -rf $(VENV) var staticfiles

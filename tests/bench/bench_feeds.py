@@ -1,0 +1,120 @@
+"""Feed import benchmark: the full CISA KEV catalog and every shared CSAF example.
+
+``make bench-feeds`` recreates a PostgreSQL database of its own, ``vendorwatch_bench_feeds``,
+migrates it, and times, each twice (a first run into the empty database, then the same again,
+which must change nothing):
+
+* the KEV catalog (``../shared/fixtures/kev``, 1,404 entries): targets 10 s first, 2 s no-op;
+* every CSAF document in ``../shared/fixtures/csaf/examples`` and ``cisa-samples``, reported
+  as documents per second (validation, mapping, catalogue resolution, targets, publishing).
+
+The last line reads ``feeds: kev S s, kev-noop S s, csaf docs/s R``; the exit status is 1
+when a KEV target is missed, 2 when the shared fixtures are absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT / ".." / "shared" / "fixtures"
+DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/vendorwatch_bench_feeds"
+TARGET_KEV_SECONDS = 10.0
+TARGET_KEV_NOOP_SECONDS = 2.0
+T = TypeVar("T")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    options = parser.parse_args()
+    kev_path = SHARED / "kev" / "known_exploited_vulnerabilities.json"
+    csaf_paths = sorted((SHARED / "csaf" / "examples").glob("*.json")) + sorted(
+        (SHARED / "csaf" / "cisa-samples").glob("*.json")
+    )
+    if not kev_path.exists() or not csaf_paths:
+        print(f"{SHARED.resolve()} is absent: the benchmark needs the shared fixtures.")
+        return 2
+
+    os.environ["DATABASE_URL"] = options.database_url
+    # No broker: tasks run in-process, as in the test suite.
+    os.environ["CELERY_BROKER_URL"] = ""
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    database_recreate(options.database_url)
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+    from advisories.feeds.services import csaf_import, kev_import
+
+    kev = kev_path.read_bytes()
+    kev_seconds, first = timed(lambda: kev_import(content=kev))
+    kev_noop_seconds, again = timed(lambda: kev_import(content=kev))
+    print(f"KEV catalog {first.catalog_version}: {first.created} advisories in {kev_seconds:.2f} s")
+    print(
+        f"KEV again: {again.unchanged} unchanged, {again.created + again.updated} written, "
+        f"in {kev_noop_seconds:.2f} s"
+    )
+
+    documents = [(path.name, path.read_bytes()) for path in csaf_paths]
+    csaf_seconds, outcomes = timed(
+        lambda: [csaf_import(content=content, name=name).outcome for name, content in documents]
+    )
+    csaf_noop_seconds, noop_outcomes = timed(
+        lambda: [csaf_import(content=content, name=name).outcome for name, content in documents]
+    )
+    rate = len(documents) / csaf_seconds
+    print(
+        f"CSAF: {outcomes.count('imported')} of {len(documents)} documents imported in "
+        f"{csaf_seconds:.2f} s ({rate:.1f} docs/s)"
+    )
+    print(
+        f"CSAF again: {noop_outcomes.count('unchanged')} unchanged in {csaf_noop_seconds:.2f} s "
+        f"({len(documents) / csaf_noop_seconds:.1f} docs/s)"
+    )
+
+    missed = kev_seconds > TARGET_KEV_SECONDS or kev_noop_seconds > TARGET_KEV_NOOP_SECONDS
+    if missed:
+        print(f"Target missed: KEV <= {TARGET_KEV_SECONDS} s, no-op <= {TARGET_KEV_NOOP_SECONDS} s")
+    print(
+        f"feeds: kev {kev_seconds:.2f} s, kev-noop {kev_noop_seconds:.2f} s, csaf docs/s {rate:.1f}"
+    )
+    return 1 if missed else 0
+
+
+def timed(work: Callable[[], T]) -> tuple[float, T]:
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def database_recreate(url: str) -> None:
+    """Drop and create the benchmark's database, so that the first run starts empty."""
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    connection = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
