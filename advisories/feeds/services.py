@@ -14,6 +14,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 
 from advisories.choices import (
     AdvisoryKind,
@@ -169,8 +170,6 @@ def _publisher_source(mapped: CsafAdvisory) -> Source:
 
 
 def _slug(name: str) -> str:
-    from django.utils.text import slugify
-
     return slugify(name)[:90] or "source"
 
 

@@ -45,12 +45,10 @@ def parse_json(content: bytes, *, name: str = "the document") -> dict[str, Any]:
 
 def csaf_problems(document: dict[str, Any]) -> list[Problem]:
     """What makes ``document`` invalid CSAF 2.0: schema errors and failed mandatory tests."""
-    version = (
-        document.get("document", {}).get("csaf_version")
-        if isinstance(document.get("document"), dict)
-        else None
-    )
-    if version != "2.0":
+    meta = document.get("document")
+    version = meta.get("csaf_version") if isinstance(meta, dict) else None
+    if version is not None and version != "2.0":
+        # Another CSAF version (2.1) must not be judged, and mapped, as 2.0.
         return [Problem("/document/csaf_version", f"expected CSAF 2.0, found {version!r}")]
     report = csaf_v20_validate(document, preset="mandatory", skip_rules=SKIPPED_MANDATORY_TESTS)
     problems: list[Problem] = []

@@ -239,3 +239,14 @@ def test_a_failure_while_applying_leaves_nothing_half_imported(advisory_document
     assert _row_counts() == before
     assert not Source.objects.filter(name="Acme PSIRT").exists()
     assert not Vendor.objects.filter(name="Acme Corp.").exists()
+
+
+def test_a_document_of_another_csaf_version_is_refused_as_such(advisory_document):
+    advisory_document["document"]["csaf_version"] = "2.1"
+
+    with pytest.raises(DocumentInvalid) as refused:
+        csaf_import(content=as_bytes(advisory_document))
+
+    assert [str(p) for p in refused.value.problems] == [
+        "/document/csaf_version: expected CSAF 2.0, found '2.1'"
+    ]
