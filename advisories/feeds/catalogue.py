@@ -12,13 +12,14 @@ from collections.abc import Iterable
 
 from django.utils.text import slugify
 
+from advisories.feeds.errors import DocumentInvalid
 from vendors.matching.names import normalize_name
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
 NamePair = tuple[str, str]
 
 
-class CatalogueError(Exception):
+class CatalogueError(DocumentInvalid):
     """A name that cannot become a catalogue entry (it normalizes to nothing)."""
 
 

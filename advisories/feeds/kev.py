@@ -28,6 +28,7 @@ from typing import Any
 
 from advisories.choices import RecommendedAction
 from advisories.feeds.errors import DocumentInvalid, Problem
+from vendors.matching.names import normalize_name
 
 RAW_FORMAT = "cisa-kev"
 _CVE_RE = re.compile(r"^CVE-\d{4}-\d{4,}$")
@@ -91,6 +92,11 @@ def _entry(raw: object, path: str, problems: list[Problem]) -> KevEntry | None:
     ]
     if missing:
         problems += [Problem(f"{path}/{key}", "a non-empty string is required") for key in missing]
+        return None
+    if not normalize_name(raw["vendorProject"]) or not normalize_name(
+        raw["product"], legal_forms=False
+    ):
+        problems.append(Problem(path, "the vendor or product name has no letters or digits"))
         return None
     cve_id = raw["cveID"].strip().upper()
     if not _CVE_RE.match(cve_id):

@@ -131,3 +131,14 @@ def test_the_full_catalog_imports_1404_advisories_fast_and_again_as_a_no_op():
     # The benchmark (make bench-feeds) holds the real targets, 10 s and 2 s; these bounds
     # leave room for a slow CI machine while still catching a per-row regression.
     assert first_seconds < 30 and again_seconds < 5
+
+
+def test_an_entry_whose_names_are_only_symbols_is_skipped(catalog):
+    catalog["vulnerabilities"][0]["product"] = "™"
+
+    result = kev_import(content=_bytes(catalog))
+
+    assert result.created == 2
+    assert [str(p) for p in result.problems] == [
+        "/vulnerabilities/0: the vendor or product name has no letters or digits"
+    ]
