@@ -70,5 +70,8 @@ bench-feeds: $(VENV)/.runtime  ## Time the KEV catalog and CSAF imports on Postg
 bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items and 200,000 flags
 	$(BIN)/python tests/bench/bench_ui.py
 
+bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items and 200,000 flags
+	$(BIN)/python tests/bench/bench_ui.py
+
 clean:  ## Remove the virtualenv and local state (var/)
 	rm -rf $(VENV) var staticfiles

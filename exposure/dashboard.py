@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from exposure.choices import ACTIVE_FLAG_STATUSES
 from exposure.models import Flag
 from orgs.models import Organization
 from orgs.scoping import Actor, sees_all_organizations, visible_organization_ids
+from vendors.models import Vendor
 
 TREND_DAYS = 90
 TOP_ROWS = 8
@@ -119,14 +120,48 @@ def _active_flags(user: Actor) -> QuerySet[Flag, Any]:
     return Flag.objects.visible_to(user).filter(status__in=ACTIVE_FLAG_STATUSES)
 
 
-def _breakdowns(flags: QuerySet[Flag, Any]) -> tuple[list[CountRow], list[CountRow]]:
-    """Active flags by advisory severity and by advisory kind, from one grouped query."""
+@dataclass(frozen=True)
+class _Tally:
+    """The active flags of one organization from one advisory: how many, how many overdue."""
+
+    organization_id: int
+    severity: str
+    kind: str
+    active: int
+    overdue: int
+
+
+def _tallies(flags: QuerySet[Flag, Any], today: date) -> list[_Tally]:
+    """Active flags grouped by organization and advisory, in one pass over the flags.
+
+    The severity, kind and organization figures are all sums over these groups, so the page
+    reads the (large) flag table once; grouping by ids alone keeps the advisory table out of
+    that pass, and the advisories' severity and kind are looked up for the groups found.
+    """
+    rows = list(
+        flags.order_by()
+        .values_list("organization_id", "advisory_id")
+        .annotate(active=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+    )
+    advisories = {
+        pk: (severity, kind)
+        for pk, severity, kind in Advisory.objects.filter(
+            pk__in={advisory_id for _, advisory_id, _, _ in rows}
+        ).values_list("pk", "severity", "kind")
+    }
+    return [
+        _Tally(organization_id, *advisories[advisory_id], active, overdue)
+        for organization_id, advisory_id, active, overdue in rows
+    ]
+
+
+def _breakdowns(tallies: list[_Tally]) -> tuple[list[CountRow], list[CountRow]]:
+    """Active flags by advisory severity and by advisory kind."""
     by_severity: dict[str, int] = defaultdict(int)
     by_kind: dict[str, int] = defaultdict(int)
-    rows = flags.values("advisory__severity", "advisory__kind").annotate(n=Count("pk"))
-    for row in rows:
-        by_severity[row["advisory__severity"]] += row["n"]
-        by_kind[row["advisory__kind"]] += row["n"]
+    for tally in tallies:
+        by_severity[tally.severity] += tally.active
+        by_kind[tally.kind] += tally.active
     severities = sorted(Severity, key=lambda s: -SEVERITY_RANK[s])
     return (
         [CountRow(s.value, s.label, by_severity[s.value]) for s in severities],
@@ -134,45 +169,48 @@ def _breakdowns(flags: QuerySet[Flag, Any]) -> tuple[list[CountRow], list[CountR
     )
 
 
-def _top_organizations(flags: QuerySet[Flag, Any], today: date) -> list[OrganizationExposure]:
-    rows = list(
-        flags.values("organization_id")
-        .annotate(
-            active=Count("pk"),
-            critical=Count("pk", filter=Q(advisory__severity=Severity.CRITICAL)),
-            overdue=Count("pk", filter=Q(due_date__lt=today)),
-        )
-        .order_by("-active", "organization_id")[:TOP_ROWS]
-    )
-    names = Organization.objects.in_bulk([row["organization_id"] for row in rows])
+def _top_organizations(tallies: list[_Tally]) -> list[OrganizationExposure]:
+    active: dict[int, int] = defaultdict(int)
+    critical: dict[int, int] = defaultdict(int)
+    overdue: dict[int, int] = defaultdict(int)
+    for tally in tallies:
+        active[tally.organization_id] += tally.active
+        overdue[tally.organization_id] += tally.overdue
+        if tally.severity == Severity.CRITICAL:
+            critical[tally.organization_id] += tally.active
+    top = sorted(active, key=lambda pk: (-active[pk], pk))[:TOP_ROWS]
+    names = Organization.objects.in_bulk(top)
     return [
         OrganizationExposure(
-            name=names[row["organization_id"]].name,
-            slug=names[row["organization_id"]].slug,
-            active=row["active"],
-            critical=row["critical"],
-            overdue=row["overdue"],
+            name=names[pk].name,
+            slug=names[pk].slug,
+            active=active[pk],
+            critical=critical[pk],
+            overdue=overdue[pk],
         )
-        for row in rows
+        for pk in top
     ]
 
 
 def _top_vendors(flags: QuerySet[Flag, Any]) -> list[VendorExposure]:
     """Vendors of the catalogue products behind active flags. Items matched only by CPE or
-    purl, with no catalogue product, have no vendor to count and are left out."""
-    rows = (
+    purl, with no catalogue product, have no vendor to count and are left out.
+
+    This is the overview's most expensive query: a flag knows its item, not the item's
+    product, so every active flag is joined to its inventory item.
+    """
+    rows = list(
         flags.filter(item__product__isnull=False)
-        .values(
-            vendor_name=F("item__product__vendor__name"),
-            vendor_slug=F("item__product__vendor__slug"),
-        )
+        .order_by()
+        .values(vendor_id=F("item__product__vendor_id"))
         .annotate(active=Count("pk"), organizations=Count("organization_id", distinct=True))
-        .order_by("-active", "vendor_name")[:TOP_ROWS]
+        .order_by("-active", "vendor_id")[:TOP_ROWS]
     )
+    vendors = Vendor.objects.in_bulk([row["vendor_id"] for row in rows])
     return [
         VendorExposure(
-            name=row["vendor_name"],
-            slug=row["vendor_slug"],
+            name=vendors[row["vendor_id"]].name,
+            slug=vendors[row["vendor_id"]].slug,
             active=row["active"],
             organizations=row["organizations"],
         )
@@ -180,12 +218,20 @@ def _top_vendors(flags: QuerySet[Flag, Any]) -> list[VendorExposure]:
     ]
 
 
-def _overdue(flags: QuerySet[Flag, Any], today: date) -> tuple[int, list[OverdueFlag]]:
-    overdue = flags.filter(due_date__lt=today)
-    rows = overdue.select_related("advisory", "organization").order_by(
-        "due_date", "-priority", "pk"
-    )[:TOP_ROWS]
-    listed = [
+def _overdue(user: Actor, today: date) -> list[OverdueFlag]:
+    """The longest-overdue active flags. One query per active status, because each can walk
+    the (status, due date) index in order and stop after a few rows, which a query over both
+    statuses cannot."""
+    candidates: list[Flag] = []
+    for status in ACTIVE_FLAG_STATUSES:
+        candidates += (
+            Flag.objects.visible_to(user)
+            .filter(status=status, due_date__lt=today)
+            .select_related("advisory", "organization")
+            .order_by("due_date", "-priority", "pk")[:TOP_ROWS]
+        )
+    rows = sorted(candidates, key=lambda f: (f.due_date, -f.priority, f.pk))[:TOP_ROWS]
+    return [
         OverdueFlag(
             pk=flag.pk,
             advisory_pk=flag.advisory_id,
@@ -200,7 +246,6 @@ def _overdue(flags: QuerySet[Flag, Any], today: date) -> tuple[int, list[Overdue
         for flag in rows
         if flag.due_date is not None
     ]
-    return overdue.count(), listed
 
 
 def _recent_advisories(user: Actor, now: datetime) -> list[RecentAdvisory]:
@@ -238,46 +283,51 @@ def _recent_advisories(user: Actor, now: datetime) -> list[RecentAdvisory]:
 def open_flag_trend(*, user: Actor, today: date, days: int = TREND_DAYS) -> list[TrendPoint]:
     """How many of the user's flags were active at the end of each of the last ``days`` days.
 
-    Derived from the flags themselves in three grouped queries: a flag counts as active from
+    Derived from the flags themselves in one pass: a flag counts as active from
     ``first_seen_at`` until it was closed, where a closed flag's closing time is ``resolved_at``
     (the matcher resolved it) or else ``status_changed_at`` (a person closed it). A flag that
     was closed and later reopened counts as active for its whole life, since only its last
     status change is on the row; the flag history has the detail when that matters.
+
+    The flags that matter are grouped by the day they opened and the day they closed, each
+    null when it falls before the window (or, for closing, has not happened): at most
+    ``days``² groups, from which the count before the window and each day's changes follow.
     """
     tz = timezone.get_current_timezone()
     first_day = today - timedelta(days=days - 1)
     start = datetime.combine(first_day, time.min, tzinfo=tz)
-    flags = Flag.objects.visible_to(user)
-    closed = ~Q(status__in=ACTIVE_FLAG_STATUSES)
-    closed_at = Coalesce("resolved_at", "status_changed_at")
-
-    already_active = (
-        flags.filter(first_seen_at__lt=start)
-        .annotate(closed_at=closed_at)
-        .filter(Q(status__in=ACTIVE_FLAG_STATUSES) | Q(closed_at__gte=start))
-        .count()
-    )
-    opened = dict(
-        flags.filter(first_seen_at__gte=start)
-        .annotate(day=TruncDate("first_seen_at", tzinfo=tz))
-        .values("day")
+    active = Q(status__in=ACTIVE_FLAG_STATUSES)
+    rows = (
+        Flag.objects.visible_to(user)
+        .annotate(closed_at=Coalesce("resolved_at", "status_changed_at"))
+        .filter(Q(first_seen_at__gte=start) | active | Q(closed_at__gte=start))
+        .annotate(
+            opened_on=Case(
+                When(first_seen_at__gte=start, then=TruncDate("first_seen_at", tzinfo=tz))
+            ),
+            closed_on=Case(
+                When(~active & Q(closed_at__gte=start), then=TruncDate("closed_at", tzinfo=tz))
+            ),
+        )
+        .order_by()
+        .values_list("opened_on", "closed_on")
         .annotate(n=Count("pk"))
-        .values_list("day", "n")
     )
-    closed_per_day = dict(
-        flags.filter(closed)
-        .annotate(closed_at=closed_at)
-        .filter(closed_at__gte=start)
-        .annotate(day=TruncDate("closed_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .values_list("day", "n")
-    )
+    already_active = 0
+    opened: dict[date, int] = defaultdict(int)
+    closed: dict[date, int] = defaultdict(int)
+    for opened_on, closed_on, count in rows:
+        if opened_on is None:
+            already_active += count
+        else:
+            opened[opened_on] += count
+        if closed_on is not None:
+            closed[closed_on] += count
     points: list[TrendPoint] = []
     running = already_active
     for offset in range(days):
         day = first_day + timedelta(days=offset)
-        running += opened.get(day, 0) - closed_per_day.get(day, 0)
+        running += opened[day] - closed[day]
         points.append(TrendPoint(day, running))
     return points
 
@@ -305,17 +355,17 @@ def dashboard_overview(*, user: Actor, use_cache: bool = True) -> Overview:
         if cached is not None:
             return cached
     flags = _active_flags(user)
-    by_severity, by_kind = _breakdowns(flags)
-    overdue_total, overdue = _overdue(flags, today)
+    tallies = _tallies(flags, today)
+    by_severity, by_kind = _breakdowns(tallies)
     overview = Overview(
         organization_count=Organization.objects.visible_to(user).count(),
-        active_total=sum(row.count for row in by_severity),
-        overdue_total=overdue_total,
+        active_total=sum(tally.active for tally in tallies),
+        overdue_total=sum(tally.overdue for tally in tallies),
         by_severity=by_severity,
         by_kind=by_kind,
-        organizations=_top_organizations(flags, today),
+        organizations=_top_organizations(tallies),
         vendors=_top_vendors(flags),
-        overdue=overdue,
+        overdue=_overdue(user, today),
         recent_advisories=_recent_advisories(user, now),
         trend=open_flag_trend(user=user, today=today),
     )
