@@ -286,7 +286,12 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     rows_parsed = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
+    # In replace mode, an item whose external reference matches one of the previous import
+    # is updated in place, so that its flags keep their history.
+    updated_count = models.PositiveIntegerField(default=0)
     removed_count = models.PositiveIntegerField(default=0)
+    # Items whose names resolved to no catalogue product: kept, and listed for reconciliation.
+    unresolved_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

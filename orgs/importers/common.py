@@ -113,15 +113,21 @@ def size_check(content: bytes) -> None:
     """Refuse a file larger than the configured limit."""
     max_bytes, _ = import_limits()
     if len(content) > max_bytes:
-        raise ImportFileError(
-            [
-                RowError(
-                    "",
-                    f"The file is larger than the limit of {_size(max_bytes)} "
-                    f"({_size(len(content))}); split it into smaller files.",
-                )
-            ]
-        )
+        raise size_error(len(content))
+
+
+def size_error(size: int) -> ImportFileError:
+    """The error for a file of ``size`` bytes, over the configured limit."""
+    max_bytes, _ = import_limits()
+    return ImportFileError(
+        [
+            RowError(
+                "",
+                f"The file is larger than the limit of {_size(max_bytes)} ({_size(size)}); "
+                "split it into smaller files.",
+            )
+        ]
+    )
 
 
 def row_limit_error(noun: str) -> ImportFileError:
