@@ -1,0 +1,548 @@
+"""API benchmark: latency and throughput of the big read endpoints under concurrent load.
+
+``make bench-api`` builds (once) a database of its own, ``vendorwatch_bench_api``, with
+1,000,000 inventory items and 200,000 flags, serves the app with gunicorn (2 workers) on
+127.0.0.1, and drives it from 10 concurrent keep-alive clients. For each endpoint it reports
+the p50/p95/p99 latency and the requests per second, next to a floor: a DRF endpoint that does
+nothing but authenticate, throttle and render (``tests/bench/api_urls.py``). Targets: p95 at
+most 50 ms for each endpoint, and at least half the floor's throughput. The last line reads
+``api: worst p95 X ms, worst throughput ratio R``; the exit status is 1 when a target is missed.
+
+The data is written with INSERT … SELECT over generate_series, so a build takes about a
+minute; later runs reuse it unless ``--rebuild`` is given. The catalogue, organizations and
+advisories are created through the ORM, so they are valid by construction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/vendorwatch_bench_api"
+HOST = "127.0.0.1"
+
+VENDORS = 200
+PRODUCTS_PER_VENDOR = 10
+ORGANIZATIONS = 400
+ADVISORIES = 100
+VERSIONS = [
+    f"{major}.{minor}.{patch}" for major in (1, 2) for minor in range(5) for patch in range(5)
+]
+# One organization is large (every 20th item, so 50,000 items and 50,000 flags): the flag and
+# inventory lists are measured on it, the worst case for a page.
+BIG_ORGANIZATION_EVERY = 20
+# Every 5th item has a flag, on one of the advisories in turn.
+FLAG_EVERY = 5
+# Every 25th item names something not in the catalogue, as real inventories do.
+UNRESOLVED_EVERY = 25
+
+TARGET_P95_MS = 50.0
+TARGET_THROUGHPUT_RATIO = 0.5
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--rebuild", action="store_true", help="Rebuild the data even if present.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--duration", type=float, default=15.0, help="Seconds per endpoint.")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="Per endpoint.")
+    parser.add_argument("--warmup", type=float, default=2.0, help="Unmeasured seconds first.")
+    options = parser.parse_args()
+
+    os.environ["DATABASE_URL"] = options.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.bench.api_settings")
+    sys.path.insert(0, str(ROOT))
+    database_create(options.database_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    world = data_build(items=options.items, rebuild=options.rebuild)
+    token = bench_token()
+
+    print(machine_description(world))
+    server = server_start(options)
+    try:
+        results = endpoints_measure(options, world, token)
+    finally:
+        server_stop(server)
+    return report(results)
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """What the endpoints are measured on."""
+
+    items: int
+    flags: int
+    organization_id: int
+    advisory_id: int
+
+
+def database_create(url: str) -> None:
+    """Create the benchmark's database unless it exists."""
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def data_build(*, items: int, rebuild: bool) -> World:
+    """Build the benchmark data, or reuse it when it is already there at the right size."""
+    from django.db import connection
+
+    from advisories.models import Advisory
+    from exposure.models import Flag
+    from orgs.models import InventoryItem, Organization
+
+    expected_flags = items // FLAG_EVERY
+    present = InventoryItem.objects.count() == items and Flag.objects.count() == expected_flags
+    if rebuild or not present:
+        started = time.monotonic()
+        print(f"Building {items:,} inventory items and {expected_flags:,} flags …", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE exposure_flagevent, exposure_flag, orgs_inventoryitem, "
+                "advisories_affectedtarget, advisories_advisory, advisories_source, "
+                "orgs_membership, orgs_apitoken, orgs_organization, vendors_product, "
+                "vendors_vendor RESTART IDENTITY CASCADE"
+            )
+        _catalogue_build()
+        _items_build(items)
+        _flags_build()
+        with connection.cursor() as cursor:
+            # Freshly inserted tables have no visibility map, so no index-only scans; a live
+            # database has long been vacuumed by autovacuum.
+            cursor.execute("VACUUM (ANALYZE)")
+        print(f"Built in {time.monotonic() - started:.0f} s.", flush=True)
+    big = Organization.objects.get(slug="bench-big")
+    advisory = Advisory.objects.order_by("pk").first()
+    assert advisory is not None
+    return World(
+        items=InventoryItem.objects.count(),
+        flags=Flag.objects.count(),
+        organization_id=big.pk,
+        advisory_id=advisory.pk,
+    )
+
+
+def _catalogue_build() -> None:
+    from django.utils import timezone
+
+    from advisories.choices import AdvisoryKind, AdvisoryStatus, Severity, TargetKind
+    from advisories.models import Advisory, AffectedTarget, Source
+    from orgs.models import Organization
+    from vendors.models import Product, Vendor
+
+    vendors = [
+        Vendor.objects.create(name=f"Bench Vendor {n:03d}", slug=f"bench-vendor-{n:03d}")
+        for n in range(VENDORS)
+    ]
+    for vendor in vendors:
+        for n in range(PRODUCTS_PER_VENDOR):
+            Product.objects.create(vendor=vendor, name=f"Product {n:02d}", slug=f"product-{n:02d}")
+    sectors = ["energy", "health", "finance", "transport", "water", "other"]
+    Organization.objects.create(name="Bench Big Organization", slug="bench-big", sector="energy")
+    for n in range(ORGANIZATIONS - 1):
+        Organization.objects.create(
+            name=f"Bench Organization {n:03d}",
+            slug=f"bench-org-{n:03d}",
+            sector=sectors[n % len(sectors)],
+        )
+    source = Source.objects.create(name="Bench CERT", slug="bench-cert")
+    severities = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
+    for n in range(ADVISORIES):
+        advisory = Advisory.objects.create(
+            source=source,
+            identifier=f"BENCH-{n:04d}",
+            title=f"Replace the products of Bench Vendor {n:03d}",
+            kind=AdvisoryKind.VENDOR_WARNING,
+            severity=severities[n % len(severities)],
+            status=AdvisoryStatus.PUBLISHED,
+            published_at=timezone.now(),
+        )
+        AffectedTarget.objects.create(advisory=advisory, kind=TargetKind.VENDOR, vendor=vendors[n])
+
+
+def _insert_select(model: Any, source_sql: str, expressions: dict[str, str]) -> None:
+    """INSERT INTO the model's table a row per row of ``source_sql``.
+
+    Columns named in ``expressions`` take that SQL; every other column takes the field's
+    default, so that a column another migration adds later is filled as the ORM would.
+    """
+    from django.db import connection
+
+    columns: list[str] = []
+    selects: list[str] = []
+    defaults: list[Any] = []
+    for model_field in model._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(model_field.column))
+        if model_field.column in expressions:
+            selects.append(expressions[model_field.column])
+        elif getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            selects.append("now()")
+        elif model_field.has_default() or not model_field.null:
+            selects.append("%s")
+            defaults.append(model_field.get_db_prep_save(model_field.get_default(), connection))
+        else:
+            selects.append("NULL")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(selects)} FROM {source_sql}",
+            defaults,
+        )
+
+
+def _sql_text_array(values: list[str]) -> str:
+    quoted = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+    return f"ARRAY[{quoted}]::text[]"
+
+
+def _items_build(items: int) -> None:
+    from django.db import connection
+
+    from orgs.models import InventoryItem, Organization
+    from vendors.matching.versions import version_key
+
+    big_id = Organization.objects.get(slug="bench-big").pk
+    others = ORGANIZATIONS - 1
+    keys = [version_key(version) or "" for version in VERSIONS]
+    with connection.cursor() as cursor:
+        # Item n takes product 1 + n mod P: a numbered copy of the catalogue to join on.
+        cursor.execute("DROP TABLE IF EXISTS bench_product")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_product AS "
+            "SELECT row_number() OVER (ORDER BY p.id) AS n, p.id, v.name AS vendor_name, "
+            "p.name AS product_name, v.normalized_name AS vendor_norm, "
+            "p.normalized_name AS product_norm "
+            "FROM vendors_product p JOIN vendors_vendor v ON v.id = p.vendor_id"
+        )
+    products = VENDORS * PRODUCTS_PER_VENDOR
+    unresolved = f"mod(i, {UNRESOLVED_EVERY}) = 0"
+    version = f"({_sql_text_array(VERSIONS)})[1 + mod(i, {len(VERSIONS)})]"
+    _insert_select(
+        InventoryItem,
+        f"generate_series(1, {items}) AS i JOIN bench_product p ON p.n = 1 + mod(i, {products})",
+        {
+            "organization_id": (
+                f"CASE WHEN mod(i, {BIG_ORGANIZATION_EVERY}) = 0 THEN {big_id} "
+                f"ELSE {big_id} + 1 + mod(i, {others}) END"
+            ),
+            "product_id": f"CASE WHEN {unresolved} THEN NULL ELSE p.id END",
+            "raw_vendor": (
+                f"CASE WHEN {unresolved} THEN 'Unlisted Tools Ltd' ELSE p.vendor_name END"
+            ),
+            "raw_product": (
+                f"CASE WHEN {unresolved} THEN 'Tool ' || mod(i, 997) ELSE p.product_name END"
+            ),
+            "normalized_vendor": (
+                f"CASE WHEN {unresolved} THEN 'unlisted tools' ELSE p.vendor_norm END"
+            ),
+            "normalized_product": (
+                f"CASE WHEN {unresolved} THEN 'tool ' || mod(i, 997) ELSE p.product_norm END"
+            ),
+            "version": version,
+            "version_key": f"({_sql_text_array(keys)})[1 + mod(i, {len(VERSIONS)})]",
+            "quantity": "1 + mod(i, 5)",
+            "environment": (
+                "(ARRAY['production', 'staging', 'development', 'test'])[1 + mod(i / 7, 4)]"
+            ),
+            "criticality": "(ARRAY['critical', 'high', 'medium', 'low'])[1 + mod(i / 3, 4)]",
+            "source": "'csv'",
+            "external_ref": "'CMDB-' || i",
+        },
+    )
+
+
+def _flags_build() -> None:
+    from advisories.models import Advisory
+    from exposure.models import Flag
+
+    first_advisory = Advisory.objects.order_by("pk").values_list("pk", flat=True)[0]
+    status = (
+        "CASE WHEN mod(it.id / 5, 20) < 14 THEN 'open' WHEN mod(it.id / 5, 20) < 17 "
+        "THEN 'acknowledged' WHEN mod(it.id / 5, 20) < 19 THEN 'mitigated' ELSE 'resolved' END"
+    )
+    _insert_select(
+        Flag,
+        f"orgs_inventoryitem it WHERE mod(it.id, {FLAG_EVERY}) = 0",
+        {
+            "advisory_id": f"{first_advisory} + mod(it.id / {FLAG_EVERY}, {ADVISORIES})",
+            "item_id": "it.id",
+            "organization_id": "it.organization_id",
+            "item_label": "it.raw_vendor || ' ' || it.raw_product || ' ' || it.version",
+            "status": status,
+            "resolution_reason": (
+                f"CASE WHEN {status} = 'resolved' THEN 'version_not_affected' ELSE '' END"
+            ),
+            "resolved_at": f"CASE WHEN {status} = 'resolved' THEN now() END",
+            "priority": "mod(it.id * 37, 101)",
+            "due_date": "current_date + (mod(it.id, 120) - 30)::int",
+        },
+    )
+
+
+def bench_token() -> str:
+    """A fresh read token of an analyst of the big organization."""
+    from orgs.choices import Role
+    from orgs.models import Membership, Organization, User
+    from orgs.tokens import token_create
+
+    user, _ = User.objects.get_or_create(username="bench-analyst")
+    Membership.objects.get_or_create(
+        user=user,
+        organization=Organization.objects.get(slug="bench-big"),
+        defaults={"role": Role.ANALYST},
+    )
+    _token, secret = token_create(user=user, name=f"bench {time.time():.0f}")
+    return secret
+
+
+def machine_description(world: World) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    return (
+        f"machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"PostgreSQL {postgres}\n"
+        f"data: {world.items:,} inventory items, {world.flags:,} flags"
+    )
+
+
+# --- server ------------------------------------------------------------------------------
+
+
+def server_start(options: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """gunicorn on 127.0.0.1 with the app's production-like settings; waits until it answers."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.bench.api_settings",
+        "DJANGO_DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        # The benchmark measures the endpoints, not the rate limits it would otherwise hit.
+        "API_THROTTLE_USER": "1000000/minute",
+        "API_THROTTLE_TOKEN": "1000000/minute",
+    }
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"{HOST}:{options.port}",
+        "--workers",
+        str(options.workers),
+        # gthread, unlike the sync worker, keeps connections alive between requests.
+        "--worker-class",
+        options.worker_class,
+        "--threads",
+        str(options.threads),
+        "--keep-alive",
+        "30",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection(HOST, options.port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server_stop(server)
+    raise SystemExit("gunicorn did not start within 30 seconds")
+
+
+def server_stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+# --- load --------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    path: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        """Latency in ms below which ``fraction`` of the requests finished (nearest rank)."""
+        if not self.latencies:
+            return math.inf
+        ordered = sorted(self.latencies)
+        rank = max(1, math.ceil(fraction * len(ordered)))
+        return ordered[rank - 1] * 1000
+
+
+def endpoints_measure(options: argparse.Namespace, world: World, token: str) -> list[Result]:
+    endpoints = [
+        ("floor (minimal DRF endpoint)", "/bench/floor/"),
+        (
+            "flag list, one organization",
+            f"/api/v1/flags/?organization={world.organization_id}&page_size=50",
+        ),
+        ("advisory detail + impact", f"/api/v1/advisories/{world.advisory_id}/"),
+        (
+            "inventory list, filtered",
+            f"/api/v1/inventory-items/?organization={world.organization_id}"
+            "&environment=production&criticality=high&page_size=50",
+        ),
+    ]
+    return [load_run(options, name, path, token) for name, path in endpoints]
+
+
+def load_run(options: argparse.Namespace, name: str, path: str, token: str) -> Result:
+    """Drive ``path`` from ``concurrency`` keep-alive clients: a warm-up, then the measurement.
+
+    The measurement ends after ``duration`` seconds or ``max_requests`` requests, whichever
+    comes first.
+    """
+    result = Result(name=name, path=path)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    lock = threading.Lock()
+    budget = [options.max_requests]
+
+    def client(measure_until: float, warm_until: float) -> None:
+        connection = http.client.HTTPConnection(HOST, options.port, timeout=30)
+        latencies: list[float] = []
+        while True:
+            started = time.perf_counter()
+            if started >= measure_until:
+                break
+            measuring = started >= warm_until
+            if measuring:
+                with lock:
+                    if budget[0] <= 0:
+                        break
+                    budget[0] -= 1
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                status, body = 0, str(error).encode()
+            else:
+                status = response.status
+            finished = time.perf_counter()
+            if not measuring:
+                continue
+            if status == 200:
+                latencies.append(finished - started)
+            else:
+                with lock:
+                    result.errors += 1
+                    result.first_error = result.first_error or f"{status}: {body[:200]!r}"
+        connection.close()
+        with lock:
+            result.latencies.extend(latencies)
+
+    now = time.perf_counter()
+    warm_until = now + options.warmup
+    measure_until = warm_until + options.duration
+    threads = [
+        threading.Thread(target=client, args=(measure_until, warm_until))
+        for _ in range(options.concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.elapsed = min(time.perf_counter(), measure_until) - warm_until
+    return result
+
+
+def report(results: list[Result]) -> int:
+    floor, *endpoints = results
+    print(
+        f"{'endpoint':<30} {'requests':>8} {'errors':>6} {'req/s':>7} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'ratio':>6}"
+    )
+    for result in results:
+        ratio = result.throughput / floor.throughput if floor.throughput else 0.0
+        print(
+            f"{result.name:<30} {len(result.latencies):>8} {result.errors:>6} "
+            f"{result.throughput:>7.1f} {result.percentile(0.50):>7.1f} "
+            f"{result.percentile(0.95):>7.1f} {result.percentile(0.99):>7.1f} {ratio:>6.2f}"
+        )
+        if result.first_error:
+            print(f"  first error: {result.first_error}")
+    worst_p95 = max(result.percentile(0.95) for result in endpoints)
+    worst_ratio = min(
+        (result.throughput / floor.throughput if floor.throughput else 0.0) for result in endpoints
+    )
+    failed = any(result.errors for result in results) or (
+        worst_p95 > TARGET_P95_MS or worst_ratio < TARGET_THROUGHPUT_RATIO
+    )
+    print(
+        f"targets: p95 ≤ {TARGET_P95_MS:.0f} ms, throughput ≥ {TARGET_THROUGHPUT_RATIO:.0%} "
+        f"of the floor: {'missed' if failed else 'met'}"
+    )
+    print(f"api: worst p95 {worst_p95:.1f} ms, worst throughput ratio {worst_ratio:.2f}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
