@@ -54,6 +54,9 @@ from config.listing import (
 from orgs.permissions import can_edit_catalogue
 from vendors.choices import CriticalityTier, Sector
 
+# Organizations per page of an advisory's impact table.
+IMPACT_ROWS = 25
+
 SEVERITY_ORDER = Case(
     *(When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()),
     output_field=IntegerField(),
@@ -154,6 +157,7 @@ def advisory_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     except Advisory.DoesNotExist:
         raise Http404("No such advisory.") from None
     targets = list(advisory_targets(advisory=advisory))
+    impact = advisory_flag_impact(advisory=advisory, user=request.user, today=timezone.localdate())
     context = {
         "advisory": advisory,
         "targets": [(target, target_range_description(target)) for target in targets],
@@ -164,9 +168,8 @@ def advisory_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "audience_tiers": [
             CriticalityTier(t).label for t in advisory.audience_tiers if t in CriticalityTier.values
         ],
-        "impact": advisory_flag_impact(
-            advisory=advisory, user=request.user, today=timezone.localdate()
-        ),
+        "impact": impact,
+        "impact_rows": paginate(impact.rows, request, per_page=IMPACT_ROWS, param="organizations"),
         "revisions": advisory.revisions.select_related("created_by").order_by("-number"),
         "can_edit": can_edit_catalogue(request.user),
     }

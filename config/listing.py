@@ -88,11 +88,15 @@ def sort_queryset(
 
 
 def paginate(
-    items: QuerySet[Any, Any] | Sequence[Any], request: HttpRequest, *, per_page: int = PAGE_SIZE
+    items: QuerySet[Any, Any] | Sequence[Any],
+    request: HttpRequest,
+    *,
+    per_page: int = PAGE_SIZE,
+    param: str = "page",
 ) -> Page[Any]:
-    """The page the ``page`` parameter asks for; out-of-range or junk values give the nearest
+    """The page the ``param`` parameter asks for; out-of-range or junk values give the nearest
     valid page rather than an error."""
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+    return Paginator(items, per_page).get_page(request.GET.get(param))
 
 
 def csv_response(

@@ -124,7 +124,7 @@ class VendorPage:
     ownership_chain: list[Vendor]
     subsidiaries: list[Vendor]
     products: list[Product]
-    advisories: list[Advisory]
+    advisories: QuerySet[Advisory, Any]
     organizations: list[OrganizationUse]
 
 
@@ -145,7 +145,7 @@ def vendor_page(*, user: Actor, slug: str) -> VendorPage:
         ownership_chain=chain,
         subsidiaries=list(vendor.subsidiaries.order_by("name")),
         products=products,
-        advisories=list(_advisories_covering(user=user, vendors=[vendor, *chain], product=None)),
+        advisories=_advisories_covering(user=user, vendors=[vendor, *chain], product=None),
         organizations=_organizations_using(
             user=user,
             items=items,
@@ -159,7 +159,7 @@ class ProductPage:
     """Everything a product's page shows."""
 
     product: Product
-    advisories: list[Advisory]
+    advisories: QuerySet[Advisory, Any]
     organizations: list[OrganizationUse]
     versions: list[tuple[str, int]]
 
@@ -182,7 +182,7 @@ def product_page(*, user: Actor, vendor_slug: str, slug: str) -> ProductPage:
     chain = [product.vendor, *vendor_ownership_chain(product.vendor)]
     return ProductPage(
         product=product,
-        advisories=list(_advisories_covering(user=user, vendors=chain, product=product)),
+        advisories=_advisories_covering(user=user, vendors=chain, product=product),
         organizations=_organizations_using(
             user=user,
             items=items,

@@ -3,6 +3,8 @@ search that the advisory editor's pickers call through htmx."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -14,7 +16,14 @@ from config.listing import OneOfSelect, SortColumn, filter_fields, paginate, sor
 from orgs.permissions import can_edit_catalogue
 from vendors.filtersets import ProductFilterSet, VendorFilterSet
 from vendors.models import Product, Vendor
-from vendors.selectors import product_list, product_page, vendor_list, vendor_page
+from vendors.selectors import (
+    ProductPage,
+    VendorPage,
+    product_list,
+    product_page,
+    vendor_list,
+    vendor_page,
+)
 
 VENDOR_COLUMNS = [
     SortColumn("name", "Vendor", ("name",)),
@@ -27,6 +36,8 @@ PRODUCT_COLUMNS = [
     SortColumn("vendor", "Vendor", ("vendor__name", "name")),
     SortColumn("category", "Category", ("category",)),
 ]
+# Rows per page of the tables on a vendor's or product's page.
+DETAIL_ROWS = 25
 # How many matches a picker offers; the editor narrows the text rather than scrolls.
 SEARCH_LIMIT = 10
 
@@ -74,6 +85,17 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "vendors/product_list.html", context)
 
 
+def _detail_context(request: HttpRequest, page: VendorPage | ProductPage) -> dict[str, Any]:
+    """A catalogue page with its two open-ended tables paginated, each by its own parameter."""
+    return {
+        "page": page,
+        "advisories": paginate(page.advisories, request, per_page=DETAIL_ROWS, param="advisories"),
+        "organizations": paginate(
+            page.organizations, request, per_page=DETAIL_ROWS, param="organizations"
+        ),
+    }
+
+
 @login_required
 @require_GET
 def vendor_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
@@ -83,7 +105,7 @@ def vendor_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         page = vendor_page(user=request.user, slug=slug)
     except Vendor.DoesNotExist:
         raise Http404("No such vendor.") from None
-    return render(request, "vendors/vendor_detail.html", {"page": page})
+    return render(request, "vendors/vendor_detail.html", _detail_context(request, page))
 
 
 @login_required
@@ -94,7 +116,7 @@ def product_detail_view(request: HttpRequest, vendor_slug: str, slug: str) -> Ht
         page = product_page(user=request.user, vendor_slug=vendor_slug, slug=slug)
     except Product.DoesNotExist:
         raise Http404("No such product.") from None
-    return render(request, "vendors/product_detail.html", {"page": page})
+    return render(request, "vendors/product_detail.html", _detail_context(request, page))
 
 
 def _picker_context(request: HttpRequest) -> dict[str, str]:

@@ -23,6 +23,17 @@ def sort_header(context: dict[str, Any], sort: Sort, key: str, css: str = "") ->
 
 
 @register.inclusion_tag("components/pagination.html", takes_context=True)
-def pagination(context: dict[str, Any], page: Any) -> dict[str, Any]:
-    """Previous/next links and the position in the list, keeping the filters."""
-    return {"request": context["request"], "page": page}
+def pagination(context: dict[str, Any], page: Any, param: str = "page") -> dict[str, Any]:
+    """Previous/next links and the position in the list, keeping the other parameters; a
+    page with several paginated tables gives each its own ``param``."""
+
+    def link(number: int) -> str:
+        query = context["request"].GET.copy()
+        query[param] = str(number)
+        return f"?{query.urlencode()}"
+
+    return {
+        "page": page,
+        "previous": link(page.previous_page_number()) if page.has_previous() else "",
+        "next": link(page.next_page_number()) if page.has_next() else "",
+    }
