@@ -319,7 +319,8 @@ def version_range_check_view(request: HttpRequest) -> HttpResponse:
     """What the range typed so far means (htmx, as the editor types)."""
     _editor_only(request)
     # The field's name carries its formset prefix (targets-3-version_range).
-    text = next((v for k, v in request.GET.items() if k.endswith("version_range")), "")[:500]
+    names = [name for name in request.GET if name.endswith("version_range")]
+    text = request.GET.get(names[0], "")[:500] if names else ""
     return render(
         request, "advisories/_range_check.html", {"check": version_range_check(text=text)}
     )
