@@ -42,6 +42,7 @@ from advisories.services import (
     advisory_withdraw,
 )
 from config.listing import (
+    DateRange,
     OneOfSelect,
     SortColumn,
     checkboxes,
@@ -126,6 +127,7 @@ def advisory_list_view(request: HttpRequest) -> HttpResponseBase:
             "kind": checkboxes(),
             "status": checkboxes(),
             "source": OneOfSelect(any_label="Any source"),
+            "issued": DateRange("Issued"),
         },
     )
     filtered = filterset.qs if filterset.is_valid() else queryset.none()

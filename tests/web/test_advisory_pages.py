@@ -141,3 +141,15 @@ def test_advisory_page_makes_the_same_number_of_queries_for_many_flags(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.context["impact"].organizations == 12
+
+
+def test_list_filters_by_issue_date_with_labelled_date_pickers(client, world):
+    PublishedAdvisoryFactory(identifier="OLD-1", issued_on="2019-05-01")
+    PublishedAdvisoryFactory(identifier="NEW-1", issued_on="2024-05-01")
+    client.force_login(world.tenants.viewer)
+    response = client.get(LIST, {"issued_after": "2020-01-01"})
+    identifiers = [a.identifier for a in response.context["page"].object_list]
+    assert "NEW-1" in identifiers
+    assert "OLD-1" not in identifiers
+    assert b'aria-label="Issued from"' in response.content
+    assert b'aria-label="Issued to"' in response.content
