@@ -6,10 +6,12 @@ this handler turns it into DRF's, so that a service's refusal is a 400 naming th
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -22,8 +24,18 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+def validation_detail(error: DjangoValidationError) -> dict[str, Any]:
+    """A Django validation error as DRF words it: messages by field, ``non_field_errors`` for
+    the rest (Django says ``__all__``)."""
+    if not hasattr(error, "error_dict"):
+        return {api_settings.NON_FIELD_ERRORS_KEY: error.messages}
+    return {
+        api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name: messages
+        for name, messages in error.message_dict.items()
+    }
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = ValidationError(detail)
+        exc = ValidationError(validation_detail(exc))
     return drf_exception_handler(exc, context)

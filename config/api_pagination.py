@@ -79,9 +79,10 @@ class _Key:
         # NULLs come last in the forward direction whatever the sort order, so that walking
         # backwards (reverse=True) meets them first.
         expression = F(self.field.attname)
+        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
         if self.descending != reverse:
-            return expression.desc(nulls_first=reverse, nulls_last=not reverse)
-        return expression.asc(nulls_first=reverse, nulls_last=not reverse)
+            return expression.desc(**nulls)
+        return expression.asc(**nulls)
 
     def after(self, value: Any, *, reverse: bool) -> Q:
         """Rows strictly after ``value`` in this column, walking forward or backward."""

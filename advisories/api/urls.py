@@ -3,9 +3,12 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from advisories.api import views
 from advisories.api.feeds import CsafImportView
 
 router = SimpleRouter()
+router.register("sources", views.SourceViewSet)
+router.register("advisories", views.AdvisoryViewSet, basename="advisory")
 
 # Plain paths (not viewsets) go before the router's, so that "<pk>/" never swallows them.
 urlpatterns = [

@@ -1,0 +1,213 @@
+"""Viewsets of the advisory API: sources and advisories with their targets and revisions."""
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from advisories.api.serializers import (
+    AdvisoryRevisionSerializer,
+    AdvisorySerializer,
+    AdvisoryWithdrawSerializer,
+    SourceSerializer,
+    advisory_write_arguments,
+)
+from advisories.filtersets import AdvisoryFilterSet, SourceFilterSet
+from advisories.models import Advisory, AffectedTarget, Source
+from advisories.selectors import advisories_visible_to
+from advisories.services import (
+    AdvisoryStateError,
+    advisory_create,
+    advisory_publish,
+    advisory_withdraw,
+)
+from audit.services import audit_record, audit_snapshot
+from config.api_exceptions import Conflict
+from config.api_pagination import KeysetPagination, PagePagination
+from config.api_views import CatalogueViewSetMixin
+
+ADVISORY_EXAMPLE = OpenApiExample(
+    "A vendor warning",
+    value={
+        "source": 1,
+        "identifier": "BSI-2022-0001",
+        "title": "Replace Kaspersky anti-virus products",
+        "kind": "vendor_warning",
+        "severity": "high",
+        "recommended_action": "replace",
+        "audience_tiers": ["critical_infrastructure"],
+        "issued_on": "2022-03-15",
+        "targets": [{"kind": "vendor", "vendor": 7, "include_subsidiaries": True}],
+        "references": [
+            {"url": "https://www.bsi.bund.de/", "summary": "BSI warning", "category": "self"}
+        ],
+    },
+    request_only=True,
+)
+CONFLICT = OpenApiResponse(description="The advisory is not in a status that allows this.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List sources", description="Who publishes advisories."),
+    retrieve=extend_schema(summary="Get a source"),
+    create=extend_schema(summary="Add a source"),
+    update=extend_schema(summary="Replace a source"),
+    partial_update=extend_schema(summary="Change a source"),
+    destroy=extend_schema(summary="Delete a source that has no advisories"),
+)
+@extend_schema(tags=["advisories"])
+class SourceViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Source]):
+    queryset = Source.objects.all()
+    serializer_class = SourceSerializer
+    filterset_class = SourceFilterSet
+    ordering_fields = ["name", "kind", "created_at"]
+    ordering = ["name"]
+
+    def perform_create(self, serializer: BaseSerializer[Source]) -> None:
+        source = serializer.save()
+        audit_record(
+            action="source.create",
+            actor=self.request.user,
+            obj=source,
+            after=audit_snapshot(source),
+            request=self.request,
+        )
+
+    def perform_update(self, serializer: BaseSerializer[Source]) -> None:
+        assert serializer.instance is not None
+        before = audit_snapshot(serializer.instance)
+        source = serializer.save()
+        audit_record(
+            action="source.update",
+            actor=self.request.user,
+            obj=source,
+            before=before,
+            after=audit_snapshot(source),
+            request=self.request,
+        )
+
+    def perform_destroy(self, instance: Source) -> None:
+        if instance.advisories.exists():
+            raise Conflict("This source has advisories; it cannot be deleted.")
+        before = audit_snapshot(instance)
+        audit_record(
+            action="source.delete",
+            actor=self.request.user,
+            obj=instance,
+            before=before,
+            request=self.request,
+        )
+        instance.delete()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List advisories",
+        description="Published and withdrawn advisories; drafts too for advisory editors. "
+        "Cursor-paginated: follow `next`.",
+    ),
+    retrieve=extend_schema(summary="Get an advisory with its targets, CVE ids and references"),
+    create=extend_schema(
+        summary="Create a draft advisory",
+        description="Targets, CVE ids and references are given nested; version ranges are "
+        "compiled, and a range that cannot be parsed marks its target `needs_review`.",
+        examples=[ADVISORY_EXAMPLE],
+    ),
+)
+@extend_schema(tags=["advisories"])
+class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
+    serializer_class = AdvisorySerializer
+    filterset_class = AdvisoryFilterSet
+    pagination_class = KeysetPagination
+    ordering_fields = [
+        "issued_on",
+        "published_at",
+        "action_deadline",
+        "created_at",
+        "updated_at",
+        "identifier",
+    ]
+    ordering = ["-issued_on", "-published_at", "-id"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Advisory, Any]:
+        return (
+            advisories_visible_to(user=self.request.user)
+            .select_related("source")
+            .prefetch_related(
+                "cves",
+                "references",
+                Prefetch("targets", queryset=AffectedTarget.objects.order_by("is_exclusion", "pk")),
+            )
+        )
+
+    def perform_create(self, serializer: BaseSerializer[Advisory]) -> None:
+        arguments = advisory_write_arguments(dict(serializer.validated_data))
+        serializer.instance = advisory_create(
+            user=self.request.user, request=self.request, **arguments
+        )
+
+    @extend_schema(
+        summary="Publish a draft",
+        description="From now on it flags the inventories it matches; matching runs in the "
+        "background within seconds.",
+        request=None,
+        responses={200: AdvisorySerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        advisory = self.get_object()
+        try:
+            advisory = advisory_publish(advisory=advisory, user=request.user, request=request)
+        except AdvisoryStateError as error:
+            raise Conflict(str(error)) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=advisory.pk)).data)
+
+    @extend_schema(
+        summary="Withdraw a published advisory",
+        description="Its flags are resolved by the matcher.",
+        request=AdvisoryWithdrawSerializer,
+        responses={200: AdvisorySerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        advisory = self.get_object()
+        body = AdvisoryWithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            advisory = advisory_withdraw(
+                advisory=advisory,
+                reason=body.validated_data["reason"],
+                user=request.user,
+                request=request,
+            )
+        except AdvisoryStateError as error:
+            raise Conflict(str(error)) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=advisory.pk)).data)
+
+    @extend_schema(
+        summary="List an advisory's revisions",
+        description="What changed, newest first, each with a snapshot of the advisory.",
+        responses=AdvisoryRevisionSerializer(many=True),
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=PagePagination,
+        filterset_class=None,
+        ordering_fields=[],
+    )
+    def revisions(self, request: Request, pk: str | None = None) -> Response:
+        advisory = self.get_object()
+        assert self.paginator is not None
+        page = self.paginator.paginate_queryset(
+            advisory.revisions.order_by("-number"), request, view=self
+        )
+        serializer = AdvisoryRevisionSerializer(page, many=True)
+        return self.get_paginated_response(serializer.data)

@@ -1,0 +1,83 @@
+"""Serializer fields and mixins shared by the apps' APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from django_countries import countries
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orgs.scoping import Actor
+
+
+class CountryCodeField(serializers.ChoiceField):
+    """An ISO 3166 country code, or "" for none.
+
+    django-countries hands out ``Country`` objects; the API speaks their two-letter codes.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(choices=list(countries), **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return str(value or "")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField[Model]):
+    """A related object by id, chosen only among those ``scope(user)`` returns.
+
+    An id outside the scope (another organization's user, an organization the user does not
+    administer) is refused exactly like an id that does not exist: 400 naming the field, and
+    nothing that tells the two apart.
+    """
+
+    def __init__(self, scope: Callable[[Actor], QuerySet[Any, Any]], **kwargs: Any) -> None:
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet[Any, Any]:
+        return self.scope(self.context["request"].user)
+
+
+class CreateOnlyFieldsMixin:
+    """Fields named in ``Meta.create_only_fields`` are set on creation and never changed.
+
+    Sending another value on update is refused with 400 naming the field, rather than ignored,
+    so that a client that believes it moved an item to another organization learns it did not.
+    """
+
+    instance: Any
+    initial_data: Any
+    fields: Any
+
+    create_only_fields: ClassVar[tuple[str, ...]] = ()
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields: dict[str, serializers.Field[Any, Any, Any, Any]] = super().get_fields()  # type: ignore[misc]
+        if self.instance is not None:
+            for name in self.create_only_fields:
+                fields[name].read_only = True
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)  # type: ignore[misc]
+        if self.instance is not None and isinstance(self.initial_data, dict):
+            errors = {}
+            for name in self.create_only_fields:
+                if name not in self.initial_data:
+                    continue
+                current = self.fields[name].to_representation(
+                    self.fields[name].get_attribute(self.instance)
+                )
+                if str(self.initial_data[name]) != str(current):
+                    errors[name] = "This cannot be changed once set."
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs

@@ -1,0 +1,157 @@
+"""Advisories over the API: drafts for editors only, nested targets, publish and withdraw."""
+
+import pytest
+
+from advisories.choices import AdvisoryStatus
+from advisories.models import Advisory
+from audit.models import AuditEntry
+from tests.api.base import CreateTests, ListTests, RetrieveTests
+from tests.factories import (
+    AdvisoryFactory,
+    AffectedTargetFactory,
+    ProductFactory,
+    PublishedAdvisoryFactory,
+    SourceFactory,
+    UserFactory,
+    VendorFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+class TestAdvisories(ListTests, RetrieveTests, CreateTests):
+    basename = "advisory"
+    model = Advisory
+    writer = "editor"
+
+    def make(self, tenants, organization):
+        return PublishedAdvisoryFactory()
+
+    def create_data(self, tenants):
+        return {
+            "source": SourceFactory().pk,
+            "identifier": "BSI-2022-0001",
+            "title": "Replace Kaspersky anti-virus products",
+            "kind": "vendor_warning",
+            "severity": "high",
+            "targets": [{"kind": "vendor", "vendor": VendorFactory().pk}],
+        }
+
+
+@pytest.fixture
+def editor(db):
+    return UserFactory(username="editor", is_advisory_editor=True)
+
+
+def test_drafts_are_hidden_from_members_like_missing_advisories(tenants, api):
+    draft = AdvisoryFactory()
+    published = PublishedAdvisoryFactory()
+    client = api.session(tenants.owner)
+    ids = {row["id"] for row in client.get("/api/v1/advisories/").json()["results"]}
+    assert ids == {published.pk}
+    assert client.get(f"/api/v1/advisories/{draft.pk}/").status_code == 404
+
+
+def test_editors_see_drafts(api, editor):
+    draft = AdvisoryFactory()
+    assert api.session(editor).get(f"/api/v1/advisories/{draft.pk}/").status_code == 200
+
+
+def test_an_advisory_comes_with_its_targets_cves_and_references(tenants, api):
+    advisory = PublishedAdvisoryFactory()
+    target = AffectedTargetFactory(advisory=advisory)
+    advisory.cves.create(cve_id="CVE-2024-3400")
+    advisory.references.create(url="https://example.org/a", summary="Issuer")
+    body = api.session(tenants.viewer).get(f"/api/v1/advisories/{advisory.pk}/").json()
+    assert [t["id"] for t in body["targets"]] == [target.pk]
+    assert body["cve_ids"] == ["CVE-2024-3400"]
+    assert body["references"] == [
+        {"url": "https://example.org/a", "summary": "Issuer", "category": "external"}
+    ]
+
+
+def test_creating_compiles_ranges_and_flags_unparseable_ones_for_review(api, editor):
+    product = ProductFactory()
+    response = api.session(editor).post(
+        "/api/v1/advisories/",
+        {
+            "source": SourceFactory().pk,
+            "identifier": "VW-1",
+            "title": "Update it",
+            "kind": "vulnerability",
+            "cve_ids": ["cve-2024-3400"],
+            "targets": [
+                {"kind": "product_range", "product": product.pk, "version_range": "< 2.0"},
+                {"kind": "product_range", "product": product.pk, "version_range": "newer ones"},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "draft"
+    assert body["cve_ids"] == ["CVE-2024-3400"]
+    assert [t["needs_review"] for t in body["targets"]] == [False, True]
+    assert AuditEntry.objects.filter(action="advisory.create", actor_id=editor.pk).exists()
+
+
+def test_an_invalid_target_is_refused_naming_it(api, editor):
+    response = api.session(editor).post(
+        "/api/v1/advisories/",
+        {
+            "source": SourceFactory().pk,
+            "identifier": "VW-2",
+            "title": "t",
+            "kind": "vulnerability",
+            "targets": [{"kind": "vendor", "vendor": VendorFactory().pk}, {"kind": "vendor"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "targets": {"1": {"vendor": ["A target of kind 'Vendor (all products)' needs this."]}}
+    }
+    assert not Advisory.objects.exists()
+
+
+def test_publish_then_withdraw(api, editor):
+    advisory = AdvisoryFactory()
+    client = api.session(editor)
+    published = client.post(f"/api/v1/advisories/{advisory.pk}/publish/")
+    assert published.status_code == 200
+    assert published.json()["status"] == "published"
+    again = client.post(f"/api/v1/advisories/{advisory.pk}/publish/")
+    assert again.status_code == 409
+    no_reason = client.post(f"/api/v1/advisories/{advisory.pk}/withdraw/", {})
+    assert no_reason.status_code == 400
+    withdrawn = client.post(f"/api/v1/advisories/{advisory.pk}/withdraw/", {"reason": "Wrong."})
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert withdrawn.json()["withdrawn_reason"] == "Wrong."
+    revisions = client.get(f"/api/v1/advisories/{advisory.pk}/revisions/").json()["results"]
+    assert [r["summary"] for r in revisions] == ["Withdrawn: Wrong.", "Published."]
+
+
+def test_members_cannot_publish(tenants, api):
+    advisory = AdvisoryFactory()
+    PublishedAdvisoryFactory()
+    response = api.session(tenants.owner).post(f"/api/v1/advisories/{advisory.pk}/publish/")
+    assert response.status_code in (403, 404)
+    assert Advisory.objects.get(pk=advisory.pk).status == AdvisoryStatus.DRAFT
+
+
+def test_advisory_filters(tenants, api):
+    vendor = VendorFactory()
+    wanted = PublishedAdvisoryFactory(severity="critical", kind="prohibition")
+    AffectedTargetFactory(advisory=wanted, vendor=vendor)
+    wanted.cves.create(cve_id="CVE-2022-0001")
+    PublishedAdvisoryFactory(severity="critical", kind="prohibition")
+    PublishedAdvisoryFactory(severity="low")
+    client = api.session(tenants.viewer)
+    for query in (
+        {"vendor": vendor.pk},
+        {"cve": "cve-2022-0001"},
+        {"q": "CVE-2022-0001"},
+        {"severity": "critical", "kind": "prohibition", "vendor": vendor.pk},
+    ):
+        ids = [row["id"] for row in client.get("/api/v1/advisories/", query).json()["results"]]
+        assert ids == [wanted.pk], query
