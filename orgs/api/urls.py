@@ -2,7 +2,13 @@
 
 from rest_framework.routers import SimpleRouter
 
+from orgs.api import views
+
 router = SimpleRouter()
+router.register("organizations", views.OrganizationViewSet)
+router.register("memberships", views.MembershipViewSet)
+router.register("inventory-items", views.InventoryItemViewSet)
+router.register("tokens", views.ApiTokenViewSet, basename="token")
 
 # Plain paths (not viewsets) go before the router's, so that "<pk>/" never swallows them.
 urlpatterns = [

@@ -1,0 +1,207 @@
+"""Serializers of the organization API: organizations, members, inventory, tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api_serializers import (
+    CountryCodeField,
+    CreateOnlyFieldsMixin,
+    ScopedPrimaryKeyRelatedField,
+)
+from orgs.choices import Role
+from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
+from orgs.scoping import Actor
+from orgs.tokens import token_status
+from vendors.models import Product
+
+
+def _visible_organizations(user: Actor) -> QuerySet[Organization, Any]:
+    return Organization.objects.visible_to(user)
+
+
+def _administered_organizations(user: Actor) -> QuerySet[Organization, Any]:
+    return Organization.objects.with_role(user, Role.ADMIN)
+
+
+def fellow_users(user: Actor) -> QuerySet[User, Any]:
+    """Users who belong to an organization ``user`` may see: the people a membership may name.
+
+    Other users stay unknown, so that an organization's admin cannot probe who else exists.
+    """
+    if user.is_authenticated and user.is_superuser and getattr(user, "api_token", None) is None:
+        return User.objects.all()
+    members = Membership.objects.visible_to(user).values("user_id")
+    return User.objects.filter(pk__in=members)
+
+
+class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+    url = serializers.HyperlinkedIdentityField(view_name="api:organization-detail")
+
+    country = CountryCodeField()
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "url",
+            "name",
+            "slug",
+            "sector",
+            "country",
+            "criticality_tier",
+            "sla_critical_days",
+            "sla_high_days",
+            "sla_medium_days",
+            "sla_low_days",
+            "description",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class MembershipSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer[Membership]):
+    """A user's role in one organization; the user and organization are fixed once made."""
+
+    organization = ScopedPrimaryKeyRelatedField(_visible_organizations)
+    user = ScopedPrimaryKeyRelatedField(
+        fellow_users, help_text="A user who already belongs to one of your organizations."
+    )
+    username = serializers.CharField(source="user.username", read_only=True)
+    user_name = serializers.CharField(source="user.get_full_name", read_only=True)
+    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    create_only_fields = ("organization", "user")
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id",
+            "organization",
+            "organization_name",
+            "user",
+            "username",
+            "user_name",
+            "role",
+            "created_at",
+            "updated_at",
+        ]
+        # The unique (user, organization) pair is checked by the service with a clear message.
+        validators: list[Any] = []
+
+
+class InventoryItemSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer[InventoryItem]):
+    """What an organization runs. Give the vendor and product names as your systems know them
+    (they resolve to the catalogue by name and alias), or a catalogue product, a CPE or a purl.
+    """
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:inventoryitem-detail")
+    organization = ScopedPrimaryKeyRelatedField(_visible_organizations)
+    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The catalogue product; resolved from the names when left empty.",
+    )
+    product_name = serializers.SerializerMethodField()
+    resolved = serializers.SerializerMethodField()
+    create_only_fields = ("organization",)
+
+    class Meta:
+        model = InventoryItem
+        fields = [
+            "id",
+            "url",
+            "organization",
+            "organization_name",
+            "product",
+            "product_name",
+            "resolved",
+            "raw_vendor",
+            "raw_product",
+            "version",
+            "cpe",
+            "purl",
+            "quantity",
+            "environment",
+            "criticality",
+            "source",
+            "external_ref",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["source"]
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_product_name(self, item: InventoryItem) -> str | None:
+        return str(item.product) if item.product is not None else None
+
+    def get_resolved(self, item: InventoryItem) -> bool:
+        """Whether the item resolved to a catalogue product."""
+        return item.product_id is not None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        merged = {
+            name: attrs.get(name, getattr(self.instance, name, None))
+            for name in ("raw_product", "cpe", "purl", "product")
+        }
+        if not any(merged.values()):
+            raise serializers.ValidationError(
+                {"raw_product": "Name the product, or give a catalogue product, a CPE or a purl."}
+            )
+        return attrs
+
+
+class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    organization = ScopedPrimaryKeyRelatedField(
+        _administered_organizations,
+        required=False,
+        allow_null=True,
+        help_text="Limits the token to this organization (one you administer); empty for a "
+        "personal token that acts with all your rights.",
+    )
+    organization_name = serializers.CharField(
+        source="organization.name", read_only=True, default=None
+    )
+    username = serializers.CharField(source="user.username", read_only=True)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "access",
+            "organization",
+            "organization_name",
+            "user",
+            "username",
+            "expires_at",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+            "status",
+        ]
+        read_only_fields = ["user", "revoked_at"]
+
+    @extend_schema_field({"type": "string", "enum": ["active", "expired", "revoked"]})
+    def get_status(self, token: ApiToken) -> str:
+        return token_status(token)
+
+
+class IssuedApiTokenSerializer(ApiTokenSerializer):
+    """A token just issued, with its full text: shown this once and never again."""
+
+    token = serializers.CharField(
+        read_only=True, help_text="The full token. Store it now: it cannot be shown again."
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]

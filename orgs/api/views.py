@@ -1,0 +1,218 @@
+"""Viewsets of the organization API: organizations, memberships, inventory items, tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from config.api_pagination import KeysetPagination
+from config.api_views import BASE_PERMISSIONS, TenantViewSetMixin
+from orgs.administration import (
+    membership_create,
+    membership_delete,
+    membership_update,
+    organization_create,
+    organization_delete,
+    organization_update,
+)
+from orgs.api.serializers import (
+    ApiTokenSerializer,
+    InventoryItemSerializer,
+    IssuedApiTokenSerializer,
+    MembershipSerializer,
+    OrganizationSerializer,
+)
+from orgs.choices import Role
+from orgs.filtersets import (
+    ApiTokenFilterSet,
+    InventoryItemFilterSet,
+    MembershipFilterSet,
+    OrganizationFilterSet,
+)
+from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
+from orgs.tokens import token_create, token_revoke, tokens_visible_to
+
+
+def _changed(instance: Any, validated: dict[str, Any]) -> dict[str, Any]:
+    """The validated values that differ from the instance's, so that a PUT repeating an
+    unchanged field does not count as changing it."""
+    return {name: value for name, value in validated.items() if getattr(instance, name) != value}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the organizations you may see"),
+    retrieve=extend_schema(summary="Get an organization"),
+    create=extend_schema(summary="Create an organization (superusers)"),
+    update=extend_schema(
+        summary="Replace an organization's settings (admins)",
+        description="Admins change the sector, tier, SLAs and description; renaming is for "
+        "superusers.",
+    ),
+    partial_update=extend_schema(summary="Change an organization's settings (admins)"),
+    destroy=extend_schema(summary="Delete an organization with its inventory and flags (owners)"),
+)
+@extend_schema(tags=["organizations"])
+class OrganizationViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Organization]):
+    queryset = Organization.objects.all()
+    serializer_class = OrganizationSerializer
+    filterset_class = OrganizationFilterSet
+    ordering_fields = ["name", "sector", "criticality_tier", "created_at"]
+    ordering = ["name"]
+    required_roles = {"update": Role.ADMIN, "partial_update": Role.ADMIN, "destroy": Role.OWNER}
+
+    def organization_of(self, obj: Any) -> Organization:
+        organization: Organization = obj
+        return organization
+
+    def perform_create(self, serializer: BaseSerializer[Organization]) -> None:
+        serializer.instance = organization_create(
+            actor=self.request.user, request=self.request, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: BaseSerializer[Organization]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = organization_update(
+            organization=serializer.instance,
+            actor=self.request.user,
+            request=self.request,
+            **_changed(serializer.instance, dict(serializer.validated_data)),
+        )
+
+    def perform_destroy(self, instance: Organization) -> None:
+        organization_delete(organization=instance, actor=self.request.user, request=self.request)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List memberships"),
+    retrieve=extend_schema(summary="Get a membership"),
+    create=extend_schema(
+        summary="Add a member (admins)",
+        description="Only an owner may add an owner. The user must already belong to one of "
+        "the organizations you can see.",
+        examples=[
+            OpenApiExample(
+                "Add an analyst",
+                value={"organization": 3, "user": 12, "role": "analyst"},
+                request_only=True,
+            )
+        ],
+    ),
+    update=extend_schema(summary="Change a member's role (admins)"),
+    partial_update=extend_schema(
+        summary="Change a member's role (admins)",
+        description="Only an owner may make or unmake an owner; the last owner stays one.",
+    ),
+    destroy=extend_schema(summary="Remove a member (admins; owners only by owners)"),
+)
+@extend_schema(tags=["organizations"])
+class MembershipViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Membership]):
+    queryset = Membership.objects.select_related("user", "organization")
+    serializer_class = MembershipSerializer
+    filterset_class = MembershipFilterSet
+    ordering_fields = ["role", "created_at"]
+    ordering = ["organization__name", "user__username"]
+    default_write_role = Role.ADMIN
+
+    def perform_create(self, serializer: BaseSerializer[Membership]) -> None:
+        data = serializer.validated_data
+        serializer.instance = membership_create(
+            organization=data["organization"],
+            user=data["user"],
+            role=data.get("role", Role.VIEWER),
+            actor=self.request.user,
+            request=self.request,
+        )
+
+    def perform_update(self, serializer: BaseSerializer[Membership]) -> None:
+        assert serializer.instance is not None
+        role = serializer.validated_data.get("role", serializer.instance.role)
+        serializer.instance = membership_update(
+            membership=serializer.instance, role=role, actor=self.request.user, request=self.request
+        )
+
+    def perform_destroy(self, instance: Membership) -> None:
+        membership_delete(membership=instance, actor=self.request.user, request=self.request)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List inventory items",
+        description="Items of the organizations you may see. Cursor-paginated: follow `next`.",
+    ),
+    retrieve=extend_schema(summary="Get an inventory item"),
+)
+@extend_schema(tags=["inventory"])
+class InventoryItemViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[InventoryItem]):
+    queryset = InventoryItem.objects.select_related("organization", "product__vendor")
+    serializer_class = InventoryItemSerializer
+    filterset_class = InventoryItemFilterSet
+    pagination_class = KeysetPagination
+    ordering_fields = ["raw_vendor", "raw_product", "version", "created_at", "updated_at"]
+    ordering = ["raw_vendor", "raw_product", "version", "id"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List API tokens",
+        description="Your tokens and the organization tokens of organizations you administer. "
+        "The secret is never shown again after a token is issued.",
+    ),
+    retrieve=extend_schema(summary="Get an API token (without its secret)"),
+    create=extend_schema(
+        summary="Issue an API token",
+        description="The response carries the full token once; only its hash is stored. "
+        "Tokens are issued from a signed-in session, never by another token. An organization "
+        "token needs you to administer that organization.",
+        responses={201: IssuedApiTokenSerializer},
+        examples=[
+            OpenApiExample(
+                "A read-only token for one organization, expiring",
+                value={
+                    "name": "SIEM export",
+                    "access": "read",
+                    "organization": 3,
+                    "expires_at": "2027-01-31T00:00:00Z",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+    destroy=extend_schema(
+        summary="Revoke an API token",
+        description="It stops working at once and stays listed as revoked.",
+    ),
+)
+@extend_schema(tags=["tokens"])
+class ApiTokenViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[ApiToken],
+):
+    permission_classes = BASE_PERMISSIONS
+    serializer_class = ApiTokenSerializer
+    filterset_class = ApiTokenFilterSet
+    ordering_fields = ["name", "created_at", "expires_at", "last_used_at"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self) -> QuerySet[ApiToken, Any]:
+        return tokens_visible_to(user=self.request.user).select_related("organization", "user")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        token, text = token_create(user=request.user, request=request, **serializer.validated_data)
+        token.token = text  # type: ignore[attr-defined]
+        issued = IssuedApiTokenSerializer(token, context=self.get_serializer_context())
+        return Response(issued.data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        token_revoke(token=instance, user=self.request.user, request=self.request)
