@@ -297,6 +297,19 @@ SPECTACULAR_SETTINGS = {
     # Request and response bodies differ (read-only fields, write-only ids); separate
     # components describe each exactly.
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set where several models share a field name ("status") or a set.
+    "ENUM_NAME_OVERRIDES": {
+        "AdvisoryStatusEnum": "advisories.choices.AdvisoryStatus",
+        "FlagStatusEnum": "exposure.choices.FlagStatus",
+        "TriageStatusEnum": "exposure.triage.HUMAN_STATUS_CHOICES",
+        "AdvisoryKindEnum": "advisories.choices.AdvisoryKind",
+        "SourceKindEnum": "advisories.choices.SourceKind",
+        "TargetKindEnum": "advisories.choices.TargetKind",
+        "FlagEventKindEnum": "exposure.choices.FlagEventKind",
+        "TokenStatusEnum": ["active", "expired", "revoked"],
+        "SectorEnum": "vendors.choices.Sector",
+        "CriticalityTierEnum": "vendors.choices.CriticalityTier",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

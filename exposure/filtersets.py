@@ -9,8 +9,8 @@ from django.utils import timezone
 from advisories.choices import AdvisoryKind, Severity
 from advisories.models import AdvisoryCve
 from config.filtersets import SearchFilterSet
-from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagEventKind, FlagStatus
-from exposure.models import Flag, FlagEvent
+from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus
+from exposure.models import Flag
 from orgs.filtersets import visible_organizations
 from vendors.models import Product, Vendor
 
@@ -74,11 +74,3 @@ class FlagFilterSet(SearchFilterSet):
             return queryset
         cves = AdvisoryCve.objects.filter(advisory=OuterRef("advisory_id"), cve_id=value)
         return queryset.filter(Exists(cves))
-
-
-class FlagEventFilterSet(django_filters.FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=FlagEventKind.choices)
-
-    class Meta:
-        model = FlagEvent
-        fields = ["kind"]

@@ -3,9 +3,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from exposure.api import views
 from exposure.api.export import FlagExportView
 
 router = SimpleRouter()
+router.register("flags", views.FlagViewSet)
 
 # Plain paths (not viewsets) go before the router's, so that "<pk>/" never swallows them.
 urlpatterns = [

@@ -1,0 +1,151 @@
+"""Viewsets of the exposure API: flags, their history, and triage."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api_pagination import KeysetPagination, PagePagination
+from config.api_views import TenantViewSetMixin
+from exposure.api.serializers import (
+    FlagAssignSerializer,
+    FlagBulkResultSerializer,
+    FlagBulkTransitionSerializer,
+    FlagCommentSerializer,
+    FlagEventSerializer,
+    FlagSerializer,
+    FlagTransitionSerializer,
+)
+from exposure.filtersets import FlagFilterSet
+from exposure.models import Flag
+from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
+from orgs.choices import Role
+
+RISK_ACCEPTANCE = OpenApiExample(
+    "Accept the risk until a date",
+    value={
+        "status": "risk_accepted",
+        "reason": "Replacement scheduled with the Q3 hardware refresh.",
+        "risk_accepted_until": "2027-09-30",
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List flags",
+        description="Flags of the organizations you may see, most urgent first. "
+        "Cursor-paginated: follow `next`.",
+    ),
+    retrieve=extend_schema(summary="Get a flag"),
+)
+@extend_schema(tags=["flags"])
+class FlagViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
+    queryset = Flag.objects.select_related("advisory", "organization", "assignee")
+    serializer_class = FlagSerializer
+    filterset_class = FlagFilterSet
+    pagination_class = KeysetPagination
+    ordering_fields = [
+        "priority",
+        "due_date",
+        "first_seen_at",
+        "status_changed_at",
+        "last_matched_at",
+    ]
+    ordering = ["-priority", "due_date", "id"]
+    default_write_role = Role.ANALYST
+
+    @extend_schema(
+        summary="Change a flag's status",
+        request=FlagTransitionSerializer,
+        responses=FlagSerializer,
+        examples=[RISK_ACCEPTANCE],
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def transition(self, request: Request, pk: str | None = None) -> Response:
+        flag = self.get_object()
+        body = FlagTransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        flag = flag_transition(flag=flag, user=request.user, request=request, **body.validated_data)
+        return Response(FlagSerializer(flag, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Change the status of many flags at once",
+        description="All the flags change, or none does: one that cannot make the move, or "
+        "that you cannot see, refuses the whole request and is named in the error.",
+        request=FlagBulkTransitionSerializer,
+        responses=FlagBulkResultSerializer,
+        examples=[
+            OpenApiExample(
+                "Acknowledge three flags",
+                value={"flags": [101, 102, 103], "status": "acknowledged"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="bulk-transition", filterset_class=None)
+    def bulk_transition(self, request: Request) -> Response:
+        body = FlagBulkTransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        flags = flags_bulk_transition(
+            flag_ids=data.pop("flags"), user=request.user, request=request, **data
+        )
+        context = self.get_serializer_context()
+        return Response(
+            {"count": len(flags), "results": FlagSerializer(flags, many=True, context=context).data}
+        )
+
+    @extend_schema(
+        summary="Assign a flag",
+        request=FlagAssignSerializer,
+        responses=FlagSerializer,
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        flag = self.get_object()
+        body = FlagAssignSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        flag = flag_assign(
+            flag=flag, assignee=body.validated_data["assignee"], user=request.user, request=request
+        )
+        return Response(FlagSerializer(flag, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Comment on a flag",
+        request=FlagCommentSerializer,
+        responses={201: FlagEventSerializer},
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def comment(self, request: Request, pk: str | None = None) -> Response:
+        flag = self.get_object()
+        body = FlagCommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = flag_comment(
+            flag=flag, note=body.validated_data["note"], user=request.user, request=request
+        )
+        return Response(FlagEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="List a flag's history",
+        description="Every change, oldest first: who made it (none: the matcher), from which "
+        "status to which, and why.",
+        responses=FlagEventSerializer(many=True),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=PagePagination,
+        filterset_class=None,
+        ordering_fields=[],
+    )
+    def events(self, request: Request, pk: str | None = None) -> Response:
+        flag = self.get_object()
+        page = self.paginate_queryset(
+            flag.events.select_related("actor").order_by("created_at", "pk")
+        )
+        return self.get_paginated_response(FlagEventSerializer(page, many=True).data)
