@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from config.views import healthz
 from exposure import views as exposure_views
+from orgs import views_tokens
 
 urlpatterns = [
     path("", exposure_views.overview, name="home"),
@@ -15,6 +16,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/tokens/", views_tokens.token_list, name="tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
     path("advisories/", include("advisories.urls")),
     path("", include("vendors.urls")),
     path("admin/", admin.site.urls),
