@@ -310,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "SectorEnum": "vendors.choices.Sector",
         "CriticalityTierEnum": "vendors.choices.CriticalityTier",
     },
+    # No calls to swagger.io's online validator: the CSP allows this origin only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
