@@ -29,11 +29,23 @@ def post(name: str, **kwargs: Callable[[World], object]) -> Case:
     return lambda w: ("post", reverse(name, kwargs={k: f(w) for k, f in kwargs.items()}))
 
 
+def _organization_token(world: World) -> int:
+    """An organization-A token of A's owner: nobody else may see or revoke it."""
+    from orgs.tokens import token_create
+
+    token, _secret = token_create(
+        user=world.tenants.owner, name="matrix", organization=world.tenants.org_a
+    )
+    return token.pk
+
+
 CASES: dict[str, Case] = {
     "home": get("home"),
     "login": get("login"),
     "logout": post("logout"),
     "healthz": get("healthz"),
+    "tokens": get("tokens"),
+    "token_revoke": post("token_revoke", pk=_organization_token),
     "advisories:advisory_list": get("advisories:advisory_list"),
     "advisories:advisory_create": get("advisories:advisory_create"),
     "advisories:range_check": get("advisories:range_check"),
