@@ -17,13 +17,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
-from exposure.filtersets import FlagFilterSet
+from config.api_views import BASE_PERMISSIONS
+from exposure.api.views import FlagViewSet
 from exposure.models import Flag
 
 # (CSV column, queryset value) in the file's column order.
@@ -81,11 +81,15 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
         yield writer.writerow([csv_cell(value) for value in row])
 
 
+@extend_schema(tags=["flags"])
 class FlagExportView(GenericAPIView[Flag]):
-    """Every flag the user may see that passes the filters, as one CSV file."""
+    """Every flag the user may see that passes the flag list's filters, as one CSV file."""
 
-    filterset_class = FlagFilterSet
-    filter_backends = [DjangoFilterBackend]
+    permission_classes = BASE_PERMISSIONS
+    # The flag list's filters and ordering, so that an export is the list, unpaginated.
+    filterset_class = FlagViewSet.filterset_class
+    ordering_fields = FlagViewSet.ordering_fields
+    ordering = FlagViewSet.ordering
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Flag, Any]:
@@ -98,9 +102,13 @@ class FlagExportView(GenericAPIView[Flag]):
 
     @extend_schema(
         summary="Export flags as CSV",
+        # Not a list by drf-spectacular's reckoning (no paginated serializer), yet it takes
+        # every filter of the list.
+        filters=True,
         description=(
-            "The flags you may see, filtered like the flag list, as a UTF-8 CSV file with a "
-            "header row, ordered by priority. Streamed: large exports start at once. Cells "
+            "The flags you may see, filtered and ordered like the flag list (most urgent "
+            "first by default), as one UTF-8 CSV file with a header row; no pagination. "
+            "Streamed: large exports start at once. Cells "
             "that a spreadsheet would run as a formula (starting with =, +, -, @, tab or "
             "carriage return) are prefixed with an apostrophe."
         ),
@@ -108,6 +116,7 @@ class FlagExportView(GenericAPIView[Flag]):
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="The CSV file."
             ),
+            400: OpenApiResponse(description="A filter or the ordering was refused."),
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:

@@ -116,6 +116,18 @@ def test_export_rows_follow_the_flag_list_order(tenants):
     assert [row["item"] for row in rows] == ["high", "low"]
 
 
+def test_export_takes_the_flag_list_ordering(tenants):
+    flag_for(tenants.org_a, label="low", priority=10)
+    flag_for(tenants.org_a, label="high", priority=90)
+
+    _, rows = export(client_for(tenants.viewer), "?ordering=priority")
+    response, _ = export(client_for(tenants.viewer), "?ordering=item_label")
+
+    assert [row["item"] for row in rows] == ["low", "high"]
+    assert response.status_code == 400
+    assert "ordering" in response.json()
+
+
 def test_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tenants):
     flag_for(tenants.org_a, label='=HYPERLINK("http://evil.example/","click me")')
     advisory = PublishedAdvisoryFactory(title="@SUM(1+1)*cmd|' /C calc'!A0")
