@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from exposure.models import Flag, FlagEvent
+from exposure.models import Flag, FlagEvent, MatchRun
 
 
 class FlagEventInline(admin.TabularInline):
@@ -57,4 +57,31 @@ class FlagEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(MatchRun)
+class MatchRunAdmin(admin.ModelAdmin):
+    """The matcher's record of its runs, for operators; written only by the matcher."""
+
+    list_display = (
+        "pk",
+        "kind",
+        "status",
+        "created_at",
+        "duration",
+        "items_considered",
+        "flags_created",
+        "flags_updated",
+        "flags_resolved",
+        "flags_reopened",
+    )
+    list_filter = ("kind", "status")
+    search_fields = ("error",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

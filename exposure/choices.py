@@ -37,3 +37,22 @@ class FlagEventKind(models.TextChoices):
     REOPENED = "reopened", "Reopened"
     RESOLVED = "resolved", "Resolved"
     PRIORITY_CHANGED = "priority_changed", "Priority changed"
+
+
+class MatchRunKind(models.TextChoices):
+    """What a run of the matcher covered."""
+
+    ADVISORY = "advisory", "Advisories against every inventory"
+    ORGANIZATION = "organization", "An organization's changed items against every advisory"
+    CATALOGUE = "catalogue", "Items and advisories touched by a catalogue change"
+    FULL = "full", "Full re-match (the chunks are its parts)"
+    CHUNK = "chunk", "One chunk of a full re-match"
+
+
+class MatchRunStatus(models.TextChoices):
+    # A chunk waits as PENDING until a worker claims it; a full re-match is RUNNING until its
+    # last chunk has finished.
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"

@@ -6,7 +6,14 @@ from django.db.models import Q
 from django.urls import reverse
 
 from advisories.models import Advisory, AffectedTarget
-from exposure.choices import Confidence, FlagEventKind, FlagStatus, ResolutionReason
+from exposure.choices import (
+    Confidence,
+    FlagEventKind,
+    FlagStatus,
+    MatchRunKind,
+    MatchRunStatus,
+    ResolutionReason,
+)
 from orgs.models import InventoryItem, Organization
 from orgs.scoping import OrgScopedQuerySet
 
@@ -118,3 +125,49 @@ class FlagEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on flag {self.flag_id}"
+
+
+class MatchRun(models.Model):
+    """One run of the matcher: what it covered, how long it took and what it changed.
+
+    Every run that did work leaves one, successful or not, so that an operator can see that
+    matching keeps up and find the error of a run that failed. A full re-match is a parent run
+    whose chunks are runs of their own; a chunk is created PENDING and claimed by the worker
+    that does it, so that two workers never do the same chunk.
+    """
+
+    kind = models.CharField(max_length=20, choices=MatchRunKind.choices)
+    status = models.CharField(
+        max_length=20, choices=MatchRunStatus.choices, default=MatchRunStatus.RUNNING
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="chunks"
+    )
+    advisory_ids = models.JSONField(default=list, blank=True)
+    organization_ids = models.JSONField(default=list, blank=True)
+    vendor_ids = models.JSONField(default=list, blank=True)
+    product_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    items_considered = models.PositiveIntegerField(
+        default=0, help_text="Inventory items in the run's scope."
+    )
+    flags_created = models.PositiveIntegerField(default=0)
+    flags_updated = models.PositiveIntegerField(
+        default=0, help_text="Flags whose confidence, priority, due date or label changed."
+    )
+    flags_resolved = models.PositiveIntegerField(default=0)
+    flags_reopened = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["kind", "-created_at"], name="matchrun_kind_time_idx"),
+            models.Index(fields=["status", "kind"], name="matchrun_status_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} run {self.pk} ({self.get_status_display()})"
