@@ -1,0 +1,106 @@
+"""Who may match what at the same time, and the transaction a run happens in.
+
+Two runs may never write the same (advisory, organization) cell at once: the later one could
+commit a result computed from an older snapshot over the earlier one's. An advisory run writes
+one advisory's cells in every organization, an organization run every advisory's cells in one
+organization, so they must exclude each other, while organization runs (and the chunks of a
+full re-match, which are sets of organizations) may run side by side. PostgreSQL advisory
+locks express exactly that:
+
+* a run that spans every organization (advisories, catalogue changes) takes the matching
+  lock EXCLUSIVE;
+* a run over some organizations takes the matching lock SHARED plus an exclusive lock per
+  organization.
+
+Locks are taken with ``pg_try_advisory_lock*``: a run that finds one held raises
+:class:`MatchingBusy` at once and its task retries later, rather than holding a worker.
+They are session locks taken *before* the transaction begins, so that the transaction's
+snapshot is taken after the previous holder committed; the run then uses REPEATABLE READ, so
+every statement of it sees that one snapshot, and a row another transaction changed in the
+meantime makes it fail with a serialization error (and retry) instead of writing a stale
+result. A crashed worker's session ends and PostgreSQL releases its locks. SQLite (the
+single-user quick-start) serializes writers itself, so locking there is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from django.db import DatabaseError, connection, transaction
+
+from exposure.engine.dialect import is_postgresql
+
+logger = logging.getLogger(__name__)
+
+# Keys live in one 64-bit space shared with anything else using advisory locks in this
+# database; the high bits are ours ("VW"), then a kind, then the organization id.
+_NAMESPACE = 0x5657 << 48
+MATCHING_KEY = _NAMESPACE
+_ORGANIZATION_KIND = 1 << 40
+
+
+class MatchingBusy(Exception):
+    """Another run holds a lock this run needs; try again later."""
+
+
+def organization_key(organization_id: int) -> int:
+    """The advisory-lock key of one organization."""
+    return _NAMESPACE | _ORGANIZATION_KIND | organization_id
+
+
+@contextmanager
+def matching_locks(*, exclusive: bool, organization_ids: Iterable[int] = ()) -> Iterator[None]:
+    """Hold the matching lock (exclusive or shared) and each organization's lock, or raise
+    :class:`MatchingBusy` without waiting."""
+    if not is_postgresql():
+        yield
+        return
+    wanted = [
+        ("pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared", MATCHING_KEY)
+    ]
+    wanted += [
+        ("pg_try_advisory_lock", organization_key(pk)) for pk in sorted(set(organization_ids))
+    ]
+    held: list[tuple[str, int]] = []
+    try:
+        with connection.cursor() as cursor:
+            for function, key in wanted:
+                cursor.execute(f"SELECT {function}(%s)", [key])
+                if not cursor.fetchone()[0]:
+                    raise MatchingBusy(f"advisory lock {key} is held by another run")
+                held.append((function, key))
+        yield
+    finally:
+        _release(held)
+
+
+def _release(held: list[tuple[str, int]]) -> None:
+    try:
+        with connection.cursor() as cursor:
+            for function, key in reversed(held):
+                unlock = (
+                    "pg_advisory_unlock_shared"
+                    if function.endswith("_shared")
+                    else ("pg_advisory_unlock")
+                )
+                cursor.execute(f"SELECT {unlock}(%s)", [key])
+    except DatabaseError:
+        # The connection is gone, and with it the session and its locks.
+        logger.warning("could not release matching locks; the session is gone", exc_info=True)
+
+
+@contextmanager
+def matching_transaction() -> Iterator[None]:
+    """A transaction whose statements all see one snapshot (REPEATABLE READ on PostgreSQL).
+
+    Inside an outer transaction (a caller's own atomic block) the isolation level cannot be
+    changed any more; the run then shares the caller's transaction.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and is_postgresql():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield

@@ -1,0 +1,329 @@
+"""The SQL of a run: which (advisory, item) pairs match, and the values of their flags.
+
+``final_cte`` builds ``WITH RECURSIVE … final AS (…)``: one row per (advisory, item) pair the
+scope's advisories match, with the target that matched (the lowest confirmed one) and whether
+the match is only *possible*. Callers append the statement that uses it (the upsert, the
+refresh, the resolution, a preview). Only the branches for target kinds present in the scope
+are emitted, so that matching one vendor advisory is a small statement.
+
+Version ranges are compiled into ``TargetInterval`` rows of bytewise-sortable keys; an item is
+inside an interval when its ``version_key`` lies between the bounds. The comparison is
+written twice: as a plain ``BETWEEN``-style range (``COALESCE(lower, '')`` … ``COALESCE(upper,
+'~')``, '~' sorting after every key character) that PostgreSQL can answer from the
+``(product_id, version_key)`` index, and exactly, with the inclusive flags.
+"""
+
+from __future__ import annotations
+
+from exposure.engine import dialect
+from exposure.engine.scope import Scope
+from exposure.engine.sql import Sql, compose, conjunction, literal
+from exposure.engine.targets import Branch, TargetPlan
+
+# Priority points: see the package docstring (exposure/engine/__init__.py) for the formula.
+SEVERITY_POINTS = {"critical": 45, "high": 35, "medium": 22, "low": 10, "none": 0}
+KNOWN_EXPLOITED_POINTS = 5
+AUDIENCE_SECTOR_POINTS = 10
+AUDIENCE_TIER_POINTS = 10
+CRITICALITY_POINTS = {"critical": 15, "high": 10, "medium": 5, "low": 0}
+RISK_TRAIT_POINTS = 5
+RISK_TRAITS = ("deep_system_access", "permanent_cloud_connection", "vendor_pushed_updates")
+SLA_COLUMNS = {
+    "critical": "sla_critical_days",
+    "high": "sla_high_days",
+    "medium": "sla_medium_days",
+    "low": "sla_low_days",
+}
+
+_TARGET_FROM = "FROM advisories_affectedtarget t JOIN advisories_advisory a ON a.id = t.advisory_id"
+_VENDOR_NAMES = (
+    "(SELECT v0.id AS vendor_id, v0.normalized_name AS name FROM vendors_vendor v0"
+    " UNION ALL SELECT va.vendor_id, va.normalized_name FROM vendors_vendoralias va)"
+)
+# Each vendor-level target reaches items three ways: through their catalogue product, and,
+# for items no product was resolved for, through the vendor's names and its CPE vendor.
+_VENDOR_TO_ITEMS = (
+    (
+        "JOIN vendors_product p ON p.vendor_id = {vendor}"
+        " JOIN orgs_inventoryitem i ON i.product_id = p.id",
+        "1 = 1",
+    ),
+    (
+        f"JOIN {_VENDOR_NAMES} vn ON vn.vendor_id = {{vendor}}"
+        " JOIN orgs_inventoryitem i ON i.normalized_vendor = vn.name AND i.product_id IS NULL",
+        "1 = 1",
+    ),
+    (
+        "JOIN vendors_vendor cv ON cv.id = {vendor}"
+        " JOIN orgs_inventoryitem i ON i.cpe_vendor = cv.cpe_vendor AND i.product_id IS NULL",
+        "cv.cpe_vendor <> ''",
+    ),
+)
+# (kind, join from the target to its vendors, the vendor id expression, extra condition)
+_VENDOR_LEVEL = {
+    ("vendor", False): ("", "t.vendor_id", "NOT t.include_subsidiaries"),
+    ("vendor", True): (
+        "JOIN vendor_tree vt ON vt.ancestor_id = t.vendor_id",
+        "vt.vendor_id",
+        "t.include_subsidiaries",
+    ),
+    ("jurisdiction", False): (
+        "JOIN vendors_vendor anc ON anc.country = t.country"
+        " JOIN vendor_tree vt ON vt.ancestor_id = anc.id",
+        "vt.vendor_id",
+        "1 = 1",
+    ),
+}
+# (kind, join from the target to items, extra condition) for kinds with version ranges.
+_RANGED = {
+    "product_range": (("JOIN orgs_inventoryitem i ON i.product_id = t.product_id", "1 = 1"),),
+    "cpe": (
+        (
+            "JOIN orgs_inventoryitem i"
+            " ON i.cpe_vendor = t.cpe_vendor AND i.cpe_product = t.cpe_product",
+            "t.cpe_vendor <> ''",
+        ),
+        (
+            "JOIN vendors_product p"
+            " ON p.cpe_vendor = t.cpe_vendor AND p.cpe_product = t.cpe_product"
+            " JOIN orgs_inventoryitem i ON i.product_id = p.id",
+            "t.cpe_vendor <> ''",
+        ),
+    ),
+    "purl": (
+        (
+            "JOIN orgs_inventoryitem i ON i.purl_type = t.purl_type"
+            " AND i.purl_namespace = t.purl_namespace AND i.purl_name = t.purl_name",
+            "t.purl_type <> ''",
+        ),
+        (
+            "JOIN vendors_product p ON p.purl_type = t.purl_type"
+            " AND p.purl_namespace = t.purl_namespace AND p.purl_name = t.purl_name"
+            " JOIN orgs_inventoryitem i ON i.product_id = p.id",
+            "t.purl_type <> ''",
+        ),
+    ),
+}
+# The vendor ownership chain: one row per vendor and each of its ancestors (itself included).
+# The depth guard stops a loop, which Vendor.clean() prevents, from recursing forever.
+_VENDOR_TREE = (
+    "vendor_tree (vendor_id, ancestor_id, depth) AS ("
+    "SELECT v.id, v.id, 0 FROM vendors_vendor v"
+    " UNION ALL SELECT vt.vendor_id, v.parent_id, vt.depth + 1"
+    " FROM vendor_tree vt JOIN vendors_vendor v ON v.id = vt.ancestor_id"
+    " WHERE v.parent_id IS NOT NULL AND vt.depth < 32)"
+)
+_NO_HITS = (
+    "SELECT CAST(NULL AS bigint) AS advisory_id, CAST(NULL AS bigint) AS item_id,"
+    " CAST(NULL AS bigint) AS target_id, 0 AS possible WHERE 1 = 0"
+)
+
+
+def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
+    """``WITH RECURSIVE …, final AS (…)`` for the scope; the caller appends its statement."""
+    ctes: list[Sql] = []
+    needs_tree = any(
+        (b.kind == "vendor" and b.include_subsidiaries) or b.kind == "jurisdiction"
+        for b in plan.branches
+    )
+    if needs_tree:
+        ctes.append(Sql(_VENDOR_TREE))
+    ctes.append(
+        compose(
+            "inc_hits (advisory_id, item_id, target_id, possible) AS ({hits})",
+            hits=_hits(scope, plan, exclusion=False),
+        )
+    )
+    ctes.append(
+        Sql(
+            "matched AS (SELECT h.advisory_id, h.item_id,"
+            " COALESCE(MIN(CASE WHEN h.possible = 0 THEN h.target_id END), MIN(h.target_id))"
+            " AS target_id, MIN(h.possible) AS possible"
+            " FROM inc_hits h GROUP BY h.advisory_id, h.item_id)"
+        )
+    )
+    if plan.has_exclusions:
+        # Exclusions win: a confirmed exclusion removes the pair, one that cannot be decided
+        # (the item has no version) leaves it possible.
+        ctes.append(
+            compose(
+                "exc_hits (advisory_id, item_id, target_id, possible) AS ({hits})",
+                hits=_hits(scope, plan, exclusion=True),
+            )
+        )
+        ctes.append(
+            Sql(
+                "final AS (SELECT m.advisory_id, m.item_id, m.target_id,"
+                " CASE WHEN m.possible = 1 OR x.possible = 1 THEN 1 ELSE 0 END AS possible"
+                " FROM matched m LEFT JOIN (SELECT advisory_id, item_id,"
+                " MIN(possible) AS possible FROM exc_hits GROUP BY advisory_id, item_id) x"
+                " ON x.advisory_id = m.advisory_id AND x.item_id = m.item_id"
+                " WHERE x.possible IS NULL OR x.possible = 1)"
+            )
+        )
+    else:
+        ctes.append(Sql("final AS (SELECT advisory_id, item_id, target_id, possible FROM matched)"))
+    return compose("WITH RECURSIVE {ctes} ", ctes=Sql.join(", ", ctes))
+
+
+def _hits(scope: Scope, plan: TargetPlan, *, exclusion: bool) -> Sql:
+    conditions = [scope.target_filter(), Sql("t.is_exclusion = %s", [exclusion])]
+    if plan.python_target_ids:
+        conditions.append(
+            compose(
+                "t.id NOT IN (SELECT r.id FROM ({ids}) AS r)",
+                ids=dialect.json_rows([(pk,) for pk in plan.python_target_ids], [("id", "bigint")]),
+            )
+        )
+    targets = conjunction(conditions)
+    items = scope.item_filter()
+    branches: list[Sql] = []
+    for branch in sorted(plan.branches, key=lambda b: (b.kind, b.include_subsidiaries)):
+        if branch.is_exclusion == exclusion:
+            branches.extend(_branch(branch, targets, items))
+    python_hits = [hit for hit in plan.python_hits if hit.is_exclusion == exclusion]
+    if python_hits:
+        branches.append(
+            dialect.json_rows(
+                [
+                    (hit.advisory_id, hit.item_id, hit.target_id, int(hit.possible))
+                    for hit in python_hits
+                ],
+                [
+                    ("advisory_id", "bigint"),
+                    ("item_id", "bigint"),
+                    ("target_id", "bigint"),
+                    ("possible", "int"),
+                ],
+            )
+        )
+    if not branches:
+        return Sql(_NO_HITS)
+    return Sql.join(" UNION ALL ", branches)
+
+
+_SELECT_CONFIRMED = "SELECT t.advisory_id, i.id, t.id, 0"
+# An item without a usable version matches a range target only possibly, unless the range
+# holds every version.
+_SELECT_UNVERSIONED = (
+    "SELECT t.advisory_id, i.id, t.id,"
+    " CASE WHEN EXISTS (SELECT 1 FROM advisories_targetinterval tv"
+    " WHERE tv.target_id = t.id AND tv.lower IS NULL AND tv.upper IS NULL)"
+    " THEN 0 ELSE 1 END"
+)
+_BRANCH = (
+    "{select} {target_from} {joins} WHERE t.kind = {kind} AND {condition} AND {targets} AND {items}"
+)
+_WITHIN_INTERVAL = (
+    "i.version_key >= COALESCE(ti.lower, '') AND i.version_key <= COALESCE(ti.upper, '~')"
+    " AND (ti.lower IS NULL OR i.version_key > ti.lower OR ti.lower_inclusive)"
+    " AND (ti.upper IS NULL OR i.version_key < ti.upper OR ti.upper_inclusive)"
+)
+# A range that holds nothing (no interval) matches nothing, even an unversioned item.
+_HAS_INTERVAL = (
+    "i.version_key IS NULL"
+    " AND EXISTS (SELECT 1 FROM advisories_targetinterval te WHERE te.target_id = t.id)"
+)
+
+
+def _branch(branch: Branch, targets: Sql, items: Sql) -> list[Sql]:
+    def select(select: str, joins: str, condition: str) -> Sql:
+        return compose(
+            _BRANCH,
+            select=select,
+            target_from=_TARGET_FROM,
+            joins=joins,
+            kind=literal(branch.kind),
+            condition=condition,
+            targets=targets,
+            items=items,
+        )
+
+    if branch.kind == "product":
+        return [
+            select(
+                _SELECT_CONFIRMED,
+                "JOIN orgs_inventoryitem i ON i.product_id = t.product_id",
+                "1 = 1",
+            )
+        ]
+    if branch.kind in _RANGED:
+        return [
+            statement
+            for join, condition in _RANGED[branch.kind]
+            for statement in (
+                select(
+                    _SELECT_CONFIRMED,
+                    "JOIN advisories_targetinterval ti ON ti.target_id = t.id " + join,
+                    f"{condition} AND {_WITHIN_INTERVAL}",
+                ),
+                select(_SELECT_UNVERSIONED, join, f"{condition} AND {_HAS_INTERVAL}"),
+            )
+        ]
+    to_vendors, vendor, condition = _VENDOR_LEVEL[(branch.kind, branch.include_subsidiaries)]
+    return [
+        select(
+            _SELECT_CONFIRMED,
+            f"{to_vendors} {to_items.replace('{vendor}', vendor)}",
+            f"{condition} AND {item_condition}",
+        )
+        for to_items, item_condition in _VENDOR_TO_ITEMS
+    ]
+
+
+def priority_sql() -> Sql:
+    """The flag priority, 0–100, over ``a`` (advisory), ``o`` (organization), ``i`` (item)
+    and ``p`` (the item's product, possibly NULL)."""
+    severity = " ".join(f"WHEN '{name}' THEN {points}" for name, points in SEVERITY_POINTS.items())
+    criticality = " ".join(
+        f"WHEN '{name}' THEN {points}" for name, points in CRITICALITY_POINTS.items()
+    )
+    traits = " + ".join(
+        f"CASE WHEN p.{trait} THEN {RISK_TRAIT_POINTS} ELSE 0 END" for trait in RISK_TRAITS
+    )
+    # Audience lists are JSON arrays of codes; a code is in the list when its quoted form is
+    # in the array's text, which works the same on jsonb and on SQLite's JSON text.
+    return Sql(
+        f"(CASE a.severity {severity} ELSE 0 END"
+        f" + CASE WHEN a.known_exploited THEN {KNOWN_EXPLOITED_POINTS} ELSE 0 END"
+        " + CASE WHEN CAST(a.audience_sectors AS TEXT) LIKE %s || o.sector || %s"
+        f" THEN {AUDIENCE_SECTOR_POINTS} ELSE 0 END"
+        " + CASE WHEN CAST(a.audience_tiers AS TEXT) LIKE %s || o.criticality_tier || %s"
+        f" THEN {AUDIENCE_TIER_POINTS} ELSE 0 END"
+        f" + CASE i.criticality {criticality} ELSE 0 END"
+        f" + {traits})",
+        ['%"', '"%', '%"', '"%'],
+    )
+
+
+def sla_days_sql() -> str:
+    """The organization's SLA days for the advisory's severity (NULL for severity 'none')."""
+    whens = " ".join(f"WHEN '{name}' THEN o.{column}" for name, column in SLA_COLUMNS.items())
+    return f"(CASE a.severity {whens} END)"
+
+
+def due_date_sql(
+    first_seen_sql: str, *, deadline_sql: str = "a.action_deadline", days_sql: str = ""
+) -> str:
+    """The advisory's deadline, else the first-seen date plus the SLA days."""
+    days = days_sql or sla_days_sql()
+    return f"COALESCE({deadline_sql}, {dialect.add_days(first_seen_sql, days)})"
+
+
+# What the flag calls the item, kept after the item is deleted (like InventoryItem.__str__).
+LABEL_SQL = (
+    "SUBSTR(TRIM(CASE WHEN i.raw_vendor <> '' OR i.raw_product <> ''"
+    " THEN TRIM(i.raw_vendor || ' ' || i.raw_product)"
+    " WHEN pv.id IS NOT NULL THEN pv.name || ' ' || p.name"
+    " WHEN i.cpe <> '' THEN i.cpe ELSE i.purl END || ' ' || i.version), 1, 500)"
+)
+CONFIDENCE_SQL = "CASE WHEN fl.possible = 1 THEN 'possible' ELSE 'confirmed' END"
+# Joins from ``final fl`` to what the flag values are computed from.
+FLAG_SOURCES = (
+    "FROM final fl"
+    " JOIN orgs_inventoryitem i ON i.id = fl.item_id"
+    " JOIN orgs_organization o ON o.id = i.organization_id"
+    " JOIN advisories_advisory a ON a.id = fl.advisory_id"
+    " LEFT JOIN vendors_product p ON p.id = i.product_id"
+    " LEFT JOIN vendors_vendor pv ON pv.id = p.vendor_id"
+)
