@@ -1,14 +1,17 @@
 """Writes of advisories: compiling targets, publishing, withdrawing, recording revisions.
 
 Every function here is the one way its change is made, whoever asks for it (the editor pages,
-the admin, the API, a feed import, the demo loader).
+the admin, the API, a feed import, the demo loader). Publishing, withdrawing and editing a
+published advisory mark it for matching (``match_requested_at``) in the same transaction and
+ask the matcher, by task name, to match it after commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +25,7 @@ from advisories.models import (
     TargetInterval,
 )
 from audit.services import audit_record
+from vendors.match_requests import MATCH_ADVISORIES, matching_request_on_commit
 from vendors.matching.cpe import CpeError, cpe_vendor_product, nvd_version_range, parse_cpe23
 from vendors.matching.freetext import Unparseable, parse_free_range
 from vendors.matching.purls import PurlError, parse_purl
@@ -56,11 +60,9 @@ def _compile_range(target: AffectedTarget) -> VersionRange | Unparseable | None:
             purl = parse_purl(target.purl)
         except PurlError as error:
             return Unparseable(reason=f"Package URL: {error}")
-        target.purl_type, target.purl_namespace, target.purl_name = (
-            purl.type,
-            purl.namespace or "",
-            purl.name,
-        )
+        # The identity, not the spelling: it folds case the way items' purls are keyed
+        # (NuGet ids are case-insensitive), so the SQL equality finds them.
+        target.purl_type, target.purl_namespace, target.purl_name = purl.identity
         if purl.version:
             if target.version_range.strip():
                 return Unparseable(
@@ -217,9 +219,11 @@ def advisory_publish(*, advisory: Advisory, user: Any = None, request: Any = Non
     advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
     if advisory.status != AdvisoryStatus.DRAFT:
         raise AdvisoryStateError(f"Only a draft can be published; this one is {advisory.status}.")
+    for target in advisory.targets.all():
+        target_compile(target=target)
     advisory.status = AdvisoryStatus.PUBLISHED
-    advisory.published_at = timezone.now()
-    advisory.save(update_fields=["status", "published_at", "updated_at"])
+    advisory.published_at = advisory.match_requested_at = timezone.now()
+    advisory.save(update_fields=["status", "published_at", "match_requested_at", "updated_at"])
     advisory_revision_add(advisory=advisory, summary="Published.", user=user)
     audit_record(
         action="advisory.publish",
@@ -229,6 +233,7 @@ def advisory_publish(*, advisory: Advisory, user: Any = None, request: Any = Non
         after={"status": AdvisoryStatus.PUBLISHED},
         request=request,
     )
+    matching_request_on_commit(MATCH_ADVISORIES, [advisory.pk])
     return advisory
 
 
@@ -245,9 +250,17 @@ def advisory_withdraw(
     if not reason.strip():
         raise AdvisoryStateError("Say why the advisory is withdrawn.")
     advisory.status = AdvisoryStatus.WITHDRAWN
-    advisory.withdrawn_at = timezone.now()
+    advisory.withdrawn_at = advisory.match_requested_at = timezone.now()
     advisory.withdrawn_reason = reason.strip()
-    advisory.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
+    advisory.save(
+        update_fields=[
+            "status",
+            "withdrawn_at",
+            "withdrawn_reason",
+            "match_requested_at",
+            "updated_at",
+        ]
+    )
     advisory_revision_add(
         advisory=advisory, summary=f"Withdrawn: {advisory.withdrawn_reason}", user=user
     )
@@ -259,4 +272,108 @@ def advisory_withdraw(
         after={"status": AdvisoryStatus.WITHDRAWN, "reason": advisory.withdrawn_reason},
         request=request,
     )
+    matching_request_on_commit(MATCH_ADVISORIES, [advisory.pk])
+    return advisory
+
+
+# What an editor may change on an advisory through advisory_update; status moves through
+# publish and withdraw, and the raw source document belongs to its importer.
+ADVISORY_FIELDS = frozenset(
+    {
+        "source",
+        "identifier",
+        "title",
+        "summary",
+        "kind",
+        "severity",
+        "cvss_score",
+        "cvss_vector",
+        "recommended_action",
+        "action_details",
+        "action_deadline",
+        "audience_sectors",
+        "audience_tiers",
+        "known_exploited",
+        "issued_on",
+        "source_version",
+        "withdrawn_reason",
+    }
+)
+TARGET_FIELDS = frozenset(
+    {
+        "kind",
+        "is_exclusion",
+        "vendor",
+        "include_subsidiaries",
+        "product",
+        "version_range",
+        "cpe",
+        "version_start_including",
+        "version_start_excluding",
+        "version_end_including",
+        "version_end_excluding",
+        "purl",
+        "country",
+        "note",
+    }
+)
+
+
+@transaction.atomic
+def advisory_update(
+    *,
+    advisory: Advisory,
+    data: Mapping[str, Any],
+    targets: Sequence[Mapping[str, Any]] | None = None,
+    summary: str = "",
+    user: Any = None,
+    request: Any = None,
+) -> Advisory:
+    """Edit an advisory and, when ``targets`` is given, replace its targets with those.
+
+    Every target is (re)compiled. A published advisory gets a revision saying what changed
+    and is re-matched: new matches are flagged, flags that no longer match are resolved, and
+    priorities and due dates follow a new severity, audience or deadline.
+    """
+    advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
+    unknown = set(data) - ADVISORY_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown advisory fields: {', '.join(sorted(unknown))}.")
+    before = advisory_snapshot(advisory)
+    for name, value in data.items():
+        setattr(advisory, name, value)
+    advisory.full_clean()
+    if targets is not None:
+        advisory.targets.all().delete()
+        for spec in targets:
+            extra = set(spec) - TARGET_FIELDS
+            if extra:
+                raise ValidationError(f"Unknown target fields: {', '.join(sorted(extra))}.")
+            target = AffectedTarget(advisory=advisory, **spec)
+            target.full_clean(exclude=["advisory"])
+            target.save()
+    for target in advisory.targets.all():
+        target_compile(target=target)
+    published = advisory.status == AdvisoryStatus.PUBLISHED
+    if published:
+        advisory.match_requested_at = timezone.now()
+    advisory.save()
+    after = advisory_snapshot(advisory)
+    changed = sorted(name for name in after if after[name] != before.get(name))
+    if published:
+        advisory_revision_add(
+            advisory=advisory,
+            summary=summary or f"Changed: {', '.join(changed) or 'nothing'}.",
+            user=user,
+        )
+    audit_record(
+        action="advisory.update",
+        actor=user,
+        obj=advisory,
+        before={name: before.get(name) for name in changed},
+        after={name: after[name] for name in changed},
+        request=request,
+    )
+    if published:
+        matching_request_on_commit(MATCH_ADVISORIES, [advisory.pk])
     return advisory
