@@ -237,9 +237,31 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish must not hang when Redis is down: fail fast, the durable pending row covers it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# ``max_retries: 0`` stops kombu retrying the connection before it gives up (with publish
+# retries off it still spends seconds on that otherwise); workers reconnect by their own
+# ``broker_connection_retry`` settings.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
 CELERY_TASK_PUBLISH_RETRY = False
+# The matcher's safety nets: the sweeper re-sends matching work still marked pending after
+# MATCHING_SWEEP_MIN_AGE seconds (its task was lost to a broker outage or a crash); the full
+# re-match rebuilds every organization's flags, in chunks of about MATCHING_CHUNK_ITEMS items.
+MATCHING_SWEEP_SECONDS = env.float("MATCHING_SWEEP_SECONDS", default=30)
+MATCHING_SWEEP_MIN_AGE = env.float("MATCHING_SWEEP_MIN_AGE", default=10)
+MATCHING_FULL_REMATCH_HOURS = env.float("MATCHING_FULL_REMATCH_HOURS", default=24)
+MATCHING_CHUNK_ITEMS = env.int("MATCHING_CHUNK_ITEMS", default=200_000)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "matching-sweep-pending": {
+        "task": "exposure.sweep_pending",
+        "schedule": MATCHING_SWEEP_SECONDS,
+    },
+    "matching-full-rematch": {
+        "task": "exposure.full_rematch",
+        "schedule": timedelta(hours=MATCHING_FULL_REMATCH_HOURS),
+    },
     # Every source with an enabled feed (CSAF provider, CISA KEV) is synced hourly; a run
     # fetches only what changed, so this is cheap when nothing did.
     "feeds-sync-enabled": {

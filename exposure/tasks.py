@@ -1,0 +1,88 @@
+"""Celery entry points of the matcher: each takes ids and calls one service.
+
+Delivery is at-least-once (``acks_late``; a task whose worker dies is given back to the
+queue), which is safe because every run is idempotent. A run that finds its lock held
+(``MatchingBusy``), or meets an operational database error (a serialization failure under
+REPEATABLE READ, a dropped connection), is retried with exponential backoff and jitter; if the
+retries run out, the work is still marked pending and the sweeper sends it again.
+Serialization is JSON and time limits come from settings (``CELERY_TASK_*``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, group, shared_task
+from django.db import InterfaceError, OperationalError
+
+from exposure.engine import MatchingBusy
+from exposure.services import (
+    MATCH_CHUNK,
+    advisories_match,
+    catalogue_match,
+    full_rematch_chunk,
+    full_rematch_chunk_failed,
+    full_rematch_plan,
+    organization_match,
+    pending_sweep,
+)
+from vendors.match_requests import MATCH_ADVISORIES, MATCH_CATALOGUE, MATCH_ORGANIZATION
+
+
+class MatchingTask(Task):  # type: ignore[misc]
+    """Shared delivery and retry policy of the matching tasks."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = (MatchingBusy, OperationalError, InterfaceError)
+    retry_backoff = 1
+    retry_backoff_max = 60
+    retry_jitter = True
+    max_retries = 12
+
+
+class ChunkTask(MatchingTask):
+    """A chunk whose retries ran out is marked failed, so that its full re-match can finish."""
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        full_rematch_chunk_failed(chunk_id=args[0], error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(name=MATCH_ADVISORIES, base=MatchingTask)
+def match_advisories(advisory_ids: list[int]) -> None:
+    """Match the advisories that asked (and any other waiting one)."""
+    advisories_match(advisory_ids=advisory_ids)
+
+
+@shared_task(name=MATCH_ORGANIZATION, base=MatchingTask)
+def match_organization(organization_id: int) -> None:
+    """Match an organization's changed items and resolve flags of its deleted ones."""
+    organization_match(organization_id=organization_id)
+
+
+@shared_task(name=MATCH_CATALOGUE, base=MatchingTask)
+def match_catalogue(vendor_ids: list[int], product_ids: list[int]) -> None:
+    """Re-resolve and re-match after catalogue changes."""
+    catalogue_match(vendor_ids=vendor_ids, product_ids=product_ids)
+
+
+@shared_task(name=MATCH_CHUNK, base=ChunkTask)
+def match_chunk(chunk_id: int) -> None:
+    """Do one chunk of a full re-match, unless another worker has claimed it."""
+    full_rematch_chunk(chunk_id=chunk_id)
+
+
+@shared_task(name="exposure.full_rematch", base=MatchingTask)
+def full_rematch() -> None:
+    """Plan a full re-match and hand its chunks to every worker as a group."""
+    parent = full_rematch_plan()
+    chunk_ids = list(parent.chunks.order_by("pk").values_list("pk", flat=True))
+    group(match_chunk.s(chunk_id) for chunk_id in chunk_ids).apply_async()
+
+
+@shared_task(name="exposure.sweep_pending", base=MatchingTask)
+def sweep_pending() -> None:
+    """Re-send matching work still marked pending (lost to a broker outage or a crash)."""
+    pending_sweep()
