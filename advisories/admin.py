@@ -1,5 +1,12 @@
-from django.contrib import admin
+"""Advisories in the admin. Saving compiles the targets and, for a published advisory, records
+a revision and re-matches it (``advisory_update``); publishing and withdrawing are actions
+that go through their services, like every other way of doing them."""
 
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from advisories.choices import AdvisoryStatus
 from advisories.forms import AdvisoryForm
 from advisories.models import (
     Advisory,
@@ -10,6 +17,12 @@ from advisories.models import (
     FeedRun,
     Source,
     TargetInterval,
+)
+from advisories.services import (
+    AdvisoryStateError,
+    advisory_publish,
+    advisory_update,
+    advisory_withdraw,
 )
 
 
@@ -75,6 +88,7 @@ class AdvisoryAdmin(admin.ModelAdmin):
     date_hierarchy = "issued_on"
     autocomplete_fields = ("source",)
     readonly_fields = ("status", "published_at", "withdrawn_at", "created_by")
+    actions = ("publish_selected", "withdraw_selected")
     inlines = (
         AffectedTargetInline,
         AdvisoryCveInline,
@@ -107,6 +121,47 @@ class AdvisoryAdmin(admin.ModelAdmin):
         ),
     )
 
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        changed = [*form.changed_data, *(f.prefix for f in formsets if f.has_changed())]
+        advisory_update(
+            advisory=form.instance,
+            data={},
+            summary=f"Edited in the admin: {', '.join(changed) or 'no field changed'}.",
+            user=request.user,
+            request=request,
+        )
+
+    @admin.action(description="Publish the selected drafts")
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Advisory]) -> None:
+        for advisory in queryset.filter(status=AdvisoryStatus.DRAFT):
+            advisory_publish(advisory=advisory, user=request.user, request=request)
+            self.message_user(request, f"Published {advisory.identifier}.", messages.SUCCESS)
+
+    @admin.action(description="Withdraw the selected advisories (uses their withdrawal reason)")
+    def withdraw_selected(self, request: HttpRequest, queryset: QuerySet[Advisory]) -> None:
+        for advisory in queryset.filter(status=AdvisoryStatus.PUBLISHED):
+            try:
+                advisory_withdraw(
+                    advisory=advisory,
+                    reason=advisory.withdrawn_reason,
+                    user=request.user,
+                    request=request,
+                )
+            except AdvisoryStateError as error:
+                self.message_user(
+                    request,
+                    f"{advisory.identifier}: {error} Fill in its withdrawal reason first.",
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(request, f"Withdrew {advisory.identifier}.", messages.SUCCESS)
+
 
 @admin.register(AffectedTarget)
 class AffectedTargetAdmin(admin.ModelAdmin):
@@ -116,6 +171,31 @@ class AffectedTargetAdmin(admin.ModelAdmin):
     search_fields = ("advisory__identifier", "vendor__name", "product__name", "cpe", "purl")
     autocomplete_fields = ("advisory", "vendor", "product")
     readonly_fields = ("needs_review", "review_reason")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        advisory_update(
+            advisory=obj.advisory,
+            data={},
+            summary=f"Target {'changed' if change else 'added'} in the admin: {obj}.",
+            user=request.user,
+            request=request,
+        )
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        advisory, label = obj.advisory, str(obj)
+        super().delete_model(request, obj)
+        advisory_update(
+            advisory=advisory,
+            data={},
+            summary=f"Target removed in the admin: {label}.",
+            user=request.user,
+            request=request,
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AffectedTarget]) -> None:
+        for target in queryset:
+            self.delete_model(request, target)
 
 
 @admin.register(AdvisoryRevision)

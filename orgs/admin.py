@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
+from orgs.services import (
+    ITEM_FIELDS,
+    inventory_item_create,
+    inventory_item_delete,
+    inventory_item_update,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -97,3 +105,30 @@ class InventoryItemAdmin(admin.ModelAdmin):
     search_fields = ("raw_vendor", "raw_product", "version", "cpe", "purl", "external_ref")
     autocomplete_fields = ("organization", "product")
     show_full_result_count = False
+
+    # Items are written through the inventory services so that admin edits resolve and match
+    # like any other; an item stays in the organization it was created in.
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return ("organization",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        names = form.changed_data if change else list(form.cleaned_data)
+        data = {name: form.cleaned_data[name] for name in names if name in ITEM_FIELDS}
+        if change:
+            inventory_item_update(item=obj, data=data, user=request.user, request=request)
+        else:
+            saved = inventory_item_create(
+                organization=form.cleaned_data["organization"],
+                data=data,
+                user=request.user,
+                request=request,
+            )
+            obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        inventory_item_delete(item=obj, user=request.user, request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[InventoryItem]) -> None:
+        for item in queryset.select_related("organization"):
+            inventory_item_delete(item=item, user=request.user, request=request)
