@@ -225,6 +225,26 @@ class AdvisoryEditorForm(AdvisoryForm):
         return urls
 
 
+class AdvisoryEditForm(AdvisoryEditorForm):
+    """Editing an advisory: its fields and targets, and for a published one what changed.
+
+    CVE ids and references are not edited here: ``advisory_update`` changes the advisory and
+    its targets, and the admin keeps the rest.
+    """
+
+    change_summary = forms.CharField(
+        label="What changed",
+        required=False,
+        max_length=300,
+        help_text="For a published advisory: recorded as its revision and shown to readers.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["cve_ids"]
+        del self.fields["reference_urls"]
+
+
 def target_fields(form: TargetForm) -> dict[str, Any]:
     """The AffectedTarget fields of a valid target form, as ``advisory_create`` takes them."""
     # The inline formset adds the advisory itself to the form; the service sets it.
@@ -232,9 +252,10 @@ def target_fields(form: TargetForm) -> dict[str, Any]:
 
 
 def formset_targets(formset: Any) -> list[dict[str, Any]]:
-    """The targets a valid formset holds, without the deleted and untouched blank rows."""
+    """Every target a valid formset holds: the existing ones and the filled-in new rows, less
+    those marked for removal."""
     return [
         target_fields(form)
         for form in formset.forms
-        if form.has_changed() and not formset._should_delete_form(form)
+        if (form.instance.pk or form.has_changed()) and not formset._should_delete_form(form)
     ]

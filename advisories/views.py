@@ -3,28 +3,31 @@ preview, publish, withdraw)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.forms import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from advisories.choices import SEVERITY_RANK
+from advisories.choices import SEVERITY_RANK, AdvisoryKind, AdvisoryStatus
 from advisories.filtersets import AdvisoryFilterSet
 from advisories.forms import (
+    AdvisoryEditForm,
     AdvisoryEditorForm,
     TargetFormSet,
     WithdrawForm,
     formset_targets,
 )
-from advisories.models import Advisory, AffectedTarget
+from advisories.models import Advisory, AffectedTarget, Source
 from advisories.selectors import (
     advisory_detail as select_advisory,
 )
@@ -39,7 +42,9 @@ from advisories.services import (
     AdvisoryStateError,
     advisory_create,
     advisory_publish,
+    advisory_update,
     advisory_withdraw,
+    target_compile,
 )
 from config.listing import (
     DateRange,
@@ -52,6 +57,7 @@ from config.listing import (
     paginate,
     sort_queryset,
 )
+from exposure.selectors import advisory_impact
 from orgs.permissions import can_edit_catalogue
 from vendors.choices import CriticalityTier, Sector
 
@@ -196,13 +202,9 @@ def _editor_forms(
     request: HttpRequest, advisory: Advisory
 ) -> tuple[AdvisoryEditorForm, BaseInlineFormSet[Any, Any, Any]]:
     data = request.POST if request.method == "POST" else None
-    initial = {}
-    if advisory.pk:
-        initial = {
-            "cve_ids": " ".join(advisory.cves.values_list("cve_id", flat=True)),
-            "reference_urls": "\n".join(advisory.references.values_list("url", flat=True)),
-        }
-    form = AdvisoryEditorForm(data, instance=advisory, initial=initial)
+    initial: dict[str, Any] = {}
+    form_class = AdvisoryEditForm if advisory.pk else AdvisoryEditorForm
+    form = form_class(data, instance=advisory, initial=initial)
     formset = TargetFormSet(
         data,
         instance=advisory,
@@ -260,9 +262,36 @@ def advisory_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def advisory_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft or a published advisory and its targets; a published one is re-matched
+    at once and gets a revision."""
+    advisory = _editable(request, pk)
+    if advisory.status == AdvisoryStatus.WITHDRAWN:
+        messages.error(request, "A withdrawn advisory cannot be changed.")
+        return redirect(advisory)
+    form, formset = _editor_forms(request, advisory)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            advisory_update(
+                advisory=advisory,
+                data=_advisory_fields(form),
+                targets=formset_targets(formset),
+                summary=form.cleaned_data.get("change_summary", ""),
+                user=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{advisory.identifier} saved.")
+            return redirect(advisory)
+    return _render_editor(request, advisory, form, formset)
+
+
+@login_required
 def advisory_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Publishing, after a confirmation page that lists what it covers and the targets that
-    cannot match until they are fixed."""
+    """Publishing, after a confirmation page that shows what it covers, what it would flag,
+    and the targets that cannot match until they are fixed."""
     advisory = _editable(request, pk)
     if request.method == "POST":
         try:
@@ -282,6 +311,7 @@ def advisory_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
             (target, target_range_description(target))
             for target in advisory_targets(advisory=advisory)
         ],
+        "preview": advisory_impact(advisory=advisory, user=request.user),
     }
     return render(request, "advisories/advisory_publish.html", context)
 
@@ -326,3 +356,45 @@ def version_range_check_view(request: HttpRequest) -> HttpResponse:
     return render(
         request, "advisories/_range_check.html", {"check": version_range_check(text=text)}
     )
+
+
+@login_required
+@require_POST
+def impact_preview_view(request: HttpRequest) -> HttpResponse:
+    """What the editor's targets, as they stand in the form, would flag (htmx).
+
+    The targets are saved and compiled on a throw-away copy of the draft inside a transaction
+    that is always rolled back, so the preview runs the real matching code on exactly what is
+    on the screen, and nothing of it is kept or audited.
+    """
+    _editor_only(request)
+    pk = request.POST.get("advisory")
+    advisory = _editable(request, int(pk)) if pk and pk.isdigit() else Advisory()
+    form, formset = _editor_forms(request, advisory)
+    if not formset.is_valid():
+        return render(request, "advisories/_impact_preview.html", {"incomplete": True})
+    form.is_valid()
+    targets = formset_targets(formset)
+    source = form.cleaned_data.get("source") or Source.objects.order_by("pk").first()
+    if not targets or source is None:
+        return render(request, "advisories/_impact_preview.html", {"empty": True})
+    with transaction.atomic():
+        copy = Advisory.objects.create(
+            source=source,
+            identifier=f"impact-preview-{uuid.uuid4()}",
+            title="Impact preview",
+            kind=form.cleaned_data.get("kind") or advisory.kind or AdvisoryKind.VENDOR_WARNING,
+            severity=form.cleaned_data.get("severity") or advisory.severity,
+            audience_sectors=form.cleaned_data.get("audience_sectors") or [],
+            audience_tiers=form.cleaned_data.get("audience_tiers") or [],
+        )
+        compiled = [
+            target_compile(target=AffectedTarget(advisory=copy, **fields)) for fields in targets
+        ]
+        preview = advisory_impact(advisory=copy, user=request.user)
+        transaction.set_rollback(True)
+    context = {
+        "preview": preview,
+        "needs_review": [target for target in compiled if target.needs_review],
+    }
+    return render(request, "advisories/_impact_preview.html", context)

@@ -178,3 +178,66 @@ def test_publishing_twice_says_why_it_cannot(client, world):
     url = reverse("advisories:advisory_publish", kwargs={"pk": world.warning.pk})
     response = client.post(url, follow=True)
     assert b"Only a draft can be published" in response.content
+
+
+def _formset_from(response) -> dict[str, str]:
+    """The editor's form as the page rendered it, ready to be posted back."""
+    form, formset = response.context["form"], response.context["formset"]
+    data: dict[str, object] = {}
+    for bound_form in (form, formset.management_form, *formset.forms):
+        for field in bound_form:
+            value = field.value()
+            if value in (None, False):
+                continue
+            data[field.html_name] = "on" if value is True else value
+    return data
+
+
+def test_editor_edits_a_draft_and_its_targets(client, world):
+    client.force_login(world.editor)
+    url = reverse("advisories:advisory_edit", kwargs={"pk": world.draft.pk})
+    data = _formset_from(client.get(url))
+    data.update({"title": "Replace Kaspersky products", "targets-0-kind": "product"})
+    data["targets-0-product"] = world.product.pk
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    world.draft.refresh_from_db()
+    assert world.draft.title == "Replace Kaspersky products"
+    assert [(t.kind, t.product) for t in world.draft.targets.all()] == [("product", world.product)]
+    assert AuditEntry.objects.filter(action="advisory.update").exists()
+
+
+def test_withdrawn_advisory_cannot_be_edited(client, world):
+    world.warning.status = "withdrawn"
+    world.warning.withdrawn_at = world.warning.published_at
+    world.warning.save()
+    client.force_login(world.editor)
+    url = reverse("advisories:advisory_edit", kwargs={"pk": world.warning.pk})
+    assert client.get(url).status_code == 302
+
+
+def test_impact_preview_shows_what_unsaved_targets_would_flag_and_keeps_nothing(client, world):
+    client.force_login(world.editor)
+    source = SourceFactory()
+    data = _draft_data(source, world.vendor, **{"targets-TOTAL_FORMS": "1"})
+    advisories_before = Advisory.objects.count()
+    response = client.post(reverse("advisories:impact_preview"), data)
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert preview.organization_count == 2
+    assert preview.item_count == 2
+    assert b'data-testid="preview-organizations">2<' in response.content
+    assert Advisory.objects.count() == advisories_before
+
+
+def test_impact_preview_of_a_member_is_refused(client, world):
+    client.force_login(world.tenants.owner)
+    data = _draft_data(SourceFactory(), world.vendor, **{"targets-TOTAL_FORMS": "1"})
+    assert client.post(reverse("advisories:impact_preview"), data).status_code == 403
+
+
+def test_publish_confirmation_previews_the_drafts_impact(client, world):
+    client.force_login(world.editor)
+    response = client.get(reverse("advisories:advisory_publish", kwargs={"pk": world.draft.pk}))
+    assert response.context["preview"].organization_count == 2
+    assert b"Stadtwerke Alpha" in response.content

@@ -49,6 +49,8 @@ CASES: dict[str, Case] = {
     "advisories:advisory_list": get("advisories:advisory_list"),
     "advisories:advisory_create": get("advisories:advisory_create"),
     "advisories:range_check": get("advisories:range_check"),
+    "advisories:impact_preview": post("advisories:impact_preview"),
+    "advisories:advisory_edit": get("advisories:advisory_edit", pk=lambda w: w.draft.pk),
     "advisories:advisory_detail": get("advisories:advisory_detail", pk=lambda w: w.warning.pk),
     "advisories:advisory_publish": get("advisories:advisory_publish", pk=lambda w: w.draft.pk),
     "advisories:advisory_withdraw": get("advisories:advisory_withdraw", pk=lambda w: w.warning.pk),
