@@ -11,10 +11,12 @@ from playwright.sync_api import expect
 
 from advisories.choices import TargetKind
 from advisories.models import Advisory, AffectedTarget
+from advisories.services import advisory_publish
 from exposure.models import Flag
 from tests.browser.conftest import screenshot, sign_in
 from tests.factories import (
     TEST_PASSWORD,
+    AdvisoryFactory,
     InventoryItemFactory,
     OrganizationFactory,
     ProductFactory,
@@ -23,15 +25,16 @@ from tests.factories import (
     UserFactory,
     VendorFactory,
 )
-from tests.web.conftest import flag_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def kaspersky_world():
-    """Six organizations, three of them running Kaspersky, flagged by the BSI warning over
-    the last two months, and a few other advisories and vendors."""
+    """Four organizations, three of them running Kaspersky, flagged by the BSI warning through
+    the real matcher; the flags are then spread over the last two months, some overdue, so
+    that the dashboard has a history to draw. Hikvision cameras in two organizations are
+    covered by no advisory yet."""
     rng = random.Random(7)
     bsi = SourceFactory(name="BSI", slug="bsi")
     kaspersky = VendorFactory(name="Kaspersky", slug="kaspersky", country="RU")
@@ -44,8 +47,19 @@ def kaspersky_world():
         permanent_cloud_connection=True,
     )
     hikvision = VendorFactory(name="Hikvision", slug="hikvision", country="CN")
-    ProductFactory(vendor=hikvision, name="DS-2CD2 camera", slug="ds-2cd2")
-    warning = PublishedAdvisoryFactory(
+    camera = ProductFactory(vendor=hikvision, name="DS-2CD2 camera", slug="ds-2cd2")
+    names = ["Stadtwerke Nordhafen", "Klinikum Lindenau", "Wasserverband Ost", "Landesamt IT"]
+    organizations = [OrganizationFactory(name=name) for name in names]
+    for organization in organizations[:3]:
+        for _ in range(rng.randint(4, 9)):
+            InventoryItemFactory(
+                organization=organization, product=endpoint, version=f"21.{rng.randint(1, 9)}"
+            )
+    for organization in organizations[1:3]:
+        InventoryItemFactory.create_batch(2, organization=organization, product=camera)
+    InventoryItemFactory(organization=organizations[3])
+
+    warning = AdvisoryFactory(
         source=bsi,
         identifier="BSI-2022-0315",
         title="Replace Kaspersky antivirus products",
@@ -56,31 +70,23 @@ def kaspersky_world():
         action_deadline=timezone.localdate() + timedelta(days=20),
     )
     AffectedTarget.objects.create(advisory=warning, kind=TargetKind.VENDOR, vendor=kaspersky)
+    advisory_publish(advisory=warning)
     PublishedAdvisoryFactory(
         source=bsi, identifier="CVE-2024-3400", title="PAN-OS GlobalProtect", severity="critical"
     )
-    names = ["Stadtwerke Nordhafen", "Klinikum Lindenau", "Wasserverband Ost", "Landesamt IT"]
-    organizations = [OrganizationFactory(name=name) for name in names]
     now = timezone.now()
-    for organization in organizations[:3]:
-        for _ in range(rng.randint(4, 9)):
-            item = InventoryItemFactory(
-                organization=organization, product=endpoint, version=f"21.{rng.randint(1, 9)}"
-            )
-            flag = flag_for(
-                warning, item, due_date=timezone.localdate() + timedelta(days=rng.randint(-9, 30))
-            )
-            Flag.objects.filter(pk=flag.pk).update(
-                first_seen_at=now - timedelta(days=rng.randint(0, 60))
-            )
-    for organization in organizations[3:]:
-        InventoryItemFactory(organization=organization, product=endpoint)
+    for flag in Flag.objects.filter(advisory=warning):
+        Flag.objects.filter(pk=flag.pk).update(
+            first_seen_at=now - timedelta(days=rng.randint(0, 60)),
+            due_date=timezone.localdate() + timedelta(days=rng.randint(-9, 30)),
+        )
     return {"warning": warning, "organizations": organizations, "source": bsi}
 
 
 def test_analyst_sees_the_kaspersky_warnings_impact(page, kaspersky_world):
     UserFactory(username="analyst", is_global_analyst=True)
     flagged = Flag.objects.filter(advisory=kaspersky_world["warning"]).count()
+    assert flagged >= 12  # the matcher flagged every Kaspersky item
     sign_in(page, "analyst", TEST_PASSWORD)
 
     recent = page.get_by_role("region", name="Advisories of the last 30 days")
@@ -112,6 +118,11 @@ def test_analyst_sees_the_kaspersky_warnings_impact(page, kaspersky_world):
     page.goto("/vendors/")
     screenshot(page, "06-vendor-list")
 
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    screenshot(page, "10-overview-phone")
+
 
 def test_editor_drafts_and_publishes_a_vendor_warning(page, kaspersky_world):
     UserFactory(username="editor", is_advisory_editor=True)
@@ -130,6 +141,8 @@ def test_editor_drafts_and_publishes_a_vendor_warning(page, kaspersky_world):
     row.get_by_label("Vendor", exact=True).fill("hikv")
     row.get_by_role("button", name="Hikvision").click()
     expect(row.get_by_label("Vendor", exact=True)).to_have_value("Hikvision")
+    expect(page.get_by_test_id("preview-organizations")).to_have_text("2")
+    expect(page.get_by_test_id("preview-items")).to_contain_text("4")
 
     page.get_by_role("button", name="+ Add a target").click()
     ranged = page.locator("[data-target-row]").last
@@ -139,6 +152,7 @@ def test_editor_drafts_and_publishes_a_vendor_warning(page, kaspersky_world):
     ranged.get_by_label("Version range").fill("up to 5.7")
     expect(ranged.locator(".check-error")).to_be_visible()
     ranged.get_by_label("Remove").check()
+    expect(page.get_by_test_id("preview-organizations")).to_have_text("2")
     screenshot(page, "07-editor")
 
     page.get_by_role("button", name="Save draft").click()
@@ -149,9 +163,18 @@ def test_editor_drafts_and_publishes_a_vendor_warning(page, kaspersky_world):
 
     page.get_by_role("link", name="Publish…").click()
     assert "Hikvision" in page.get_by_role("main").inner_text()
+    expect(page.get_by_test_id("preview-organizations")).to_have_text("2")
     screenshot(page, "08-publish-confirmation")
     page.get_by_role("button", name="Publish now").click()
     page.wait_for_url(f"**/advisories/{advisory.pk}/")
     assert "is published" in page.get_by_role("status").inner_text()
     advisory.refresh_from_db()
     assert advisory.status == "published"
+
+    # The matcher ran (eagerly, as `make test` configures Celery): the flags are there.
+    page.reload()
+    expect(page.get_by_test_id("impact-organizations")).to_have_text("2")
+    expect(page.get_by_test_id("impact-items")).to_have_text("4")
+    impact = page.get_by_role("region", name="Impact").inner_text()
+    assert "Klinikum Lindenau" in impact and "Wasserverband Ost" in impact
+    screenshot(page, "09-published-advisory")
