@@ -56,7 +56,10 @@ def _set(obj: Vendor | Product, data: Mapping[str, Any], allowed: frozenset[str]
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
-    changed = {name for name, value in data.items() if getattr(obj, name) != value}
+    if obj._state.adding:
+        changed = set(data)
+    else:
+        changed = {name for name, value in data.items() if getattr(obj, name) != value}
     for name, value in data.items():
         setattr(obj, name, value)
     return changed

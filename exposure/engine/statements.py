@@ -260,6 +260,9 @@ def _branch(branch: Branch, targets: Sql, items: Sql) -> list[Sql]:
                 select(_SELECT_UNVERSIONED, join, f"{condition} AND {_HAS_INTERVAL}"),
             )
         ]
+    if (branch.kind, branch.include_subsidiaries) not in _VENDOR_LEVEL:
+        # A kind the engine does not know must fail the run, never be skipped silently.
+        raise ValueError(f"The matching engine has no rule for targets of kind {branch.kind!r}.")
     to_vendors, vendor, condition = _VENDOR_LEVEL[(branch.kind, branch.include_subsidiaries)]
     return [
         select(

@@ -1,0 +1,245 @@
+"""Matching runs: their records, their locks, the chunks of a full re-match, the sweeper."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from advisories.models import Advisory, AffectedTarget
+from exposure.choices import FlagStatus, MatchRunKind, MatchRunStatus
+from exposure.engine import MatchingBusy
+from exposure.engine.locks import MATCHING_KEY, organization_key
+from exposure.models import Flag, MatchRun
+from exposure.services import (
+    advisories_match,
+    full_rematch_chunk,
+    full_rematch_chunk_failed,
+    full_rematch_plan,
+    organization_match,
+    pending_sweep,
+)
+from exposure.tasks import full_rematch
+from orgs.models import InventoryItem
+from tests.exposure.conftest import open_flags
+from tests.factories import (
+    InventoryItemFactory,
+    OrganizationFactory,
+    PublishedAdvisoryFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+KASPERSKY = {"kind": "vendor", "vendor": "kaspersky"}
+
+
+@pytest.fixture
+def other_session() -> Iterator[Any]:
+    """A second database session, as another worker would have."""
+    settings = connection.settings_dict
+    session = psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+    )
+    session.autocommit = True
+    try:
+        yield session.cursor()
+    finally:
+        session.close()
+
+
+def test_publishing_records_an_advisory_run(make_item, publish):
+    make_item({"p": "endpoint_security"})
+    make_item({"p": "anti_virus"})
+    advisory = publish(KASPERSKY)
+    run = MatchRun.objects.get()
+    assert (run.kind, run.status, run.advisory_ids) == (
+        MatchRunKind.ADVISORY,
+        MatchRunStatus.SUCCEEDED,
+        [advisory.pk],
+    )
+    assert (run.items_considered, run.flags_created, run.error) == (2, 2, "")
+    assert run.duration is not None and run.finished_at >= run.started_at
+    assert advisory.match_requested_at is None
+
+
+def test_a_failing_run_is_recorded_and_leaves_its_advisory_pending(make_item, publish):
+    make_item({"p": "endpoint_security"})
+    advisory = publish(KASPERSKY)
+    AffectedTarget.objects.filter(advisory=advisory).update(kind="future_kind")
+    Advisory.objects.filter(pk=advisory.pk).update(match_requested_at=timezone.now())
+
+    with pytest.raises(ValueError, match="future_kind"):
+        advisories_match(advisory_ids=[advisory.pk])
+
+    failed = MatchRun.objects.filter(status=MatchRunStatus.FAILED).get()
+    assert "future_kind" in failed.error and failed.advisory_ids == [advisory.pk]
+    assert Advisory.objects.get(pk=advisory.pk).match_requested_at is not None
+
+
+def test_one_task_matches_every_waiting_advisory_one_run_each(make_item, catalogue):
+    make_item({"p": "endpoint_security"})
+    waiting = []
+    for _ in range(2):
+        advisory = PublishedAdvisoryFactory(match_requested_at=timezone.now())
+        AffectedTarget.objects.create(
+            advisory=advisory, kind="vendor", vendor=catalogue.vendors["kaspersky"]
+        )
+        waiting.append(advisory)
+
+    runs = advisories_match(advisory_ids=[waiting[1].pk])
+
+    assert [run.advisory_ids for run in runs] == [[waiting[1].pk], [waiting[0].pk]]
+    assert Flag.objects.count() == 2
+
+
+def test_an_advisory_run_waits_for_nobody_when_the_matching_lock_is_held(
+    make_item, publish, other_session
+):
+    make_item({"p": "endpoint_security"})
+    advisory = publish(KASPERSKY)
+    Advisory.objects.filter(pk=advisory.pk).update(match_requested_at=timezone.now())
+    other_session.execute("SELECT pg_advisory_lock_shared(%s)", [MATCHING_KEY])
+
+    with pytest.raises(MatchingBusy):
+        advisories_match(advisory_ids=[advisory.pk])
+
+    assert Advisory.objects.get(pk=advisory.pk).match_requested_at is not None
+    assert not MatchRun.objects.filter(status=MatchRunStatus.FAILED).exists()
+
+
+def test_organization_runs_share_the_matching_lock_but_not_an_organization(
+    make_item, publish, org, other_org, other_session
+):
+    publish(KASPERSKY)
+    make_item({"p": "endpoint_security"})
+    make_item({"p": "endpoint_security"}, organization=other_org)
+    other_session.execute("SELECT pg_advisory_lock_shared(%s)", [MATCHING_KEY])
+    other_session.execute("SELECT pg_advisory_lock(%s)", [organization_key(other_org.pk)])
+
+    assert organization_match(organization_id=org.pk) is not None
+    with pytest.raises(MatchingBusy):
+        organization_match(organization_id=other_org.pk)
+
+
+def test_a_run_releases_its_locks(make_item, publish, org, other_session):
+    publish(KASPERSKY)
+    make_item({"p": "endpoint_security"})
+    organization_match(organization_id=org.pk)
+    other_session.execute("SELECT pg_try_advisory_lock(%s)", [MATCHING_KEY])
+    assert other_session.fetchone()[0] is True
+
+
+def test_an_organization_run_matches_only_its_marked_items(make_item, publish, org, catalogue):
+    advisory = publish(KASPERSKY)
+    marked = make_item({"p": "endpoint_security"})
+    unmarked = InventoryItemFactory(organization=org, product=catalogue.products["anti_virus"])
+
+    run = organization_match(organization_id=org.pk)
+
+    assert run is not None and run.items_considered == 1
+    assert open_flags(advisory) == {marked.pk: "confirmed"}
+    assert InventoryItem.objects.get(pk=unmarked.pk).match_requested_at is None
+    assert organization_match(organization_id=org.pk) is None
+
+
+# --- full re-match -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def drift(catalogue, make_item, publish):
+    """A published advisory; items in three organizations written behind the matcher's back
+    (no marker), and a flag wrongly resolved: only a full re-match repairs them."""
+    stale = make_item({"p": "anti_virus"})
+    advisory = publish(KASPERSKY)
+    organizations = [OrganizationFactory() for _ in range(3)]
+    for organization in organizations:
+        for _ in range(2):
+            InventoryItemFactory(
+                organization=organization, product=catalogue.products["endpoint_security"]
+            )
+    Flag.objects.filter(item=stale).update(
+        status=FlagStatus.RESOLVED, resolution_reason="no_longer_matches"
+    )
+    return advisory
+
+
+def test_a_full_rematch_is_split_into_chunks_that_repair_drift(drift):
+    parent = full_rematch_plan(items_per_chunk=3)
+    chunks = list(parent.chunks.order_by("pk"))
+    assert len(chunks) >= 2
+    assert all(chunk.status == MatchRunStatus.PENDING for chunk in chunks)
+
+    for chunk in chunks:
+        assert full_rematch_chunk(chunk_id=chunk.pk) is not None
+
+    parent.refresh_from_db()
+    assert parent.status == MatchRunStatus.SUCCEEDED
+    assert (parent.flags_created, parent.flags_reopened) == (6, 1)
+    assert Flag.objects.filter(advisory=drift).exclude(status=FlagStatus.RESOLVED).count() == 7
+
+
+def test_a_chunk_is_done_once_whoever_asks_again(drift):
+    parent = full_rematch_plan(items_per_chunk=1000)
+    [chunk] = parent.chunks.all()
+    assert full_rematch_chunk(chunk_id=chunk.pk) is not None
+    assert full_rematch_chunk(chunk_id=chunk.pk) is None
+    assert (
+        MatchRun.objects.filter(kind=MatchRunKind.CHUNK, status=MatchRunStatus.SUCCEEDED).count()
+        == 1
+    )
+
+
+def test_a_chunk_that_runs_out_of_retries_fails_its_full_rematch(drift):
+    parent = full_rematch_plan(items_per_chunk=3)
+    first, *rest = parent.chunks.order_by("pk")
+    full_rematch_chunk_failed(chunk_id=first.pk, error="OperationalError: gone")
+    for chunk in rest:
+        full_rematch_chunk(chunk_id=chunk.pk)
+    parent.refresh_from_db()
+    assert parent.status == MatchRunStatus.FAILED
+
+
+def test_the_full_rematch_task_dispatches_its_chunks_as_a_group(drift, settings):
+    settings.MATCHING_CHUNK_ITEMS = 2
+    full_rematch.apply()
+    parent = MatchRun.objects.get(kind=MatchRunKind.FULL)
+    assert parent.status == MatchRunStatus.SUCCEEDED
+    assert not parent.chunks.exclude(status=MatchRunStatus.SUCCEEDED).exists()
+
+
+# --- the sweeper ---------------------------------------------------------------------------
+
+
+def test_the_sweeper_resends_old_pending_work_and_leaves_young_work_alone(
+    catalogue, org, other_org
+):
+    old = timezone.now() - datetime.timedelta(minutes=5)
+    advisory = PublishedAdvisoryFactory(published_at=old, match_requested_at=old)
+    AffectedTarget.objects.create(
+        advisory=advisory, kind="vendor", vendor=catalogue.vendors["kaspersky"]
+    )
+    forgotten = InventoryItemFactory(
+        organization=org, product=catalogue.products["endpoint_security"], match_requested_at=old
+    )
+    fresh = InventoryItemFactory(
+        organization=other_org,
+        product=catalogue.products["endpoint_security"],
+        match_requested_at=timezone.now(),
+    )
+
+    report = pending_sweep(min_age=datetime.timedelta(seconds=30))
+
+    assert (report.advisories, report.organizations) == (1, 1)
+    assert Advisory.objects.get(pk=advisory.pk).match_requested_at is None
+    assert InventoryItem.objects.get(pk=forgotten.pk).match_requested_at is None
+    assert InventoryItem.objects.get(pk=fresh.pk).match_requested_at is not None
+    assert set(open_flags(advisory)) == {forgotten.pk, fresh.pk}
