@@ -66,6 +66,9 @@ def matching_locks(*, exclusive: bool, organization_ids: Iterable[int] = ()) -> 
     held: list[tuple[str, int]] = []
     try:
         with connection.cursor() as cursor:
+            # If this worker dies mid-statement, PostgreSQL notices within a second and aborts
+            # the run (releasing its locks) instead of finishing a statement nobody will read.
+            cursor.execute("SET client_connection_check_interval = '1s'")
             for function, key in wanted:
                 cursor.execute(f"SELECT {function}(%s)", [key])
                 if not cursor.fetchone()[0]:
