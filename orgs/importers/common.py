@@ -208,9 +208,9 @@ def row_validate(row: RawRow, *, source: str) -> tuple[dict[str, Any] | None, li
     values: dict[str, str] = {}
     for name in ITEM_FIELDS:
         text = row.values.get(name, "").strip()
-        if "\x00" in text:
-            # PostgreSQL text cannot hold NUL; catching it here names the cell.
-            errors.append(RowError(row.locate(name), "contains a NUL character"))
+        unstorable = _unstorable(text)
+        if unstorable:
+            errors.append(RowError(row.locate(name), unstorable))
             text = ""
         elif len(text) > _MAX_LENGTHS.get(name, len(text)):
             errors.append(
@@ -283,6 +283,23 @@ def row_validate(row: RawRow, *, source: str) -> tuple[dict[str, Any] | None, li
         "notes": values["notes"],
         "source": source,
     }, []
+
+
+def _unstorable(text: str) -> str | None:
+    """Why PostgreSQL could not store ``text``, if it could not; naming the cell beats a 500.
+
+    Text columns cannot hold NUL, and JSON's ``\\ud800``-style escapes can smuggle in
+    unpaired surrogates, which are not UTF-8.
+    """
+    if "\x00" in text:
+        return "contains a NUL character"
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate, which is not text"
+    return None
 
 
 def _choice(

@@ -224,3 +224,16 @@ def test_bom_over_the_size_limit_is_refused(settings):
     assert file_errors(fixture("bom-1.6.json"))[0].startswith(
         "The file is larger than the limit of 100 bytes"
     )
+
+
+def test_text_postgresql_cannot_store_is_an_error_naming_the_member():
+    content = (
+        b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": ['
+        b'{"type": "library", "name": "bad \\ud800 name"},'
+        b'{"type": "library", "name": "Ger\\u00e4t \\u0000"}]}'
+    )
+
+    assert [str(error) for error in validate(content).errors] == [
+        "components[0].name: contains an unpaired surrogate, which is not text",
+        "components[1].name: contains a NUL character",
+    ]

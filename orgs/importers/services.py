@@ -1,0 +1,261 @@
+"""An inventory upload from receipt to stored items.
+
+``inventory_import_submit`` reads the file at once, so that a file that cannot be read at all
+(too large, not UTF-8, a bad header, not a CycloneDX BOM) is refused while the uploader waits.
+A file of up to ``INVENTORY_IMPORT_ASYNC_ROWS`` rows is then validated and applied in the
+same request; a larger one is stored on an :class:`ImportJob` and applied by a Celery worker
+(``orgs.tasks.inventory_import_run`` → ``import_job_process``), which reports its progress on
+the job. Either way the file is applied all-or-nothing by the inventory services.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from audit.services import audit_record
+from orgs import tasks
+from orgs.choices import ImportFormat, ImportMode, ImportStatus, ItemSource
+from orgs.importers.common import (
+    ImportFileError,
+    RawRow,
+    RowError,
+    rows_validate,
+)
+from orgs.importers.csv import csv_read
+from orgs.importers.cyclonedx import cyclonedx_read
+from orgs.models import ImportJob, Organization
+from orgs.scoping import Actor
+from orgs.services import InventoryBulkResult, inventory_items_bulk_create
+
+READERS: dict[str, Callable[[bytes], list[RawRow | RowError]]] = {
+    ImportFormat.CSV: csv_read,
+    ImportFormat.CYCLONEDX: cyclonedx_read,
+}
+# The item source an import writes, and (in replace mode) the items it replaces.
+SOURCES: dict[str, str] = {
+    ImportFormat.CSV: ItemSource.CSV,
+    ImportFormat.CYCLONEDX: ItemSource.CYCLONEDX,
+}
+logger = logging.getLogger(__name__)
+
+# How many progress updates a job makes at most while validating: enough for a progress bar,
+# few enough not to matter next to the import itself.
+PROGRESS_STEPS = 100
+
+
+def inventory_import_submit(
+    *,
+    organization: Organization,
+    user: Actor | None,
+    file_format: str,
+    mode: str,
+    filename: str,
+    content: bytes,
+    request: HttpRequest | None = None,
+    via: str = "",
+    synchronous: bool = False,
+) -> ImportJob:
+    """Receive an inventory file for ``organization``: apply it now, or queue it if large.
+
+    Returns the job: succeeded or failed when applied at once, queued otherwise;
+    ``synchronous`` applies even a large file at once (the management command has no request
+    to time out). Raises :class:`ImportFileError` for a file that cannot be read at all;
+    nothing is recorded then. The caller checks that ``user`` may import into
+    ``organization``.
+    """
+    rows = READERS[file_format](content)
+    creator = user if user is not None and user.is_authenticated else None
+    job = ImportJob(
+        organization=organization,
+        created_by=creator,
+        file_format=file_format,
+        mode=mode,
+        filename=_filename_clean(filename),
+        total_rows=len(rows),
+    )
+    if len(rows) > settings.INVENTORY_IMPORT_ASYNC_ROWS and not synchronous:
+        job.content = content
+        job.save()
+        _submit_audit(job, actor=user, request=request, via=via)
+        transaction.on_commit(lambda: _job_enqueue(job))
+        return job
+    job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
+    job.save()
+    _job_apply(job, rows, actor=user, request=request, report_progress=synchronous)
+    _submit_audit(job, actor=user, request=request, via=via)
+    return job
+
+
+def _filename_clean(filename: str) -> str:
+    # The name comes from the client: keep what a text column can hold and a person can read.
+    printable = "".join(char for char in filename if char.isprintable())
+    return printable.encode("utf-8", "replace").decode("utf-8")[:255]
+
+
+def _job_enqueue(job: ImportJob) -> None:
+    try:
+        tasks.inventory_import_run.delay(job.pk)
+    except KombuOperationalError:
+        # The broker is down. A job nobody will run must not look queued forever: fail it,
+        # so that the uploader sees why and tries again.
+        logger.exception("Could not queue inventory import %s", job.pk)
+        _job_fail(
+            job, "The import could not be queued (the task broker is unavailable); upload again."
+        )
+
+
+def import_job_process(*, job_id: int) -> ImportJob | None:
+    """Claim a queued job and apply its file; ``None`` if another worker has it or it is done.
+
+    The claim is a conditional update, so two deliveries of the same task never both run it.
+    A job still marked running after the task time limit belonged to a worker that died; its
+    transaction was rolled back, so it is claimed and run again.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, started_at__lt=stale)
+        )
+        .update(status=ImportStatus.RUNNING, started_at=now, rows_parsed=0)
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("organization", "created_by").get(pk=job_id)
+    try:
+        rows = READERS[job.file_format](bytes(job.content))
+    except ImportFileError as error:
+        # Read once at upload already; this happens only if the limits were lowered since.
+        _job_finish(job, errors=error.errors, error_count=len(error.errors))
+        return job
+    _job_apply(job, rows, actor=job.created_by, request=None, report_progress=True)
+    return job
+
+
+def _job_apply(
+    job: ImportJob,
+    rows: list[RawRow | RowError],
+    *,
+    actor: Actor | None,
+    request: HttpRequest | None,
+    report_progress: bool,
+) -> None:
+    on_progress = None
+    if report_progress:
+
+        def on_progress(done: int) -> None:
+            # An update of its own, committed at once, so that the API sees it while the
+            # import is still running.
+            ImportJob.objects.filter(pk=job.pk).update(rows_parsed=done)
+
+    result = rows_validate(
+        rows,
+        source=SOURCES[job.file_format],
+        on_progress=on_progress,
+        progress_every=max(500, len(rows) // PROGRESS_STEPS),
+    )
+    job.rows_parsed = len(rows)
+    if result.error_count:
+        _job_finish(job, errors=result.errors, error_count=result.error_count)
+        return
+    try:
+        stored = _items_store(job, result.items, actor=actor, request=request)
+    except ValidationError as error:
+        messages = [RowError("", message) for message in error.messages]
+        _job_finish(job, errors=messages, error_count=len(messages))
+        return
+    except Exception:
+        # The inventory service writes in one transaction, so nothing of the file is stored;
+        # the job must not stay "running" for ever. The error itself goes on to the caller.
+        _job_fail(job, "The import failed unexpectedly; nothing was stored. Try again later.")
+        raise
+    job.created_count = stored.created
+    job.updated_count = stored.updated
+    job.removed_count = stored.removed
+    job.unresolved_count = stored.unresolved
+    _job_finish(job, errors=[], error_count=0)
+
+
+def _items_store(
+    job: ImportJob,
+    items: list[dict[str, Any]],
+    *,
+    actor: Actor | None,
+    request: HttpRequest | None,
+) -> InventoryBulkResult:
+    """Hand the validated rows to the inventory services, which write them all or none."""
+    replace_source = SOURCES[job.file_format] if job.mode == ImportMode.REPLACE else None
+    return inventory_items_bulk_create(
+        organization=job.organization,
+        items=items,
+        replace_source=replace_source,
+        user=actor,
+        request=request,
+    )
+
+
+def _job_fail(job: ImportJob, message: str) -> None:
+    _job_finish(job, errors=[RowError("", message)], error_count=1)
+
+
+def _job_finish(job: ImportJob, *, errors: list[RowError], error_count: int) -> None:
+    """Record the outcome; a job with errors failed and stored nothing."""
+    job.status = ImportStatus.FAILED if error_count else ImportStatus.SUCCEEDED
+    job.errors = [error.as_dict() for error in errors]
+    job.error_count = error_count
+    job.finished_at = timezone.now()
+    # The file is only needed until it has been applied; it may be large, and it may hold
+    # details the organization would not keep longer than necessary.
+    job.content = b""
+    job.save(
+        update_fields=[
+            "status",
+            "errors",
+            "error_count",
+            "rows_parsed",
+            "created_count",
+            "updated_count",
+            "removed_count",
+            "unresolved_count",
+            "finished_at",
+            "content",
+        ]
+    )
+
+
+def _submit_audit(
+    job: ImportJob, *, actor: Actor | None, request: HttpRequest | None, via: str
+) -> None:
+    """Record the upload: who sent which file, and what became of it if it was applied."""
+    audit_record(
+        action="inventory.import",
+        actor=actor,
+        organization=job.organization,
+        obj=job,
+        after={
+            "file_format": job.file_format,
+            "mode": job.mode,
+            "filename": job.filename,
+            "total_rows": job.total_rows,
+            "status": job.status,
+            "created_count": job.created_count,
+            "updated_count": job.updated_count,
+            "removed_count": job.removed_count,
+            "unresolved_count": job.unresolved_count,
+            "error_count": job.error_count,
+        },
+        request=request,
+        via=via,
+    )

@@ -1,0 +1,98 @@
+"""``manage.py import_inventory``: an admin imports a file from the server's shell."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from audit.models import AuditEntry
+from orgs.choices import ImportStatus, ItemSource
+from orgs.models import ImportJob, InventoryItem
+from tests.factories import InventoryItemFactory
+
+pytestmark = pytest.mark.django_db
+
+CYCLONEDX = Path(__file__).resolve().parent.parent / "fixtures" / "cyclonedx"
+CSV = "vendor;product;version\nKaspersky;Endpoint Security;11.1\nHikvision;DS-2CD2043G2-I;5.7\n"
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("import_inventory", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_command_imports_a_csv_file_into_the_organization(tenants, tmp_path):
+    path = tmp_path / "inventory.csv"
+    path.write_text(CSV)
+
+    output = run("stadtwerke-alpha", str(path))
+
+    assert output.strip() == "Imported 2 items into Stadtwerke Alpha."
+    assert InventoryItem.objects.filter(organization=tenants.org_a, source="csv").count() == 2
+    entry = AuditEntry.objects.get(action="inventory.import")
+    assert (entry.via, entry.actor_id) == ("command", None)
+
+
+def test_command_applies_even_a_large_file_at_once(tenants, tmp_path, settings):
+    settings.INVENTORY_IMPORT_ASYNC_ROWS = 1
+    path = tmp_path / "inventory.csv"
+    path.write_text(CSV)
+
+    run("stadtwerke-alpha", str(path))
+
+    job = ImportJob.objects.get()
+    assert (job.status, job.rows_parsed, job.created_count) == (ImportStatus.SUCCEEDED, 2, 2)
+
+
+def test_command_reads_a_cyclonedx_bom_by_its_content(tenants, tmp_path):
+    path = tmp_path / "sbom"
+    path.write_bytes((CYCLONEDX / "bom-1.5.json").read_bytes())
+
+    run("stadtwerke-alpha", str(path))
+
+    assert set(InventoryItem.objects.values_list("source", flat=True)) == {ItemSource.CYCLONEDX}
+
+
+def test_command_replace_mode_swaps_the_items_from_the_same_source(tenants, tmp_path):
+    old = InventoryItemFactory(organization=tenants.org_a, source=ItemSource.CSV)
+    path = tmp_path / "inventory.csv"
+    path.write_text(CSV)
+
+    output = run("stadtwerke-alpha", str(path), "--mode", "replace")
+
+    assert output.strip() == "Imported 2 items into Stadtwerke Alpha, replacing 1."
+    assert not InventoryItem.objects.filter(pk=old.pk).exists()
+
+
+def test_command_reports_every_error_and_stores_nothing(tenants, tmp_path):
+    path = tmp_path / "inventory.csv"
+    path.write_text("product,quantity\nWidget,0\n,1\n")
+
+    with pytest.raises(CommandError) as caught:
+        run("stadtwerke-alpha", str(path))
+
+    assert str(caught.value) == (
+        "Nothing was imported: the file has 2 errors.\n"
+        "  line 2, quantity: must be a whole number ≥ 1\n"
+        "  line 3: names no product, CPE or purl"
+    )
+    assert not InventoryItem.objects.exists()
+
+
+def test_command_reports_a_file_it_cannot_read(tenants, tmp_path):
+    path = tmp_path / "inventory.csv"
+    path.write_text("colour\nred\n")
+
+    with pytest.raises(CommandError) as caught:
+        run("stadtwerke-alpha", str(path))
+
+    assert str(caught.value).splitlines()[0] == "Nothing was imported: the file has 2 errors."
+
+
+def test_command_refuses_an_unknown_organization_or_file(tenants, tmp_path):
+    with pytest.raises(CommandError, match="No organization has the slug 'nowhere'"):
+        run("nowhere", str(tmp_path / "inventory.csv"))
+    with pytest.raises(CommandError, match="Cannot read"):
+        run("stadtwerke-alpha", str(tmp_path / "missing.csv"))
