@@ -181,7 +181,7 @@ class ImportJobViewSet(
             OpenApiExample(
                 "Rejected file",
                 value={
-                    "detail": "Nothing was imported: the file has 1 error.",
+                    "detail": "Nothing was imported: 1 error.",
                     "errors": [
                         {"location": "line 7, quantity", "message": "must be a whole number ≥ 1"}
                     ],
@@ -219,13 +219,16 @@ class ImportJobViewSet(
             )
         except ImportFileError as error:
             return _failure([row_error.as_dict() for row_error in error.errors], len(error.errors))
+        # Read back: with eager tasks (no broker, the quick start) a queued job has already
+        # run by now, and the answer should say so.
+        job = self.get_queryset().get(pk=job.pk)
         body = self.get_serializer(job).data
-        if job.status == ImportStatus.QUEUED:
-            url = reverse("api:inventory-import-detail", kwargs={"pk": job.pk}, request=request)
-            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
         if job.status == ImportStatus.FAILED:
             return _failure(body["errors"], job.error_count, job=body)
-        return Response(body, status=status.HTTP_201_CREATED)
+        if job.status == ImportStatus.SUCCEEDED:
+            return Response(body, status=status.HTTP_201_CREATED)
+        url = reverse("api:inventory-import-detail", kwargs={"pk": job.pk}, request=request)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
 
 
 def _failure(
@@ -234,7 +237,7 @@ def _failure(
     plural = "s" if count != 1 else ""
     body = {
         **(job or {}),
-        "detail": f"Nothing was imported: the file has {count} error{plural}.",
+        "detail": f"Nothing was imported: {count} error{plural}.",
         "errors": errors,
         "error_count": count,
     }

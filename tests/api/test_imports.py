@@ -76,7 +76,7 @@ def test_file_with_bad_lines_answers_every_error_and_stores_nothing(tenants, api
 
     assert response.status_code == 400
     body = response.json()
-    assert body["detail"] == "Nothing was imported: the file has 2 errors."
+    assert body["detail"] == "Nothing was imported: 2 errors."
     assert body["errors"] == [
         {"location": "line 4, quantity", "message": "must be a whole number ≥ 1"},
         {"location": "line 5", "message": "names no product, CPE or purl"},
@@ -325,3 +325,16 @@ def test_queued_file_with_errors_fails_its_job_and_stores_nothing(
     ]
     assert status["error_count"] == 1
     assert not InventoryItem.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_file_with_in_process_tasks_answers_with_the_finished_job(tenants, api, settings):
+    # No broker (the quick start): the queued job runs as soon as it is committed, inside the
+    # request, so the answer can already give the outcome.
+    settings.INVENTORY_IMPORT_ASYNC_ROWS = 1
+
+    response = upload(api.session(tenants.analyst), tenants.org_a, CSV.encode())
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "succeeded"
+    assert InventoryItem.objects.filter(organization=tenants.org_a).count() == 2
