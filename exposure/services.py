@@ -9,7 +9,8 @@ is re-raised for the task to retry; a run that finds a lock held raises ``Matchi
 
 Kinds of run:
 
-* **advisory** — one advisory (published or withdrawn) against every item;
+* **advisory** — the advisories waiting to be matched (published or withdrawn) against
+  every item, in one run (split into one run per advisory only if that fails);
 * **organization** — an organization's marked items, and its flags whose item was deleted,
   against every advisory;
 * **catalogue** — after a vendor or product changed: re-resolve the unresolved items it
@@ -123,49 +124,60 @@ def _succeeded(record: _RunRecord, counts: MatchCounts) -> MatchRun:
 
 
 def advisories_match(*, advisory_ids: Sequence[int]) -> list[MatchRun]:
-    """Match the given advisories that are still waiting, then any other waiting advisory.
+    """Match every advisory waiting to be matched (the given ones among them) in one run.
 
-    Each advisory is its own run and transaction (one failing does not hold back the others),
-    all under one exclusive lock. A burst of publishes is thus matched by whichever task gets
-    the lock first; the later tasks find nothing waiting. The first error is re-raised once
-    the others have been tried.
+    A burst of publishes (a feed import) is thus one set-based run, by whichever task gets the
+    lock first; the later tasks find nothing waiting. If that run fails, each advisory is
+    retried in a run of its own, so that one bad advisory does not hold back the others; the
+    first error is then re-raised. ``advisory_ids`` name the advisories that asked, so that
+    they go first if the run has to be split.
     """
-    runs: list[MatchRun] = []
-    failure: Exception | None = None
     with matching_locks(exclusive=True):
         waiting = list(
             Advisory.objects.filter(match_requested_at__isnull=False)
             .order_by("match_requested_at", "pk")
             .values_list("pk", flat=True)
         )
+        if not waiting:
+            return []
+        try:
+            run = _advisories_run(waiting)
+        except Exception:
+            if len(waiting) == 1:
+                raise
+        else:
+            return [run] if run is not None else []
         asked = [pk for pk in advisory_ids if pk in waiting]
+        runs: list[MatchRun] = []
+        failure: Exception | None = None
         for pk in [*asked, *(pk for pk in waiting if pk not in asked)]:
             try:
-                run = _advisory_match(pk)
+                single = _advisories_run([pk])
             except Exception as error:  # recorded by the run; re-raised below
                 failure = failure or error
                 continue
-            if run is not None:
-                runs.append(run)
+            if single is not None:
+                runs.append(single)
     if failure is not None:
         raise failure
     return runs
 
 
-def _advisory_match(advisory_id: int) -> MatchRun | None:
-    record = _RunRecord(MatchRunKind.ADVISORY, advisory_ids=[advisory_id])
+def _advisories_run(advisory_ids: list[int]) -> MatchRun | None:
+    record = _RunRecord(MatchRunKind.ADVISORY, advisory_ids=sorted(advisory_ids))
     with _failures_recorded(record), matching_transaction():
-        read_at = (
-            Advisory.objects.filter(pk=advisory_id)
-            .values_list("match_requested_at", flat=True)
-            .first()
+        read = dict(
+            Advisory.objects.filter(
+                pk__in=advisory_ids, match_requested_at__isnull=False
+            ).values_list("pk", "match_requested_at")
         )
-        if read_at is None:
+        if not read:
             return None
-        counts = match_scope(Scope(advisory_ids=(advisory_id,)), now=timezone.now())
-        Advisory.objects.filter(pk=advisory_id, match_requested_at__lte=read_at).update(
-            match_requested_at=None
-        )
+        record.advisory_ids = sorted(read)
+        counts = match_scope(Scope(advisory_ids=tuple(sorted(read))), now=timezone.now())
+        Advisory.objects.filter(
+            pk__in=list(read), match_requested_at__lte=max(read.values())
+        ).update(match_requested_at=None)
         return _succeeded(record, counts)
 
 

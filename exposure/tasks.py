@@ -26,7 +26,12 @@ from exposure.services import (
     organization_match,
     pending_sweep,
 )
-from vendors.match_requests import MATCH_ADVISORIES, MATCH_CATALOGUE, MATCH_ORGANIZATION
+from vendors.match_requests import (
+    MATCH_ADVISORIES,
+    MATCH_CATALOGUE,
+    MATCH_ORGANIZATION,
+    matching_request_send,
+)
 
 
 class MatchingTask(Task):  # type: ignore[misc]
@@ -40,6 +45,10 @@ class MatchingTask(Task):  # type: ignore[misc]
     retry_jitter = True
     max_retries = 12
 
+    def on_success(self, retval: Any, task_id: str, args: Any, kwargs: Any) -> None:
+        # A run may have written flag events; wake the notifier (by name: it sits above us).
+        matching_request_send("notifications.dispatch")
+
 
 class ChunkTask(MatchingTask):
     """A chunk whose retries ran out is marked failed, so that its full re-match can finish."""
@@ -52,7 +61,7 @@ class ChunkTask(MatchingTask):
 
 @shared_task(name=MATCH_ADVISORIES, base=MatchingTask)
 def match_advisories(advisory_ids: list[int]) -> None:
-    """Match the advisories that asked (and any other waiting one)."""
+    """Match the advisories that asked, with every other advisory waiting, in one run."""
     advisories_match(advisory_ids=advisory_ids)
 
 

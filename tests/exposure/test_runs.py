@@ -85,20 +85,37 @@ def test_a_failing_run_is_recorded_and_leaves_its_advisory_pending(make_item, pu
     assert Advisory.objects.get(pk=advisory.pk).match_requested_at is not None
 
 
-def test_one_task_matches_every_waiting_advisory_one_run_each(make_item, catalogue):
+def waiting_advisory(catalogue, vendor: str = "kaspersky") -> Advisory:
+    advisory = PublishedAdvisoryFactory(match_requested_at=timezone.now())
+    AffectedTarget.objects.create(
+        advisory=advisory, kind="vendor", vendor=catalogue.vendors[vendor]
+    )
+    return advisory
+
+
+def test_one_task_matches_every_waiting_advisory_in_one_run(make_item, catalogue):
     make_item({"p": "endpoint_security"})
-    waiting = []
-    for _ in range(2):
-        advisory = PublishedAdvisoryFactory(match_requested_at=timezone.now())
-        AffectedTarget.objects.create(
-            advisory=advisory, kind="vendor", vendor=catalogue.vendors["kaspersky"]
-        )
-        waiting.append(advisory)
+    first, second = waiting_advisory(catalogue), waiting_advisory(catalogue)
 
-    runs = advisories_match(advisory_ids=[waiting[1].pk])
+    runs = advisories_match(advisory_ids=[second.pk])
 
-    assert [run.advisory_ids for run in runs] == [[waiting[1].pk], [waiting[0].pk]]
+    assert [run.advisory_ids for run in runs] == [[first.pk, second.pk]]
     assert Flag.objects.count() == 2
+    assert advisories_match(advisory_ids=[first.pk]) == []
+
+
+def test_a_failing_advisory_does_not_hold_back_the_others(make_item, catalogue):
+    make_item({"p": "endpoint_security"})
+    good, bad = waiting_advisory(catalogue), waiting_advisory(catalogue)
+    AffectedTarget.objects.filter(advisory=bad).update(kind="future_kind")
+
+    with pytest.raises(ValueError, match="future_kind"):
+        advisories_match(advisory_ids=[bad.pk])
+
+    assert open_flags(good) and not Flag.objects.filter(advisory=bad).exists()
+    assert Advisory.objects.get(pk=bad.pk).match_requested_at is not None
+    failed = MatchRun.objects.filter(status=MatchRunStatus.FAILED)
+    assert sorted(run.advisory_ids for run in failed) == sorted([[bad.pk], [good.pk, bad.pk]])
 
 
 def test_an_advisory_run_waits_for_nobody_when_the_matching_lock_is_held(
