@@ -3,7 +3,7 @@
 import django_filters
 
 from audit.models import AuditEntry
-from config.filtersets import SearchFilterSet
+from config.filtersets import IntegerFilter, SearchFilterSet
 
 
 class AuditEntryFilterSet(SearchFilterSet):
@@ -15,8 +15,8 @@ class AuditEntryFilterSet(SearchFilterSet):
     action_prefix = django_filters.CharFilter(
         field_name="action", lookup_expr="startswith", max_length=60, label="Action starts with"
     )
-    organization = django_filters.NumberFilter(field_name="organization_id")
-    actor = django_filters.NumberFilter(field_name="actor_id")
+    organization = IntegerFilter(field_name="organization_id")
+    actor = IntegerFilter(field_name="actor_id")
     object_type = django_filters.CharFilter(max_length=60)
     object_id = django_filters.CharFilter(max_length=64)
     created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")

@@ -1,11 +1,13 @@
-"""Filter backends of the REST API beyond the app FilterSets."""
+"""Filter backends of the REST API: the app FilterSets, applied strictly, and ordering."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import django_filters
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
@@ -21,6 +23,13 @@ class StrictOrderingFilter(OrderingFilter):
     DRF drops unknown fields silently, so a typo returns a list in an order the caller did not
     ask for; a script is better told.
     """
+
+    def get_ordering(
+        self, request: Request, queryset: QuerySet[Any, Any], view: APIView
+    ) -> Sequence[str] | None:
+        if request.query_params.get(self.ordering_param) == "":
+            raise ValidationError({self.ordering_param: ["Name a field, or leave it out."]})
+        return super().get_ordering(request, queryset, view)
 
     def remove_invalid_fields(
         self, queryset: QuerySet[Any, Any], fields: Iterable[str], view: APIView, request: Request
@@ -63,3 +72,35 @@ class StrictOrderingFilter(OrderingFilter):
                 "explode": False,
             }
         ]
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """The app FilterSets, refusing parameters they would silently ignore.
+
+    The list pages submit every field of their filter form, so a FilterSet treats an empty
+    value as "no filter" and an unreadable yes/no as "either". A script that sends
+    ``due_before=`` or ``overdue=maybe`` has made a mistake, and is told so with 400.
+    """
+
+    def get_filterset(
+        self, request: Request, queryset: QuerySet[Any, Any], view: APIView
+    ) -> django_filters.FilterSet | None:
+        filterset: django_filters.FilterSet | None = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        errors: dict[str, list[str]] = {}
+        for name, flt in filterset.filters.items():
+            suffixes = getattr(filterset.form.fields[name].widget, "suffixes", None)
+            params = [f"{name}_{suffix}" for suffix in suffixes] if suffixes else [name]
+            for param in params:
+                for value in request.query_params.getlist(param):
+                    if value == "" and not isinstance(flt, django_filters.CharFilter):
+                        errors[param] = ["Give a value, or leave the parameter out."]
+                    elif isinstance(flt, django_filters.BooleanFilter) and value.lower() not in (
+                        "true",
+                        "false",
+                    ):
+                        errors[param] = ["Give true or false."]
+        if errors:
+            raise ValidationError(errors)
+        return filterset

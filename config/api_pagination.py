@@ -58,6 +58,18 @@ class PagePagination(PageNumberPagination):
     def get_page_size(self, request: Request) -> int:
         return _page_size(request, self.page_size_query_param)
 
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[Any, Any] | Sequence[Any],
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[Any] | None:
+        # DRF reads an empty or zero page as page 1; a page past the end stays a 404.
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({self.page_query_param: ["Give a page number from 1."]})
+        return super().paginate_queryset(queryset, request, view)
+
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

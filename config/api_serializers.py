@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.db.models import Model, QuerySet
 from django_countries import countries
@@ -12,6 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orgs.scoping import Actor
+
+_M = TypeVar("_M", bound=Model)
 
 
 class CountryCodeField(serializers.ChoiceField):
@@ -46,6 +48,58 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField[Model]):
         return self.scope(self.context["request"].user)
 
 
+# The JSON types a field of each kind accepts (DRF would also take 5 for "5" and "yes" for true).
+_JSON_TYPES: tuple[
+    tuple[type[serializers.Field[Any, Any, Any, Any]], tuple[type, ...], str], ...
+] = (
+    (serializers.BooleanField, (bool,), "true or false"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.ChoiceField, (str,), "a string"),
+    (serializers.DateField, (str,), "a date string"),
+    (serializers.DateTimeField, (str,), "a date-time string"),
+    (serializers.DecimalField, (int, float), "a number"),
+    (serializers.IntegerField, (int,), "an integer"),
+    (serializers.PrimaryKeyRelatedField, (int,), "an id"),
+)
+
+
+class StrictTypesMixin:
+    """Refuses a value of the wrong JSON type before DRF would coerce it.
+
+    DRF turns 5 into "5" and "1" into true, which is friendly to form posts but hides a
+    client's mistake, and contradicts the types the OpenAPI schema documents.
+    """
+
+    fields: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            errors: dict[str, list[str]] = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if field.read_only or value is None:
+                    continue
+                for kind, types, label in _JSON_TYPES:
+                    if isinstance(field, kind):
+                        wrong = not isinstance(value, types) or (
+                            isinstance(value, bool) and bool not in types
+                        )
+                        if wrong:
+                            errors[name] = [f"Expected {label}."]
+                        break
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictSerializer(StrictTypesMixin, serializers.Serializer[Any]):
+    """A request body of one action, typed strictly."""
+
+
+class StrictModelSerializer(StrictTypesMixin, serializers.ModelSerializer[_M]):
+    """A model's representation, typed strictly when written."""
+
+
 class CreateOnlyFieldsMixin:
     """Fields named in ``Meta.create_only_fields`` are set on creation and never changed.
 
@@ -56,6 +110,7 @@ class CreateOnlyFieldsMixin:
     instance: Any
     initial_data: Any
     fields: Any
+    partial: bool
 
     create_only_fields: ClassVar[tuple[str, ...]] = ()
 
@@ -72,6 +127,9 @@ class CreateOnlyFieldsMixin:
             errors = {}
             for name in self.create_only_fields:
                 if name not in self.initial_data:
+                    # A full replacement (PUT) repeats them, as the schema says.
+                    if not self.partial:
+                        errors[name] = "This field is required."
                     continue
                 current = self.fields[name].to_representation(
                     self.fields[name].get_attribute(self.instance)

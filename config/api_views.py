@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
 
 BASE_PERMISSIONS: tuple[_PermissionClass, ...] = (IsAuthenticated, TokenAccessPermission)
+# Ids are numbers: "/flags/abc/" matches no route and answers 404 before any view runs.
+ID_PATTERN = "[0-9]+"
 
 
 class CatalogueViewSetMixin:
@@ -37,6 +39,7 @@ class CatalogueViewSetMixin:
         *BASE_PERMISSIONS,
         CatalogueEditorOrReadOnly,
     )
+    lookup_value_regex = ID_PATTERN
 
 
 class TenantViewSetMixin:
@@ -50,6 +53,7 @@ class TenantViewSetMixin:
         *BASE_PERMISSIONS,
         OrganizationRolePermission,
     )
+    lookup_value_regex = ID_PATTERN
     default_write_role: ClassVar[Role] = Role.ANALYST
     required_roles: ClassVar[dict[str, Role]] = {}
     request: Any

@@ -7,7 +7,14 @@ both.
 from typing import Any, ClassVar
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (an id, a priority), not any decimal as ``NumberFilter`` takes."""
+
+    field_class = forms.IntegerField
 
 
 class SearchFilterSet(django_filters.FilterSet):

@@ -283,10 +283,12 @@ REST_FRAMEWORK = {
         "config.api_permissions.TokenAccessPermission",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "config.api_filters.StrictFilterBackend",
         "config.api_filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api_pagination.PagePagination",
+    # Numbers stay numbers in JSON (a CVSS score is 7.5, not "7.5").
+    "COERCE_DECIMAL_TO_STRING": False,
     # JSON in and out; the interactive documentation is Swagger UI at /api/v1/docs/.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

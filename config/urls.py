@@ -24,3 +24,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("config.api", namespace="api")),
 ]
+
+handler404 = "config.api_exceptions.not_found"

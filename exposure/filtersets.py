@@ -8,40 +8,53 @@ from django.utils import timezone
 
 from advisories.choices import AdvisoryKind, Severity
 from advisories.models import AdvisoryCve
-from config.filtersets import SearchFilterSet
-from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus
-from exposure.models import Flag
+from config.filtersets import IntegerFilter, SearchFilterSet
+from exposure.choices import (
+    ACTIVE_FLAG_STATUSES,
+    Confidence,
+    FlagStatus,
+    MatchRunKind,
+    MatchRunStatus,
+)
+from exposure.models import Flag, MatchRun
 from orgs.filtersets import visible_organizations
 from vendors.models import Product, Vendor
 
 
 class FlagFilterSet(SearchFilterSet):
-    """``q`` searches the advisory's identifier and title and the item's label."""
+    """``q`` searches the advisory's identifier and title and the item's label.
+
+    Every multiple-choice filter follows a many-to-one path, so none can repeat a flag; they
+    say ``distinct=False`` because django-filter's default DISTINCT makes the database sort
+    every matching flag, all columns, before a page of them can be shown.
+    """
 
     search_fields = ("advisory__identifier", "advisory__title", "item_label")
 
-    status = django_filters.MultipleChoiceFilter(choices=FlagStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=FlagStatus.choices, distinct=False)
     active = django_filters.BooleanFilter(method="filter_active", label="Still asks for work")
     confidence = django_filters.ChoiceFilter(choices=Confidence.choices)
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
-    advisory = django_filters.NumberFilter(field_name="advisory_id", label="Advisory id")
-    item = django_filters.NumberFilter(field_name="item_id", label="Inventory item id")
+    organization = django_filters.ModelMultipleChoiceFilter(
+        queryset=visible_organizations, distinct=False
+    )
+    advisory = IntegerFilter(field_name="advisory_id", label="Advisory id")
+    item = IntegerFilter(field_name="item_id", label="Inventory item id")
     severity = django_filters.MultipleChoiceFilter(
-        field_name="advisory__severity", choices=Severity.choices
+        field_name="advisory__severity", choices=Severity.choices, distinct=False
     )
     kind = django_filters.MultipleChoiceFilter(
-        field_name="advisory__kind", choices=AdvisoryKind.choices
+        field_name="advisory__kind", choices=AdvisoryKind.choices, distinct=False
     )
     vendor = django_filters.ModelMultipleChoiceFilter(
-        field_name="item__product__vendor", queryset=Vendor.objects.all()
+        field_name="item__product__vendor", queryset=Vendor.objects.all(), distinct=False
     )
     product = django_filters.ModelMultipleChoiceFilter(
-        field_name="item__product", queryset=Product.objects.all()
+        field_name="item__product", queryset=Product.objects.all(), distinct=False
     )
     cve = django_filters.CharFilter(method="filter_cve", label="CVE id", max_length=30)
-    assignee = django_filters.NumberFilter(field_name="assignee_id", label="Assignee's user id")
+    assignee = IntegerFilter(field_name="assignee_id", label="Assignee's user id")
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    priority_min = django_filters.NumberFilter(
+    priority_min = IntegerFilter(
         field_name="priority", lookup_expr="gte", min_value=0, max_value=100
     )
     due = django_filters.DateFromToRangeFilter(field_name="due_date")
@@ -74,3 +87,14 @@ class FlagFilterSet(SearchFilterSet):
             return queryset
         cves = AdvisoryCve.objects.filter(advisory=OuterRef("advisory_id"), cve_id=value)
         return queryset.filter(Exists(cves))
+
+
+class MatchRunFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=MatchRunKind.choices)
+    status = django_filters.MultipleChoiceFilter(choices=MatchRunStatus.choices)
+    parent = IntegerFilter(field_name="parent_id", label="The full re-match a chunk belongs to")
+    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+
+    class Meta:
+        model = MatchRun
+        fields = ["kind", "status"]

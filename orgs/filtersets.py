@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_countries import countries
 
-from config.filtersets import SearchFilterSet
+from config.filtersets import IntegerFilter, SearchFilterSet
 from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
 from orgs.models import ApiToken, InventoryItem, Membership, Organization
 from vendors.choices import CriticalityTier, Sector
@@ -26,11 +26,15 @@ def visible_organizations(request: HttpRequest | None) -> QuerySet[Organization,
 
 
 class OrganizationFilterSet(SearchFilterSet):
+    # Multiple-choice filters on the organization's own columns cannot repeat a row; without
+    # distinct=False django-filter would make the database de-duplicate every row it lists.
     search_fields = ("name", "slug", "description")
 
-    sector = django_filters.MultipleChoiceFilter(choices=Sector.choices)
-    country = django_filters.MultipleChoiceFilter(choices=list(countries))
-    criticality_tier = django_filters.MultipleChoiceFilter(choices=CriticalityTier.choices)
+    sector = django_filters.MultipleChoiceFilter(choices=Sector.choices, distinct=False)
+    country = django_filters.MultipleChoiceFilter(choices=list(countries), distinct=False)
+    criticality_tier = django_filters.MultipleChoiceFilter(
+        choices=CriticalityTier.choices, distinct=False
+    )
 
     class Meta:
         model = Organization
@@ -41,7 +45,7 @@ class MembershipFilterSet(SearchFilterSet):
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
 
     organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
-    user = django_filters.NumberFilter(field_name="user_id", label="User id")
+    user = IntegerFilter(field_name="user_id", label="User id")
     role = django_filters.MultipleChoiceFilter(choices=Role.choices)
 
     class Meta:
@@ -50,18 +54,29 @@ class MembershipFilterSet(SearchFilterSet):
 
 
 class InventoryItemFilterSet(SearchFilterSet):
-    """``q`` searches the names as entered, version, CPE, purl and external reference."""
+    """``q`` searches the names as entered, version, CPE, purl and external reference.
+
+    Every multiple-choice filter follows a many-to-one path, so none can repeat an item; they
+    say ``distinct=False`` because django-filter's default DISTINCT makes the database sort
+    every matching item, all columns, before a page of them can be shown.
+    """
 
     search_fields = ("raw_vendor", "raw_product", "version", "cpe", "purl", "external_ref")
 
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
-    product = django_filters.ModelMultipleChoiceFilter(queryset=Product.objects.all())
-    vendor = django_filters.ModelMultipleChoiceFilter(
-        field_name="product__vendor", queryset=Vendor.objects.all()
+    organization = django_filters.ModelMultipleChoiceFilter(
+        queryset=visible_organizations, distinct=False
     )
-    environment = django_filters.MultipleChoiceFilter(choices=Environment.choices)
-    criticality = django_filters.MultipleChoiceFilter(choices=BusinessCriticality.choices)
-    source = django_filters.MultipleChoiceFilter(choices=ItemSource.choices)
+    product = django_filters.ModelMultipleChoiceFilter(
+        queryset=Product.objects.all(), distinct=False
+    )
+    vendor = django_filters.ModelMultipleChoiceFilter(
+        field_name="product__vendor", queryset=Vendor.objects.all(), distinct=False
+    )
+    environment = django_filters.MultipleChoiceFilter(choices=Environment.choices, distinct=False)
+    criticality = django_filters.MultipleChoiceFilter(
+        choices=BusinessCriticality.choices, distinct=False
+    )
+    source = django_filters.MultipleChoiceFilter(choices=ItemSource.choices, distinct=False)
     resolved = django_filters.BooleanFilter(
         field_name="product", lookup_expr="isnull", exclude=True, label="Resolved to a product"
     )

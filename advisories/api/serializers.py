@@ -22,11 +22,12 @@ from advisories.models import (
     Source,
 )
 from config.api_exceptions import validation_detail
-from config.api_serializers import CountryCodeField
+from config.api_serializers import CountryCodeField, StrictModelSerializer, StrictSerializer
+from exposure.choices import Confidence
 from vendors.choices import CriticalityTier, Sector
 
 
-class SourceSerializer(serializers.ModelSerializer[Source]):
+class SourceSerializer(StrictModelSerializer[Source]):
     url = serializers.HyperlinkedIdentityField(view_name="api:source-detail")
 
     country = CountryCodeField()
@@ -73,7 +74,7 @@ TARGET_KIND_NEEDS: dict[TargetKind, tuple[str, ...]] = {
 }
 
 
-class AffectedTargetSerializer(serializers.ModelSerializer[AffectedTarget]):
+class AffectedTargetSerializer(StrictModelSerializer[AffectedTarget]):
     """One rule of what the advisory covers; which fields count depends on ``kind``."""
 
     country = CountryCodeField()
@@ -102,6 +103,9 @@ class AffectedTargetSerializer(serializers.ModelSerializer[AffectedTarget]):
         read_only_fields = ["needs_review", "review_reason"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Targets are replaced as a whole even in a PATCH, where DRF would not require a kind.
+        if "kind" not in attrs:
+            raise serializers.ValidationError({"kind": "This field is required."})
         missing = [
             name for name in TARGET_KIND_NEEDS[TargetKind(attrs["kind"])] if not attrs.get(name)
         ]
@@ -118,7 +122,7 @@ class AffectedTargetSerializer(serializers.ModelSerializer[AffectedTarget]):
         return attrs
 
 
-class AdvisoryReferenceSerializer(serializers.ModelSerializer[AdvisoryReference]):
+class AdvisoryReferenceSerializer(StrictModelSerializer[AdvisoryReference]):
     class Meta:
         model = AdvisoryReference
         fields = ["url", "summary", "category"]
@@ -143,7 +147,7 @@ class CveIdsField(serializers.ListField):
         return list(dict.fromkeys(values))
 
 
-class AdvisorySerializer(serializers.ModelSerializer[Advisory]):
+class AdvisorySerializer(StrictModelSerializer[Advisory]):
     url = serializers.HyperlinkedIdentityField(view_name="api:advisory-detail")
     source_name = serializers.CharField(source="source.name", read_only=True)
     audience_sectors = serializers.ListField(
@@ -194,17 +198,58 @@ class AdvisorySerializer(serializers.ModelSerializer[Advisory]):
         ]
         read_only_fields = ["status", "withdrawn_reason"]
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None:
+            # Editing replaces the advisory's fields and targets (advisory_update); its CVE ids
+            # and references are given when it is created.
+            fixed = {"cve_ids", "references"} & set(self.initial_data)
+            if fixed:
+                raise serializers.ValidationError(
+                    {name: "Given when the advisory is created; not editable." for name in fixed}
+                )
+        return attrs
 
-class AdvisoryWithdrawSerializer(serializers.Serializer[Any]):
+
+class AdvisoryWithdrawSerializer(StrictSerializer):
     reason = serializers.CharField(
         max_length=2000, help_text="Why the advisory no longer holds; shown to organizations."
     )
 
 
-class AdvisoryRevisionSerializer(serializers.ModelSerializer[AdvisoryRevision]):
+class AdvisoryRevisionSerializer(StrictModelSerializer[AdvisoryRevision]):
     class Meta:
         model = AdvisoryRevision
         fields = ["number", "source_version", "summary", "snapshot", "created_at", "created_by"]
+
+
+class ImpactItemSerializer(StrictSerializer):
+    id = serializers.IntegerField(help_text="The inventory item.")
+    # DRF takes declared fields off the class, so this does not replace Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+    priority = serializers.IntegerField()
+
+
+class OrganizationImpactSerializer(StrictSerializer):
+    organization_id = serializers.IntegerField()
+    name = serializers.CharField()
+    item_count = serializers.IntegerField(help_text="Items it would flag.")
+    possible_count = serializers.IntegerField(
+        help_text="Of those, items without a usable version: possible, not confirmed."
+    )
+    sample_items = ImpactItemSerializer(many=True, help_text="A few of the items.")
+
+
+class AdvisoryImpactSerializer(StrictSerializer):
+    """What the advisory flags (or, as a draft, would flag) in the organizations you see."""
+
+    organization_count = serializers.IntegerField()
+    item_count = serializers.IntegerField()
+    possible_count = serializers.IntegerField()
+    targets_needing_review = serializers.IntegerField(
+        help_text="Targets whose range could not be read: they match nothing until fixed."
+    )
+    organizations = OrganizationImpactSerializer(many=True)
 
 
 def advisory_write_arguments(validated: dict[str, Any]) -> dict[str, Any]:
@@ -216,3 +261,9 @@ def advisory_write_arguments(validated: dict[str, Any]) -> dict[str, Any]:
     if "references" in arguments:
         arguments["references"] = [dict(reference) for reference in arguments["references"]]
     return arguments
+
+
+class ImpactQuerySerializer(StrictSerializer):
+    samples = serializers.IntegerField(
+        min_value=0, max_value=50, default=5, help_text="Items to show per organization."
+    )

@@ -11,9 +11,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from advisories.api.serializers import (
+    AdvisoryImpactSerializer,
     AdvisoryRevisionSerializer,
     AdvisorySerializer,
     AdvisoryWithdrawSerializer,
+    ImpactQuerySerializer,
     SourceSerializer,
     advisory_write_arguments,
 )
@@ -24,12 +26,14 @@ from advisories.services import (
     AdvisoryStateError,
     advisory_create,
     advisory_publish,
+    advisory_update,
     advisory_withdraw,
 )
 from audit.services import audit_record, audit_snapshot
 from config.api_exceptions import Conflict
 from config.api_pagination import KeysetPagination, PagePagination
 from config.api_views import CatalogueViewSetMixin
+from exposure.selectors import advisory_impact
 
 ADVISORY_EXAMPLE = OpenApiExample(
     "A vendor warning",
@@ -58,7 +62,13 @@ CONFLICT = OpenApiResponse(description="The advisory is not in a status that all
     create=extend_schema(summary="Add a source"),
     update=extend_schema(summary="Replace a source"),
     partial_update=extend_schema(summary="Change a source"),
-    destroy=extend_schema(summary="Delete a source that has no advisories"),
+    destroy=extend_schema(
+        summary="Delete a source that has no advisories",
+        responses={
+            204: None,
+            409: OpenApiResponse(description="The source has advisories and must stay."),
+        },
+    ),
 )
 @extend_schema(tags=["advisories"])
 class SourceViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Source]):
@@ -112,6 +122,12 @@ class SourceViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Source]):
         "Cursor-paginated: follow `next`.",
     ),
     retrieve=extend_schema(summary="Get an advisory with its targets, CVE ids and references"),
+    partial_update=extend_schema(
+        summary="Edit an advisory",
+        description="Fields and, when `targets` is given, the whole list of targets (replaced). "
+        "A published advisory gets a revision saying what changed and is re-matched: new "
+        "matches are flagged, flags that no longer match are resolved.",
+    ),
     create=extend_schema(
         summary="Create a draft advisory",
         description="Targets, CVE ids and references are given nested; version ranges are "
@@ -133,7 +149,8 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
         "identifier",
     ]
     ordering = ["-issued_on", "-published_at", "-id"]
-    http_method_names = ["get", "post", "head", "options"]
+    # PATCH only: an edit changes fields and targets; CVE ids and references are set once.
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Advisory, Any]:
         return (
@@ -151,6 +168,37 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
         serializer.instance = advisory_create(
             user=self.request.user, request=self.request, **arguments
         )
+
+    def perform_update(self, serializer: BaseSerializer[Advisory]) -> None:
+        assert serializer.instance is not None
+        data = advisory_write_arguments(dict(serializer.validated_data))
+        targets = data.pop("targets", None)
+        serializer.instance = advisory_update(
+            advisory=serializer.instance,
+            data=data,
+            targets=targets,
+            user=self.request.user,
+            request=self.request,
+        )
+
+    @extend_schema(
+        summary="Preview or count what an advisory flags",
+        description="For each organization you may see: how many items the advisory flags (a "
+        "draft: would flag), how many of those only possibly (no usable version), and a few of "
+        "them. Computed by the matcher in dry-run mode; nothing is written.",
+        parameters=[ImpactQuerySerializer],
+        responses=AdvisoryImpactSerializer,
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
+    def impact(self, request: Request, pk: str | None = None) -> Response:
+        advisory = self.get_object()
+        query = ImpactQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        impact = advisory_impact(
+            advisory=advisory, user=request.user, samples=query.validated_data["samples"]
+        )
+        return Response(AdvisoryImpactSerializer(impact).data)
 
     @extend_schema(
         summary="Publish a draft",

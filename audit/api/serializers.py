@@ -1,11 +1,10 @@
 """Serializers of the audit API."""
 
-from rest_framework import serializers
-
 from audit.models import AuditEntry
+from config.api_serializers import StrictModelSerializer
 
 
-class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
+class AuditEntrySerializer(StrictModelSerializer[AuditEntry]):
     class Meta:
         model = AuditEntry
         fields = [

@@ -12,7 +12,7 @@ from audit.api.serializers import AuditEntrySerializer
 from audit.filtersets import AuditEntryFilterSet
 from audit.models import AuditEntry
 from config.api_pagination import KeysetPagination
-from config.api_views import BASE_PERMISSIONS
+from config.api_views import BASE_PERMISSIONS, ID_PATTERN
 
 
 @extend_schema_view(
@@ -27,6 +27,7 @@ from config.api_views import BASE_PERMISSIONS
 @extend_schema(tags=["audit"])
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet[AuditEntry]):
     permission_classes = BASE_PERMISSIONS
+    lookup_value_regex = ID_PATTERN
     serializer_class = AuditEntrySerializer
     filterset_class = AuditEntryFilterSet
     pagination_class = KeysetPagination

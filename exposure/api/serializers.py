@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
 from advisories.models import Advisory
-from config.api_serializers import ScopedPrimaryKeyRelatedField
-from exposure.models import Flag, FlagEvent
+from config.api_serializers import (
+    ScopedPrimaryKeyRelatedField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
+from exposure.choices import FlagStatus, ResolutionReason
+from exposure.models import Flag, FlagEvent, MatchRun
 from exposure.triage import BULK_LIMIT, HUMAN_STATUS_CHOICES
 from orgs.api.serializers import fellow_users
 
 
-class FlagAdvisorySerializer(serializers.ModelSerializer[Advisory]):
+class FlagAdvisorySerializer(StrictModelSerializer[Advisory]):
     """The advisory a flag comes from, as much as a flag list needs."""
 
     class Meta:
@@ -21,12 +24,15 @@ class FlagAdvisorySerializer(serializers.ModelSerializer[Advisory]):
         fields = ["id", "identifier", "title", "kind", "severity", "recommended_action"]
 
 
-class FlagSerializer(serializers.ModelSerializer[Flag]):
+class FlagSerializer(StrictModelSerializer[Flag]):
     url = serializers.HyperlinkedIdentityField(view_name="api:flag-detail")
     advisory = FlagAdvisorySerializer(read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     assignee_username = serializers.CharField(
-        source="assignee.username", read_only=True, default=None
+        source="assignee.username", read_only=True, allow_null=True, default=None
+    )
+    resolution_reason = serializers.ChoiceField(
+        choices=ResolutionReason.choices, allow_blank=True, read_only=True
     )
 
     class Meta:
@@ -58,8 +64,16 @@ class FlagSerializer(serializers.ModelSerializer[Flag]):
         read_only_fields = fields
 
 
-class FlagEventSerializer(serializers.ModelSerializer[FlagEvent]):
-    actor_username = serializers.CharField(source="actor.username", read_only=True, default=None)
+class FlagEventSerializer(StrictModelSerializer[FlagEvent]):
+    actor_username = serializers.CharField(
+        source="actor.username", read_only=True, allow_null=True, default=None
+    )
+    from_status = serializers.ChoiceField(
+        choices=FlagStatus.choices, allow_blank=True, read_only=True
+    )
+    to_status = serializers.ChoiceField(
+        choices=FlagStatus.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = FlagEvent
@@ -77,7 +91,7 @@ class FlagEventSerializer(serializers.ModelSerializer[FlagEvent]):
         read_only_fields = fields
 
 
-class FlagTransitionSerializer(serializers.Serializer[Any]):
+class FlagTransitionSerializer(StrictSerializer):
     status = serializers.ChoiceField(
         choices=HUMAN_STATUS_CHOICES,
         help_text="open → acknowledged → mitigated; open or acknowledged → risk_accepted or "
@@ -107,12 +121,12 @@ class FlagBulkTransitionSerializer(FlagTransitionSerializer):
     )
 
 
-class FlagBulkResultSerializer(serializers.Serializer[Any]):
+class FlagBulkResultSerializer(StrictSerializer):
     count = serializers.IntegerField(help_text="How many flags changed.")
     results = FlagSerializer(many=True)
 
 
-class FlagAssignSerializer(serializers.Serializer[Any]):
+class FlagAssignSerializer(StrictSerializer):
     assignee = ScopedPrimaryKeyRelatedField(
         fellow_users,
         allow_null=True,
@@ -120,5 +134,37 @@ class FlagAssignSerializer(serializers.Serializer[Any]):
     )
 
 
-class FlagCommentSerializer(serializers.Serializer[Any]):
+class FlagCommentSerializer(StrictSerializer):
     note = serializers.CharField(max_length=5000)
+
+
+class MatchRunSerializer(StrictModelSerializer[MatchRun]):
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MatchRun
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "parent",
+            "advisory_ids",
+            "organization_ids",
+            "vendor_ids",
+            "product_ids",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "items_considered",
+            "flags_created",
+            "flags_updated",
+            "flags_resolved",
+            "flags_reopened",
+            "error",
+        ]
+        read_only_fields = fields
+
+    def get_duration_seconds(self, run: MatchRun) -> float | None:
+        """How long the run took, in seconds; none while it runs."""
+        return run.duration.total_seconds() if run.duration is not None else None

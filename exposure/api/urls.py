@@ -8,6 +8,7 @@ from exposure.api.export import FlagExportView
 
 router = SimpleRouter()
 router.register("flags", views.FlagViewSet)
+router.register("match-runs", views.MatchRunViewSet, basename="matchrun")
 
 # Plain paths (not viewsets) go before the router's, so that "<pk>/" never swallows them.
 urlpatterns = [

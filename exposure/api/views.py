@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -9,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api_pagination import KeysetPagination, PagePagination
-from config.api_views import TenantViewSetMixin
+from config.api_views import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from exposure.api.serializers import (
     FlagAssignSerializer,
     FlagBulkResultSerializer,
@@ -18,11 +21,13 @@ from exposure.api.serializers import (
     FlagEventSerializer,
     FlagSerializer,
     FlagTransitionSerializer,
+    MatchRunSerializer,
 )
-from exposure.filtersets import FlagFilterSet
-from exposure.models import Flag
+from exposure.filtersets import FlagFilterSet, MatchRunFilterSet
+from exposure.models import Flag, MatchRun
 from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
 from orgs.choices import Role
+from orgs.scoping import sees_all_organizations
 
 RISK_ACCEPTANCE = OpenApiExample(
     "Accept the risk until a date",
@@ -149,3 +154,28 @@ class FlagViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
             flag.events.select_related("actor").order_by("created_at", "pk")
         )
         return self.get_paginated_response(FlagEventSerializer(page, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List matching runs",
+        description="What the matcher did, newest first: scope, duration, flags created, "
+        "updated, resolved and reopened, and the error of a failed run. Runs span every "
+        "organization, so only platform readers (superusers, global analysts, advisory "
+        "editors) see them; for anyone else the list is empty.",
+    ),
+    retrieve=extend_schema(summary="Get a matching run"),
+)
+@extend_schema(tags=["matching"])
+class MatchRunViewSet(viewsets.ReadOnlyModelViewSet[MatchRun]):
+    permission_classes = BASE_PERMISSIONS
+    lookup_value_regex = ID_PATTERN
+    serializer_class = MatchRunSerializer
+    filterset_class = MatchRunFilterSet
+    ordering_fields = ["created_at", "duration"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[MatchRun, Any]:
+        if not sees_all_organizations(self.request.user):
+            return MatchRun.objects.none()
+        return MatchRun.objects.all()

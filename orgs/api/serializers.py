@@ -12,6 +12,7 @@ from config.api_serializers import (
     CountryCodeField,
     CreateOnlyFieldsMixin,
     ScopedPrimaryKeyRelatedField,
+    StrictModelSerializer,
 )
 from orgs.choices import Role
 from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
@@ -39,7 +40,7 @@ def fellow_users(user: Actor) -> QuerySet[User, Any]:
     return User.objects.filter(pk__in=members)
 
 
-class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+class OrganizationSerializer(StrictModelSerializer[Organization]):
     url = serializers.HyperlinkedIdentityField(view_name="api:organization-detail")
 
     country = CountryCodeField()
@@ -64,7 +65,7 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
         ]
 
 
-class MembershipSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer[Membership]):
+class MembershipSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[Membership]):
     """A user's role in one organization; the user and organization are fixed once made."""
 
     organization = ScopedPrimaryKeyRelatedField(_visible_organizations)
@@ -93,7 +94,7 @@ class MembershipSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer[Me
         validators: list[Any] = []
 
 
-class InventoryItemSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer[InventoryItem]):
+class InventoryItemSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[InventoryItem]):
     """What an organization runs. Give the vendor and product names as your systems know them
     (they resolve to the catalogue by name and alias), or a catalogue product, a CPE or a purl.
     """
@@ -158,7 +159,7 @@ class InventoryItemSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer
         return attrs
 
 
-class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+class ApiTokenSerializer(StrictModelSerializer[ApiToken]):
     organization = ScopedPrimaryKeyRelatedField(
         _administered_organizations,
         required=False,
@@ -167,7 +168,7 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
         "personal token that acts with all your rights.",
     )
     organization_name = serializers.CharField(
-        source="organization.name", read_only=True, default=None
+        source="organization.name", read_only=True, allow_null=True, default=None
     )
     username = serializers.CharField(source="user.username", read_only=True)
     status = serializers.SerializerMethodField()

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from config.api_pagination import KeysetPagination
-from config.api_views import BASE_PERMISSIONS, TenantViewSetMixin
+from config.api_views import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from orgs.administration import (
     membership_create,
     membership_delete,
@@ -28,7 +28,7 @@ from orgs.api.serializers import (
     MembershipSerializer,
     OrganizationSerializer,
 )
-from orgs.choices import Role
+from orgs.choices import ItemSource, Role
 from orgs.filtersets import (
     ApiTokenFilterSet,
     InventoryItemFilterSet,
@@ -36,6 +36,7 @@ from orgs.filtersets import (
     OrganizationFilterSet,
 )
 from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
+from orgs.services import inventory_item_create, inventory_item_delete, inventory_item_update
 from orgs.tokens import token_create, token_revoke, tokens_visible_to
 
 
@@ -146,15 +147,71 @@ class MembershipViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Membership]):
         description="Items of the organizations you may see. Cursor-paginated: follow `next`.",
     ),
     retrieve=extend_schema(summary="Get an inventory item"),
+    create=extend_schema(
+        summary="Add an inventory item (analysts)",
+        description="The item resolves to a catalogue product by its names, CPE or purl "
+        "(unresolved ones are kept) and is matched against every published advisory within "
+        "seconds.",
+        examples=[
+            OpenApiExample(
+                "An endpoint agent as the CMDB knows it",
+                value={
+                    "organization": 3,
+                    "raw_vendor": "Kaspersky Lab",
+                    "raw_product": "Kaspersky Endpoint Security",
+                    "version": "11.10.0.399",
+                    "quantity": 420,
+                    "environment": "production",
+                    "criticality": "high",
+                    "external_ref": "CMDB-000123",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+    update=extend_schema(summary="Replace an inventory item (analysts)"),
+    partial_update=extend_schema(
+        summary="Change an inventory item (analysts)",
+        description="A change of names, CPE, purl, product, version or criticality re-matches "
+        "the item. The organization is fixed.",
+    ),
+    destroy=extend_schema(
+        summary="Remove an inventory item (analysts)",
+        description="Its flags are resolved as 'item removed' by the matcher.",
+    ),
 )
 @extend_schema(tags=["inventory"])
-class InventoryItemViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[InventoryItem]):
+class InventoryItemViewSet(TenantViewSetMixin, viewsets.ModelViewSet[InventoryItem]):
     queryset = InventoryItem.objects.select_related("organization", "product__vendor")
     serializer_class = InventoryItemSerializer
     filterset_class = InventoryItemFilterSet
     pagination_class = KeysetPagination
     ordering_fields = ["raw_vendor", "raw_product", "version", "created_at", "updated_at"]
     ordering = ["raw_vendor", "raw_product", "version", "id"]
+    default_write_role = Role.ANALYST
+
+    def perform_create(self, serializer: BaseSerializer[InventoryItem]) -> None:
+        data = dict(serializer.validated_data)
+        organization = data.pop("organization")
+        self.require_role(organization, Role.ANALYST)
+        serializer.instance = inventory_item_create(
+            organization=organization,
+            data={**data, "source": ItemSource.API},
+            user=self.request.user,
+            request=self.request,
+        )
+
+    def perform_update(self, serializer: BaseSerializer[InventoryItem]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = inventory_item_update(
+            item=serializer.instance,
+            data=serializer.validated_data,
+            user=self.request.user,
+            request=self.request,
+        )
+
+    def perform_destroy(self, instance: InventoryItem) -> None:
+        inventory_item_delete(item=instance, user=self.request.user, request=self.request)
 
 
 @extend_schema_view(
@@ -197,6 +254,7 @@ class ApiTokenViewSet(
     viewsets.GenericViewSet[ApiToken],
 ):
     permission_classes = BASE_PERMISSIONS
+    lookup_value_regex = ID_PATTERN
     serializer_class = ApiTokenSerializer
     filterset_class = ApiTokenFilterSet
     ordering_fields = ["name", "created_at", "expires_at", "last_used_at"]

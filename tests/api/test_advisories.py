@@ -5,10 +5,12 @@ import pytest
 from advisories.choices import AdvisoryStatus
 from advisories.models import Advisory
 from audit.models import AuditEntry
+from exposure.models import Flag
 from tests.api.base import CreateTests, ListTests, RetrieveTests
 from tests.factories import (
     AdvisoryFactory,
     AffectedTargetFactory,
+    InventoryItemFactory,
     ProductFactory,
     PublishedAdvisoryFactory,
     SourceFactory,
@@ -155,3 +157,77 @@ def test_advisory_filters(tenants, api):
     ):
         ids = [row["id"] for row in client.get("/api/v1/advisories/", query).json()["results"]]
         assert ids == [wanted.pk], query
+
+
+def test_editing_a_published_advisory_replaces_its_targets_and_records_a_revision(api, editor):
+    advisory = PublishedAdvisoryFactory()
+    AffectedTargetFactory(advisory=advisory)
+    vendor = VendorFactory()
+    response = api.session(editor).patch(
+        f"/api/v1/advisories/{advisory.pk}/",
+        {"severity": "critical", "targets": [{"kind": "vendor", "vendor": vendor.pk}]},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["severity"] == "critical"
+    assert [t["vendor"] for t in response.json()["targets"]] == [vendor.pk]
+    assert advisory.revisions.filter(summary__startswith="Changed").exists()
+    assert AuditEntry.objects.filter(action="advisory.update").exists()
+
+
+def test_an_edited_target_without_a_kind_is_refused(api, editor):
+    advisory = AdvisoryFactory()
+    vendor = VendorFactory()
+    response = api.session(editor).patch(
+        f"/api/v1/advisories/{advisory.pk}/", {"targets": [{"vendor": vendor.pk}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"targets": {"0": {"kind": ["This field is required."]}}}
+
+
+def test_cve_ids_are_set_when_the_advisory_is_created(api, editor):
+    advisory = AdvisoryFactory()
+    response = api.session(editor).patch(
+        f"/api/v1/advisories/{advisory.pk}/", {"cve_ids": ["CVE-2024-1"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "cve_ids" in response.json()
+
+
+def test_members_cannot_edit_advisories(tenants, api):
+    advisory = PublishedAdvisoryFactory(title="Original")
+    response = api.session(tenants.owner).patch(
+        f"/api/v1/advisories/{advisory.pk}/", {"title": "Forged"}
+    )
+    assert response.status_code == 403
+    assert Advisory.objects.get(pk=advisory.pk).title == "Original"
+
+
+def test_impact_preview_of_a_draft_counts_the_items_it_would_flag(tenants, api, editor):
+    product = ProductFactory()
+    InventoryItemFactory(organization=tenants.org_a, product=product, version="")
+    InventoryItemFactory(organization=tenants.org_b, product=product)
+    draft = AdvisoryFactory()
+    AffectedTargetFactory(advisory=draft, vendor=product.vendor)
+    body = api.session(editor).get(f"/api/v1/advisories/{draft.pk}/impact/").json()
+    assert (body["organization_count"], body["item_count"]) == (2, 2)
+    assert Flag.objects.count() == 0
+
+
+def test_impact_is_limited_to_the_organizations_a_user_sees(tenants, api):
+    product = ProductFactory()
+    InventoryItemFactory(organization=tenants.org_a, product=product)
+    InventoryItemFactory(organization=tenants.org_b, product=product)
+    advisory = PublishedAdvisoryFactory()
+    AffectedTargetFactory(advisory=advisory, vendor=product.vendor)
+    body = api.session(tenants.outsider).get(f"/api/v1/advisories/{advisory.pk}/impact/").json()
+    assert [row["organization_id"] for row in body["organizations"]] == [tenants.org_b.pk]
+
+
+def test_impact_samples_are_bounded(tenants, api):
+    advisory = PublishedAdvisoryFactory()
+    response = api.session(tenants.viewer).get(
+        f"/api/v1/advisories/{advisory.pk}/impact/", {"samples": 500}
+    )
+    assert response.status_code == 400
+    assert "samples" in response.json()

@@ -11,25 +11,33 @@ from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 pytestmark = pytest.mark.django_db
 
 
-class TestVendors(ListTests, RetrieveTests):
+class TestVendors(ListTests, RetrieveTests, CreateTests, UpdateTests):
     basename = "vendor"
     model = Vendor
     writer = "editor"
+    update_data = {"country": "RU", "cpe_vendor": "kaspersky"}
 
     def make(self, tenants, organization):
         return VendorFactory()
 
+    def create_data(self, tenants):
+        return {"name": "Kaspersky Lab", "country": "RU", "website": "https://kaspersky.com"}
 
-class TestProducts(ListTests, RetrieveTests):
+
+class TestProducts(ListTests, RetrieveTests, CreateTests, UpdateTests):
     basename = "product"
     model = Product
     writer = "editor"
+    update_data = {"category": "endpoint_protection", "deep_system_access": True}
 
     def make(self, tenants, organization):
         return ProductFactory()
 
+    def create_data(self, tenants):
+        return {"vendor": VendorFactory().pk, "name": "Endpoint Security"}
 
-class TestVendorAliases(ListTests, RetrieveTests):
+
+class TestVendorAliases(ListTests, RetrieveTests, CreateTests, DeleteTests):
     basename = "vendoralias"
     model = VendorAlias
     writer = "editor"
@@ -37,14 +45,20 @@ class TestVendorAliases(ListTests, RetrieveTests):
     def make(self, tenants, organization):
         return VendorAlias.objects.create(vendor=VendorFactory(), name="Kaspersky Lab JSC")
 
+    def create_data(self, tenants):
+        return {"vendor": VendorFactory().pk, "name": "AO Kaspersky Lab"}
 
-class TestProductAliases(ListTests, RetrieveTests):
+
+class TestProductAliases(ListTests, RetrieveTests, CreateTests, DeleteTests):
     basename = "productalias"
     model = ProductAlias
     writer = "editor"
 
     def make(self, tenants, organization):
         return ProductAlias.objects.create(product=ProductFactory(), name="KES")
+
+    def create_data(self, tenants):
+        return {"product": ProductFactory().pk, "name": "KESB"}
 
 
 class TestSources(ListTests, RetrieveTests, CreateTests, UpdateTests, DeleteTests):
@@ -119,3 +133,37 @@ def test_an_enabled_feed_needs_kind_and_url(tenants, api):
     )
     assert response.status_code == 400
     assert "feed_enabled" in response.json()
+
+
+def test_a_new_vendor_gets_a_slug_and_is_audited(tenants, api):
+    editor = TestVendors().user(tenants, "editor")
+    response = api.session(editor).post("/api/v1/vendors/", {"name": "Huawei Technologies"})
+    assert response.status_code == 201
+    assert response.json()["slug"] == "huawei-technologies"
+    assert AuditEntry.objects.filter(action="vendor.create", actor_id=editor.pk).exists()
+
+
+def test_an_alias_that_is_another_vendors_name_is_refused_naming_the_field(tenants, api):
+    VendorFactory(name="Kaspersky")
+    other = VendorFactory(name="Other")
+    editor = TestVendors().user(tenants, "editor")
+    response = api.session(editor).post(
+        "/api/v1/vendor-aliases/", {"vendor": other.pk, "name": "Kaspersky"}
+    )
+    assert response.status_code == 400
+    assert "name" in response.json()
+
+
+def test_vendors_and_products_cannot_be_deleted_through_the_api(tenants, api):
+    editor = TestVendors().user(tenants, "editor")
+    product = ProductFactory()
+    client = api.session(editor)
+    assert client.delete(f"/api/v1/vendors/{product.vendor_id}/").status_code == 405
+    assert client.delete(f"/api/v1/products/{product.pk}/").status_code == 405
+
+
+def test_a_number_for_a_name_is_refused_not_coerced(tenants, api):
+    editor = TestVendors().user(tenants, "editor")
+    response = api.session(editor).post("/api/v1/vendors/", {"name": 42}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"name": ["Expected a string."]}

@@ -29,7 +29,7 @@ from advisories.models import (
 )
 from audit.models import AuditEntry
 from audit.services import audit_record
-from exposure.models import Flag, FlagEvent
+from exposure.models import Flag, FlagEvent, MatchRun
 from orgs.choices import Role
 from orgs.models import ApiToken, ImportJob, InventoryItem, Membership, Organization, User
 from orgs.tokens import token_create
@@ -98,6 +98,8 @@ def world(tenants: Tenants) -> World:
         notes="alpha-only-note",
     )
     advisory = PublishedAdvisoryFactory()
+    # It covers A's item, so that its impact preview would show A's item to A's members.
+    AffectedTargetFactory(advisory=advisory, vendor=vendor)
     flag = FlagFactory(advisory=advisory, item=item, assignee=tenants.analyst)
     FlagEventFactory(flag=flag, kind="commented", note="alpha-only-comment")
     member = UserFactory(username="member-of-alpha")
@@ -148,13 +150,22 @@ ROUTES: dict[str, Case] = {
     "api:docs": Case(),
     "api:redoc": Case(),
     # The catalogue: nobody in the matrix may write it.
-    "api:vendor-list": Case(),
-    "api:vendor-detail": Case(lambda w: w.vendor),
-    "api:vendoralias-list": Case(),
+    "api:vendor-list": Case(bodies={"post": body(name="Forged")}),
+    "api:vendor-detail": Case(
+        lambda w: w.vendor, {"put": body(name="Forged"), "patch": body(country="RU")}
+    ),
+    "api:vendoralias-list": Case(
+        bodies={"post": body(vendor=lambda w: w.vendor.pk, name="Forged alias")}
+    ),
     "api:vendoralias-detail": Case(lambda w: w.vendor_alias),
-    "api:product-list": Case(),
-    "api:product-detail": Case(lambda w: w.product),
-    "api:productalias-list": Case(),
+    "api:product-list": Case(bodies={"post": body(vendor=lambda w: w.vendor.pk, name="Forged")}),
+    "api:product-detail": Case(
+        lambda w: w.product,
+        {"put": body(vendor=lambda w: w.vendor.pk, name="Forged"), "patch": body(name="Forged")},
+    ),
+    "api:productalias-list": Case(
+        bodies={"post": body(product=lambda w: w.product.pk, name="Forged alias")}
+    ),
     "api:productalias-detail": Case(lambda w: w.product_alias),
     "api:source-list": Case(bodies={"post": body(name="Forged", slug="forged")}),
     "api:source-detail": Case(
@@ -168,7 +179,8 @@ ROUTES: dict[str, Case] = {
             )
         }
     ),
-    "api:advisory-detail": Case(lambda w: w.draft),
+    "api:advisory-detail": Case(lambda w: w.draft, {"patch": body(title="Forged")}),
+    "api:advisory-impact": Case(lambda w: w.advisory),
     "api:advisory-publish": Case(lambda w: w.draft, {"post": body()}),
     "api:advisory-withdraw": Case(lambda w: w.advisory, {"post": body(reason="Forged")}),
     "api:advisory-revisions": Case(lambda w: w.draft),
@@ -211,6 +223,8 @@ ROUTES: dict[str, Case] = {
         bodies={"post": body(flags=lambda w: [w.flag.pk], status="acknowledged")}
     ),
     "api:flag-export": Case(),
+    "api:matchrun-list": Case(),
+    "api:matchrun-detail": Case(lambda w: match_run(w)),
     "api:auditentry-list": Case(),
     "api:auditentry-detail": Case(lambda w: w.audit_entry),
 }
@@ -223,6 +237,15 @@ def import_job(world: World) -> Model:
             organization=world.tenants.org_a, file_format="csv", filename="alpha-only-import.csv"
         )
     return world.objects["import_job"]
+
+
+def match_run(world: World) -> Model:
+    """A matching run over organization A, created once per world."""
+    if "match_run" not in world.objects:
+        world.objects["match_run"] = MatchRun.objects.create(
+            kind="organization", organization_ids=[world.tenants.org_a.pk]
+        )
+    return world.objects["match_run"]
 
 
 def api_routes() -> Iterator[tuple[str, Any]]:
@@ -323,10 +346,13 @@ def reveals_a(world: World, content: bytes) -> list[str]:
             for inner in value:
                 yield from walk(inner)
 
+    org_a = world.tenants.org_a.pk
     for row in walk(data):
         for key in ("organization", "organization_id"):
-            if row.get(key) == world.tenants.org_a.pk:
-                shown.append(f"{key}={world.tenants.org_a.pk}")
+            if row.get(key) == org_a:
+                shown.append(f"{key}={org_a}")
+        if org_a in (row.get("organization_ids") or []):
+            shown.append(f"organization_ids∋{org_a}")
     return shown
 
 

@@ -1,12 +1,14 @@
 """Serializers of the catalogue API."""
 
+from typing import Any
+
 from rest_framework import serializers
 
-from config.api_serializers import CountryCodeField
+from config.api_serializers import CountryCodeField, StrictModelSerializer
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
 
-class VendorSerializer(serializers.ModelSerializer[Vendor]):
+class VendorSerializer(StrictModelSerializer[Vendor]):
     url = serializers.HyperlinkedIdentityField(view_name="api:vendor-detail")
     aliases: serializers.SlugRelatedField[VendorAlias] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="name", help_text="Other names the vendor goes by."
@@ -30,9 +32,11 @@ class VendorSerializer(serializers.ModelSerializer[Vendor]):
             "created_at",
             "updated_at",
         ]
+        # The service derives a slug from the name when none is given.
+        extra_kwargs = {"slug": {"required": False}}
 
 
-class ProductSerializer(serializers.ModelSerializer[Product]):
+class ProductSerializer(StrictModelSerializer[Product]):
     url = serializers.HyperlinkedIdentityField(view_name="api:product-detail")
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     aliases: serializers.SlugRelatedField[ProductAlias] = serializers.SlugRelatedField(
@@ -63,15 +67,19 @@ class ProductSerializer(serializers.ModelSerializer[Product]):
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {"slug": {"required": False}}
+        # DRF would demand a slug to check (vendor, slug) uniqueness; the service derives the
+        # slug and validates the whole product.
+        validators: list[Any] = []
 
 
-class VendorAliasSerializer(serializers.ModelSerializer[VendorAlias]):
+class VendorAliasSerializer(StrictModelSerializer[VendorAlias]):
     class Meta:
         model = VendorAlias
         fields = ["id", "vendor", "name", "created_at"]
 
 
-class ProductAliasSerializer(serializers.ModelSerializer[ProductAlias]):
+class ProductAliasSerializer(StrictModelSerializer[ProductAlias]):
     class Meta:
         model = ProductAlias
         fields = ["id", "product", "name", "created_at"]
