@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "orgs",
     "exposure",
     "audit",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +255,23 @@ MATCHING_SWEEP_SECONDS = env.float("MATCHING_SWEEP_SECONDS", default=30)
 MATCHING_SWEEP_MIN_AGE = env.float("MATCHING_SWEEP_MIN_AGE", default=10)
 MATCHING_FULL_REMATCH_HOURS = env.float("MATCHING_FULL_REMATCH_HOURS", default=24)
 MATCHING_CHUNK_ITEMS = env.int("MATCHING_CHUNK_ITEMS", default=200_000)
+
+# --- Notifications -------------------------------------------------------------------------
+# Outbound webhooks refuse loopback, private, link-local, multicast, reserved and unspecified
+# addresses (server-side request forgery); hosts listed here are exempt (an intranet relay).
+NOTIFICATIONS_ALLOWED_HOSTS = env.list("NOTIFICATIONS_ALLOWED_HOSTS", default=[])
+NOTIFICATIONS_CONNECT_TIMEOUT = env.float("NOTIFICATIONS_CONNECT_TIMEOUT", default=5)
+NOTIFICATIONS_READ_TIMEOUT = env.float("NOTIFICATIONS_READ_TIMEOUT", default=10)
+# A whole request, however slowly the other side drips its answer.
+NOTIFICATIONS_TOTAL_TIMEOUT = env.float("NOTIFICATIONS_TOTAL_TIMEOUT", default=30)
+NOTIFICATIONS_RESPONSE_MAX_BYTES = env.int("NOTIFICATIONS_RESPONSE_MAX_BYTES", default=64 * 1024)
+# A failed delivery is tried again after base, 2×base, 4×base… seconds, up to this many tries.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=60)
+# The hour (UTC) at which daily digests and overdue reminders go out.
+NOTIFICATIONS_DAILY_HOUR = env.int("NOTIFICATIONS_DAILY_HOUR", default=7)
+# Links in messages point here.
+NOTIFICATIONS_BASE_URL = env.str("VENDORWATCH_BASE_URL", default="http://127.0.0.1:8000")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "matching-sweep-pending": {
         "task": "exposure.sweep_pending",
@@ -267,6 +286,30 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "feeds-sync-enabled": {
         "task": "advisories.tasks.feeds_sync_enabled",
         "schedule": timedelta(hours=1),
+    },
+    # Notifications (notifications/): the dispatcher reads new flag events every minute (the
+    # matcher also wakes it after each run); stalled deliveries are re-sent; digests and
+    # overdue reminders go out daily; expired risk acceptances reopen their flags after
+    # midnight, before the reminders run.
+    "notifications-dispatch": {
+        "task": "notifications.dispatch",
+        "schedule": timedelta(minutes=1),
+    },
+    "notifications-resume-stalled": {
+        "task": "notifications.resume_stalled",
+        "schedule": timedelta(minutes=5),
+    },
+    "notifications-digests": {
+        "task": "notifications.digests_close",
+        "schedule": crontab(hour=NOTIFICATIONS_DAILY_HOUR, minute=0),
+    },
+    "notifications-overdue-reminders": {
+        "task": "notifications.overdue_reminders",
+        "schedule": crontab(hour=NOTIFICATIONS_DAILY_HOUR, minute=0),
+    },
+    "sla-risk-acceptances-expire": {
+        "task": "notifications.risk_acceptances_expire",
+        "schedule": crontab(hour=0, minute=5),
     },
 }
 
