@@ -1,8 +1,10 @@
 """A large import runs in a real Celery worker process, and its job shows the progress.
 
-The worker is started by the test (``celery -A config worker``) with eager execution off and a
-Redis database of its own, against this test run's database; the test data is committed
-(``transaction=True``) so that the worker can see it.
+The test starts ``celery -A config worker`` with eager execution off against this test run's
+database, and a Redis server of its own on a free port (the matching tests' ``RedisServer``):
+a shared Redis database would let a worker of another test run, on another database, take
+the task, or a flush of another run wipe it. Test data is committed (``transaction=True``) so
+that the worker can see it.
 """
 
 import os
@@ -13,46 +15,52 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
+from celery import Celery
+from celery import _state as celery_state
 from django.db import connection
 
-from config.celery import app
 from orgs.choices import ImportFormat, ImportMode, ImportStatus
 from orgs.importers.services import inventory_import_submit
 from orgs.models import ImportJob, InventoryItem
+from tests.exposure.test_worker import RedisServer, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER_URL = "redis://127.0.0.1:6379/3"
 ROWS = 20_000
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
+WAIT_SECONDS = 180
 
 
 @pytest.fixture
-def worker() -> Iterator[subprocess.Popen[bytes]]:
-    """A Celery worker process on its own broker database, stopped after the test."""
-    redis.Redis.from_url(BROKER_URL).flushdb()
+def broker(tmp_path: Path) -> Iterator[str]:
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def worker(broker: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A Celery worker process on the test's broker and database, stopped after the test."""
+    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": BROKER_URL,
-        "REDIS_URL": BROKER_URL,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker,
+        "REDIS_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "0",
     }
+    log = tmp_path / "worker.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
-        + ["--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+        + ["--without-mingle", "--without-gossip", "--hostname", f"import{free_port()}@test"],
         cwd=ROOT,
         env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process
@@ -63,6 +71,25 @@ def worker() -> Iterator[subprocess.Popen[bytes]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def publishing_to_worker(broker: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tasks this process sends go to the worker's broker instead of running here.
+
+    Celery reads ``CELERY_BROKER_URL`` from the environment before its configuration.
+    """
+    monkeypatch.setenv("CELERY_BROKER_URL", broker)
+    app = Celery("vendorwatch-import-test")
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.update(broker_url=broker, task_always_eager=False)
+    previous = celery_state.get_current_app()
+    app.set_current()
+    try:
+        yield
+    finally:
+        previous.set_current()
+        app.close()
 
 
 def inventory_csv(rows: int) -> bytes:
@@ -76,21 +103,8 @@ def inventory_csv(rows: int) -> bytes:
     return "\n".join(lines).encode()
 
 
-@pytest.fixture
-def publishing_to_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tasks are sent to the worker's broker instead of running in this process."""
-    # Celery reads the broker from this variable before its configuration.
-    monkeypatch.setenv("CELERY_BROKER_URL", BROKER_URL)
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = eager
-
-
 def test_large_import_is_applied_by_a_worker_with_progress_on_its_job(
-    tenants, worker, publishing_to_worker, settings
+    tenants, worker, publishing_to_worker, settings, tmp_path
 ):
     settings.INVENTORY_IMPORT_ASYNC_ROWS = 1_000
 
@@ -105,7 +119,7 @@ def test_large_import_is_applied_by_a_worker_with_progress_on_its_job(
 
     assert job.status == ImportStatus.QUEUED
     seen: list[tuple[str, int]] = []
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         state = ImportJob.objects.values_list("status", "rows_parsed").get(pk=job.pk)
         if not seen or seen[-1] != state:
@@ -115,7 +129,7 @@ def test_large_import_is_applied_by_a_worker_with_progress_on_its_job(
         time.sleep(0.02)
 
     job.refresh_from_db()
-    assert worker.poll() is None, "the worker died"
+    assert worker.poll() is None, (tmp_path / "worker.log").read_text()
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     assert (job.rows_parsed, job.total_rows, job.created_count) == (ROWS, ROWS, ROWS)
     assert job.content == b""
