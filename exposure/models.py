@@ -28,11 +28,22 @@ class Flag(models.Model):
     need no join; ``item_label`` keeps what the item was after it is deleted.
     """
 
-    advisory = models.ForeignKey(Advisory, on_delete=models.PROTECT, related_name="flags")
-    item = models.ForeignKey(
-        InventoryItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="flags"
+    # Foreign keys whose lookups a composite index below already serves get no index of their
+    # own (db_index=False): every flag the matcher writes would pay for the duplicate.
+    advisory = models.ForeignKey(
+        Advisory, on_delete=models.PROTECT, related_name="flags", db_index=False
     )
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="flags")
+    item = models.ForeignKey(
+        InventoryItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="flags",
+        db_index=False,
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="flags", db_index=False
+    )
     item_label = models.CharField(max_length=500, blank=True)
     matched_target = models.ForeignKey(
         AffectedTarget, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -51,6 +62,7 @@ class Flag(models.Model):
         null=True,
         blank=True,
         related_name="assigned_flags",
+        db_index=False,
     )
     status_reason = models.TextField(blank=True)
     risk_accepted_until = models.DateField(null=True, blank=True)
@@ -106,7 +118,8 @@ class FlagEventQuerySet(OrgScopedQuerySet):
 class FlagEvent(models.Model):
     """One change in a flag's life, and who made it (no actor: the matcher did)."""
 
-    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="events")
+    # (flag, created_at) below serves lookups by flag.
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -6,11 +6,12 @@ Per run, whatever the number of items:
    resolved flag is reopened; confidence, priority, due date, matched target and label are
    brought up to date where they differ (and only there, so a re-run updates no row);
 2. *create* — one ``INSERT … SELECT … ON CONFLICT (advisory_id, item_id) DO NOTHING
-   RETURNING id`` for the matched pairs without a flag;
+   RETURNING id`` over the matched pairs: the unique index keeps the ones that have a flag;
 3. *resolve* — one ``SELECT`` of the scope's unresolved flags that no longer match, with the
-   reason, then one ``UPDATE`` of them;
-4. one ``INSERT`` of the flags' history events (created, reopened, resolved; no actor: the
-   matcher did it) from the ids the statements returned.
+   reason, then one ``UPDATE`` per reason;
+4. the flags' history: one ``INSERT`` of events per kind (created, reopened, and resolved per
+   previous status and reason; no actor: the matcher did it), from the ids the statements
+   returned, passed back as one array.
 
 Steps 1 and 3 are skipped when the scope has no flag yet (a newly published advisory).
 People's decisions are kept while the item still matches: an acknowledged, mitigated,
@@ -31,15 +32,7 @@ from exposure.choices import FlagEventKind, FlagStatus, ResolutionReason
 from exposure.engine import dialect
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, execute, literal, param
-from exposure.engine.statements import (
-    CONFIDENCE_SQL,
-    FLAG_SOURCES,
-    LABEL_SQL,
-    due_date_sql,
-    final_cte,
-    priority_sql,
-    sla_days_sql,
-)
+from exposure.engine.statements import confidence_sql, due_date_sql, final_cte
 from exposure.engine.targets import plan_targets
 
 
@@ -87,28 +80,20 @@ def match_scope(scope: Scope, *, now: datetime) -> MatchCounts:
     with connection.cursor() as cursor:
         counts.items_considered = _count_items(cursor, scope)
         flags_exist = _flags_exist(cursor, scope)
-        events: list[tuple[int, str, str, str, str]] = []
         if flags_exist and plan.has_inclusions:
-            reopened, updated = _refresh(cursor, cte, now)
-            counts.reopened, counts.updated = len(reopened), updated
-            events += [
-                (pk, FlagEventKind.REOPENED, FlagStatus.RESOLVED, FlagStatus.OPEN, "")
-                for pk in reopened
-            ]
+            reopened, counts.updated = _refresh(cursor, cte, now)
+            counts.reopened = len(reopened)
+            _record_events(cursor, reopened, FlagEventKind.REOPENED, FlagStatus.RESOLVED, "", now)
         if plan.has_inclusions:
             created = _create(cursor, cte, now)
             counts.created = len(created)
-            events += [(pk, FlagEventKind.CREATED, "", FlagStatus.OPEN, "") for pk in created]
+            _record_events(cursor, created, FlagEventKind.CREATED, "", "", now)
         if flags_exist:
             stale = _stale(cursor, scope, cte)
-            _resolve(cursor, stale, now)
             counts.resolved = len(stale)
-            labels = dict(ResolutionReason.choices)
-            events += [
-                (pk, FlagEventKind.RESOLVED, status, FlagStatus.RESOLVED, str(labels[reason]))
-                for pk, status, reason in stale
-            ]
-        _record_events(cursor, events, now)
+            _resolve(cursor, stale, now)
+        if counts.created + counts.resolved + counts.reopened >= _MANY_CHANGES:
+            dialect.statistics_refresh(cursor, "exposure_flag")
     return counts
 
 
@@ -119,20 +104,18 @@ def preview_scope(scope: Scope, *, samples: int) -> list[PreviewRow]:
     if not plan.has_inclusions:
         return []
     statement = compose(
-        "{cte}, preview AS (SELECT i.organization_id, o.name AS organization_name,"
-        " i.id AS item_id, {label} AS label, {confidence} AS confidence,"
-        " {priority} AS priority, fl.possible,"
-        " ROW_NUMBER() OVER (PARTITION BY i.organization_id ORDER BY {label}, i.id) AS position,"
-        " COUNT(*) OVER (PARTITION BY i.organization_id) AS item_count,"
-        " SUM(fl.possible) OVER (PARTITION BY i.organization_id) AS possible_count {sources})"
+        "{cte}, preview AS (SELECT fl.organization_id, o.name AS organization_name,"
+        " fl.item_id, fl.label, {confidence} AS confidence, fl.priority, fl.possible,"
+        " ROW_NUMBER() OVER (PARTITION BY fl.organization_id ORDER BY fl.label, fl.item_id)"
+        " AS position,"
+        " COUNT(*) OVER (PARTITION BY fl.organization_id) AS item_count,"
+        " SUM(fl.possible) OVER (PARTITION BY fl.organization_id) AS possible_count"
+        " FROM final fl JOIN orgs_organization o ON o.id = fl.organization_id)"
         " SELECT organization_id, organization_name, item_id, label, confidence, priority,"
         " item_count, possible_count FROM preview WHERE position <= {samples}"
         " ORDER BY item_count DESC, organization_name, organization_id, position",
         cte=final_cte(scope, plan),
-        label=LABEL_SQL,
-        confidence=CONFIDENCE_SQL,
-        priority=priority_sql(),
-        sources=FLAG_SOURCES,
+        confidence=confidence_sql("fl"),
         samples=param(samples),
     )
     with connection.cursor() as cursor:
@@ -170,6 +153,9 @@ def _flags_exist(cursor: CursorWrapper, scope: Scope) -> bool:
     return cursor.fetchone() is not None
 
 
+# After this many flags changed in one run, the table's statistics are refreshed: a plan made
+# from statistics that still say "empty" could join the flags by scanning them once per row.
+_MANY_CHANGES = 50_000
 _RESOLVED = literal(FlagStatus.RESOLVED)
 _OPEN = literal(FlagStatus.OPEN)
 
@@ -178,10 +164,7 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
     """Reopen resolved flags that match again and update values that changed; return the
     reopened ids and the number of other flags updated."""
     statement = compose(
-        "{cte}, desired AS (SELECT fl.advisory_id, fl.item_id, fl.target_id,"
-        " {confidence} AS confidence, {priority} AS priority,"
-        " a.action_deadline AS deadline, {sla} AS sla_days, {label} AS label {sources})"
-        " UPDATE exposure_flag SET"
+        "{cte} UPDATE exposure_flag SET"
         " status = CASE WHEN exposure_flag.status = {resolved} THEN {open}"
         " ELSE exposure_flag.status END,"
         " resolution_reason = CASE WHEN exposure_flag.status = {resolved} THEN ''"
@@ -190,12 +173,12 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
         " ELSE exposure_flag.resolved_at END,"
         " status_changed_at = CASE WHEN exposure_flag.status = {resolved} THEN {now}"
         " ELSE exposure_flag.status_changed_at END,"
-        " confidence = d.confidence, priority = d.priority, due_date = {due},"
+        " confidence = {confidence}, priority = d.priority, due_date = {due},"
         " matched_target_id = d.target_id, item_label = d.label,"
         " last_matched_at = {now}, updated_at = {now}"
-        " FROM desired d"
+        " FROM final d"
         " WHERE exposure_flag.advisory_id = d.advisory_id AND exposure_flag.item_id = d.item_id"
-        " AND (exposure_flag.status = {resolved} OR exposure_flag.confidence <> d.confidence"
+        " AND (exposure_flag.status = {resolved} OR exposure_flag.confidence <> {confidence}"
         " OR exposure_flag.priority <> d.priority"
         " OR exposure_flag.due_date IS DISTINCT FROM {due}"
         " OR exposure_flag.matched_target_id IS DISTINCT FROM d.target_id"
@@ -203,11 +186,7 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
         " RETURNING exposure_flag.id,"
         " CASE WHEN exposure_flag.status_changed_at = {now} THEN 1 ELSE 0 END",
         cte=cte,
-        confidence=CONFIDENCE_SQL,
-        priority=priority_sql(),
-        sla=sla_days_sql(),
-        label=LABEL_SQL,
-        sources=FLAG_SOURCES,
+        confidence=confidence_sql("d"),
         resolved=_RESOLVED,
         open=_OPEN,
         due=due_date_sql(
@@ -228,20 +207,20 @@ def _create(cursor: CursorWrapper, cte: Sql, now: datetime) -> list[int]:
         "{cte} INSERT INTO exposure_flag (advisory_id, item_id, organization_id, item_label,"
         " matched_target_id, status, confidence, priority, due_date, status_reason,"
         " resolution_reason, first_seen_at, last_matched_at, status_changed_at, updated_at)"
-        " SELECT fl.advisory_id, fl.item_id, i.organization_id, {label}, fl.target_id,"
-        " {open}, {confidence}, {priority}, {due}, '', '', {now}, {now}, {now}, {now}"
-        " {sources} WHERE NOT EXISTS (SELECT 1 FROM exposure_flag x"
-        " WHERE x.advisory_id = fl.advisory_id AND x.item_id = fl.item_id)"
-        # A concurrent run may have inserted the pair since; the unique constraint decides.
+        " SELECT fl.advisory_id, fl.item_id, fl.organization_id, fl.label, fl.target_id,"
+        " {open}, {confidence}, fl.priority, {due}, '', '', {now}, {now}, {now}, {now}"
+        # The unique index decides which pairs are new: an anti-join here could be planned
+        # as a scan of the very table this statement fills, rescanned for every row.
+        " FROM final fl WHERE 1 = 1"
         " ON CONFLICT (advisory_id, item_id) DO NOTHING RETURNING id",
         cte=cte,
-        label=LABEL_SQL,
         open=_OPEN,
-        confidence=CONFIDENCE_SQL,
-        priority=priority_sql(),
-        due=compose(due_date_sql("{first_seen}"), first_seen=first_seen),
+        confidence=confidence_sql("fl"),
+        due=compose(
+            due_date_sql("{first_seen}", deadline_sql="fl.deadline", days_sql="fl.sla_days"),
+            first_seen=first_seen,
+        ),
         now=first_seen,
-        sources=FLAG_SOURCES,
     )
     execute(cursor, statement)
     return [row[0] for row in cursor.fetchall()]
@@ -295,49 +274,59 @@ def _stale(cursor: CursorWrapper, scope: Scope, cte: Sql) -> list[tuple[int, str
 
 
 def _resolve(cursor: CursorWrapper, stale: Sequence[tuple[int, str, str]], now: datetime) -> None:
-    if not stale:
-        return
-    rows = dialect.json_rows(
-        [(pk, reason) for pk, _status, reason in stale], [("id", "bigint"), ("reason", "text")]
-    )
-    execute(
-        cursor,
-        compose(
-            "UPDATE exposure_flag SET status = {resolved}, resolution_reason = r.reason,"
-            " resolved_at = {now}, status_changed_at = {now}, updated_at = {now}"
-            " FROM ({rows}) AS r WHERE exposure_flag.id = r.id",
-            resolved=_RESOLVED,
-            rows=rows,
-            now=dialect.timestamp_param(now),
-        ),
-    )
+    """Resolve the stale flags, one statement per reason, and record why and from what."""
+    by_reason: dict[str, list[int]] = {}
+    by_change: dict[tuple[str, str], list[int]] = {}
+    for pk, status, reason in stale:
+        by_reason.setdefault(reason, []).append(pk)
+        by_change.setdefault((status, reason), []).append(pk)
+    for reason, ids in by_reason.items():
+        execute(
+            cursor,
+            compose(
+                "UPDATE exposure_flag SET status = {resolved}, resolution_reason = {reason},"
+                " resolved_at = {now}, status_changed_at = {now}, updated_at = {now}"
+                " WHERE {ids}",
+                resolved=_RESOLVED,
+                reason=literal(reason),
+                now=dialect.timestamp_param(now),
+                ids=dialect.in_ids("id", ids),
+            ),
+        )
+    labels = dict(ResolutionReason.choices)
+    for (status, reason), ids in by_change.items():
+        _record_events(cursor, ids, FlagEventKind.RESOLVED, status, str(labels[reason]), now)
 
 
 def _record_events(
-    cursor: CursorWrapper, events: Sequence[tuple[int, str, str, str, str]], now: datetime
+    cursor: CursorWrapper,
+    flag_ids: Sequence[int],
+    kind: FlagEventKind,
+    from_status: str,
+    note: str,
+    now: datetime,
 ) -> None:
-    """Write the history of every flag the run created, reopened or resolved, in one insert."""
-    if not events:
+    """Write one history event of ``kind`` for each flag, by the matcher (no actor)."""
+    if not flag_ids:
         return
-    rows = dialect.json_rows(
-        [(pk, str(kind), str(old), str(new), note) for pk, kind, old, new, note in events],
-        [
-            ("flag_id", "bigint"),
-            ("kind", "text"),
-            ("from_status", "text"),
-            ("to_status", "text"),
-            ("note", "text"),
-        ],
-    )
+    to_status = {
+        FlagEventKind.CREATED: FlagStatus.OPEN,
+        FlagEventKind.REOPENED: FlagStatus.OPEN,
+        FlagEventKind.RESOLVED: FlagStatus.RESOLVED,
+    }[kind]
     execute(
         cursor,
         compose(
             "INSERT INTO exposure_flagevent"
             " (flag_id, actor_id, kind, from_status, to_status, note, data, created_at)"
-            " SELECT r.flag_id, NULL, r.kind, r.from_status, r.to_status, r.note, {data},"
-            " {now} FROM ({rows}) AS r",
+            " SELECT r.id, NULL, {kind}, {from_status}, {to_status}, {note}, {data}, {now}"
+            " FROM ({ids}) AS r",
+            kind=literal(kind),
+            from_status=param(from_status),
+            to_status=literal(to_status),
+            note=param(note),
             data=dialect.empty_json(),
-            rows=rows,
             now=dialect.timestamp_param(now),
+            ids=dialect.id_rows(flag_ids),
         ),
     )

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from exposure.engine.sql import Sql, compose
 
@@ -48,11 +49,45 @@ def json_rows(rows: Sequence[Sequence[Any]], columns: Sequence[tuple[str, str]])
     return compose("SELECT {picks} FROM json_each({payload}) AS e", picks=picks, payload=payload)
 
 
+def in_ids(column_sql: str, ids: Sequence[int]) -> Sql:
+    """``column IN ids`` for any number of ids.
+
+    PostgreSQL gets an array (``= ANY``), whose size its planner sees; SQLite a JSON table,
+    which no limit on bound variables applies to.
+    """
+    if is_postgresql():
+        return compose("{column} = ANY({ids})", column=column_sql, ids=_id_array(ids))
+    return compose("{column} IN ({rows})", column=column_sql, rows=id_rows(ids))
+
+
+def id_rows(ids: Sequence[int]) -> Sql:
+    """A derived table of ``ids`` in a column ``id``."""
+    if is_postgresql():
+        return compose("SELECT unnest({ids}) AS id", ids=_id_array(ids))
+    return compose(
+        "SELECT r.id FROM ({rows}) AS r",
+        rows=json_rows([(pk,) for pk in ids], [("id", "bigint")]),
+    )
+
+
+def _id_array(ids: Sequence[int]) -> Sql:
+    # An array literal ('{1,2,3}') is parsed by PostgreSQL in one go, far faster than the
+    # ARRAY[...] expression the driver would build from a list, or than JSON.
+    literal = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+    return Sql("CAST(%s AS bigint[])", [literal])
+
+
 def add_days(timestamp_sql: str, days_sql: str) -> str:
     """SQL for the (UTC) date of ``timestamp_sql`` plus ``days_sql`` days; NULL if days is."""
     if is_postgresql():
         return f"(CAST(({timestamp_sql}) AT TIME ZONE 'UTC' AS date) + ({days_sql}))"
     return f"date({timestamp_sql}, '+' || ({days_sql}) || ' days')"
+
+
+def statistics_refresh(cursor: CursorWrapper, table: str) -> None:
+    """Refresh the planner's statistics of ``table`` after a large change (PostgreSQL)."""
+    if is_postgresql():
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def empty_json() -> str:

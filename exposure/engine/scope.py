@@ -39,24 +39,20 @@ class Scope:
         if not self.include_unpublished:
             conditions.append(Sql("a.status = %s", [AdvisoryStatus.PUBLISHED.value]))
         if self.advisory_ids is not None:
-            conditions.append(compose("t.advisory_id IN ({ids})", ids=_ids(self.advisory_ids)))
+            conditions.append(dialect.in_ids("t.advisory_id", self.advisory_ids))
         return conjunction(conditions)
 
     def item_filter(self, alias: str = "i") -> Sql:
         """Conditions on an inventory item aliased ``alias``."""
         conditions: list[Sql] = []
         if self.organization_ids is not None:
-            conditions.append(
-                compose(f"{alias}.organization_id IN ({{ids}})", ids=_ids(self.organization_ids))
-            )
+            conditions.append(dialect.in_ids(f"{alias}.organization_id", self.organization_ids))
         if self.organizations is not None:
             conditions.append(
                 compose(f"{alias}.organization_id IN ({{orgs}})", orgs=self.organizations)
             )
         if self.product_ids is not None:
-            conditions.append(
-                compose(f"{alias}.product_id IN ({{ids}})", ids=_ids(self.product_ids))
-            )
+            conditions.append(dialect.in_ids(f"{alias}.product_id", self.product_ids))
         if self.pending_until is not None:
             conditions.append(
                 compose(
@@ -75,11 +71,9 @@ class Scope:
         """
         conditions: list[Sql] = []
         if self.advisory_ids is not None:
-            conditions.append(compose("f.advisory_id IN ({ids})", ids=_ids(self.advisory_ids)))
+            conditions.append(dialect.in_ids("f.advisory_id", self.advisory_ids))
         if self.organization_ids is not None:
-            conditions.append(
-                compose("f.organization_id IN ({ids})", ids=_ids(self.organization_ids))
-            )
+            conditions.append(dialect.in_ids("f.organization_id", self.organization_ids))
         if self.organizations is not None:
             conditions.append(compose("f.organization_id IN ({orgs})", orgs=self.organizations))
         if self.product_ids is not None or self.pending_until is not None:
@@ -91,10 +85,3 @@ class Scope:
                 )
             )
         return conjunction(conditions)
-
-
-def _ids(ids: tuple[int, ...]) -> Sql:
-    return compose(
-        "SELECT r.id FROM ({rows}) AS r",
-        rows=dialect.json_rows([(pk,) for pk in ids], [("id", "bigint")]),
-    )

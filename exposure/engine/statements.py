@@ -1,10 +1,18 @@
 """The SQL of a run: which (advisory, item) pairs match, and the values of their flags.
 
 ``final_cte`` builds ``WITH RECURSIVE … final AS (…)``: one row per (advisory, item) pair the
-scope's advisories match, with the target that matched (the lowest confirmed one) and whether
-the match is only *possible*. Callers append the statement that uses it (the upsert, the
-refresh, the resolution, a preview). Only the branches for target kinds present in the scope
-are emitted, so that matching one vendor advisory is a small statement.
+scope's advisories match, with the target that matched (the lowest confirmed one), whether the
+match is only *possible*, and every value its flag needs (organization, label, priority,
+deadline and SLA days). Callers append the statement that uses it (the upsert, the refresh,
+the resolution, a preview). Only the branches for target kinds present in the scope are
+emitted, so that matching one vendor advisory is a small statement.
+
+Shape, for the planner's sake: subsidiaries and jurisdictions are walked down the ownership
+chain from the scope's own targets (a recursive CTE seeded by them), and the item's, its
+organization's, advisory's and product's rows are joined to the hits *before* several hits
+of one pair are collapsed, so that those joins are planned on real row estimates (hash joins
+for large advisories); nothing is joined after the collapse, whose size the planner cannot
+estimate.
 
 Version ranges are compiled into ``TargetInterval`` rows of bytewise-sortable keys; an item is
 inside an interval when its ``version_key`` lies between the bounds. The comparison is
@@ -59,21 +67,18 @@ _VENDOR_TO_ITEMS = (
         "cv.cpe_vendor <> ''",
     ),
 )
-# (kind, join from the target to its vendors, the vendor id expression, extra condition)
-_VENDOR_LEVEL = {
-    ("vendor", False): ("", "t.vendor_id", "NOT t.include_subsidiaries"),
-    ("vendor", True): (
-        "JOIN vendor_tree vt ON vt.ancestor_id = t.vendor_id",
-        "vt.vendor_id",
-        "t.include_subsidiaries",
-    ),
-    ("jurisdiction", False): (
-        "JOIN vendors_vendor anc ON anc.country = t.country"
-        " JOIN vendor_tree vt ON vt.ancestor_id = anc.id",
-        "vt.vendor_id",
-        "1 = 1",
-    ),
-}
+# Vendor-level targets reach vendors directly (a vendor target) or through the
+# ``target_vendors`` walk (subsidiaries, jurisdictions), which already applied the scope's
+# target conditions.
+_DIRECT_VENDOR = (
+    "SELECT t.advisory_id, i.id, t.id, 0 {target_from} {to_items}"
+    " WHERE t.kind = 'vendor' AND NOT t.include_subsidiaries AND {item_condition}"
+    " AND {targets} AND {items}"
+)
+_WALKED_VENDOR = (
+    "SELECT tv.advisory_id, i.id, tv.target_id, 0 FROM target_vendors tv {to_items}"
+    " WHERE tv.is_exclusion = {exclusion} AND {item_condition} AND {items}"
+)
 # (kind, join from the target to items, extra condition) for kinds with version ranges.
 _RANGED = {
     "product_range": (("JOIN orgs_inventoryitem i ON i.product_id = t.product_id", "1 = 1"),),
@@ -104,14 +109,19 @@ _RANGED = {
         ),
     ),
 }
-# The vendor ownership chain: one row per vendor and each of its ancestors (itself included).
-# The depth guard stops a loop, which Vendor.clean() prevents, from recursing forever.
-_VENDOR_TREE = (
-    "vendor_tree (vendor_id, ancestor_id, depth) AS ("
-    "SELECT v.id, v.id, 0 FROM vendors_vendor v"
-    " UNION ALL SELECT vt.vendor_id, v.parent_id, vt.depth + 1"
-    " FROM vendor_tree vt JOIN vendors_vendor v ON v.id = vt.ancestor_id"
-    " WHERE v.parent_id IS NOT NULL AND vt.depth < 32)"
+# Every vendor each subsidiary or jurisdiction target of the scope reaches: the target's vendor
+# (or the vendors headquartered in its country), then, down the ownership chain, every company
+# they own. The depth guard stops a loop, which Vendor.clean() prevents, from recursing forever.
+_TARGET_VENDORS = (
+    "target_vendors (target_id, advisory_id, is_exclusion, vendor_id, depth) AS ("
+    "SELECT t.id, t.advisory_id, t.is_exclusion, t.vendor_id, 0 {target_from}"
+    " WHERE t.kind = 'vendor' AND t.include_subsidiaries AND {targets}"
+    " UNION ALL SELECT t.id, t.advisory_id, t.is_exclusion, v.id, 0 {target_from}"
+    " JOIN vendors_vendor v ON v.country = t.country"
+    " WHERE t.kind = 'jurisdiction' AND {targets}"
+    " UNION ALL SELECT tv.target_id, tv.advisory_id, tv.is_exclusion, v.id, tv.depth + 1"
+    " FROM target_vendors tv JOIN vendors_vendor v ON v.parent_id = tv.vendor_id"
+    " WHERE tv.depth < 32)"
 )
 _NO_HITS = (
     "SELECT CAST(NULL AS bigint) AS advisory_id, CAST(NULL AS bigint) AS item_id,"
@@ -119,15 +129,22 @@ _NO_HITS = (
 )
 
 
+def _is_walked(branch: Branch) -> bool:
+    """Whether the branch reaches vendors down the ownership chain (``target_vendors``)."""
+    return (branch.kind == "vendor" and branch.include_subsidiaries) or (
+        branch.kind == "jurisdiction"
+    )
+
+
 def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
     """``WITH RECURSIVE …, final AS (…)`` for the scope; the caller appends its statement."""
     ctes: list[Sql] = []
-    needs_tree = any(
-        (b.kind == "vendor" and b.include_subsidiaries) or b.kind == "jurisdiction"
-        for b in plan.branches
-    )
-    if needs_tree:
-        ctes.append(Sql(_VENDOR_TREE))
+    if any(_is_walked(branch) for branch in plan.branches):
+        ctes.append(
+            compose(
+                _TARGET_VENDORS, target_from=_TARGET_FROM, targets=_target_conditions(scope, plan)
+            )
+        )
     ctes.append(
         compose(
             "inc_hits (advisory_id, item_id, target_id, possible) AS ({hits})",
@@ -135,11 +152,22 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
         )
     )
     ctes.append(
-        Sql(
+        compose(
             "matched AS (SELECT h.advisory_id, h.item_id,"
             " COALESCE(MIN(CASE WHEN h.possible = 0 THEN h.target_id END), MIN(h.target_id))"
-            " AS target_id, MIN(h.possible) AS possible"
-            " FROM inc_hits h GROUP BY h.advisory_id, h.item_id)"
+            " AS target_id, MIN(h.possible) AS possible,"
+            " MIN(i.organization_id) AS organization_id, MIN({label}) AS label,"
+            " MIN({priority}) AS priority, MIN(a.action_deadline) AS deadline,"
+            " MIN({sla}) AS sla_days"
+            " FROM inc_hits h JOIN orgs_inventoryitem i ON i.id = h.item_id"
+            " JOIN orgs_organization o ON o.id = i.organization_id"
+            " JOIN advisories_advisory a ON a.id = h.advisory_id"
+            " LEFT JOIN vendors_product p ON p.id = i.product_id"
+            " LEFT JOIN vendors_vendor pv ON pv.id = p.vendor_id"
+            " GROUP BY h.advisory_id, h.item_id)",
+            label=LABEL_SQL,
+            priority=priority_sql(),
+            sla=sla_days_sql(),
         )
     )
     if plan.has_exclusions:
@@ -154,7 +182,8 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
         ctes.append(
             Sql(
                 "final AS (SELECT m.advisory_id, m.item_id, m.target_id,"
-                " CASE WHEN m.possible = 1 OR x.possible = 1 THEN 1 ELSE 0 END AS possible"
+                " CASE WHEN m.possible = 1 OR x.possible = 1 THEN 1 ELSE 0 END AS possible,"
+                " m.organization_id, m.label, m.priority, m.deadline, m.sla_days"
                 " FROM matched m LEFT JOIN (SELECT advisory_id, item_id,"
                 " MIN(possible) AS possible FROM exc_hits GROUP BY advisory_id, item_id) x"
                 " ON x.advisory_id = m.advisory_id AND x.item_id = m.item_id"
@@ -162,25 +191,36 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
             )
         )
     else:
-        ctes.append(Sql("final AS (SELECT advisory_id, item_id, target_id, possible FROM matched)"))
+        ctes.append(Sql("final AS (SELECT * FROM matched)"))
     return compose("WITH RECURSIVE {ctes} ", ctes=Sql.join(", ", ctes))
 
 
-def _hits(scope: Scope, plan: TargetPlan, *, exclusion: bool) -> Sql:
-    conditions = [scope.target_filter(), Sql("t.is_exclusion = %s", [exclusion])]
+def _target_conditions(scope: Scope, plan: TargetPlan) -> Sql:
+    """The scope's targets that the SQL decides (not those left to Python)."""
+    conditions = [scope.target_filter()]
     if plan.python_target_ids:
         conditions.append(
-            compose(
-                "t.id NOT IN (SELECT r.id FROM ({ids}) AS r)",
-                ids=dialect.json_rows([(pk,) for pk in plan.python_target_ids], [("id", "bigint")]),
-            )
+            compose("NOT ({ids})", ids=dialect.in_ids("t.id", plan.python_target_ids))
         )
-    targets = conjunction(conditions)
+    return conjunction(conditions)
+
+
+def _hits(scope: Scope, plan: TargetPlan, *, exclusion: bool) -> Sql:
+    targets = conjunction(
+        [_target_conditions(scope, plan), Sql("t.is_exclusion = %s", [exclusion])]
+    )
     items = scope.item_filter()
     branches: list[Sql] = []
+    walked = False
     for branch in sorted(plan.branches, key=lambda b: (b.kind, b.include_subsidiaries)):
-        if branch.is_exclusion == exclusion:
-            branches.extend(_branch(branch, targets, items))
+        if branch.is_exclusion != exclusion:
+            continue
+        if _is_walked(branch):
+            # One branch serves every walked target kind: target_vendors holds them all.
+            if walked:
+                continue
+            walked = True
+        branches.extend(_branch(branch, targets, items))
     python_hits = [hit for hit in plan.python_hits if hit.is_exclusion == exclusion]
     if python_hits:
         branches.append(
@@ -260,15 +300,28 @@ def _branch(branch: Branch, targets: Sql, items: Sql) -> list[Sql]:
                 select(_SELECT_UNVERSIONED, join, f"{condition} AND {_HAS_INTERVAL}"),
             )
         ]
-    if (branch.kind, branch.include_subsidiaries) not in _VENDOR_LEVEL:
+    if branch.kind == "vendor" and not branch.include_subsidiaries:
+        return [
+            compose(
+                _DIRECT_VENDOR,
+                target_from=_TARGET_FROM,
+                to_items=to_items.replace("{vendor}", "t.vendor_id"),
+                item_condition=item_condition,
+                targets=targets,
+                items=items,
+            )
+            for to_items, item_condition in _VENDOR_TO_ITEMS
+        ]
+    if not _is_walked(branch):
         # A kind the engine does not know must fail the run, never be skipped silently.
         raise ValueError(f"The matching engine has no rule for targets of kind {branch.kind!r}.")
-    to_vendors, vendor, condition = _VENDOR_LEVEL[(branch.kind, branch.include_subsidiaries)]
     return [
-        select(
-            _SELECT_CONFIRMED,
-            f"{to_vendors} {to_items.replace('{vendor}', vendor)}",
-            f"{condition} AND {item_condition}",
+        compose(
+            _WALKED_VENDOR,
+            to_items=to_items.replace("{vendor}", "tv.vendor_id"),
+            exclusion=Sql("%s", [branch.is_exclusion]),
+            item_condition=item_condition,
+            items=items,
         )
         for to_items, item_condition in _VENDOR_TO_ITEMS
     ]
@@ -320,13 +373,8 @@ LABEL_SQL = (
     " WHEN pv.id IS NOT NULL THEN pv.name || ' ' || p.name"
     " WHEN i.cpe <> '' THEN i.cpe ELSE i.purl END || ' ' || i.version), 1, 500)"
 )
-CONFIDENCE_SQL = "CASE WHEN fl.possible = 1 THEN 'possible' ELSE 'confirmed' END"
-# Joins from ``final fl`` to what the flag values are computed from.
-FLAG_SOURCES = (
-    "FROM final fl"
-    " JOIN orgs_inventoryitem i ON i.id = fl.item_id"
-    " JOIN orgs_organization o ON o.id = i.organization_id"
-    " JOIN advisories_advisory a ON a.id = fl.advisory_id"
-    " LEFT JOIN vendors_product p ON p.id = i.product_id"
-    " LEFT JOIN vendors_vendor pv ON pv.id = p.vendor_id"
-)
+
+
+def confidence_sql(alias: str) -> str:
+    """'possible' or 'confirmed', from the ``possible`` column of ``alias`` (a final row)."""
+    return f"CASE WHEN {alias}.possible = 1 THEN 'possible' ELSE 'confirmed' END"

@@ -25,7 +25,7 @@ from functools import lru_cache
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
-from exposure.engine.dialect import json_rows
+from exposure.engine.dialect import in_ids
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, execute, param
 from vendors.matching.cpe import (
@@ -191,9 +191,8 @@ def _target_ranges(cursor: CursorWrapper, target_ids: list[int]) -> dict[int, Ve
         cursor,
         compose(
             "SELECT target_id, lower, lower_inclusive, upper, upper_inclusive"
-            " FROM advisories_targetinterval"
-            " WHERE target_id IN (SELECT r.id FROM ({ids}) AS r)",
-            ids=json_rows([(pk,) for pk in target_ids], [("id", "bigint")]),
+            " FROM advisories_targetinterval WHERE {ids}",
+            ids=in_ids("target_id", target_ids),
         ),
     )
     intervals: dict[int, list[Interval]] = {}
