@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from advisories.api.urls import router as advisories_router
 from audit.api.urls import router as audit_router
 from exposure.api.urls import router as exposure_router
+from notifications.api.urls import router as notifications_router
 from orgs.api.urls import router as orgs_router
 from vendors.api.urls import router as vendors_router
 
@@ -34,6 +35,7 @@ ROUTERS: tuple[SimpleRouter, ...] = (
     orgs_router,
     exposure_router,
     audit_router,
+    notifications_router,
 )
 
 
@@ -74,4 +76,5 @@ urlpatterns = [
     path("", include("orgs.api.urls")),
     path("", include("exposure.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("notifications.api.urls")),
 ]

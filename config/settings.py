@@ -376,6 +376,13 @@ SPECTACULAR_SETTINGS = {
         "TokenStatusEnum": ["active", "expired", "revoked"],
         "SectorEnum": "vendors.choices.Sector",
         "CriticalityTierEnum": "vendors.choices.CriticalityTier",
+        "SeverityEnum": "advisories.choices.Severity",
+        "ChannelKindEnum": "notifications.choices.ChannelKind",
+        "ChannelModeEnum": "notifications.choices.ChannelMode",
+        "ImportModeEnum": "orgs.choices.ImportMode",
+        "NotificationEventEnum": "notifications.choices.NotificationEvent",
+        "DeliveryKindEnum": "notifications.choices.DeliveryKind",
+        "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
     },
     # No calls to swagger.io's online validator: the CSP allows this origin only.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

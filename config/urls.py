@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/tokens/", views_tokens.token_list, name="tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
     path("advisories/", include("advisories.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("vendors.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

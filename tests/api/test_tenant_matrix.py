@@ -30,6 +30,8 @@ from advisories.models import (
 from audit.models import AuditEntry
 from audit.services import audit_record
 from exposure.models import Flag, FlagEvent, MatchRun
+from notifications.models import Channel, Delivery
+from notifications.services import channel_create
 from orgs.choices import Role
 from orgs.models import ApiToken, ImportJob, InventoryItem, Membership, Organization, User
 from orgs.tokens import token_create
@@ -61,6 +63,9 @@ A_MARKERS = (
     "alpha-only-token",
     "alpha-only-audit",
     "alpha-only-comment",
+    "alpha-only-channel",
+    "alpha-only-hook",
+    "alpha-only-delivery",
     "member-of-alpha",
     "Draft only editors see",
     "alpha-only-import",
@@ -227,6 +232,23 @@ ROUTES: dict[str, Case] = {
     "api:matchrun-detail": Case(lambda w: match_run(w)),
     "api:auditentry-list": Case(),
     "api:auditentry-detail": Case(lambda w: w.audit_entry),
+    # Notifications: channels and deliveries are for the organization's admins only.
+    "api:notificationchannel-list": Case(
+        bodies={
+            "post": body(organization=A, name="Forged", kind="email", recipients=["x@example.org"])
+        }
+    ),
+    "api:notificationchannel-detail": Case(
+        lambda w: channel_of_a(w),
+        {
+            "put": body(organization=A, name="Forged", kind="webhook", url="https://x.example"),
+            "patch": body(name="Forged"),
+        },
+    ),
+    "api:notificationchannel-test": Case(lambda w: channel_of_a(w), {"post": body()}),
+    "api:notificationchannel-rotate-secret": Case(lambda w: channel_of_a(w), {"post": body()}),
+    "api:delivery-list": Case(),
+    "api:delivery-detail": Case(lambda w: delivery_of_a(w)),
 }
 
 
@@ -308,6 +330,8 @@ def snapshot(world: World) -> str:
         ApiToken.objects.filter(user__memberships__organization=org_a).values("pk", "revoked_at"),
         AuditEntry.objects.filter(organization_id=org_a.pk),
         User.objects.filter(memberships__organization=org_a).values("pk", "is_active"),
+        Channel.objects.filter(organization=org_a),
+        Delivery.objects.filter(organization=org_a),
         Vendor.objects.all(),
         VendorAlias.objects.all(),
         Product.objects.all(),
@@ -411,3 +435,31 @@ def test_the_matrix_would_catch_a_leak(world):
     before = snapshot(world)
     owner.post(reverse("api:flag-comment", kwargs={"pk": world.flag.pk}), {"note": "x"})
     assert snapshot(world) != before
+
+
+def channel_of_a(world: World) -> Model:
+    """A webhook channel of organization A (one per world)."""
+    existing = Channel.objects.filter(organization=world.tenants.org_a).first()
+    if existing is not None:
+        return existing
+    channel, _secret = channel_create(
+        organization=world.tenants.org_a,
+        kind="webhook",
+        actor=world.tenants.owner,
+        name="alpha-only-channel",
+        url="https://soar.example.org/alpha-only-hook",
+    )
+    return channel
+
+
+def delivery_of_a(world: World) -> Model:
+    """A delivery to organization A's channel (one per world)."""
+    existing = Delivery.objects.filter(organization=world.tenants.org_a).first()
+    if existing is not None:
+        return existing
+    return Delivery.objects.create(
+        organization=world.tenants.org_a,
+        channel=channel_of_a(world),
+        kind="test",
+        last_error="alpha-only-delivery",
+    )

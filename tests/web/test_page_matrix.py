@@ -7,6 +7,7 @@ matrix in tests/api/.
 """
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -54,6 +55,22 @@ CASES: dict[str, Case] = {
     "advisories:advisory_detail": get("advisories:advisory_detail", pk=lambda w: w.warning.pk),
     "advisories:advisory_publish": get("advisories:advisory_publish", pk=lambda w: w.draft.pk),
     "advisories:advisory_withdraw": get("advisories:advisory_withdraw", pk=lambda w: w.warning.pk),
+    "notifications:channel_list": get("notifications:channel_list"),
+    "notifications:channel_create": get("notifications:channel_create"),
+    "notifications:channel_edit": get("notifications:channel_edit", pk=lambda w: _channel(w).pk),
+    "notifications:channel_test": post("notifications:channel_test", pk=lambda w: _channel(w).pk),
+    "notifications:channel_rotate_secret": post(
+        "notifications:channel_rotate_secret", pk=lambda w: _channel(w).pk
+    ),
+    "notifications:channel_delete": get(
+        "notifications:channel_delete", pk=lambda w: _channel(w).pk
+    ),
+    "notifications:delivery_list": get("notifications:delivery_list"),
+    "notifications:delivery_detail": get(
+        "notifications:delivery_detail", pk=lambda w: _delivery(w).pk
+    ),
+    "notifications:sla_list": get("notifications:sla_list"),
+    "notifications:sla_edit": get("notifications:sla_edit", slug=lambda w: w.tenants.org_a.slug),
     "vendors:vendor_list": get("vendors:vendor_list"),
     "vendors:vendor_detail": get("vendors:vendor_detail", slug=lambda w: w.vendor.slug),
     "vendors:product_detail": get(
@@ -116,3 +133,34 @@ def test_members_see_nothing_of_other_organizations(client, world, name, who, fo
     foreign_org = getattr(world.tenants, foreign)
     assert foreign_org.name not in body
     assert foreign_org.slug not in body
+
+
+def _channel(world: World) -> Any:
+    """A webhook channel of organization A (its admins' page)."""
+    from notifications.models import Channel
+    from notifications.services import channel_create
+
+    existing = Channel.objects.filter(organization=world.tenants.org_a).first()
+    if existing is not None:
+        return existing
+    channel, _secret = channel_create(
+        organization=world.tenants.org_a,
+        kind="webhook",
+        actor=world.tenants.owner,
+        name="Stadtwerke Alpha SOAR",
+        url="https://soar.stadtwerke-alpha.example/hook",
+    )
+    return channel
+
+
+def _delivery(world: World) -> Any:
+    """A failed delivery to organization A's channel."""
+    from notifications.models import Delivery
+
+    return Delivery.objects.create(
+        organization=world.tenants.org_a,
+        channel=_channel(world),
+        kind="test",
+        status="failed",
+        last_error="HTTP 500 from stadtwerke-alpha",
+    )
