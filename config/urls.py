@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
     path("advisories/", include("advisories.urls")),
     path("notifications/", include("notifications.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("vendors.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -87,8 +87,9 @@ class ImportUploadSerializer(serializers.Serializer[Any]):
     mode = serializers.ChoiceField(
         choices=ImportMode.choices,
         default=ImportMode.ADD,
-        help_text="add appends the items; replace first removes the organization's items that "
-        "came from the same kind of file (their flags resolve as 'item removed').",
+        help_text="add appends the items. replace replaces the organization's items that came "
+        "from the same kind of file: one whose external_ref a row repeats is updated in place, "
+        "the others are removed (their flags resolve as 'item removed').",
     )
     file_format = serializers.ChoiceField(
         choices=ImportFormat.choices,
@@ -109,7 +110,10 @@ class ImportFailureSerializer(serializers.Serializer[Any]):
 
 
 class ImportJobFilterSet(django_filters.FilterSet):
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
+    # A job has one organization, so no row can come twice: no DISTINCT needed.
+    organization = django_filters.ModelMultipleChoiceFilter(
+        queryset=visible_organizations, distinct=False
+    )
     status = django_filters.MultipleChoiceFilter(choices=ImportStatus.choices)
 
     class Meta:
@@ -137,7 +141,6 @@ _CSV_EXAMPLE = (
 @extend_schema(tags=["inventory"])
 class ImportJobViewSet(
     TenantViewSetMixin,
-    mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     GenericViewSet[ImportJob],
