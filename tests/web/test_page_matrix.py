@@ -70,6 +70,7 @@ CASES: dict[str, Case] = {
         "notifications:delivery_detail", pk=lambda w: _delivery(w).pk
     ),
     "notifications:sla_list": get("notifications:sla_list"),
+    "audit:entry_list": get("audit:entry_list"),
     "notifications:sla_edit": get("notifications:sla_edit", slug=lambda w: w.tenants.org_a.slug),
     "vendors:vendor_list": get("vendors:vendor_list"),
     "vendors:vendor_detail": get("vendors:vendor_detail", slug=lambda w: w.vendor.slug),
