@@ -14,7 +14,7 @@ from advisories.choices import (
     SourceKind,
 )
 from advisories.models import Advisory, AdvisoryCve, AffectedTarget, Source
-from config.filtersets import SearchFilterSet
+from config.filtersets import DateTimeFromToRangeFilter, SearchFilterSet
 from vendors.models import Product, Vendor
 
 
@@ -48,7 +48,7 @@ class AdvisoryFilterSet(SearchFilterSet):
         queryset=Product.objects.all(), method="filter_product", label="Targets this product"
     )
     cve = django_filters.CharFilter(method="filter_cve", label="CVE id", max_length=30)
-    published = django_filters.IsoDateTimeFromToRangeFilter(field_name="published_at")
+    published = DateTimeFromToRangeFilter(field_name="published_at")
     issued = django_filters.DateFromToRangeFilter(field_name="issued_on")
     deadline = django_filters.DateFromToRangeFilter(field_name="action_deadline")
 

@@ -3,7 +3,7 @@
 import django_filters
 
 from audit.models import AuditEntry
-from config.filtersets import IntegerFilter, SearchFilterSet
+from config.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 
 
 class AuditEntryFilterSet(SearchFilterSet):
@@ -19,7 +19,7 @@ class AuditEntryFilterSet(SearchFilterSet):
     actor = IntegerFilter(field_name="actor_id")
     object_type = django_filters.CharFilter(max_length=60)
     object_id = django_filters.CharFilter(max_length=64)
-    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+    created = DateTimeFromToRangeFilter(field_name="created_at")
 
     class Meta:
         model = AuditEntry

@@ -41,7 +41,8 @@ class VendorwatchAutoSchema(AutoSchema):
         responses: dict[str, Any] = super()._get_response_bodies(direction)  # type: ignore[arg-type]
         self.registry.register_on_missing(ERROR_COMPONENT)
         codes = ["401", "403", "429"]
-        has_input = self.method in ("POST", "PUT", "PATCH") or bool(
+        # A DELETE has no body, but the service behind it can refuse (the last owner).
+        has_input = self.method in ("POST", "PUT", "PATCH", "DELETE") or bool(
             self._get_filter_parameters() or self._get_pagination_parameters()
         )
         if has_input:

@@ -4,17 +4,51 @@ The same FilterSets serve the HTML list pages and the API, so a filter means the
 both.
 """
 
+import datetime
 from typing import Any, ClassVar
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.widgets import DateRangeWidget
 
 
 class IntegerFilter(django_filters.NumberFilter):
     """A whole number (an id, a priority), not any decimal as ``NumberFilter`` takes."""
 
     field_class = forms.IntegerField
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, turned into UTC.
+
+    ISO 8601 and Python allow offsets up to ±23:59, PostgreSQL reads them only up to ±15:59;
+    in UTC the value means the same and the database always accepts it.
+    """
+
+    def to_python(self, value: Any) -> datetime.datetime | None:
+        parsed: datetime.datetime | None = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError("This date-time is out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeRangeField(RangeField):
+    widget = DateRangeWidget
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__((UtcIsoDateTimeField(), UtcIsoDateTimeField()), *args, **kwargs)
+
+
+class DateTimeFromToRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
+    """``<name>_after`` / ``<name>_before`` as ISO 8601 date-times, compared in UTC."""
+
+    field_class = UtcIsoDateTimeRangeField
 
 
 class SearchFilterSet(django_filters.FilterSet):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from advisories.choices import AdvisoryKind, Severity
 from advisories.models import AdvisoryCve
-from config.filtersets import IntegerFilter, SearchFilterSet
+from config.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from exposure.choices import (
     ACTIVE_FLAG_STATUSES,
     Confidence,
@@ -59,7 +59,7 @@ class FlagFilterSet(SearchFilterSet):
     )
     due = django_filters.DateFromToRangeFilter(field_name="due_date")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Active and past due")
-    first_seen = django_filters.IsoDateTimeFromToRangeFilter(field_name="first_seen_at")
+    first_seen = DateTimeFromToRangeFilter(field_name="first_seen_at")
 
     class Meta:
         model = Flag
@@ -93,7 +93,7 @@ class MatchRunFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=MatchRunKind.choices)
     status = django_filters.MultipleChoiceFilter(choices=MatchRunStatus.choices)
     parent = IntegerFilter(field_name="parent_id", label="The full re-match a chunk belongs to")
-    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+    created = DateTimeFromToRangeFilter(field_name="created_at")
 
     class Meta:
         model = MatchRun

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_countries import countries
 
-from config.filtersets import IntegerFilter, SearchFilterSet
+from config.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
 from orgs.models import ApiToken, InventoryItem, Membership, Organization
 from vendors.choices import CriticalityTier, Sector
@@ -80,8 +80,8 @@ class InventoryItemFilterSet(SearchFilterSet):
     resolved = django_filters.BooleanFilter(
         field_name="product", lookup_expr="isnull", exclude=True, label="Resolved to a product"
     )
-    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
-    updated = django_filters.IsoDateTimeFromToRangeFilter(field_name="updated_at")
+    created = DateTimeFromToRangeFilter(field_name="created_at")
+    updated = DateTimeFromToRangeFilter(field_name="updated_at")
 
     class Meta:
         model = InventoryItem

@@ -263,7 +263,9 @@ def advisory_write_arguments(validated: dict[str, Any]) -> dict[str, Any]:
     return arguments
 
 
-class ImpactQuerySerializer(StrictSerializer):
+class ImpactQuerySerializer(serializers.Serializer[Any]):
+    """The impact preview's query string (strings, so not strictly typed)."""
+
     samples = serializers.IntegerField(
         min_value=0, max_value=50, default=5, help_text="Items to show per organization."
     )
