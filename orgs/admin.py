@@ -1,8 +1,21 @@
-from django.contrib import admin
+import datetime
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from audit.services import audit_record
+from orgs.administration import (
+    ORGANIZATION_SETTINGS,
+    membership_create,
+    membership_delete,
+    membership_update,
+    organization_create,
+    organization_delete,
+    organization_update,
+)
 from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
 from orgs.services import (
     ITEM_FIELDS,
@@ -10,6 +23,9 @@ from orgs.services import (
     inventory_item_delete,
     inventory_item_update,
 )
+
+# What the organization admin's form may change, through organization_update.
+ORGANIZATION_ADMIN_FIELDS = ("name", "slug", *ORGANIZATION_SETTINGS)
 
 
 class MembershipInline(admin.TabularInline):
@@ -41,22 +57,112 @@ class UserAdmin(BaseUserAdmin):
     )
 
 
+def _refused(request: HttpRequest, membership: Membership, error: Exception) -> None:
+    reasons = getattr(error, "messages", None) or [str(error)]
+    messages.error(request, f"{membership.user}: {' '.join(reasons)}")
+
+
+def _membership_save(
+    request: HttpRequest, membership: Membership, changed: list[str]
+) -> Membership | None:
+    """Write an admin's membership change through the membership services, which keep the
+    owner rules and audit it; a refusal is reported, not raised (then ``None``)."""
+    try:
+        if membership.pk is None:
+            return membership_create(
+                organization=membership.organization,
+                user=membership.user,
+                role=membership.role,
+                actor=request.user,
+                request=request,
+            )
+        current = Membership.objects.select_related("organization").get(pk=membership.pk)
+        if "user" in changed or "organization" in changed:
+            # Another person or organization is another membership.
+            membership_delete(membership=current, actor=request.user, request=request)
+            membership.pk = None
+            return _membership_save(request, membership, [])
+        return membership_update(
+            membership=current, role=membership.role, actor=request.user, request=request
+        )
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, membership, error)
+        return None
+
+
+def _membership_delete(request: HttpRequest, membership: Membership) -> None:
+    try:
+        membership_delete(membership=membership, actor=request.user, request=request)
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, membership, error)
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    """Organizations and their members are written through orgs.administration, so that
+    admin edits keep the owner rules and enter the audit trail like any other."""
+
     list_display = ("name", "sector", "country", "criticality_tier")
     list_filter = ("sector", "criticality_tier", "country")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
     inlines = (MembershipInline,)
 
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        names = form.changed_data if change else list(form.cleaned_data)
+        data = {
+            name: form.cleaned_data[name] for name in names if name in ORGANIZATION_ADMIN_FIELDS
+        }
+        if change:
+            current = Organization.objects.get(pk=obj.pk)
+            organization_update(organization=current, actor=request.user, request=request, **data)
+        else:
+            obj.pk = organization_create(actor=request.user, request=request, **data).pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        organization_delete(organization=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        for organization in queryset:
+            organization_delete(organization=organization, actor=request.user, request=request)
+
+    def save_formset(self, request, form, formset, change):  # type: ignore[no-untyped-def]
+        formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            _membership_delete(request, membership)
+        for membership, changed in formset.changed_objects:
+            _membership_save(request, membership, changed)
+        for membership in formset.new_objects:
+            membership.organization = form.instance
+            _membership_save(request, membership, [])
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Written through the membership services, like the organization's inline."""
+
     list_display = ("user", "organization", "role")
     list_filter = ("role", "organization")
     list_select_related = ("user", "organization")
     search_fields = ("user__username", "organization__name")
     autocomplete_fields = ("user", "organization")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        saved = _membership_save(request, obj, form.changed_data if change else [])
+        if saved is not None:
+            obj.pk = saved.pk
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        _membership_delete(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.select_related("organization", "user"):
+            _membership_delete(request, membership)
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 @admin.register(ApiToken)
@@ -81,6 +187,25 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        # A superuser may revoke or re-date any token here, beyond what token_revoke allows
+        # (their own and their organizations'), so the change is audited here.
+        before = ApiToken.objects.get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        changed = [name for name in ("expires_at", "revoked_at") if name in form.changed_data]
+        if not changed:
+            return
+        revoked = changed == ["revoked_at"] and before.revoked_at is None
+        audit_record(
+            action="token.revoke" if revoked else "token.update",
+            actor=request.user,
+            organization=obj.organization,
+            obj=obj,
+            before={name: _iso(getattr(before, name)) for name in changed},
+            after={"prefix": obj.prefix, **{name: _iso(getattr(obj, name)) for name in changed}},
+            request=request,
+        )
 
 
 @admin.register(InventoryItem)
