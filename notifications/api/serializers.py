@@ -5,13 +5,17 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from advisories.choices import AdvisoryKind, Severity
-from config.api_serializers import CreateOnlyFieldsMixin, ScopedPrimaryKeyRelatedField
+from config.api_serializers import (
+    CreateOnlyFieldsMixin,
+    ScopedPrimaryKeyRelatedField,
+    StrictModelSerializer,
+)
 from notifications.choices import ChannelKind, ChannelMode, NotificationEvent
 from notifications.models import Channel, Delivery, DeliveryAttempt
 from notifications.selectors import organizations_administered
 
 
-class ChannelSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer[Channel]):
+class ChannelSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[Channel]):
     """A channel. Its URL is written, never read back (an incoming-webhook URL is a
     credential): ``target`` shows its scheme and host."""
 
@@ -86,14 +90,14 @@ class ChannelSecretSerializer(serializers.Serializer[object]):
     secret = serializers.CharField(read_only=True)
 
 
-class DeliveryAttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
+class DeliveryAttemptSerializer(StrictModelSerializer[DeliveryAttempt]):
     class Meta:
         model = DeliveryAttempt
         fields = ["number", "started_at", "duration_ms", "response_code", "error", "retry_in"]
         read_only_fields = fields
 
 
-class DeliverySerializer(serializers.ModelSerializer[Delivery]):
+class DeliverySerializer(StrictModelSerializer[Delivery]):
     attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
 
     class Meta:
