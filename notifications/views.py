@@ -118,7 +118,9 @@ def channel_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "channel": channel,
         "form": form,
-        "deliveries": channel.deliveries.order_by("-created_at", "-pk")[:10],
+        "deliveries": channel.deliveries.select_related(
+            "organization", "channel", "recipient_user"
+        ).order_by("-created_at", "-pk")[:10],
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "notifications/channel_form.html", context, status=status)

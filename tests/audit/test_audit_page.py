@@ -153,3 +153,24 @@ def test_the_csv_export_holds_the_filtered_entries_safe_for_spreadsheets(client,
     assert [row["action"] for row in rows] == ["inventory.item_create"]
     assert rows[0]["object"].startswith("'=")
     assert rows[0]["organization"] == "Stadtwerke Alpha"
+
+
+def test_the_list_costs_the_same_queries_for_one_entry_and_many(
+    client, tenants, django_assert_max_num_queries
+):
+    client.force_login(tenants.owner)
+    audit_record(action="test.event", actor=tenants.owner, organization=tenants.org_a)
+    with django_assert_max_num_queries(15) as few:
+        assert client.get(URL).status_code == 200
+
+    for _ in range(40):
+        audit_record(
+            action="test.event",
+            actor=tenants.analyst,
+            organization=tenants.org_a,
+            before={"a": 1},
+            after={"a": 2},
+        )
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(URL).status_code == 200

@@ -176,3 +176,33 @@ def test_the_sla_form_refuses_zero_days(client, tenants):
     assert response.status_code == 400
     tenants.org_a.refresh_from_db()
     assert tenants.org_a.sla_critical_days == 7
+
+
+@pytest.mark.parametrize(
+    "name", ["notifications:channel_list", "notifications:delivery_list", "channel_edit"]
+)
+def test_lists_cost_the_same_queries_for_one_row_and_many(
+    client, tenants, webhook, name, django_assert_max_num_queries
+):
+    client.force_login(tenants.owner)
+    url = (
+        reverse("notifications:channel_edit", kwargs={"pk": webhook.pk})
+        if name == "channel_edit"
+        else reverse(name)
+    )
+    Delivery.objects.create(organization=tenants.org_a, channel=webhook, kind="test")
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(url).status_code == 200
+
+    for number in range(12):
+        channel_create(
+            organization=tenants.org_a,
+            kind=ChannelKind.EMAIL,
+            actor=tenants.owner,
+            name=f"Mailbox {number}",
+            recipients=[f"soc{number}@alpha.example"],
+        )
+        Delivery.objects.create(organization=tenants.org_a, channel=webhook, kind="test")
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
