@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from advisories.choices import Severity
+from advisories.choices import SEVERITY_RANK, Severity
 from advisories.models import Advisory
 from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, MatchRunKind
 from exposure.engine import Scope, preview_scope
 from exposure.engine.sql import Sql
-from exposure.models import Flag, MatchRun
-from orgs.models import Organization
+from exposure.models import Flag, FlagEvent, MatchRun
+from orgs.models import InventoryItem, Organization
 from orgs.scoping import Actor, sees_all_organizations, visible_organization_ids
 
 
@@ -169,3 +182,189 @@ def match_runs_recent(
     if kind is not None:
         runs = runs.filter(kind=kind)
     return runs.order_by("-created_at", "-pk")[:limit]
+
+
+# --- The pages of organizations and flags ---------------------------------------------------
+
+# Flags sort by severity in its order of urgency, not alphabetically.
+SEVERITY_ORDER = Case(
+    *(
+        When(advisory__severity=severity, then=Value(rank))
+        for severity, rank in SEVERITY_RANK.items()
+    ),
+    output_field=IntegerField(),
+)
+# What a flag row shows of its advisory; the rest (summary, the imported source document,
+# which can be large) is left out of the join.
+_ADVISORY_COLUMNS = (
+    "advisory__identifier",
+    "advisory__title",
+    "advisory__severity",
+    "advisory__kind",
+    "advisory__status",
+)
+
+
+def _count(queryset: QuerySet[Any, Any], outer: str) -> Coalesce:
+    """A correlated count of ``queryset``'s rows whose ``outer`` is the outer row.
+
+    Correlated, so that a list page computes it only for the rows it shows (PostgreSQL
+    evaluates it after the LIMIT unless the list is sorted by it). It counts the ``outer``
+    column rather than the primary key, so that an index that starts with that column answers
+    it without reading the table.
+    """
+    counted = (
+        queryset.filter(**{outer: OuterRef("pk")})
+        .order_by()
+        .values(outer)
+        .annotate(n=Count(outer))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def organizations_exposure_list(*, user: Actor) -> QuerySet[Organization, Any]:
+    """The organizations ``user`` may see, each with its item count, active flags and overdue
+    flags, for the organization list."""
+    active = Flag.objects.filter(status__in=ACTIVE_FLAG_STATUSES)
+    return Organization.objects.visible_to(user).annotate(
+        item_count=_count(InventoryItem.objects.all(), "organization"),
+        active_flags=_count(active, "organization"),
+        overdue_flags=_count(active.filter(due_date__lt=timezone.localdate()), "organization"),
+    )
+
+
+def flags_most_urgent(*, organization: Organization, user: Actor, limit: int = 10) -> list[Flag]:
+    """The organization's active flags that need work first: highest priority, then the
+    earliest due date."""
+    return list(
+        Flag.objects.visible_to(user)
+        .filter(organization=organization, status__in=ACTIVE_FLAG_STATUSES)
+        .select_related("advisory", "assignee")
+        .only(
+            "status",
+            "priority",
+            "due_date",
+            "item_label",
+            "confidence",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+            *_ADVISORY_COLUMNS,
+        )
+        .order_by("-priority", "due_date", "pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class AdvisoryExposure:
+    """One advisory among an organization's active flags."""
+
+    advisory: Advisory
+    active: int
+    overdue: int
+
+
+def advisories_affecting(
+    *, organization: Organization, user: Actor, limit: int = 10
+) -> list[AdvisoryExposure]:
+    """The advisories behind most of the organization's active flags, with the counts."""
+    rows = list(
+        Flag.objects.visible_to(user)
+        .filter(organization=organization, status__in=ACTIVE_FLAG_STATUSES)
+        .order_by()
+        .values("advisory")
+        .annotate(
+            active=Count("pk"),
+            overdue=Count("pk", filter=Q(due_date__lt=timezone.localdate())),
+        )
+        .order_by("-active", "advisory")[:limit]
+    )
+    advisories = Advisory.objects.defer("raw_document", "summary", "action_details").in_bulk(
+        [row["advisory"] for row in rows]
+    )
+    return [
+        AdvisoryExposure(advisories[row["advisory"]], row["active"], row["overdue"]) for row in rows
+    ]
+
+
+def inventory_with_exposure(
+    *, organization: Organization, user: Actor
+) -> QuerySet[InventoryItem, Any]:
+    """The organization's inventory for its list page: each item with its catalogue product
+    and its count of active flags."""
+    return (
+        InventoryItem.objects.visible_to(user)
+        .filter(organization=organization)
+        .select_related("product__vendor")
+        .annotate(active_flags=_count(Flag.objects.filter(status__in=ACTIVE_FLAG_STATUSES), "item"))
+    )
+
+
+def flag_list(*, user: Actor) -> QuerySet[Flag, Any]:
+    """The flags ``user`` may see, for the triage list to filter and sort, with a severity rank
+    to sort by. It joins nothing a filter or the sort does not ask for: the rows of a page are
+    loaded with what they show by :class:`FlagRows`."""
+    return Flag.objects.visible_to(user).annotate(severity_rank=SEVERITY_ORDER)
+
+
+class FlagRows(Sequence[Flag]):
+    """The rows of a filtered, ordered flag list, for a ``Paginator``: the page's ids first,
+    from the flag table alone, then those flags with their advisory, organization and
+    assignee.
+
+    Ordering first and joining after is what keeps the list fast over hundreds of thousands
+    of flags: PostgreSQL otherwise joins every matching flag to its advisory and organization
+    before it sorts them, to keep fifty.
+    """
+
+    def __init__(self, ordered: QuerySet[Flag, Any], *, user: Actor) -> None:
+        self.ordered = ordered
+        self.user = user
+
+    def count(self) -> int:
+        return self.ordered.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    @overload
+    def __getitem__(self, index: int) -> Flag: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Flag]: ...
+
+    def __getitem__(self, index: int | slice) -> Flag | list[Flag]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        ids = list(self.ordered.values_list("pk", flat=True)[index])
+        flags = (
+            Flag.objects.visible_to(self.user)
+            .select_related("advisory", "organization", "assignee")
+            .defer("advisory__raw_document", "advisory__summary", "advisory__action_details")
+            .in_bulk(ids)
+        )
+        return [flags[pk] for pk in ids if pk in flags]
+
+
+def flag_for_page(*, user: Actor, pk: int) -> Flag:
+    """One flag ``user`` may see, with everything its page shows; ``Flag.DoesNotExist`` for a
+    flag of an organization the user may not see, exactly as for one that does not exist."""
+    return (
+        Flag.objects.visible_to(user)
+        .select_related(
+            "advisory__source",
+            "organization",
+            "item__product__vendor",
+            "assignee",
+            "matched_target__vendor",
+            "matched_target__product",
+        )
+        .defer("advisory__raw_document")
+        .get(pk=pk)
+    )
+
+
+def flag_history(*, flag: Flag) -> QuerySet[FlagEvent, Any]:
+    """Every change of the flag, oldest first, with who made it."""
+    return flag.events.select_related("actor").order_by("created_at", "pk")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from orgs.models import InventoryItem, Organization
 from orgs.scoping import Actor
@@ -24,3 +25,42 @@ def inventory_unresolved(
     return items.select_related("organization").order_by(
         "normalized_vendor", "normalized_product", "organization__name", "pk"
     )
+
+
+def unresolved_name_groups(
+    *, user: Actor, organization: Organization | None = None
+) -> QuerySet[InventoryItem, Any]:
+    """The unresolved items grouped by their normalized vendor and product names, for the
+    reconciliation page: one row per spelling (as ``dict``), with how it was entered, how many
+    items and organizations use it, and an example of a CPE or purl some of them carry.
+
+    Grouping by the normalized names puts "Kaspersky Lab" and "KASPERSKY LAB, Inc." in one
+    row, because one alias covers both.
+    """
+    return (
+        inventory_unresolved(user=user, organization=organization)
+        .order_by()
+        .values("normalized_vendor", "normalized_product")
+        .annotate(
+            raw_vendor=Min("raw_vendor"),
+            raw_product=Min("raw_product"),
+            item_count=Count("pk"),
+            organization_count=Count("organization", distinct=True),
+            identifier=Max(Coalesce(NullIf("cpe", Value("")), NullIf("purl", Value("")))),
+        )
+    )
+
+
+def inventory_counts(*, organization: Organization, user: Actor) -> dict[str, int]:
+    """How many items the organization has (``total``) and how many of them resolve to no
+    catalogue product (``unresolved``).
+
+    It counts the organization and product columns, not rows, so that the index on
+    (organization, product) answers alone, without reading 50,000 rows of a large inventory.
+    """
+    counts = (
+        InventoryItem.objects.visible_to(user)
+        .filter(organization=organization)
+        .aggregate(total=Count("organization"), resolved=Count("product"))
+    )
+    return {"total": counts["total"], "unresolved": counts["total"] - counts["resolved"]}
