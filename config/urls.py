@@ -21,6 +21,8 @@ urlpatterns = [
     path("advisories/", include("advisories.urls")),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),
+    path("flags/", include("exposure.urls")),
+    path("", include("orgs.urls")),
     path("", include("vendors.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

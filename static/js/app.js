@@ -114,3 +114,87 @@ document.addEventListener("keydown", (event) => {
     (previous || picker.querySelector("input[type=search]")).focus();
   }
 });
+
+// --- Organizations, inventory, flags and tokens (second half of the UI) ----------------------
+
+// Fields shown only for one value of another field of their form (data-shown-for="status=
+// risk_accepted": the expiry of an accepted risk). Without this script they are always shown.
+function showDependentFields(root) {
+  for (const field of root.querySelectorAll("[data-shown-for]")) {
+    const [name, value] = field.dataset.shownFor.split("=");
+    const control = field.closest("form")?.elements.namedItem(name);
+    if (control) field.hidden = control.value !== value;
+  }
+}
+
+// The triage list's checkboxes: "select all on this page", and how many are selected.
+function updateSelection(form) {
+  const boxes = [...form.querySelectorAll("input[name=flags]")];
+  const selected = boxes.filter((box) => box.checked).length;
+  const all = form.querySelector("[data-select-all]");
+  if (all) {
+    all.checked = selected > 0 && selected === boxes.length;
+    all.indeterminate = selected > 0 && selected < boxes.length;
+  }
+  const count = form.querySelector("[data-selected-count]");
+  if (count) count.textContent = selected ? `${selected} selected` : "None selected";
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  showDependentFields(document);
+  for (const form of document.querySelectorAll("[data-bulk-form]")) updateSelection(form);
+});
+
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  const form = target.closest("form");
+  if (!form) return;
+  showDependentFields(form);
+  if (target.matches("[data-select-all]")) {
+    for (const box of form.querySelectorAll("input[name=flags]")) box.checked = target.checked;
+  }
+  if (form.matches("[data-bulk-form]")) updateSelection(form);
+});
+
+// The upload's own progress bar, fed by htmx's XMLHttpRequest progress events. Upload and
+// download both report, so the bar only ever moves forward within one request.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const holder = event.target.querySelector?.("[data-upload-progress]");
+  if (!holder) return;
+  holder.hidden = false;
+  holder.querySelector("progress").value = 0;
+  holder.querySelector("[data-upload-label]").textContent = "Sending the file";
+});
+document.addEventListener("htmx:xhr:progress", (event) => {
+  const holder = event.target.querySelector?.("[data-upload-progress]");
+  if (!holder || !event.detail.lengthComputable || !event.detail.total) return;
+  const bar = holder.querySelector("progress");
+  const percent = Math.round((100 * event.detail.loaded) / event.detail.total);
+  bar.value = Math.max(bar.value, percent);
+  bar.textContent = `${bar.value} %`;
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  const holder = event.target.querySelector?.("[data-upload-progress]");
+  if (!holder) return;
+  holder.querySelector("progress").value = 100;
+  holder.querySelector("[data-upload-label]").textContent = "File sent";
+});
+
+// "Copy" next to a secret shown once (a new API token).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  const done = document.querySelector(`[data-copy-done='${button.dataset.copy}']`);
+  const say = (text) => {
+    if (done) done.textContent = text;
+  };
+  if (!source || !navigator.clipboard) {
+    say("Select the token and copy it.");
+    return;
+  }
+  navigator.clipboard.writeText(source.textContent.trim()).then(
+    () => say("Copied."),
+    () => say("Select the token and copy it."),
+  );
+});

@@ -40,6 +40,26 @@ def _organization_token(world: World) -> int:
     return token.pk
 
 
+def _import_job(world: World) -> int:
+    """A failed upload of organization A, with its error report."""
+    from orgs.models import ImportJob
+
+    job = ImportJob.objects.create(
+        organization=world.tenants.org_a,
+        file_format="csv",
+        filename="stadtwerke-alpha.csv",
+        status="failed",
+        total_rows=1,
+        error_count=1,
+        errors=[{"location": "line 2, quantity", "message": "must be a whole number ≥ 1"}],
+    )
+    return job.pk
+
+
+def _org_a(world: World) -> str:
+    return world.tenants.org_a.slug
+
+
 CASES: dict[str, Case] = {
     "home": get("home"),
     "login": get("login"),
@@ -82,6 +102,22 @@ CASES: dict[str, Case] = {
     "vendors:product_list": get("vendors:product_list"),
     "vendors:vendor_search": get("vendors:vendor_search"),
     "vendors:product_search": get("vendors:product_search"),
+    "orgs:organization_list": get("orgs:organization_list"),
+    "orgs:organization_detail": get("orgs:organization_detail", slug=_org_a),
+    "orgs:inventory_list": get("orgs:inventory_list", slug=_org_a),
+    "orgs:item_create": get("orgs:item_create", slug=_org_a),
+    "orgs:item_edit": get("orgs:item_edit", slug=_org_a, pk=lambda w: w.item_a.pk),
+    "orgs:item_delete": post("orgs:item_delete", slug=_org_a, pk=lambda w: w.item_a.pk),
+    "orgs:import": get("orgs:import", slug=_org_a),
+    "orgs:import_detail": get("orgs:import_detail", slug=_org_a, pk=_import_job),
+    "orgs:reconciliation": get("orgs:reconciliation"),
+    "orgs:name_map": post("orgs:name_map"),
+    "exposure:flag_list": get("exposure:flag_list"),
+    "exposure:flag_bulk": post("exposure:flag_bulk"),
+    "exposure:flag_detail": get("exposure:flag_detail", pk=lambda w: w.flag_a.pk),
+    "exposure:flag_status": post("exposure:flag_status", pk=lambda w: w.flag_a.pk),
+    "exposure:flag_assign": post("exposure:flag_assign", pk=lambda w: w.flag_a.pk),
+    "exposure:flag_comment": post("exposure:flag_comment", pk=lambda w: w.flag_a.pk),
 }
 
 

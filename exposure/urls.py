@@ -1,0 +1,16 @@
+"""URLs of flag triage, mounted at /flags/. (The overview dashboard is the site's home.)"""
+
+from django.urls import path
+
+from exposure import views_flags
+
+app_name = "exposure"
+
+urlpatterns = [
+    path("", views_flags.flag_list_view, name="flag_list"),
+    path("bulk/", views_flags.flag_bulk_view, name="flag_bulk"),
+    path("<int:pk>/", views_flags.flag_detail_view, name="flag_detail"),
+    path("<int:pk>/status/", views_flags.flag_status_view, name="flag_status"),
+    path("<int:pk>/assign/", views_flags.flag_assign_view, name="flag_assign"),
+    path("<int:pk>/comment/", views_flags.flag_comment_view, name="flag_comment"),
+]

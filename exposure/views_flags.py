@@ -1,0 +1,326 @@
+"""Pages of flag triage: the triage list (filters, sorting, bulk actions, CSV export) and a
+flag's page (history, comments, status changes with a reason, risk acceptance with an expiry,
+assignment). Every change goes through ``exposure.triage``, which checks the role, the allowed
+moves and their reasons, and writes the history and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from config.listing import (
+    CSV_MAX_ROWS,
+    DateRange,
+    OneOfSelect,
+    SortColumn,
+    checkboxes,
+    csv_response,
+    filter_fields,
+    paginate,
+    sort_queryset,
+)
+from exposure.api.export import COLUMNS as CSV_COLUMNS
+from exposure.choices import ACTIVE_FLAG_STATUSES, FlagStatus
+from exposure.filtersets import FlagFilterSet
+from exposure.forms import (
+    ASSIGN_ME,
+    STATUS_VERBS,
+    FlagAssignForm,
+    FlagBulkForm,
+    FlagCommentForm,
+    FlagStatusForm,
+)
+from exposure.models import Flag
+from exposure.selectors import FlagRows, flag_for_page, flag_history, flag_list
+from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
+from orgs.choices import Role
+from orgs.models import User
+from orgs.scoping import has_role
+
+LIST_COLUMNS = [
+    SortColumn("priority", "Priority", ("priority", "-due_date")),
+    SortColumn("advisory", "Advisory", ("advisory__identifier",)),
+    SortColumn("severity", "Severity", ("severity_rank",)),
+    SortColumn("item", "Item", ("item_label",)),
+    SortColumn("organization", "Organization", ("organization__name",)),
+    SortColumn("status", "Status", ("status",)),
+    SortColumn("assignee", "Assignee", ("assignee__username",)),
+    SortColumn("due", "Due", ("due_date",)),
+    SortColumn("seen", "First seen", ("first_seen_at",)),
+]
+# Parameters that arrange the list rather than filter it.
+_NOT_FILTERS = ("sort", "page", "format")
+
+
+def _filter_data(request: HttpRequest) -> tuple[QueryDict, bool]:
+    """The filters to apply, and whether the user chose any.
+
+    A triage list is for work still to do: without any filter it shows the open and
+    acknowledged flags, with those boxes ticked, so the user sees how to widen it.
+    """
+    chosen = any(value for key, value in request.GET.items() if key not in _NOT_FILTERS)
+    if chosen:
+        return request.GET, True
+    data = request.GET.copy()
+    data.setlist("status", [str(status) for status in ACTIVE_FLAG_STATUSES])
+    return data, False
+
+
+def _yes_no(any_label: str) -> forms.Select:
+    """A boolean filter as "any / yes / no"."""
+    return forms.Select(choices=[("", any_label), ("true", "Yes"), ("false", "No")])
+
+
+@login_required
+@require_GET
+def flag_list_view(request: HttpRequest) -> HttpResponseBase:
+    """The flags of every organization the user may see, most urgent first."""
+    queryset = flag_list(user=request.user)
+    data, chosen = _filter_data(request)
+    filterset = FlagFilterSet(data, queryset=queryset, request=request)
+    # The FilterSet's labels are written for the API's documentation; the page asks plainly.
+    filterset.form.fields["overdue"].label = "Overdue"
+    filterset.form.fields["unassigned"].label = "Unassigned"
+    fields = filter_fields(
+        filterset,
+        ("q", "status", "severity", "organization", "overdue", "unassigned", "kind", "due"),
+        widgets={
+            "status": checkboxes(),
+            "severity": checkboxes(),
+            "kind": checkboxes(),
+            "organization": OneOfSelect(any_label="All your organizations"),
+            "overdue": _yes_no("Any"),
+            "unassigned": _yes_no("Any"),
+            "due": DateRange("Due"),
+        },
+    )
+    filtered = filterset.qs if filterset.is_valid() else queryset.none()
+    ordered, sort = sort_queryset(filtered, request, LIST_COLUMNS, default="-priority")
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            filename=f"flags-{timezone.localdate().isoformat()}.csv",
+            header=[name for name, _lookup in CSV_COLUMNS],
+            rows=ordered.values_list(*(lookup for _n, lookup in CSV_COLUMNS))[
+                :CSV_MAX_ROWS
+            ].iterator(chunk_size=2000),
+        )
+    context = {
+        "page": paginate(FlagRows(ordered, user=request.user), request),
+        "filter_fields": fields,
+        "sort": sort,
+        "filtered": chosen,
+        "today": timezone.localdate(),
+        "bulk_form": FlagBulkForm(),
+        "user_id": request.user.pk,
+    }
+    return render(request, "exposure/flag_list.html", context)
+
+
+def _back(request: HttpRequest, fallback: str) -> str:
+    """Where the form was posted from, filters included, when it is on this site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@transaction.atomic
+def _bulk_assign(request: HttpRequest, flag_ids: list[int], assignee: User | None) -> int:
+    """Assign every flag, all or none: one flag the user may not see or triage, or one whose
+    organization the assignee is not a member of, refuses the whole request."""
+    flags = {
+        flag.pk: flag for flag in Flag.objects.visible_to(request.user).filter(pk__in=flag_ids)
+    }
+    missing = [pk for pk in flag_ids if pk not in flags]
+    if missing:
+        raise ValidationError(f"No such flags: {', '.join(map(str, missing))}.")
+    for pk in flag_ids:
+        flag_assign(flag=flags[pk], assignee=assignee, user=request.user, request=request)
+    return len(flag_ids)
+
+
+@login_required
+@require_POST
+def flag_bulk_view(request: HttpRequest) -> HttpResponse:
+    """Apply one action to the ticked flags of the list, all or none."""
+    back = _back(request, reverse("exposure:flag_list"))
+    form = FlagBulkForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    ids: list[int] = form.cleaned_data["flags"]
+    status = form.status()
+    try:
+        if status is None:
+            me = request.user if form.cleaned_data["action"] == ASSIGN_ME else None
+            count = _bulk_assign(request, ids, me)  # type: ignore[arg-type]
+            done = "assigned to you" if me is not None else "unassigned"
+        else:
+            count = len(
+                flags_bulk_transition(
+                    flag_ids=ids,
+                    status=status,
+                    reason=form.cleaned_data["reason"],
+                    risk_accepted_until=form.expiry(),
+                    user=request.user,
+                    request=request,
+                )
+            )
+            done = f"now {FlagStatus(status).label.lower()}"
+    except (ValidationError, PermissionDenied) as error:
+        reasons = error.messages if isinstance(error, ValidationError) else [str(error)]
+        messages.error(request, "Nothing was changed: " + " ".join(reasons))
+    else:
+        messages.success(request, f"{count} flag{'s' if count != 1 else ''} {done}.")
+    return redirect(back)
+
+
+def _flag(request: HttpRequest, pk: int) -> Flag:
+    try:
+        return flag_for_page(user=request.user, pk=pk)
+    except Flag.DoesNotExist:
+        raise Http404("No such flag.") from None
+
+
+def _triageable(request: HttpRequest, pk: int) -> Flag:
+    """The flag a triage form posts to: 404 when the user may not see it, 403 when they see it
+    without the analyst role (the triage services check it too; checking first spares a
+    viewer a form error for a change they could never make)."""
+    flag = _flag(request, pk)
+    if not has_role(request.user, flag.organization, Role.ANALYST):
+        raise PermissionDenied("Triage needs the analyst role in the flag's organization.")
+    return flag
+
+
+def _members(flag: Flag) -> Any:
+    """Who the flag may be assigned to: the members of its organization."""
+    return User.objects.filter(
+        memberships__organization=flag.organization, is_active=True
+    ).order_by("username")
+
+
+def _render_detail(
+    request: HttpRequest, flag: Flag, *, bound: Form | None = None, status: int = 200
+) -> HttpResponse:
+    """The flag's page; ``bound`` is the form that was just posted, shown with its errors."""
+    can_triage = has_role(request.user, flag.organization, Role.ANALYST)
+    triage_forms: dict[str, Form] = {
+        "status_form": FlagStatusForm(flag=flag),
+        "assign_form": FlagAssignForm(
+            initial={"assignee": flag.assignee_id}, members=_members(flag)
+        ),
+        "comment_form": FlagCommentForm(),
+    }
+    if bound is not None:
+        names = {type(form): name for name, form in triage_forms.items()}
+        triage_forms[names[type(bound)]] = bound
+    today = timezone.localdate()
+    context = {
+        "flag": flag,
+        "events": flag_history(flag=flag),
+        "can_triage": can_triage,
+        "active": flag.status in ACTIVE_FLAG_STATUSES,
+        "overdue": flag.status in ACTIVE_FLAG_STATUSES
+        and flag.due_date is not None
+        and flag.due_date < today,
+        "acceptance_expired": flag.status == FlagStatus.RISK_ACCEPTED
+        and flag.risk_accepted_until is not None
+        and flag.risk_accepted_until < today,
+        "status_verbs": STATUS_VERBS,
+        **triage_forms,
+    }
+    return render(request, "exposure/flag_detail.html", context, status=status)
+
+
+def _put_errors(form: Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+@require_GET
+def flag_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A flag: what matched, what to do, its history, and the triage forms."""
+    return _render_detail(request, _flag(request, pk))
+
+
+@login_required
+@require_POST
+def flag_status_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the flag to another status, with the reason (and expiry) the move needs."""
+    flag = _triageable(request, pk)
+    form = FlagStatusForm(request.POST, flag=flag)
+    if form.is_valid():
+        try:
+            flag = flag_transition(
+                flag=flag,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                risk_accepted_until=form.cleaned_data["risk_accepted_until"],
+                user=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            messages.success(request, f"The flag is now {flag.get_status_display().lower()}.")
+            return redirect(flag)
+    return _render_detail(request, flag, bound=form, status=400)
+
+
+@login_required
+@require_POST
+def flag_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give the flag to a member of its organization, or to nobody."""
+    flag = _triageable(request, pk)
+    form = FlagAssignForm(request.POST, members=_members(flag))
+    if form.is_valid():
+        assignee = form.cleaned_data["assignee"]
+        try:
+            flag_assign(flag=flag, assignee=assignee, user=request.user, request=request)
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            who = f"assigned to {assignee}" if assignee is not None else "unassigned"
+            messages.success(request, f"The flag is {who}.")
+            return redirect(flag)
+    return _render_detail(request, flag, bound=form, status=400)
+
+
+@login_required
+@require_POST
+def flag_comment_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a comment to the flag's history."""
+    flag = _triageable(request, pk)
+    form = FlagCommentForm(request.POST)
+    if form.is_valid():
+        try:
+            flag_comment(
+                flag=flag, note=form.cleaned_data["note"], user=request.user, request=request
+            )
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            messages.success(request, "Comment added.")
+            return redirect(flag)
+    return _render_detail(request, flag, bound=form, status=400)

@@ -1,0 +1,234 @@
+"""Pages of an organization's inventory: the list (filters, sorting, CSV export), and adding,
+changing and deleting an item. Every write goes through the inventory services, which resolve
+the item to a catalogue product, match it and audit the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from config.listing import (
+    OneOfSelect,
+    SortColumn,
+    checkboxes,
+    csv_response,
+    csv_rows,
+    filter_fields,
+    paginate,
+    sort_queryset,
+)
+from exposure.choices import ACTIVE_FLAG_STATUSES
+from exposure.selectors import inventory_with_exposure
+from orgs.choices import Role
+from orgs.filtersets import InventoryItemFilterSet
+from orgs.forms import InventoryItemForm
+from orgs.models import InventoryItem, Organization
+from orgs.services import inventory_item_create, inventory_item_delete, inventory_item_update
+from orgs.views import can_edit_inventory, organization_for
+
+LIST_COLUMNS = [
+    SortColumn("vendor", "Vendor", ("normalized_vendor", "normalized_product", "version_key")),
+    SortColumn("product", "Product", ("normalized_product", "version_key")),
+    SortColumn("version", "Version", ("version_key",)),
+    SortColumn("catalogue", "Catalogue product", ("product__vendor__name", "product__name")),
+    SortColumn("environment", "Environment", ("environment",)),
+    SortColumn("criticality", "Criticality", ("criticality",)),
+    SortColumn("quantity", "Qty", ("quantity",)),
+    SortColumn("flags", "Open flags", ("active_flags",)),
+    SortColumn("updated", "Changed", ("updated_at",)),
+]
+# The columns the CSV import reads, first and under the same names, so that an export can be
+# edited and uploaded again; then what Vendorwatch knows about each item.
+CSV_HEADER = [
+    "vendor",
+    "product",
+    "version",
+    "cpe",
+    "purl",
+    "quantity",
+    "environment",
+    "criticality",
+    "external_ref",
+    "notes",
+    "catalogue_vendor",
+    "catalogue_product",
+    "source",
+    "open_flags",
+]
+
+
+def _csv_row(item: Any) -> list[Any]:
+    product = item.product
+    return [
+        item.raw_vendor,
+        item.raw_product,
+        item.version,
+        item.cpe,
+        item.purl,
+        item.quantity,
+        item.environment,
+        item.criticality,
+        item.external_ref,
+        item.notes,
+        product.vendor.name if product else "",
+        product.name if product else "",
+        item.source,
+        item.active_flags,
+    ]
+
+
+def _resolved_select() -> forms.Select:
+    """The ``resolved`` filter as a three-way choice rather than django-filter's default."""
+    return forms.Select(
+        choices=[("", "Any"), ("true", "Resolved to a product"), ("false", "Unresolved")]
+    )
+
+
+@login_required
+@require_GET
+def inventory_list_view(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """The organization's items with the inventory FilterSet the API uses."""
+    organization, role = organization_for(request, slug)
+    queryset = inventory_with_exposure(organization=organization, user=request.user)
+    filterset = InventoryItemFilterSet(request.GET, queryset=queryset, request=request)
+    fields = filter_fields(
+        filterset,
+        ("q", "resolved", "environment", "criticality", "source"),
+        widgets={
+            "resolved": _resolved_select(),
+            "environment": checkboxes(),
+            "criticality": checkboxes(),
+            "source": OneOfSelect(any_label="Any source"),
+        },
+    )
+    filtered = filterset.qs if filterset.is_valid() else queryset.none()
+    ordered, sort = sort_queryset(filtered, request, LIST_COLUMNS, default="vendor")
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            filename=f"inventory-{organization.slug}-{timezone.localdate().isoformat()}.csv",
+            header=CSV_HEADER,
+            rows=csv_rows(ordered, _csv_row),
+        )
+    context = {
+        "organization": organization,
+        "can_edit": can_edit_inventory(role),
+        "page": paginate(ordered, request),
+        "filter_fields": fields,
+        "sort": sort,
+        "filtered": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
+    }
+    return render(request, "orgs/inventory_list.html", context)
+
+
+def _item_for(request: HttpRequest, organization: Organization, pk: int) -> InventoryItem:
+    item = (
+        InventoryItem.objects.visible_to(request.user)
+        .filter(organization=organization, pk=pk)
+        .select_related("product__vendor")
+        .first()
+    )
+    if item is None:
+        raise Http404("No such item.")
+    return item
+
+
+def _form_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's refusal on the form, on the field it names where the form has one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _inventory_url(organization: Organization) -> str:
+    return reverse("orgs:inventory_list", kwargs={"slug": organization.slug})
+
+
+@login_required
+def item_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add an item; it is resolved to a catalogue product and matched at once."""
+    organization, _role = organization_for(request, slug, Role.ANALYST)
+    form = InventoryItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = inventory_item_create(
+                organization=organization,
+                data=form.cleaned_data,
+                user=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _saved_message(item, "added"))
+            return redirect(_inventory_url(organization))
+    return _render_form(request, organization, form, item=None)
+
+
+@login_required
+def item_edit_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Change an item; a change of what it is or of its version re-resolves and re-matches it."""
+    organization, _role = organization_for(request, slug, Role.ANALYST)
+    item = _item_for(request, organization, pk)
+    form = InventoryItemForm(request.POST or None, initial=InventoryItemForm.initial_from(item))
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = inventory_item_update(
+                item=item, data=form.cleaned_data, user=request.user, request=request
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _saved_message(item, "saved"))
+            return redirect(_inventory_url(organization))
+    return _render_form(request, organization, form, item=item)
+
+
+def _saved_message(item: InventoryItem, verb: str) -> str:
+    if item.product_id:
+        return f"“{item}” {verb}; it is {item.product} in the catalogue and is being matched."
+    return (
+        f"“{item}” {verb}. Its names are not in the catalogue yet, so it waits on the "
+        "reconciliation page."
+    )
+
+
+def _render_form(
+    request: HttpRequest,
+    organization: Organization,
+    form: InventoryItemForm,
+    *,
+    item: InventoryItem | None,
+) -> HttpResponse:
+    status = 400 if request.method == "POST" else 200
+    context = {"organization": organization, "form": form, "item": item}
+    return render(request, "orgs/item_form.html", context, status=status)
+
+
+@login_required
+def item_delete_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Delete an item after a confirmation page; its flags resolve as "item removed"."""
+    organization, _role = organization_for(request, slug, Role.ANALYST)
+    item = _item_for(request, organization, pk)
+    if request.method == "POST":
+        label = str(item)
+        inventory_item_delete(item=item, user=request.user, request=request)
+        messages.success(request, f"“{label}” deleted; its flags are resolved.")
+        return redirect(_inventory_url(organization))
+    context = {
+        "organization": organization,
+        "item": item,
+        "active_flags": item.flags.filter(status__in=ACTIVE_FLAG_STATUSES).count(),
+    }
+    return render(request, "orgs/item_delete.html", context)
