@@ -1,4 +1,5 @@
-"""The API tokens page: issue a token (its text shown this once), list and revoke tokens."""
+"""The API tokens page: issue a token (its text shown this once), list tokens, and revoke one
+after a confirmation page."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from orgs.choices import Role, TokenAccess
 from orgs.models import Organization
@@ -84,10 +84,17 @@ def token_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
-@require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(tokens_visible_to(user=request.user), pk=pk)
-    token_revoke(token=token, user=request.user, request=request)
-    messages.success(request, f"Token “{token.name}” revoked.")
-    return redirect("tokens")
+    """Revoke a token after a confirmation page: scripts that use it stop working at once."""
+    token = get_object_or_404(
+        tokens_visible_to(user=request.user).select_related("organization", "user"), pk=pk
+    )
+    if request.method == "POST":
+        token_revoke(token=token, user=request.user, request=request)
+        messages.success(request, f"Token “{token.name}” revoked.")
+        return redirect("tokens")
+    return render(
+        request, "orgs/token_revoke.html", {"token": token, "status": token_status(token)}
+    )
