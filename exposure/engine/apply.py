@@ -20,7 +20,8 @@ risk-accepted or false-positive flag keeps its status; only a resolved one is re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,26 +76,57 @@ def match_scope(scope: Scope, *, now: datetime) -> MatchCounts:
     Runs in the caller's transaction (see ``engine.locks.matching_transaction``).
     """
     plan = plan_targets(scope)
-    cte = final_cte(scope, plan)
     counts = MatchCounts()
     with connection.cursor() as cursor:
         counts.items_considered = _count_items(cursor, scope)
         flags_exist = _flags_exist(cursor, scope)
-        if flags_exist and plan.has_inclusions:
-            reopened, counts.updated = _refresh(cursor, cte, now)
-            counts.reopened = len(reopened)
-            _record_events(cursor, reopened, FlagEventKind.REOPENED, FlagStatus.RESOLVED, "", now)
-        if plan.has_inclusions:
-            created = _create(cursor, cte, now)
-            counts.created = len(created)
-            _record_events(cursor, created, FlagEventKind.CREATED, "", "", now)
-        if flags_exist:
+        if not flags_exist:
+            # A scope without flags (a new advisory) needs one statement over the matches.
+            if plan.has_inclusions:
+                created = _create(cursor, final_cte(scope, plan), now)
+                counts.created = len(created)
+                _record_events(cursor, created, FlagEventKind.CREATED, "", "", now)
+            return counts
+        # Refresh, create and resolve all read the matches: compute them once, into a
+        # temporary table with statistics, so each statement is planned on real sizes.
+        with _materialized(cursor, final_cte(scope, plan)) as cte:
+            if plan.has_inclusions:
+                reopened, counts.updated = _refresh(cursor, cte, now)
+                counts.reopened = len(reopened)
+                _record_events(
+                    cursor, reopened, FlagEventKind.REOPENED, FlagStatus.RESOLVED, "", now
+                )
+                created = _create(cursor, cte, now)
+                counts.created = len(created)
+                _record_events(cursor, created, FlagEventKind.CREATED, "", "", now)
             stale = _stale(cursor, scope, cte)
             counts.resolved = len(stale)
             _resolve(cursor, stale, now)
         if counts.created + counts.resolved + counts.reopened >= _MANY_CHANGES:
             dialect.statistics_refresh(cursor, "exposure_flag")
     return counts
+
+
+_MATCHES_TABLE = "matching_final"
+
+
+@contextmanager
+def _materialized(cursor: CursorWrapper, cte: Sql) -> Iterator[Sql]:
+    """Write the matches into a temporary table; yield a ``final`` CTE reading it.
+
+    If the run fails, its rollback takes the table away with everything else.
+    """
+    execute(
+        cursor,
+        compose(
+            "CREATE TEMPORARY TABLE {table} AS {cte} SELECT * FROM final",
+            table=_MATCHES_TABLE,
+            cte=cte,
+        ),
+    )
+    execute(cursor, compose("ANALYZE {table}", table=_MATCHES_TABLE))
+    yield compose("WITH final AS (SELECT * FROM {table}) ", table=_MATCHES_TABLE)
+    execute(cursor, compose("DROP TABLE {table}", table=_MATCHES_TABLE))
 
 
 def preview_scope(scope: Scope, *, samples: int) -> list[PreviewRow]:
