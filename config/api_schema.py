@@ -43,7 +43,9 @@ class VendorwatchAutoSchema(AutoSchema):
         codes = ["401", "403", "429"]
         # A DELETE has no body, but the service behind it can refuse (the last owner).
         has_input = self.method in ("POST", "PUT", "PATCH", "DELETE") or bool(
-            self._get_filter_parameters() or self._get_pagination_parameters()
+            self._get_filter_parameters()
+            or self._get_pagination_parameters()
+            or self.get_override_parameters()
         )
         if has_input:
             codes.append("400")
