@@ -24,6 +24,16 @@ from orgs.services import (
     inventory_item_update,
 )
 
+# A user's fields whose values enter the audit trail when the admin changes them.
+USER_AUDITED_FIELDS = (
+    "username",
+    "email",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "is_advisory_editor",
+    "is_global_analyst",
+)
 # What the organization admin's form may change, through organization_update.
 ORGANIZATION_ADMIN_FIELDS = ("name", "slug", *ORGANIZATION_SETTINGS)
 
@@ -55,6 +65,30 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]
         ("Platform roles", {"fields": ("is_advisory_editor", "is_global_analyst")}),
     )
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        # Platform roles reach beyond any organization, so granting or taking them is audited
+        # like a membership's role; other account fields are recorded by name only.
+        before = dict(User.objects.values(*USER_AUDITED_FIELDS).get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        changed = [
+            name
+            for name in form.changed_data
+            if not name.startswith(("password", "usable_password"))
+        ]
+        if change and not changed:
+            return
+        audit_record(
+            action="user.update" if change else "user.create",
+            actor=request.user,
+            obj=obj,
+            before={name: before.get(name) for name in changed if name in before} or None,
+            after={
+                name: getattr(obj, name) if name in USER_AUDITED_FIELDS else "(changed)"
+                for name in changed
+            },
+            request=request,
+        )
 
 
 def _refused(request: HttpRequest, membership: Membership, error: Exception) -> None:
