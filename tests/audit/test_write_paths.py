@@ -526,12 +526,14 @@ def admin_form(client: Client, url: str) -> dict[str, Any]:
             value = bound.value()
             if value is None or value is False:
                 continue
-            if isinstance(value, list | tuple):
-                widget_names = getattr(bound.field.widget, "widgets_names", None)
-                if widget_names:
-                    for suffix, part in zip(widget_names, value, strict=True):
-                        data[f"{bound.html_name}{suffix}"] = part or ""
-                    continue
+            widget = bound.field.widget
+            suffixes = getattr(widget, "widgets_names", None)
+            if suffixes:
+                # A split widget (date and time) posts one value per part.
+                parts = value if isinstance(value, list | tuple) else widget.decompress(value)
+                for suffix, part in zip(suffixes, parts, strict=True):
+                    data[f"{bound.html_name}{suffix}"] = "" if part is None else part
+                continue
             data[bound.html_name] = value
 
     add(context["adminform"].form)
@@ -629,6 +631,22 @@ def token_revoked_in_the_admin(w: World) -> Expected:
     )
 
 
+def platform_role_granted_in_the_admin(w: World) -> Expected:
+    client = admin_client()
+    url = reverse("admin:orgs_user_change", args=[w.tenants.analyst.pk])
+    response = client.post(url, {**admin_form(client, url), "is_global_analyst": "on"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return Expected(
+        "user.update",
+        User.objects.get(username="root"),
+        None,
+        "orgs.user",
+        w.tenants.analyst.pk,
+        before={"is_global_analyst": False},
+        after={"is_global_analyst": True},
+    )
+
+
 def vendor_created(w: World) -> Expected:
     vendor = vendor_create(data={"name": "Hikvision", "country": "CN"}, user=w.editor)
     return Expected(
@@ -683,6 +701,7 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "membership removal in the organization admin": member_removed_in_the_organization_admin,
     "sla change in the admin": sla_changed_in_the_admin,
     "token revoke in the admin": token_revoked_in_the_admin,
+    "platform role change in the admin": platform_role_granted_in_the_admin,
     "sla change": sla_changed,
     "channel create": channel_created,
     "channel update": channel_changed,
