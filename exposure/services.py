@@ -166,11 +166,7 @@ def advisories_match(*, advisory_ids: Sequence[int]) -> list[MatchRun]:
 def _advisories_run(advisory_ids: list[int]) -> MatchRun | None:
     record = _RunRecord(MatchRunKind.ADVISORY, advisory_ids=sorted(advisory_ids))
     with _failures_recorded(record), matching_transaction():
-        read = dict(
-            Advisory.objects.filter(
-                pk__in=advisory_ids, match_requested_at__isnull=False
-            ).values_list("pk", "match_requested_at")
-        )
+        read = _waiting(Advisory.objects.filter(pk__in=advisory_ids))
         if not read:
             return None
         record.advisory_ids = sorted(read)
@@ -252,7 +248,7 @@ def catalogue_match(
 
 
 def _waiting(rows: Any) -> dict[int, datetime]:
-    """``{pk: match_requested_at}`` of marked catalogue rows."""
+    """``{pk: match_requested_at}`` of the marked rows among ``rows``."""
     return {pk: marked for pk, marked in rows.values_list("pk", "match_requested_at") if marked}
 
 
