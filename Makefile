@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vendorwatch
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck deploy-check migrate demo worker beat bench-feeds bench-api clean
+.PHONY: help run test lint typecheck deploy-check migrate demo worker beat bench-feeds bench-api bench-matching clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items an
 
 bench-api: $(VENV)/.dev  ## API latency and throughput over 1,000,000 items and 200,000 flags (gunicorn, 10 clients)
 	$(BIN)/python tests/bench/bench_api.py
+
+bench-matching: $(VENV)/.dev  ## Matching engine vs hand-written SQL over 1,000,000 items; publish-to-flag via a worker
+	$(BIN)/python tests/bench/bench_matching.py
 
 clean:  ## Remove the virtualenv and local state (var/)
 	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,841 @@
+"""Matching benchmark: the engine beside hand-written SQL, over 1,000,000 inventory items.
+
+``make bench-matching`` uses a PostgreSQL database of its own, ``vendorwatch_bench`` (created
+and migrated if missing; the data is built once, in about a minute, and kept; ``--rebuild``
+starts over): 2,000 vendors (a quarter of them subsidiaries of another), 20,000 products, 1,000
+organizations and 1,000,000 items whose products follow a power law (a few products and
+vendors are everywhere, most are rare, as in real inventories); 3 % of the items name a known
+vendor but an uncatalogued product, 5 % have no version, 30 % carry a CPE. Countries are
+assigned so that vendors headquartered in, or owned from, Russia hold about 20 % of the items.
+
+It then measures, each from no flags at all, three times alternately, reporting the medians:
+
+a. a vendor-wide advisory on the most widespread vendor;
+b. a jurisdiction advisory (Russia), which flags about 20 % of the items;
+c. a product + version-range advisory on the most widespread product;
+d. a full re-match against 10,000 published range advisories (all chunks, in-process), in
+   its steady state (every flag verified, none to change: what the periodic job does), and
+   "d-cold", the same from no flags at all (it creates all of them);
+
+each through the real code path (the services the Celery tasks call: locks, REPEATABLE READ
+transaction, markers, MatchRun) and beside a hand-written PostgreSQL statement that writes
+the same flags (same count, checked) with their priority, due date, label and "created" event.
+Then it starts a Redis server of its own and a real worker (prefork, 2 processes), publishes
+(a) and (c) through ``advisory_publish`` and times commit → flags visible, runs (b) and the
+full re-match (as a group of chunk tasks) through the worker too, and samples the worker's
+resident memory (main process + pool) all along.
+
+Targets (2 cores): every ratio ≤ 1.5; (d) ≤ 5 s; publish-to-flag ≤ 3 s; worker peak ≤ 500 MB.
+The last line reads ``matching: worst ratio R, full rematch S s, publish-to-flag P s, peak
+worker MB M``; the exit status is 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/vendorwatch_bench"
+VENDORS, PRODUCTS_PER_VENDOR, ORGANIZATIONS = 2_000, 10, 1_000
+RANGE_ADVISORIES = 10_000
+ROUNDS = 3
+TARGET_RATIO, TARGET_FULL_SECONDS, TARGET_PUBLISH_SECONDS, TARGET_PEAK_MB = 1.5, 5.0, 3.0, 500.0
+SEED = 20_260_301
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--rebuild", action="store_true", help="Rebuild the data even if present.")
+    options = parser.parse_args()
+
+    os.environ["DATABASE_URL"] = options.database_url
+    os.environ["CELERY_BROKER_URL"] = ""
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    database_create(options.database_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    world = data_build(items=options.items, rebuild=options.rebuild)
+    print(
+        f"data: {world.items:,} items, {ORGANIZATIONS:,} organizations, "
+        f"{VENDORS * PRODUCTS_PER_VENDOR:,} products, {VENDORS:,} vendors, "
+        f"{RANGE_ADVISORIES:,} range advisories; {os.cpu_count()} cores"
+    )
+
+    results: list[Result] = []
+    for measure in (
+        lambda: [compare("a vendor-wide", [world.vendor_advisory], hand_vendor)],
+        lambda: [compare("b jurisdiction", [world.jurisdiction_advisory], hand_jurisdiction)],
+        lambda: [compare("c product+range", [world.range_advisory], hand_range)],
+        lambda: compare_full(world),
+    ):
+        for result in measure():
+            results.append(result)
+            print(result.line(), flush=True)
+    worst = max(result.ratio for result in results)
+    full_seconds = next(r.engine for r in results if r.label.startswith("d full"))
+    latency, peak_mb, worker_full = through_worker(world, options.database_url)
+    print(f"full re-match through the worker (chunk tasks): {worker_full:.2f} s")
+    print(
+        f"matching: worst ratio {worst:.2f}, full rematch {full_seconds:.2f} s, "
+        f"publish-to-flag {latency:.2f} s, peak worker MB {peak_mb:.0f}"
+    )
+    met = (
+        worst <= TARGET_RATIO
+        and full_seconds <= TARGET_FULL_SECONDS
+        and latency <= TARGET_PUBLISH_SECONDS
+        and peak_mb <= TARGET_PEAK_MB
+    )
+    return 0 if met else 1
+
+
+# --- database and data ---------------------------------------------------------------------
+
+
+def database_create(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+@dataclass(frozen=True)
+class World:
+    items: int
+    vendor_advisory: int
+    jurisdiction_advisory: int
+    range_advisory: int
+    range_advisories: tuple[int, ...]
+
+
+def data_build(*, items: int, rebuild: bool) -> World:
+    from advisories.models import Advisory
+    from orgs.models import InventoryItem
+
+    present = InventoryItem.objects.count()
+    if rebuild or present != items or not Advisory.objects.filter(identifier="BENCH-A").exists():
+        started = time.monotonic()
+        _build(items)
+        print(f"built the data in {time.monotonic() - started:.0f} s")
+    return _world(items)
+
+
+def _build(items: int) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from advisories.models import Advisory, AffectedTarget, Source, TargetInterval
+    from orgs.models import Organization
+    from vendors.choices import CriticalityTier, Sector
+    from vendors.matching.names import normalize_name
+    from vendors.matching.versions import version_key
+    from vendors.models import Product, Vendor
+
+    rng = random.Random(SEED)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE exposure_flagevent, exposure_flag, exposure_matchrun,"
+            " advisories_targetinterval, advisories_affectedtarget, advisories_advisoryrevision,"
+            " advisories_advisory, advisories_source, orgs_inventoryitem, orgs_organization,"
+            " vendors_productalias, vendors_product, vendors_vendoralias, vendors_vendor"
+            " RESTART IDENTITY CASCADE"
+        )
+    now = timezone.now()
+    vendors = [
+        Vendor(
+            pk=number,
+            name=f"Vendor {number}",
+            normalized_name=normalize_name(f"Vendor {number}"),
+            slug=f"vendor-{number}",
+            country=rng.choice(["US", "US", "US", "DE", "FR", "JP", "CN", "GB", "IL", "KR"]),
+            cpe_vendor=f"vendor{number}",
+        )
+        for number in range(1, VENDORS + 1)
+    ]
+    Vendor.objects.bulk_create(vendors, batch_size=2000)
+    # A quarter are subsidiaries (some of subsidiaries): ownership chains two or three deep.
+    parents = {
+        number: rng.randint(1, number - 1) for number in range(VENDORS * 3 // 4 + 1, VENDORS + 1)
+    }
+    Product.objects.bulk_create(
+        (
+            Product(
+                pk=number,
+                vendor_id=(number - 1) // PRODUCTS_PER_VENDOR + 1,
+                name=f"Product {number}",
+                normalized_name=normalize_name(f"Product {number}", legal_forms=False),
+                slug=f"product-{number}",
+                cpe_vendor=f"vendor{(number - 1) // PRODUCTS_PER_VENDOR + 1}",
+                cpe_product=f"product{number}",
+                deep_system_access=number % 3 == 0,
+                permanent_cloud_connection=number % 5 == 0,
+            )
+            for number in range(1, VENDORS * PRODUCTS_PER_VENDOR + 1)
+        ),
+        batch_size=5000,
+    )
+    sectors, tiers = list(Sector.values), list(CriticalityTier.values)
+    Organization.objects.bulk_create(
+        Organization(
+            pk=number,
+            name=f"Organization {number}",
+            slug=f"organization-{number}",
+            sector=rng.choice(sectors),
+            criticality_tier=rng.choice(tiers),
+        )
+        for number in range(1, ORGANIZATIONS + 1)
+    )
+    versions = [
+        f"{major}.{minor}.{patch}"
+        for major in range(1, 21)
+        for minor in range(10)
+        for patch in range(10)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_version (n int PRIMARY KEY, version text, key text)"
+        )
+        cursor.executemany(
+            "INSERT INTO bench_version VALUES (%s, %s, %s)",
+            [(n, text, version_key(text)) for n, text in enumerate(versions)],
+        )
+        cursor.execute("SELECT setseed(0.4242)")
+        # Products by a power law: product n is chosen with probability ~ 1/sqrt(n).
+        cursor.execute(
+            """
+            INSERT INTO orgs_inventoryitem (created_at, updated_at, organization_id, product_id,
+                raw_vendor, raw_product, normalized_vendor, normalized_product, version,
+                version_key, cpe, cpe_vendor, cpe_product, purl, purl_type, purl_namespace,
+                purl_name, quantity, environment, criticality, source, external_ref, notes)
+            SELECT %(now)s, %(now)s, 1 + (g %% %(orgs)s),
+                CASE WHEN r.unresolved THEN NULL ELSE p.id END,
+                v.name,
+                CASE WHEN r.unresolved THEN 'Uncatalogued tool ' || (g %% 997)
+                    ELSE p.name END,
+                v.normalized_name,
+                CASE WHEN r.unresolved THEN 'uncatalogued tool ' || (g %% 997)
+                    ELSE p.normalized_name END,
+                CASE WHEN r.unversioned THEN '' ELSE bv.version END,
+                CASE WHEN r.unversioned THEN NULL ELSE bv.key END,
+                CASE WHEN r.with_cpe AND NOT r.unresolved
+                    THEN 'cpe:2.3:a:' || p.cpe_vendor || ':' || p.cpe_product || ':'
+                         || CASE WHEN r.unversioned THEN '*' ELSE bv.version END
+                         || ':*:*:*:*:*:*:*' ELSE '' END,
+                CASE WHEN r.with_cpe AND NOT r.unresolved THEN p.cpe_vendor ELSE '' END,
+                CASE WHEN r.with_cpe AND NOT r.unresolved THEN p.cpe_product ELSE '' END,
+                '', '', '', '', 1, 'production',
+                (ARRAY['low', 'medium', 'medium', 'high', 'critical'])[1 + (g %% 5)],
+                'csv', 'item-' || g, ''
+            FROM generate_series(1, %(items)s) AS g
+            CROSS JOIN LATERAL (SELECT
+                1 + floor(%(products)s * random() ^ 2)::int AS product,
+                floor(random() * 2000)::int AS version,
+                random() < 0.03 AS unresolved, random() < 0.05 AS unversioned,
+                random() < 0.30 AS with_cpe, g AS salt) AS r
+            JOIN vendors_product p ON p.id = r.product
+            JOIN vendors_vendor v ON v.id = p.vendor_id
+            JOIN bench_version bv ON bv.n = r.version
+            """,
+            {
+                "now": now,
+                "orgs": ORGANIZATIONS,
+                "items": items,
+                "products": VENDORS * PRODUCTS_PER_VENDOR,
+            },
+        )
+        # Countries: Russian vendors, with everything they own, hold about 20 % of the items.
+        cursor.execute(
+            "SELECT p.vendor_id, COUNT(*) FROM orgs_inventoryitem i"
+            " JOIN vendors_product p ON p.id = i.product_id GROUP BY p.vendor_id"
+        )
+        per_vendor = dict(cursor.fetchall())
+    children: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+
+    def owned(vendor: int) -> list[int]:
+        return [vendor, *(grand for child in children.get(vendor, []) for grand in owned(child))]
+
+    # Mark whole ownership groups Russian (the group's head headquartered there; what it owns
+    # keeps its own country but inherits the jurisdiction) until they hold 20 % of the items.
+    chosen: list[int] = []
+    covered_vendors: set[int] = set()
+    covered = 0
+    candidates = list(range(2, VENDORS * 3 // 4 + 1))
+    rng.shuffle(candidates)
+    for vendor in candidates:
+        if covered >= 0.2 * items:
+            break
+        group = [member for member in owned(vendor) if member not in covered_vendors]
+        covered_vendors.update(group)
+        chosen.append(vendor)
+        covered += sum(per_vendor.get(member, 0) for member in group)
+    Vendor.objects.filter(pk__in=chosen).update(country="RU")
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE vendors_vendor SET parent_id = %s WHERE id = %s",
+            [(parent, child) for child, parent in parents.items()],
+        )
+
+    source = Source.objects.create(name="Bench", slug="bench")
+    special = [
+        Advisory(
+            source=source,
+            identifier=identifier,
+            title=identifier,
+            kind="vulnerability",
+            severity="high",
+            status="draft",
+            published_at=now,
+        )
+        for identifier in ("BENCH-A", "BENCH-B", "BENCH-C")
+    ]
+    Advisory.objects.bulk_create(special)
+    vendor_advisory, jurisdiction_advisory, range_advisory = special
+    AffectedTarget.objects.create(advisory=vendor_advisory, kind="vendor", vendor_id=1)
+    AffectedTarget.objects.create(advisory=jurisdiction_advisory, kind="jurisdiction", country="RU")
+    product_range = AffectedTarget.objects.create(
+        advisory=range_advisory,
+        kind="product_range",
+        product_id=1,
+        version_range="vers:generic/>=3.0|<12.5",
+    )
+    TargetInterval.objects.create(
+        target=product_range,
+        lower=version_key("3.0"),
+        lower_inclusive=True,
+        upper=version_key("12.5"),
+        upper_inclusive=False,
+    )
+    many = Advisory.objects.bulk_create(
+        (
+            Advisory(
+                source=source,
+                identifier=f"BENCH-R-{number}",
+                title=f"Range {number}",
+                kind="vulnerability",
+                severity=rng.choice(["critical", "high", "medium", "low"]),
+                status="draft",
+                published_at=now,
+            )
+            for number in range(RANGE_ADVISORIES)
+        ),
+        batch_size=2000,
+    )
+    products = rng.sample(range(1, VENDORS * PRODUCTS_PER_VENDOR + 1), RANGE_ADVISORIES)
+    fixed = [rng.randint(2, 8) for _ in range(RANGE_ADVISORIES)]
+    targets = AffectedTarget.objects.bulk_create(
+        (
+            AffectedTarget(
+                advisory=advisory,
+                kind="product_range",
+                product_id=product,
+                version_range=f"vers:generic/<{major}",
+            )
+            for advisory, product, major in zip(many, products, fixed, strict=True)
+        ),
+        batch_size=2000,
+    )
+    TargetInterval.objects.bulk_create(
+        (
+            TargetInterval(
+                target=target,
+                lower=None,
+                lower_inclusive=False,
+                upper=version_key(str(major)),
+                upper_inclusive=False,
+            )
+            for target, major in zip(targets, fixed, strict=True)
+        ),
+        batch_size=2000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def _world(items: int) -> World:
+    from advisories.models import Advisory
+
+    identifiers = dict(
+        Advisory.objects.filter(identifier__in=["BENCH-A", "BENCH-B", "BENCH-C"]).values_list(
+            "identifier", "pk"
+        )
+    )
+    ranges = tuple(
+        Advisory.objects.filter(identifier__startswith="BENCH-R-")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return World(
+        items, identifiers["BENCH-A"], identifiers["BENCH-B"], identifiers["BENCH-C"], ranges
+    )
+
+
+# --- measurements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    label: str
+    engine: float
+    hand: float
+    flags: int
+
+    @property
+    def ratio(self) -> float:
+        return self.engine / self.hand
+
+    def line(self) -> str:
+        return (
+            f"{self.label:<28} engine {self.engine:6.2f} s   hand-written {self.hand:6.2f} s"
+            f"   ratio {self.ratio:4.2f}   {self.flags:>9,} flags"
+        )
+
+
+def reset(*, published: list[int], mark: bool) -> None:
+    """No flags, no runs; exactly ``published`` published (and marked, if ``mark``)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from advisories.models import Advisory
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE exposure_flagevent, exposure_flag, exposure_matchrun CASCADE")
+    Advisory.objects.exclude(pk__in=published).exclude(
+        status="draft", match_requested_at=None
+    ).update(status="draft", match_requested_at=None)
+    Advisory.objects.filter(pk__in=published).update(
+        status="published", match_requested_at=timezone.now() if mark else None
+    )
+    # Statistics as they would be in production, where they follow the statuses.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE advisories_advisory, exposure_flag, exposure_flagevent")
+
+
+def flag_count() -> int:
+    from exposure.models import Flag
+
+    return Flag.objects.count()
+
+
+def timed(function: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def compare(label: str, advisories: list[int], hand: Callable[[list[int]], None]) -> Result:
+    from exposure.services import advisories_match
+
+    engine_times, hand_times, counts = [], [], set()
+    for _ in range(ROUNDS):
+        reset(published=advisories, mark=False)
+        hand_times.append(timed(lambda: hand(advisories)))
+        counts.add(("hand", flag_count()))
+        reset(published=advisories, mark=True)
+        engine_times.append(timed(lambda: advisories_match(advisory_ids=advisories)))
+        counts.add(("engine", flag_count()))
+    flags = {count for _who, count in counts}
+    if len(flags) != 1:
+        raise SystemExit(f"{label}: the engine and the hand-written SQL disagree: {counts}")
+    return Result(
+        label, statistics.median(engine_times), statistics.median(hand_times), flags.pop()
+    )
+
+
+def compare_full(world: World) -> list[Result]:
+    """(d): the full re-match as the beat task starts it (plan, then every chunk, here one
+    after the other in this process), twice: from no flags at all (it creates every flag),
+    and again in the steady state (it verifies every flag and changes none), each beside
+    hand-written SQL doing the same."""
+    from exposure.services import full_rematch_chunk, full_rematch_plan
+
+    def engine() -> None:
+        parent = full_rematch_plan()
+        for chunk_id in parent.chunks.order_by("pk").values_list("pk", flat=True):
+            full_rematch_chunk(chunk_id=chunk_id)
+
+    advisories = list(world.range_advisories)
+    cold_engine, cold_hand, steady_engine, steady_hand, counts = [], [], [], [], set()
+    for _ in range(ROUNDS):
+        reset(published=advisories, mark=False)
+        cold_hand.append(timed(hand_full))
+        counts.add(flag_count())
+        reset(published=advisories, mark=False)
+        cold_engine.append(timed(engine))
+        counts.add(flag_count())
+        steady_engine.append(timed(engine))
+        steady_hand.append(timed(hand_full_verify))
+    if len(counts) != 1:
+        raise SystemExit(f"full re-match: the engine and the hand-written SQL disagree: {counts}")
+    flags = counts.pop()
+    return [
+        Result(
+            "d-cold first match (10k adv.)",
+            statistics.median(cold_engine),
+            statistics.median(cold_hand),
+            flags,
+        ),
+        Result(
+            "d full re-match, no change",
+            statistics.median(steady_engine),
+            statistics.median(steady_hand),
+            flags,
+        ),
+    ]
+
+
+# The hand-written statements: what a DBA would write for each case, in one PostgreSQL
+# statement (the events inserted from the flags' RETURNING), with the same priority, due date
+# and label as the engine's.
+_PRIORITY = """(CASE a.severity WHEN 'critical' THEN 45 WHEN 'high' THEN 35 WHEN 'medium' THEN 22
+    WHEN 'low' THEN 10 ELSE 0 END + CASE WHEN a.known_exploited THEN 5 ELSE 0 END
+  + CASE WHEN a.audience_sectors ? o.sector THEN 10 ELSE 0 END
+  + CASE WHEN a.audience_tiers ? o.criticality_tier THEN 10 ELSE 0 END
+  + CASE i.criticality WHEN 'critical' THEN 15 WHEN 'high' THEN 10 WHEN 'medium' THEN 5 ELSE 0 END
+  + CASE WHEN p.deep_system_access THEN 5 ELSE 0 END
+  + CASE WHEN p.permanent_cloud_connection THEN 5 ELSE 0 END
+  + CASE WHEN p.vendor_pushed_updates THEN 5 ELSE 0 END)"""
+_DUE = """COALESCE(a.action_deadline, CURRENT_DATE + CASE a.severity
+    WHEN 'critical' THEN o.sla_critical_days WHEN 'high' THEN o.sla_high_days
+    WHEN 'medium' THEN o.sla_medium_days WHEN 'low' THEN o.sla_low_days END)"""
+_LABEL = """SUBSTR(TRIM(CASE WHEN i.raw_vendor <> '' OR i.raw_product <> ''
+    THEN TRIM(i.raw_vendor || ' ' || i.raw_product) WHEN pv.id IS NOT NULL
+    THEN pv.name || ' ' || p.name WHEN i.cpe <> '' THEN i.cpe ELSE i.purl END
+    || ' ' || i.version), 1, 500)"""
+_INSERT = f"""
+, new_flags AS (
+  INSERT INTO exposure_flag (advisory_id, item_id, organization_id, item_label,
+    matched_target_id, status, confidence, priority, due_date, status_reason,
+    resolution_reason, first_seen_at, last_matched_at, status_changed_at, updated_at)
+  SELECT h.advisory_id, h.item_id, i.organization_id, {_LABEL}, h.target_id, 'open',
+    CASE WHEN h.possible THEN 'possible' ELSE 'confirmed' END, {_PRIORITY}, {_DUE}, '', '',
+    now(), now(), now(), now()
+  FROM hits h JOIN orgs_inventoryitem i ON i.id = h.item_id
+  JOIN orgs_organization o ON o.id = i.organization_id
+  JOIN advisories_advisory a ON a.id = h.advisory_id
+  LEFT JOIN vendors_product p ON p.id = i.product_id
+  LEFT JOIN vendors_vendor pv ON pv.id = p.vendor_id
+  RETURNING id)
+INSERT INTO exposure_flagevent (flag_id, kind, from_status, to_status, note, data, created_at)
+SELECT id, 'created', '', 'open', '', '{{}}', now() FROM new_flags
+"""
+_VENDOR_ITEMS = """
+  SELECT t.advisory_id, t.id AS target_id, i.id AS item_id, false AS possible
+  FROM targets t JOIN vendors_product p ON p.vendor_id = t.vendor_id
+  JOIN orgs_inventoryitem i ON i.product_id = p.id
+  UNION
+  SELECT t.advisory_id, t.id, i.id, false FROM targets t
+  JOIN (SELECT id AS vendor_id, normalized_name AS name FROM vendors_vendor
+        UNION ALL SELECT vendor_id, normalized_name FROM vendors_vendoralias) n
+    ON n.vendor_id = t.vendor_id
+  JOIN orgs_inventoryitem i ON i.normalized_vendor = n.name AND i.product_id IS NULL
+  UNION
+  SELECT t.advisory_id, t.id, i.id, false FROM targets t
+  JOIN vendors_vendor v ON v.id = t.vendor_id AND v.cpe_vendor <> ''
+  JOIN orgs_inventoryitem i ON i.cpe_vendor = v.cpe_vendor AND i.product_id IS NULL
+"""
+
+
+def _execute(sql: str, params: dict[str, Any]) -> None:
+    from django.db import connection, transaction
+
+    from exposure.engine.locks import MATCHING_WORK_MEM
+
+    # The same memory for sorts and hashes as a matching run gets.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{MATCHING_WORK_MEM}'")
+        cursor.execute(sql, params)
+
+
+def hand_vendor(advisories: list[int]) -> None:
+    _execute(
+        "WITH targets AS (SELECT id, advisory_id, vendor_id FROM advisories_affectedtarget"
+        " WHERE advisory_id = ANY(%(ids)s) AND kind = 'vendor'),"
+        f" hits AS ({_VENDOR_ITEMS}) {_INSERT}",
+        {"ids": advisories},
+    )
+
+
+def hand_jurisdiction(advisories: list[int]) -> None:
+    _execute(
+        "WITH RECURSIVE jurisdiction (target_id, advisory_id, vendor_id) AS ("
+        " SELECT t.id, t.advisory_id, v.id FROM advisories_affectedtarget t"
+        " JOIN vendors_vendor v ON v.country = t.country"
+        " WHERE t.advisory_id = ANY(%(ids)s) AND t.kind = 'jurisdiction'"
+        " UNION SELECT j.target_id, j.advisory_id, v.id FROM jurisdiction j"
+        " JOIN vendors_vendor v ON v.parent_id = j.vendor_id),"
+        " targets AS (SELECT target_id AS id, advisory_id, vendor_id FROM jurisdiction),"
+        f" hits AS ({_VENDOR_ITEMS}) {_INSERT}",
+        {"ids": advisories},
+    )
+
+
+_RANGE_HITS = """
+  SELECT t.advisory_id, t.id AS target_id, i.id AS item_id, false AS possible
+  FROM advisories_affectedtarget t JOIN advisories_advisory a ON a.id = t.advisory_id
+  JOIN advisories_targetinterval ti ON ti.target_id = t.id
+  JOIN orgs_inventoryitem i ON i.product_id = t.product_id
+   AND i.version_key >= COALESCE(ti.lower, '') AND i.version_key <= COALESCE(ti.upper, '~')
+   AND (ti.lower IS NULL OR i.version_key > ti.lower OR ti.lower_inclusive)
+   AND (ti.upper IS NULL OR i.version_key < ti.upper OR ti.upper_inclusive)
+  WHERE {targets} AND t.kind = 'product_range' AND a.status = 'published'
+  UNION ALL
+  SELECT t.advisory_id, t.id, i.id, true FROM advisories_affectedtarget t
+  JOIN advisories_advisory a ON a.id = t.advisory_id
+  JOIN orgs_inventoryitem i ON i.product_id = t.product_id AND i.version_key IS NULL
+  WHERE {targets} AND t.kind = 'product_range' AND a.status = 'published'
+"""
+
+
+def hand_range(advisories: list[int]) -> None:
+    hits = _RANGE_HITS.format(targets="t.advisory_id = ANY(%(ids)s)")
+    _execute(f"WITH hits AS ({hits}) {_INSERT}", {"ids": advisories})
+
+
+def hand_full() -> None:
+    hits = _RANGE_HITS.format(targets="true")
+    _execute(f"WITH hits AS ({hits}) {_INSERT}", {})
+
+
+def hand_full_verify() -> None:
+    """The steady-state re-match by hand: every matching pair's flag values recomputed and
+    compared with the stored flag, missing flags and flags that no longer match counted; as
+    nothing differs, nothing is written (the engine's run writes nothing either)."""
+    hits = _RANGE_HITS.format(targets="true")
+    _execute(
+        f"""WITH hits AS ({hits}),
+        desired AS (
+          SELECT h.advisory_id, h.item_id, h.target_id,
+            CASE WHEN h.possible THEN 'possible' ELSE 'confirmed' END AS confidence,
+            {_PRIORITY} AS priority, {_LABEL} AS label,
+            COALESCE(a.action_deadline, CURRENT_DATE + CASE a.severity
+              WHEN 'critical' THEN o.sla_critical_days WHEN 'high' THEN o.sla_high_days
+              WHEN 'medium' THEN o.sla_medium_days WHEN 'low' THEN o.sla_low_days END) AS due
+          FROM hits h JOIN orgs_inventoryitem i ON i.id = h.item_id
+          JOIN orgs_organization o ON o.id = i.organization_id
+          JOIN advisories_advisory a ON a.id = h.advisory_id
+          LEFT JOIN vendors_product p ON p.id = i.product_id
+          LEFT JOIN vendors_vendor pv ON pv.id = p.vendor_id)
+        SELECT
+          (SELECT count(*) FROM desired d LEFT JOIN exposure_flag f
+             ON f.advisory_id = d.advisory_id AND f.item_id = d.item_id
+           WHERE f.id IS NULL OR f.status = 'resolved' OR f.confidence <> d.confidence
+             OR f.priority <> d.priority OR f.item_label <> d.label
+             OR f.matched_target_id IS DISTINCT FROM d.target_id
+             OR f.due_date IS DISTINCT FROM d.due),
+          (SELECT count(*) FROM exposure_flag f WHERE f.status <> 'resolved'
+             AND NOT EXISTS (SELECT 1 FROM desired d
+               WHERE d.advisory_id = f.advisory_id AND d.item_id = f.item_id))""",
+        {},
+    )
+
+
+# --- through a real worker -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import redis
+
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class MemorySampler(threading.Thread):
+    """Samples the resident memory of a process and its children every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self.running = True
+
+    def tree(self) -> list[int]:
+        pids = [self.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.pid:
+                    pids.append(int(entry.name))
+        return pids
+
+    def run(self) -> None:
+        while self.running:
+            total = 0
+            for pid in self.tree():
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+                except OSError:
+                    continue
+            self.peak_kb = max(self.peak_kb, total)
+            time.sleep(0.05)
+
+
+def through_worker(world: World, database_url: str) -> tuple[float, float, float]:
+    """Publish-to-flag latency (worst of (a) and (c), medians), peak worker memory in MB,
+    and the full re-match's time through the worker."""
+    from celery import Celery
+
+    from advisories.models import Advisory
+    from advisories.services import advisory_publish
+    from exposure.models import MatchRun
+
+    with redis_server() as broker, Path(os.devnull).open("w") as sink:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+        }
+        log = Path(tempfile.mkdtemp(prefix="bench-matching-")) / "worker.log"
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "2",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "INFO",
+                "--logfile",
+                str(log),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
+        )
+        sampler = MemorySampler(worker.pid)
+        sampler.start()
+        os.environ["CELERY_BROKER_URL"] = broker
+        app = Celery("bench-matching")
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+        app.conf.update(broker_url=broker, task_always_eager=False)
+        app.set_current()
+        try:
+            deadline = time.monotonic() + 60
+            while not (log.exists() and " ready." in log.read_text()):
+                if time.monotonic() > deadline:
+                    raise SystemExit("the worker did not start")
+                time.sleep(0.1)
+
+            def publish_latency(advisory_id: int) -> float:
+                reset(published=[], mark=False)
+                started = time.perf_counter()
+                advisory_publish(advisory=Advisory.objects.get(pk=advisory_id))
+                while not MatchRun.objects.filter(
+                    kind="advisory", status="succeeded", advisory_ids=[advisory_id]
+                ).exists():
+                    time.sleep(0.005)
+                return time.perf_counter() - started
+
+            latencies = {}
+            for label, advisory_id in (
+                ("a vendor-wide", world.vendor_advisory),
+                ("c product+range", world.range_advisory),
+                ("b jurisdiction", world.jurisdiction_advisory),
+            ):
+                runs = [publish_latency(advisory_id) for _ in range(ROUNDS)]
+                latencies[label] = statistics.median(runs)
+                print(
+                    f"publish -> flags visible through the worker, {label}: "
+                    f"{latencies[label]:.2f} s (median of {ROUNDS})"
+                )
+
+            reset(published=list(world.range_advisories), mark=False)
+            started = time.perf_counter()
+            app.send_task("exposure.full_rematch")
+            while not MatchRun.objects.filter(kind="full", status="succeeded").exists():
+                time.sleep(0.02)
+            full = time.perf_counter() - started
+        finally:
+            sampler.running = False
+            sampler.join()
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
+    worst = max(latencies["a vendor-wide"], latencies["c product+range"])
+    return worst, sampler.peak_kb / 1024, full
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
