@@ -80,10 +80,11 @@ def publishing_to_worker(broker: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     Celery reads ``CELERY_BROKER_URL`` from the environment before its configuration.
     """
     monkeypatch.setenv("CELERY_BROKER_URL", broker)
-    app = Celery("vendorwatch-import-test")
+    previous = celery_state.get_current_app()
+    # Not current on creation (Celery's default): the app to restore must be read first.
+    app = Celery("vendorwatch-import-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.update(broker_url=broker, task_always_eager=False)
-    previous = celery_state.get_current_app()
     app.set_current()
     try:
         yield
