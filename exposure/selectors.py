@@ -205,19 +205,22 @@ _ADVISORY_COLUMNS = (
 )
 
 
-def _count(queryset: QuerySet[Any, Any], outer: str) -> Coalesce:
-    """A correlated count of ``queryset``'s rows whose ``outer`` is the outer row.
+def _count(queryset: QuerySet[Any, Any], outer: str, *, only: Q | None = None) -> Coalesce:
+    """A correlated count of ``queryset``'s rows whose ``outer`` is the outer row (and, with
+    ``only``, that meet it).
 
     Correlated, so that a list page computes it only for the rows it shows (PostgreSQL
     evaluates it after the LIMIT unless the list is sorted by it). It counts the ``outer``
     column rather than the primary key, so that an index that starts with that column answers
-    it without reading the table.
+    it without reading the table. ``only`` is a FILTER on the count rather than a condition,
+    so that the database still finds the rows by that index: as a condition on the due date,
+    PostgreSQL would intersect it with the (status, due date) index of every flag.
     """
     counted = (
         queryset.filter(**{outer: OuterRef("pk")})
         .order_by()
         .values(outer)
-        .annotate(n=Count(outer))
+        .annotate(n=Count(outer, filter=only))
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
@@ -230,7 +233,7 @@ def organizations_exposure_list(*, user: Actor) -> QuerySet[Organization, Any]:
     return Organization.objects.visible_to(user).annotate(
         item_count=_count(InventoryItem.objects.all(), "organization"),
         active_flags=_count(active, "organization"),
-        overdue_flags=_count(active.filter(due_date__lt=timezone.localdate()), "organization"),
+        overdue_flags=_count(active, "organization", only=Q(due_date__lt=timezone.localdate())),
     )
 
 
@@ -301,11 +304,16 @@ def inventory_with_exposure(
     )
 
 
-def flag_list(*, user: Actor) -> QuerySet[Flag, Any]:
-    """The flags ``user`` may see, for the triage list to filter and sort, with a severity rank
-    to sort by. It joins nothing a filter or the sort does not ask for: the rows of a page are
-    loaded with what they show by :class:`FlagRows`."""
-    return Flag.objects.visible_to(user).annotate(severity_rank=SEVERITY_ORDER)
+def flag_list(*, user: Actor, by_severity: bool = False) -> QuerySet[Flag, Any]:
+    """The flags ``user`` may see, for the triage list to filter and sort; ``by_severity`` adds
+    the ``severity_rank`` to sort by.
+
+    It joins nothing a filter or the sort does not ask for (the rank needs the advisory, so it
+    is there only when asked): the rows of a page are loaded with what they show by
+    :class:`FlagRows`.
+    """
+    flags = Flag.objects.visible_to(user)
+    return flags.annotate(severity_rank=SEVERITY_ORDER) if by_severity else flags
 
 
 class FlagRows(Sequence[Flag]):
@@ -318,15 +326,17 @@ class FlagRows(Sequence[Flag]):
     before it sorts them, to keep fifty.
     """
 
-    def __init__(self, ordered: QuerySet[Flag, Any], *, user: Actor) -> None:
-        self.ordered = ordered
+    # What Paginator checks before it warns of an unordered list: the rows come in the
+    # queryset's order.
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Flag, Any], *, user: Actor) -> None:
+        self.queryset = queryset
         self.user = user
 
-    def count(self) -> int:
-        return self.ordered.count()
-
     def __len__(self) -> int:
-        return self.count()
+        # Paginator asks for the length once; it is a COUNT in the database.
+        return self.queryset.count()
 
     @overload
     def __getitem__(self, index: int) -> Flag: ...
@@ -337,7 +347,7 @@ class FlagRows(Sequence[Flag]):
     def __getitem__(self, index: int | slice) -> Flag | list[Flag]:
         if isinstance(index, int):
             return self[index : index + 1][0]
-        ids = list(self.ordered.values_list("pk", flat=True)[index])
+        ids = list(self.queryset.values_list("pk", flat=True)[index])
         flags = (
             Flag.objects.visible_to(self.user)
             .select_related("advisory", "organization", "assignee")

@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_POST
 from config.listing import (
     CSV_MAX_ROWS,
     DateRange,
-    OneOfSelect,
     SortColumn,
     checkboxes,
     csv_response,
@@ -47,6 +46,7 @@ from exposure.models import Flag
 from exposure.selectors import FlagRows, flag_for_page, flag_history, flag_list
 from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
 from orgs.choices import Role
+from orgs.forms import QuickSelect, lean_organization_choices
 from orgs.models import User
 from orgs.scoping import has_role
 
@@ -88,12 +88,14 @@ def _yes_no(any_label: str) -> forms.Select:
 @require_GET
 def flag_list_view(request: HttpRequest) -> HttpResponseBase:
     """The flags of every organization the user may see, most urgent first."""
-    queryset = flag_list(user=request.user)
+    by_severity = request.GET.get("sort", "").removeprefix("-") == "severity"
+    queryset = flag_list(user=request.user, by_severity=by_severity)
     data, chosen = _filter_data(request)
     filterset = FlagFilterSet(data, queryset=queryset, request=request)
     # The FilterSet's labels are written for the API's documentation; the page asks plainly.
     filterset.form.fields["overdue"].label = "Overdue"
     filterset.form.fields["unassigned"].label = "Unassigned"
+    lean_organization_choices(filterset.form)
     fields = filter_fields(
         filterset,
         ("q", "status", "severity", "organization", "overdue", "unassigned", "kind", "due"),
@@ -101,7 +103,7 @@ def flag_list_view(request: HttpRequest) -> HttpResponseBase:
             "status": checkboxes(),
             "severity": checkboxes(),
             "kind": checkboxes(),
-            "organization": OneOfSelect(any_label="All your organizations"),
+            "organization": QuickSelect(any_label="All your organizations"),
             "overdue": _yes_no("Any"),
             "unassigned": _yes_no("Any"),
             "due": DateRange("Due"),

@@ -7,13 +7,47 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
+from config.listing import OneOfSelect
 from orgs.choices import BusinessCriticality, Environment, ImportFormat, ImportMode
 from orgs.importers.common import NOTES_MAX_LENGTH
 from orgs.models import InventoryItem
 from vendors.matching.cpe import CpeError, parse_cpe23
 from vendors.matching.purls import PurlError, parse_purl
 from vendors.models import Product
+
+
+class QuickSelect(OneOfSelect):
+    """A one-of-many filter drop-down built in Python rather than from Django's per-option
+    templates, which take a tenth of a second for the hundreds of organizations a CERT sees or
+    the world's countries."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        values = value if isinstance(value, list | tuple) else [value]
+        chosen = {str(v) for v in values if v not in (None, "")}
+        options = [
+            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>'
+            f"{escape(label)}</option>"
+            for key, label in [("", self.any_label), *(c for c in self.choices if c[0] != "")]
+        ]
+        final = self.build_attrs(self.attrs, attrs)
+        # Every value and label above is escaped; the attributes are escaped by flatatt.
+        return mark_safe(  # noqa: S308
+            f'<select name="{escape(name)}"{flatatt(final)}>{"".join(options)}</select>'
+        )
+
+
+def lean_organization_choices(form: forms.Form) -> None:
+    """Load only the id and name of the organizations a filter offers: a CERT's analysts see
+    hundreds, and a select needs no more of them."""
+    field = form.fields["organization"]
+    assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
+    field.queryset = field.queryset.only("pk", "name")
 
 
 def _max_length(name: str) -> int:

@@ -40,6 +40,7 @@ from exposure.selectors import (
 )
 from orgs.choices import ROLE_RANK, Role
 from orgs.filtersets import OrganizationFilterSet
+from orgs.forms import QuickSelect
 from orgs.models import ImportJob, Organization
 from orgs.scoping import role_in
 from orgs.selectors import inventory_counts
@@ -112,7 +113,7 @@ def organization_list_view(request: HttpRequest) -> HttpResponseBase:
         widgets={
             "sector": OneOfSelect(any_label="Any sector"),
             "criticality_tier": checkboxes(),
-            "country": OneOfSelect(any_label="Any country"),
+            "country": QuickSelect(any_label="Any country"),
         },
     )
     filtered = filterset.qs if filterset.is_valid() else queryset.none()

@@ -12,6 +12,7 @@ from exposure.models import Flag, FlagEvent
 from tests.factories import (
     InventoryItemFactory,
     MembershipFactory,
+    OrganizationFactory,
     PublishedAdvisoryFactory,
     UserFactory,
 )
@@ -239,3 +240,15 @@ def test_flag_page_makes_the_same_number_of_queries_for_a_long_history(
         FlagEvent.objects.create(flag=world.flag_a, kind="commented", note=f"note {n}", actor=actor)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(detail(world.flag_a))
+
+
+def test_organization_filter_offers_the_users_organizations_escaped_and_keeps_the_choice(
+    client, world
+):
+    odd = OrganizationFactory(name="<b>Wasser & Co</b>", slug="wasser")
+    MembershipFactory(user=world.tenants.viewer, organization=odd, role="viewer")
+    client.force_login(world.tenants.viewer)
+    body = client.get(LIST, {"organization": world.tenants.org_a.pk}).content.decode()
+    assert f'<option value="{world.tenants.org_a.pk}" selected>Stadtwerke Alpha</option>' in body
+    assert "&lt;b&gt;Wasser &amp; Co&lt;/b&gt;</option>" in body
+    assert "Klinikum Beta" not in body
