@@ -30,6 +30,7 @@ import math
 import os
 import platform
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -74,7 +75,7 @@ def main() -> int:
     )
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true", help="Rebuild the data even if present.")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
@@ -84,6 +85,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="Unmeasured seconds first.")
     options = parser.parse_args()
 
+    options.port = options.port or free_port()
     os.environ["DATABASE_URL"] = options.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.bench.api_settings")
     sys.path.insert(0, str(ROOT))
@@ -408,6 +410,12 @@ def machine_description(world: World) -> str:
 # --- server ------------------------------------------------------------------------------
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
 def server_start(options: argparse.Namespace) -> subprocess.Popen[bytes]:
     """gunicorn on 127.0.0.1 with the app's production-like settings; waits until it answers."""
     env = {
@@ -436,10 +444,14 @@ def server_start(options: argparse.Namespace) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {server.returncode}")
         try:
             connection = http.client.HTTPConnection(HOST, options.port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
+            # The floor exists only in the benchmark's URLs: a 401 from it means this is our
+            # server, not another one on the same port.
+            connection.request("GET", "/bench/floor/")
+            if connection.getresponse().status == 401:
                 return server
         except OSError:
             time.sleep(0.2)
