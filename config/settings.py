@@ -254,7 +254,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 MATCHING_SWEEP_SECONDS = env.float("MATCHING_SWEEP_SECONDS", default=30)
 MATCHING_SWEEP_MIN_AGE = env.float("MATCHING_SWEEP_MIN_AGE", default=10)
 MATCHING_FULL_REMATCH_HOURS = env.float("MATCHING_FULL_REMATCH_HOURS", default=24)
-MATCHING_CHUNK_ITEMS = env.int("MATCHING_CHUNK_ITEMS", default=200_000)
+MATCHING_CHUNK_ITEMS = env.int("MATCHING_CHUNK_ITEMS", default=500_000)
 
 # --- Notifications -------------------------------------------------------------------------
 # Outbound webhooks refuse loopback, private, link-local, multicast, reserved and unspecified

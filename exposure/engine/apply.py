@@ -96,7 +96,7 @@ def match_scope(scope: Scope, *, now: datetime) -> MatchCounts:
                 _record_events(
                     cursor, reopened, FlagEventKind.REOPENED, FlagStatus.RESOLVED, "", now
                 )
-                created = _create(cursor, cte, now)
+                created = _create(cursor, cte, now, skip_flagged=True)
                 counts.created = len(created)
                 _record_events(cursor, created, FlagEventKind.CREATED, "", "", now)
             stale = _stale(cursor, scope, cte)
@@ -232,8 +232,16 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
     return reopened, len(rows) - len(reopened)
 
 
-def _create(cursor: CursorWrapper, cte: Sql, now: datetime) -> list[int]:
-    """Insert a flag for every matched pair that has none; return the new ids."""
+def _create(
+    cursor: CursorWrapper, cte: Sql, now: datetime, *, skip_flagged: bool = False
+) -> list[int]:
+    """Insert a flag for every matched pair that has none; return the new ids.
+
+    The unique index arbitrates (``ON CONFLICT DO NOTHING``). With ``skip_flagged`` the pairs
+    that have a flag are first left out by an anti-join, which saves an insert attempt per
+    pair on a re-run; it is only used on materialized matches, whose size the planner knows
+    (an anti-join planned on a guess could rescan the table being filled for every row).
+    """
     first_seen = dialect.timestamp_param(now)
     statement = compose(
         "{cte} INSERT INTO exposure_flag (advisory_id, item_id, organization_id, item_label,"
@@ -241,9 +249,7 @@ def _create(cursor: CursorWrapper, cte: Sql, now: datetime) -> list[int]:
         " resolution_reason, first_seen_at, last_matched_at, status_changed_at, updated_at)"
         " SELECT fl.advisory_id, fl.item_id, fl.organization_id, fl.label, fl.target_id,"
         " {open}, {confidence}, fl.priority, {due}, '', '', {now}, {now}, {now}, {now}"
-        # The unique index decides which pairs are new: an anti-join here could be planned
-        # as a scan of the very table this statement fills, rescanned for every row.
-        " FROM final fl WHERE 1 = 1"
+        " FROM final fl WHERE {new_only}"
         " ON CONFLICT (advisory_id, item_id) DO NOTHING RETURNING id",
         cte=cte,
         open=_OPEN,
@@ -253,6 +259,12 @@ def _create(cursor: CursorWrapper, cte: Sql, now: datetime) -> list[int]:
             first_seen=first_seen,
         ),
         now=first_seen,
+        new_only=Sql(
+            "NOT EXISTS (SELECT 1 FROM exposure_flag x"
+            " WHERE x.advisory_id = fl.advisory_id AND x.item_id = fl.item_id)"
+            if skip_flagged
+            else "1 = 1"
+        ),
     )
     execute(cursor, statement)
     return [row[0] for row in cursor.fetchall()]

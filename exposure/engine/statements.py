@@ -246,10 +246,13 @@ _SELECT_CONFIRMED = "SELECT t.advisory_id, i.id, t.id, 0"
 # An item without a usable version matches a range target only possibly, unless the range
 # holds every version.
 _SELECT_UNVERSIONED = (
-    "SELECT t.advisory_id, i.id, t.id,"
-    " CASE WHEN EXISTS (SELECT 1 FROM advisories_targetinterval tv"
-    " WHERE tv.target_id = t.id AND tv.lower IS NULL AND tv.upper IS NULL)"
-    " THEN 0 ELSE 1 END"
+    "SELECT t.advisory_id, i.id, t.id, CASE WHEN everything.target_id IS NULL THEN 1 ELSE 0 END"
+)
+# The targets whose range is "all versions" (normalized ranges make that their one interval);
+# joined rather than probed per item, which PostgreSQL ran as a scan of every interval per row.
+_ALL_VERSIONS = (
+    "LEFT JOIN (SELECT tv.target_id FROM advisories_targetinterval tv"
+    " WHERE tv.lower IS NULL AND tv.upper IS NULL) everything ON everything.target_id = t.id"
 )
 _BRANCH = (
     "{select} {target_from} {joins} WHERE t.kind = {kind} AND {condition} AND {targets} AND {items}"
@@ -297,7 +300,11 @@ def _branch(branch: Branch, targets: Sql, items: Sql) -> list[Sql]:
                     "JOIN advisories_targetinterval ti ON ti.target_id = t.id " + join,
                     f"{condition} AND {_WITHIN_INTERVAL}",
                 ),
-                select(_SELECT_UNVERSIONED, join, f"{condition} AND {_HAS_INTERVAL}"),
+                select(
+                    _SELECT_UNVERSIONED,
+                    f"{join} {_ALL_VERSIONS}",
+                    f"{condition} AND {_HAS_INTERVAL}",
+                ),
             )
         ]
     if branch.kind == "vendor" and not branch.include_subsidiaries:
