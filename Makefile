@@ -70,9 +70,6 @@ bench-feeds: $(VENV)/.runtime  ## Time the KEV catalog and CSAF imports on Postg
 bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items and 200,000 flags
 	$(BIN)/python tests/bench/bench_ui.py
 
-bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items and 200,000 flags
-	$(BIN)/python tests/bench/bench_ui.py
-
 bench-api: $(VENV)/.dev  ## API latency and throughput over 1,000,000 items and 200,000 flags (gunicorn, 10 clients)
 	$(BIN)/python tests/bench/bench_api.py
 

@@ -7,7 +7,6 @@ gathers them, so that adding an endpoint never means editing a central list of v
 from typing import Any
 
 from django.conf import settings
-from django.http.response import HttpResponseBase
 from django.urls import include, path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import (
@@ -66,8 +65,8 @@ class RedocView(SpectacularRedocView):
     """
 
     def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         policy = settings.CONTENT_SECURITY_POLICY.replace(
             "style-src 'self'", "style-src 'self' 'unsafe-inline'"

@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('advisories', '0002_initial'),
+        ("advisories", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='advisory',
-            name='match_requested_at',
+            model_name="advisory",
+            name="match_requested_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddIndex(
-            model_name='advisory',
-            index=models.Index(condition=models.Q(('match_requested_at__isnull', False)), fields=['match_requested_at'], name='advisory_match_pending_idx'),
+            model_name="advisory",
+            index=models.Index(
+                condition=models.Q(("match_requested_at__isnull", False)),
+                fields=["match_requested_at"],
+                name="advisory_match_pending_idx",
+            ),
         ),
     ]

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0001_initial'),
-        ('vendors', '0002_match_requested'),
+        ("orgs", "0001_initial"),
+        ("vendors", "0002_match_requested"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inventoryitem',
-            name='match_requested_at',
+            model_name="inventoryitem",
+            name="match_requested_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddIndex(
-            model_name='inventoryitem',
-            index=models.Index(condition=models.Q(('match_requested_at__isnull', False)), fields=['organization', 'match_requested_at'], name='item_match_pending_idx'),
+            model_name="inventoryitem",
+            index=models.Index(
+                condition=models.Q(("match_requested_at__isnull", False)),
+                fields=["organization", "match_requested_at"],
+                name="item_match_pending_idx",
+            ),
         ),
     ]

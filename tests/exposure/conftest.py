@@ -40,7 +40,12 @@ VENDORS = {
 }
 PRODUCTS = {
     # key: (vendor key, name, (cpe vendor, cpe product), (purl type, namespace, name))
-    "endpoint_security": ("kaspersky", "Endpoint Security", ("kaspersky", "endpoint_security"), None),
+    "endpoint_security": (
+        "kaspersky",
+        "Endpoint Security",
+        ("kaspersky", "endpoint_security"),
+        None,
+    ),
     "anti_virus": ("kaspersky", "Anti-Virus", ("kaspersky", "anti_virus"), None),
     "mail_gateway": ("kaspersky_uk", "Secure Mail Gateway", None, None),
     "mdr": ("kaspersky_uk_services", "Managed Detection", None, None),
@@ -111,9 +116,7 @@ def item_data(catalogue: Catalogue, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_item(
-    catalogue: Catalogue, org: Organization
-) -> Callable[..., InventoryItem]:
+def make_item(catalogue: Catalogue, org: Organization) -> Callable[..., InventoryItem]:
     def make(spec: dict[str, Any], organization: Organization | None = None) -> InventoryItem:
         return inventory_item_create(
             organization=organization or org, data=item_data(catalogue, spec)

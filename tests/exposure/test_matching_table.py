@@ -49,8 +49,11 @@ CASES = [
     Case(
         "vendor-flags-every-product-of-the-vendor",
         [VENDOR_KASPERSKY],
-        {"kes": {"p": "endpoint_security", "v": "11.0"}, "kav": {"p": "anti_virus", "v": "21"},
-         "sql": {"p": "sql_server", "v": "2019"}},
+        {
+            "kes": {"p": "endpoint_security", "v": "11.0"},
+            "kav": {"p": "anti_virus", "v": "21"},
+            "sql": {"p": "sql_server", "v": "2019"},
+        },
         {"kes": C, "kav": C},
     ),
     Case(
@@ -62,8 +65,12 @@ CASES = [
     Case(
         "vendor-with-subsidiaries-reaches-child-and-grandchild",
         [{**VENDOR_KASPERSKY, "include_subsidiaries": True}],
-        {"kes": {"p": "endpoint_security"}, "gateway": {"p": "mail_gateway"},
-         "mdr": {"p": "mdr"}, "camera": {"p": "camera"}},
+        {
+            "kes": {"p": "endpoint_security"},
+            "gateway": {"p": "mail_gateway"},
+            "mdr": {"p": "mdr"},
+            "camera": {"p": "camera"},
+        },
         {"kes": C, "gateway": C, "mdr": C},
     ),
     Case(
@@ -130,8 +137,11 @@ CASES = [
     Case(
         "jurisdiction-china-flags-only-chinese-vendors",
         [{"kind": "jurisdiction", "country": "CN"}],
-        {"camera": {"p": "camera", "v": "V5.5.0"}, "kes": {"p": "endpoint_security"},
-         "scalance": {"p": "scalance"}},
+        {
+            "camera": {"p": "camera", "v": "V5.5.0"},
+            "kes": {"p": "endpoint_security"},
+            "scalance": {"p": "scalance"},
+        },
         {"camera": C},
     ),
     Case(
@@ -150,8 +160,11 @@ CASES = [
     Case(
         "product-flags-every-version-and-no-version",
         [{"kind": "product", "product": "fortios"}],
-        {"old": {"p": "fortios", "v": "6.0.1"}, "new": {"p": "fortios", "v": "7.4.3"},
-         "unknown": {"p": "fortios"}},
+        {
+            "old": {"p": "fortios", "v": "6.0.1"},
+            "new": {"p": "fortios", "v": "7.4.3"},
+            "unknown": {"p": "fortios"},
+        },
         {"old": C, "new": C, "unknown": C},
     ),
     Case(
@@ -176,9 +189,11 @@ CASES = [
     Case(
         "range-vers-half-open-interval",
         [range_("endpoint_security", "vers:generic/>=21.0|<21.3.10")],
-        {"in": {"p": "endpoint_security", "v": "21.3.9.391"},
-         "edge": {"p": "endpoint_security", "v": "21.3.10"},
-         "below": {"p": "endpoint_security", "v": "20.9"}},
+        {
+            "in": {"p": "endpoint_security", "v": "21.3.9.391"},
+            "edge": {"p": "endpoint_security", "v": "21.3.10"},
+            "below": {"p": "endpoint_security", "v": "20.9"},
+        },
         {"in": C},
     ),
     Case(
@@ -208,23 +223,33 @@ CASES = [
     Case(
         "range-vendor-style-v05-versions",
         [range_("scalance", "< V05.00.01.00")],
-        {"older": {"p": "scalance", "v": "V05.00.00.12"},
-         "fixed": {"p": "scalance", "v": "V05.00.01.00"},
-         "newer": {"p": "scalance", "v": "V5.1"}},
+        {
+            "older": {"p": "scalance", "v": "V05.00.00.12"},
+            "fixed": {"p": "scalance", "v": "V05.00.01.00"},
+            "newer": {"p": "scalance", "v": "V5.1"},
+        },
         {"older": C},
     ),
     Case(
         "range-service-pack-versions",
         [range_("sql_server", "<= 2014 R2 SP1")],
-        {"r2": {"p": "sql_server", "v": "2014 R2"}, "sp1": {"p": "sql_server", "v": "2014 R2 SP1"},
-         "sp2": {"p": "sql_server", "v": "2014 R2 SP2"}, "2016": {"p": "sql_server", "v": "2016"}},
+        {
+            "r2": {"p": "sql_server", "v": "2014 R2"},
+            "sp1": {"p": "sql_server", "v": "2014 R2 SP1"},
+            "sp2": {"p": "sql_server", "v": "2014 R2 SP2"},
+            "2016": {"p": "sql_server", "v": "2016"},
+        },
         {"r2": C, "sp1": C},
     ),
     Case(
         "range-free-text-pair-with-a-letter-suffix",
         [range_("camera", ">= 2.3x | <= 6.00.327")],
-        {"low": {"p": "camera", "v": "2.3"}, "in": {"p": "camera", "v": "4.1"},
-         "top": {"p": "camera", "v": "6.00.327"}, "out": {"p": "camera", "v": "6.00.328"}},
+        {
+            "low": {"p": "camera", "v": "2.3"},
+            "in": {"p": "camera", "v": "4.1"},
+            "top": {"p": "camera", "v": "6.00.327"},
+            "out": {"p": "camera", "v": "6.00.328"},
+        },
         {"in": C, "top": C},
     ),
     Case(
@@ -248,8 +273,12 @@ CASES = [
     Case(
         "range-union-of-intervals",
         [range_("fortios", "vers:generic/<1.0|>=2.0|<2.5")],
-        {"a": {"p": "fortios", "v": "0.9"}, "b": {"p": "fortios", "v": "1.5"},
-         "c": {"p": "fortios", "v": "2.1"}, "d": {"p": "fortios", "v": "2.5"}},
+        {
+            "a": {"p": "fortios", "v": "0.9"},
+            "b": {"p": "fortios", "v": "1.5"},
+            "c": {"p": "fortios", "v": "2.1"},
+            "d": {"p": "fortios", "v": "2.5"},
+        },
         {"a": C, "c": C},
     ),
     Case(
@@ -268,15 +297,22 @@ CASES = [
     Case(
         "semver-pre-release-lower-bound",
         [range_("lodash", "vers:npm/>=2.0.0-rc.1")],
-        {"beta": {"p": "lodash", "v": "2.0.0-beta.3"}, "rc2": {"p": "lodash", "v": "2.0.0-rc.2"},
-         "final": {"p": "lodash", "v": "2.0.0"}},
+        {
+            "beta": {"p": "lodash", "v": "2.0.0-beta.3"},
+            "rc2": {"p": "lodash", "v": "2.0.0-rc.2"},
+            "final": {"p": "lodash", "v": "2.0.0"},
+        },
         {"rc2": C, "final": C},
     ),
     Case(
         "pep440-release-candidates-and-post-releases",
         [range_("django", "vers:pypi/<4.2")],
-        {"rc": {"p": "django", "v": "4.2rc1"}, "old": {"p": "django", "v": "4.1.9"},
-         "final": {"p": "django", "v": "4.2"}, "post": {"p": "django", "v": "4.2.post1"}},
+        {
+            "rc": {"p": "django", "v": "4.2rc1"},
+            "old": {"p": "django", "v": "4.1.9"},
+            "final": {"p": "django", "v": "4.2"},
+            "post": {"p": "django", "v": "4.2.post1"},
+        },
         {"rc": C, "old": C},
     ),
     Case(
@@ -288,22 +324,28 @@ CASES = [
     Case(
         "debian-security-update-suffix",
         [purl("pkg:deb/debian/openssl", "vers:deb/<1.1.1n-0+deb11u5")],
-        {"vulnerable": {"purl": "pkg:deb/debian/openssl@1.1.1n-0+deb11u4"},
-         "fixed": {"purl": "pkg:deb/debian/openssl@1.1.1n-0+deb11u5"}},
+        {
+            "vulnerable": {"purl": "pkg:deb/debian/openssl@1.1.1n-0+deb11u4"},
+            "fixed": {"purl": "pkg:deb/debian/openssl@1.1.1n-0+deb11u5"},
+        },
         {"vulnerable": C},
     ),
     Case(
         "debian-tilde-pre-release",
         [purl("pkg:deb/debian/openssl", "vers:deb/<3.0.0")],
-        {"alpha": {"purl": "pkg:deb/debian/openssl@3.0.0~alpha1"},
-         "final": {"purl": "pkg:deb/debian/openssl@3.0.0"}},
+        {
+            "alpha": {"purl": "pkg:deb/debian/openssl@3.0.0~alpha1"},
+            "final": {"purl": "pkg:deb/debian/openssl@3.0.0"},
+        },
         {"alpha": C},
     ),
     Case(
         "debian-epoch-wins",
         [purl("pkg:deb/debian/openssl", "vers:deb/<1:1.0")],
-        {"no_epoch": {"purl": "pkg:deb/debian/openssl@2.0"},
-         "epoch": {"purl": "pkg:deb/debian/openssl@1:1.0"}},
+        {
+            "no_epoch": {"purl": "pkg:deb/debian/openssl@2.0"},
+            "epoch": {"purl": "pkg:deb/debian/openssl@1:1.0"},
+        },
         {"no_epoch": C},
     ),
     # --- exclusions --------------------------------------------------------------------------
@@ -315,22 +357,33 @@ CASES = [
     ),
     Case(
         "exclusion-of-fixed-versions",
-        [{"kind": "product", "product": "fortios"},
-         range_("fortios", "vers:generic/>=7.2.5", is_exclusion=True)],
+        [
+            {"kind": "product", "product": "fortios"},
+            range_("fortios", "vers:generic/>=7.2.5", is_exclusion=True),
+        ],
         {"old": {"p": "fortios", "v": "7.2.4"}, "fixed": {"p": "fortios", "v": "7.2.5"}},
         {"old": C},
     ),
     Case(
         "exclusion-undecidable-without-version-leaves-a-possible-match",
-        [{"kind": "product", "product": "fortios"},
-         range_("fortios", "vers:generic/>=7.2.5", is_exclusion=True)],
+        [
+            {"kind": "product", "product": "fortios"},
+            range_("fortios", "vers:generic/>=7.2.5", is_exclusion=True),
+        ],
         {"unknown": {"p": "fortios"}},
         {"unknown": P},
     ),
     Case(
         "exclusion-of-a-subsidiary-from-a-jurisdiction",
-        [RU, {"kind": "vendor", "vendor": "kaspersky_uk", "include_subsidiaries": True,
-              "is_exclusion": True}],
+        [
+            RU,
+            {
+                "kind": "vendor",
+                "vendor": "kaspersky_uk",
+                "include_subsidiaries": True,
+                "is_exclusion": True,
+            },
+        ],
         {"kes": {"p": "endpoint_security"}, "gateway": {"p": "mail_gateway"}, "mdr": {"p": "mdr"}},
         {"kes": C},
     ),
@@ -367,8 +420,10 @@ CASES = [
     ),
     Case(
         "needs-review-exclusion-excludes-nothing",
-        [{"kind": "product", "product": "fortios"},
-         range_("fortios", "fixed in a later firmware", is_exclusion=True)],
+        [
+            {"kind": "product", "product": "fortios"},
+            range_("fortios", "fixed in a later firmware", is_exclusion=True),
+        ],
         {"fortios": {"p": "fortios", "v": "7.0"}},
         {"fortios": C},
     ),
@@ -388,8 +443,13 @@ CASES = [
     Case(
         "item-named-by-vendor-alias-resolves-and-is-flagged",
         [range_("endpoint_security", "vers:generic/<12")],
-        {"alias": {"vendor": "Laboratoriya Kasperskogo", "product": "Endpoint Security",
-                   "v": "11.1"}},
+        {
+            "alias": {
+                "vendor": "Laboratoriya Kasperskogo",
+                "product": "Endpoint Security",
+                "v": "11.1",
+            }
+        },
         {"alias": C},
     ),
     Case(
@@ -402,23 +462,36 @@ CASES = [
     Case(
         "cpe-end-excluding-bound-on-the-items-own-cpe",
         [cpe("cpe:2.3:a:kaspersky:endpoint_security:*" + ANY11, version_end_excluding="11.0")],
-        {"old": {"cpe": "cpe:2.3:a:kaspersky:endpoint_security:10.1" + ANY11},
-         "fixed": {"cpe": "cpe:2.3:a:kaspersky:endpoint_security:11.0" + ANY11}},
+        {
+            "old": {"cpe": "cpe:2.3:a:kaspersky:endpoint_security:10.1" + ANY11},
+            "fixed": {"cpe": "cpe:2.3:a:kaspersky:endpoint_security:11.0" + ANY11},
+        },
         {"old": C},
     ),
     Case(
         "cpe-reaches-items-through-their-products-cpe",
         [cpe("cpe:2.3:a:kaspersky:endpoint_security:*" + ANY11, version_end_excluding="11.0")],
-        {"named": {"p": "endpoint_security", "v": "10.0"},
-         "newer": {"p": "endpoint_security", "v": "11.2"}},
+        {
+            "named": {"p": "endpoint_security", "v": "10.0"},
+            "newer": {"p": "endpoint_security", "v": "11.2"},
+        },
         {"named": C},
     ),
     Case(
         "cpe-inclusive-start-and-end",
-        [cpe("cpe:2.3:a:fortinet:fortios:*" + ANY11, version_start_including="7.2.0",
-             version_end_including="7.2.4")],
-        {"start": {"p": "fortios", "v": "7.2.0"}, "end": {"p": "fortios", "v": "7.2.4"},
-         "after": {"p": "fortios", "v": "7.2.5"}, "before": {"p": "fortios", "v": "7.0.12"}},
+        [
+            cpe(
+                "cpe:2.3:a:fortinet:fortios:*" + ANY11,
+                version_start_including="7.2.0",
+                version_end_including="7.2.4",
+            )
+        ],
+        {
+            "start": {"p": "fortios", "v": "7.2.0"},
+            "end": {"p": "fortios", "v": "7.2.4"},
+            "after": {"p": "fortios", "v": "7.2.5"},
+            "before": {"p": "fortios", "v": "7.0.12"},
+        },
         {"start": C, "end": C},
     ),
     Case(
@@ -466,10 +539,12 @@ CASES = [
     Case(
         "cpe-constrained-target-hardware",
         [cpe("cpe:2.3:a:microsoft:sql_server:*:*:*:*:*:*:x64:*")],
-        {"x64": {"cpe": "cpe:2.3:a:microsoft:sql_server:2019:*:*:*:*:*:x64:*"},
-         "x86": {"cpe": "cpe:2.3:a:microsoft:sql_server:2019:*:*:*:*:*:x86:*"},
-         "open": {"cpe": "cpe:2.3:a:microsoft:sql_server:2019" + ANY11},
-         "by_name": {"p": "sql_server", "v": "2019"}},
+        {
+            "x64": {"cpe": "cpe:2.3:a:microsoft:sql_server:2019:*:*:*:*:*:x64:*"},
+            "x86": {"cpe": "cpe:2.3:a:microsoft:sql_server:2019:*:*:*:*:*:x86:*"},
+            "open": {"cpe": "cpe:2.3:a:microsoft:sql_server:2019" + ANY11},
+            "by_name": {"p": "sql_server", "v": "2019"},
+        },
         {"x64": C, "open": P, "by_name": P},
     ),
     Case(
@@ -482,9 +557,11 @@ CASES = [
     Case(
         "purl-with-a-vers-range",
         [purl("pkg:pypi/django", "vers:pypi/>=4.0|<4.2.2")],
-        {"vulnerable": {"purl": "pkg:pypi/django@4.2.1"},
-         "fixed": {"purl": "pkg:pypi/django@4.2.2"},
-         "older": {"purl": "pkg:pypi/django@3.2.19"}},
+        {
+            "vulnerable": {"purl": "pkg:pypi/django@4.2.1"},
+            "fixed": {"purl": "pkg:pypi/django@4.2.2"},
+            "older": {"purl": "pkg:pypi/django@3.2.19"},
+        },
         {"vulnerable": C},
     ),
     Case(
@@ -502,16 +579,20 @@ CASES = [
     Case(
         "purl-qualifier-must-not-contradict",
         [purl("pkg:deb/debian/openssl?distro=debian-11", "vers:deb/<3.0.12")],
-        {"same": {"purl": "pkg:deb/debian/openssl@3.0.11?distro=debian-11"},
-         "other": {"purl": "pkg:deb/debian/openssl@3.0.11?distro=debian-12"},
-         "silent": {"purl": "pkg:deb/debian/openssl@3.0.11"}},
+        {
+            "same": {"purl": "pkg:deb/debian/openssl@3.0.11?distro=debian-11"},
+            "other": {"purl": "pkg:deb/debian/openssl@3.0.11?distro=debian-12"},
+            "silent": {"purl": "pkg:deb/debian/openssl@3.0.11"},
+        },
         {"same": C, "silent": C},
     ),
     Case(
         "purl-nuget-ids-are-case-insensitive",
         [purl("pkg:nuget/Newtonsoft.Json", "vers:nuget/<13.0.1")],
-        {"old": {"purl": "pkg:nuget/newtonsoft.json@12.0.3"},
-         "fixed": {"purl": "pkg:nuget/Newtonsoft.Json@13.0.1"}},
+        {
+            "old": {"purl": "pkg:nuget/newtonsoft.json@12.0.3"},
+            "fixed": {"purl": "pkg:nuget/Newtonsoft.Json@13.0.1"},
+        },
         {"old": C},
     ),
     Case(

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vendors', '0001_initial'),
+        ("vendors", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='product',
-            name='match_requested_at',
+            model_name="product",
+            name="match_requested_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='vendor',
-            name='match_requested_at',
+            model_name="vendor",
+            name="match_requested_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
     ]
