@@ -301,6 +301,11 @@ def test_member_acknowledges_then_accepts_the_risk_and_sees_the_history(page, wo
     expect(page.get_by_role("note")).to_contain_text(f"Risk accepted until {until:%-d %b %Y}")
     screenshot(page, "17-flag-detail")
 
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/flags/")
+    expect(page.get_by_role("heading", name="Flags", exact=True)).to_be_visible()
+    screenshot(page, "22-flag-list-phone")
+
 
 def test_editor_maps_an_unknown_name_and_its_items_are_flagged(page, world):
     nordhafen = world["nordhafen"]
