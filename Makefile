@@ -42,6 +42,7 @@ test: $(VENV)/.dev  ## Run the whole test suite against PostgreSQL and Redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev  ## ruff, formatting, migrations in sync, mypy
+	@mkdir -p var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
