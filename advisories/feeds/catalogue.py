@@ -4,15 +4,21 @@ A feed names companies and products in its own spelling ("Microsoft", "Microsoft
 "AO Kaspersky Lab"). Each name is normalized the way the catalogue stores names, then looked
 up among the names and the aliases; only what is still missing is created. Lookups and inserts
 are batched, so resolving the 1,400 pairs of the KEV catalog costs a handful of queries.
+
+What is created is marked for matching, as ``vendors.services`` marks what an editor adds: an
+organization's item that named the product before the catalogue knew it resolves to it and is
+matched against the advisory that brought it in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils import timezone
 from django.utils.text import slugify
 
 from advisories.feeds.errors import DocumentInvalid
+from vendors.match_requests import MATCH_CATALOGUE, matching_request_on_commit
 from vendors.matching.names import normalize_name
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
@@ -57,12 +63,18 @@ def vendors_resolve(names: Iterable[str]) -> dict[str, Vendor]:
 def _vendors_create(names_by_key: dict[str, str]) -> dict[str, Vendor]:
     # Slugs are few and short; reading them all is cheaper than probing each candidate.
     taken = set(Vendor.objects.values_list("slug", flat=True))
+    now = timezone.now()
     # bulk_create skips Vendor.save(), which derives normalized_name; it is set here instead.
     # ignore_conflicts: a concurrent import may have added the same vendor meanwhile; the
     # re-read below picks up whichever row won.
     Vendor.objects.bulk_create(
         [
-            Vendor(name=name[:200], normalized_name=key, slug=_free_slug(name, taken, "vendor"))
+            Vendor(
+                name=name[:200],
+                normalized_name=key,
+                slug=_free_slug(name, taken, "vendor"),
+                match_requested_at=now,
+            )
             for key, name in names_by_key.items()
         ],
         ignore_conflicts=True,
@@ -72,6 +84,7 @@ def _vendors_create(names_by_key: dict[str, str]) -> dict[str, Vendor]:
     }
     if len(created) != len(names_by_key):
         raise CatalogueError("Some vendors could not be created; run the import again.")
+    matching_request_on_commit(MATCH_CATALOGUE, sorted(v.pk for v in created.values()), [])
     return created
 
 
@@ -111,6 +124,7 @@ def _products_create(
         vendor_id__in={v for v, _ in names_by_key}
     ).values_list("vendor_id", "slug"):
         taken.setdefault(vendor_id, set()).add(slug)
+    now = timezone.now()
     # As for vendors: bulk_create skips Product.save(), so normalized_name is set here.
     Product.objects.bulk_create(
         [
@@ -119,6 +133,7 @@ def _products_create(
                 name=name[:200],
                 normalized_name=key,
                 slug=_free_slug(name, taken.setdefault(vendor_id, set()), "product"),
+                match_requested_at=now,
             )
             for (vendor_id, key), name in names_by_key.items()
         ],
@@ -132,4 +147,5 @@ def _products_create(
         created[(product.vendor_id, product.normalized_name)] = product
     if any(key not in created for key in names_by_key):
         raise CatalogueError("Some products could not be created; run the import again.")
+    matching_request_on_commit(MATCH_CATALOGUE, [], sorted(p.pk for p in created.values()))
     return created

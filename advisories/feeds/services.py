@@ -46,6 +46,7 @@ from advisories.services import (
     target_compile,
 )
 from audit.services import audit_record
+from vendors.match_requests import MATCH_ADVISORIES, matching_request_on_commit
 from vendors.matching.versions import InvalidVersion, compare_versions
 from vendors.models import Product
 
@@ -299,6 +300,9 @@ def _csaf_update(
     )
     if advisory.status == AdvisoryStatus.DRAFT and not mapped.is_draft:
         advisory = advisory_publish(advisory=advisory, user=user, request=request)
+    elif advisory.status != AdvisoryStatus.DRAFT:
+        # Already live: its new targets must reach the inventories now, not at the next sweep.
+        matching_request_on_commit(MATCH_ADVISORIES, [advisory.pk])
     _audit_import(advisory, mapped, "updated", user, request)
     return ImportResult(
         "updated",
@@ -400,6 +404,8 @@ def kev_entries_apply(
         _kev_update(changed, ids, products, catalog_version, now, user)
         result.updated_ids = list(ids.values())
         result.updated = len(changed)
+    # One matching task for every new or changed entry, sent once the import commits.
+    matching_request_on_commit(MATCH_ADVISORIES, [*result.created_ids, *result.updated_ids])
     audit_record(
         action="advisory.import_kev",
         actor=user,
