@@ -32,6 +32,7 @@ from config.demo.organizations import LOGINS, OFFERINGS, ORGANIZATIONS
 from config.demo.specs import AdvisorySpec, OrganizationSpec, TargetSpec
 from orgs.choices import ItemSource
 from orgs.models import InventoryItem, Membership, Organization, User
+from vendors.match_requests import MATCH_ORGANIZATION, matching_request_on_commit
 from vendors.matching.names import normalize_name
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
@@ -386,15 +387,18 @@ def _inventory_ensure(
     now = timezone.now()
     for item in missing:
         item.organization = organization
-        # New inventory needs matching against whatever is already published; the marker is
-        # the durable request the matcher's sweeper honours (advisories published in this run
-        # are matched on publish anyway).
+        # New inventory needs matching against whatever is published; the marker is the
+        # durable request, cleared by the organization's match requested below.
         item.match_requested_at = now
         # bulk_create skips save(), which is where the derived keys are normally computed.
         item.refresh_derived_fields()
         item.product_id = resolver.resolve(item)
     InventoryItem.objects.bulk_create(missing, batch_size=ITEM_BATCH_SIZE)
     created["inventory items"] += len(missing)
+    if missing:
+        # After commit: eagerly in the quick-start (so `make run` shows flags at once), by a
+        # worker when a broker is configured.
+        matching_request_on_commit(MATCH_ORGANIZATION, organization.pk)
 
 
 # --- Advisories --------------------------------------------------------------------------------

@@ -293,3 +293,23 @@ def test_generated_inventories_are_deterministic():
 
 def _item_fields(item: Model) -> tuple[Any, ...]:
     return tuple(getattr(item, f) for f in ("raw_vendor", "raw_product", "version", "external_ref"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_is_matched_when_it_commits_and_leaves_no_work_pending():
+    """`make run` serves a world whose flags are already there (Celery runs eagerly)."""
+    from exposure.models import Flag
+
+    load_demo()
+
+    assert not InventoryItem.objects.filter(match_requested_at__isnull=False).exists()
+    assert not Advisory.objects.filter(match_requested_at__isnull=False).exists()
+    kaspersky_items = InventoryItem.objects.filter(product__vendor__slug="kaspersky-lab")
+    assert kaspersky_items.exists()
+    bsi_warning = Advisory.objects.get(source__slug="bsi", issued_on=datetime.date(2022, 3, 15))
+    flagged = set(
+        Flag.objects.filter(advisory=bsi_warning, status="open").values_list("item_id", flat=True)
+    )
+    assert set(kaspersky_items.values_list("pk", flat=True)) <= flagged
+    organizations_flagged = Flag.objects.values("organization").distinct().count()
+    assert organizations_flagged >= Organization.objects.count() // 2
