@@ -105,6 +105,9 @@ class Overview:
     """Everything the overview page shows."""
 
     organization_count: int
+    # (name, URL) of the organization when the user sees exactly one: the page then says whose
+    # figures these are.
+    sole_organization: tuple[str, str] | None
     active_total: int
     overdue_total: int
     by_severity: list[CountRow]
@@ -357,8 +360,12 @@ def dashboard_overview(*, user: Actor, use_cache: bool = True) -> Overview:
     flags = _active_flags(user)
     tallies = _tallies(flags, today)
     by_severity, by_kind = _breakdowns(tallies)
+    organizations = Organization.objects.visible_to(user)
+    organization_count = organizations.count()
+    sole = organizations.get() if organization_count == 1 else None
     overview = Overview(
-        organization_count=Organization.objects.visible_to(user).count(),
+        organization_count=organization_count,
+        sole_organization=(sole.name, sole.get_absolute_url()) if sole else None,
         active_total=sum(tally.active for tally in tallies),
         overdue_total=sum(tally.overdue for tally in tallies),
         by_severity=by_severity,

@@ -30,9 +30,24 @@ def test_member_sees_only_their_organizations_figures(client, world):
 
 def test_editor_sees_every_organization(client, world):
     client.force_login(world.editor)
-    overview = client.get(HOME).context["overview"]
+    response = client.get(HOME)
+    overview = response.context["overview"]
     assert overview.active_total == 2
     assert {org.name for org in overview.organizations} == {"Stadtwerke Alpha", "Klinikum Beta"}
+    assert overview.sole_organization is None
+    assert b"Across the 2 organizations you can see" in response.content
+
+
+def test_a_member_of_one_organization_is_told_whose_figures_they_are(client, world):
+    Flag.objects.filter(organization__name="Stadtwerke Alpha").update(
+        status=FlagStatus.MITIGATED, status_changed_at=timezone.now()
+    )
+    client.force_login(world.tenants.viewer)
+    response = client.get(HOME)
+    alpha = response.context["overview"].sole_organization
+    assert alpha is not None and alpha[0] == "Stadtwerke Alpha"
+    # Named even with no open flag, when no table lists it.
+    assert f'The exposure of <a href="{alpha[1]}">Stadtwerke Alpha</a>'.encode() in response.content
 
 
 def test_dashboard_breaks_flags_down_by_severity_kind_and_vendor(client, world):
