@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from notifications.models import Channel, Delivery, DeliveryAttempt, DispatchCursor
+from notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryItem, DispatchCursor
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -43,6 +43,17 @@ class DeliveryAttemptInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
+class DeliveryItemInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = DeliveryItem
+    extra = 0
+    can_delete = False
+    fields = ("kind", "flag", "event")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
     list_display = (
@@ -60,7 +71,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     search_fields = ("organization__name", "channel__name", "last_error")
     date_hierarchy = "created_at"
     show_full_result_count = False
-    inlines = (DeliveryAttemptInline,)
+    inlines = (DeliveryItemInline, DeliveryAttemptInline)
 
 
 @admin.register(DispatchCursor)

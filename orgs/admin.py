@@ -16,7 +16,7 @@ from orgs.administration import (
     organization_delete,
     organization_update,
 )
-from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
+from orgs.models import ApiToken, ImportJob, InventoryItem, Membership, Organization, User
 from orgs.services import (
     ITEM_FIELDS,
     inventory_item_create,
@@ -291,3 +291,37 @@ class InventoryItemAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[InventoryItem]) -> None:
         for item in queryset.select_related("organization"):
             inventory_item_delete(item=item, user=request.user, request=request)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Inventory imports, to diagnose one: read-only. Uploads go through the import page and
+    the API, which check the file and apply it all or nothing; the file itself is not shown."""
+
+    list_display = (
+        "created_at",
+        "organization",
+        "filename",
+        "file_format",
+        "mode",
+        "status",
+        "created_count",
+        "updated_count",
+        "removed_count",
+        "error_count",
+    )
+    list_filter = ("status", "file_format", "mode")
+    list_select_related = ("organization", "created_by")
+    search_fields = ("filename", "organization__name", "created_by__username")
+    date_hierarchy = "created_at"
+    exclude = ("content",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:
+        return False
