@@ -152,10 +152,17 @@ def test_newcomer_can_migrate_load_the_demo_serve_and_sign_in(server: str, tmp_p
     assert requests.get(f"{server}/healthz", timeout=10).status_code == 200
     session = sign_in(server, "admin", password)
 
+    # The demo is matched as it loads: the overview already counts open flags.
     overview = session.get(f"{server}/", timeout=10)
     assert overview.status_code == 200
+    assert f"Across the {len(ORGANIZATIONS)} organizations you can see" in overview.text
+    open_flags = re.search(
+        r'stat-value">([\d,]+)</span><span class="stat-label">open flags', overview.text
+    )
+    assert open_flags is not None and int(open_flags.group(1).replace(",", "")) > 0
+    organizations = session.get(f"{server}/organizations/", timeout=10)
     for organization in ORGANIZATIONS:
-        assert organization.name in overview.text
+        assert organization.name in organizations.text
     admin = session.get(f"{server}/admin/", timeout=10)
     assert admin.status_code == 200
     assert "Site administration" in admin.text
