@@ -81,8 +81,11 @@ _VERSION_WORDS = frozenset(
     }
 )
 
+# "All versions", "affected releases of", and with the component named: "All BIOS versions",
+# "all firmware versions" (one word: longer prose is not a version range).
 _PREFIX_RE = re.compile(
-    r"^(?:all\s+)?(?:affected\s+)?(?:versions?|releases?)\b\s*(?:of\s+)?", re.IGNORECASE
+    r"^(?:all\s+)?(?:affected\s+)?(?:[a-z][\w-]*\s+)?(?:versions?|releases?)\b\s*(?:of\s+)?",
+    re.IGNORECASE,
 )
 _COMPARATOR_RE = re.compile(r"(>=|<=|!=|==|=|<|>)")
 _WILDCARD_RE = re.compile(r"(?:^|[.\s])[x*](?:$|[.\s])", re.IGNORECASE)

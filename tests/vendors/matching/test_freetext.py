@@ -25,6 +25,8 @@ PARSED = [
     ("All Versions", ["1"], [], "all_versions_any_case"),
     ("*", ["1"], [], "star"),
     ("All versions prior to 4.2", ["4.1.9", "4.2rc1"], ["4.2", "4.2.0", "5"], "all_prior_to"),
+    ("All BIOS versions < V1.4.0", ["1.3.9", "V1.3"], ["1.4.0", "V1.4"], "all_component_versions"),
+    ("all firmware versions before 2.1", ["2.0.9"], ["2.1"], "all_firmware_versions"),
     ("prior to 3.1", ["3.0"], ["3.1"], "prior_to"),
     ("before 7.0", ["6.9"], ["7.0"], "before"),
     ("3.0 through 3.4", ["3.0", "3.2", "3.4"], ["2.9", "3.4.1"], "through_inclusive"),
