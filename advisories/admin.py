@@ -24,10 +24,11 @@ from advisories.services import (
     advisory_update,
     advisory_withdraw,
 )
+from audit.admin_mixins import AuditedModelAdmin, RecordAdmin
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(AuditedModelAdmin):
     list_display = ("name", "kind", "country", "feed_kind", "feed_enabled")
     list_filter = ("kind", "feed_kind", "feed_enabled", "country")
     search_fields = ("name",)
@@ -199,7 +200,9 @@ class AffectedTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdvisoryRevision)
-class AdvisoryRevisionAdmin(admin.ModelAdmin):
+class AdvisoryRevisionAdmin(RecordAdmin):
+    """An advisory's history: written by the services, never rewritten."""
+
     list_display = ("advisory", "number", "source_version", "created_at")
     list_select_related = ("advisory",)
     search_fields = ("advisory__identifier", "summary")
@@ -207,7 +210,7 @@ class AdvisoryRevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdvisoryCve)
-class AdvisoryCveAdmin(admin.ModelAdmin):
+class AdvisoryCveAdmin(AuditedModelAdmin):
     list_display = ("cve_id", "advisory")
     list_select_related = ("advisory",)
     search_fields = ("cve_id", "advisory__identifier")
@@ -215,7 +218,7 @@ class AdvisoryCveAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdvisoryReference)
-class AdvisoryReferenceAdmin(admin.ModelAdmin):
+class AdvisoryReferenceAdmin(AuditedModelAdmin):
     list_display = ("url", "summary", "category", "advisory")
     list_filter = ("category",)
     list_select_related = ("advisory",)
@@ -224,22 +227,16 @@ class AdvisoryReferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(TargetInterval)
-class TargetIntervalAdmin(admin.ModelAdmin):
+class TargetIntervalAdmin(RecordAdmin):
     """Intervals are compiled from a target's range; shown for diagnosis, never edited."""
 
     list_display = ("target", "lower", "lower_inclusive", "upper", "upper_inclusive")
     list_select_related = ("target__advisory",)
     search_fields = ("target__advisory__identifier",)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(FeedRun)
-class FeedRunAdmin(admin.ModelAdmin):
+class FeedRunAdmin(RecordAdmin):
     """Feed runs are written by the importer; shown to see what a feed did and why it failed."""
 
     list_display = (
@@ -258,9 +255,3 @@ class FeedRunAdmin(admin.ModelAdmin):
     list_select_related = ("source",)
     date_hierarchy = "started_at"
     search_fields = ("source__name", "message")
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

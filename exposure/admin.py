@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_mixins import RecordAdmin
 from exposure.models import Flag, FlagEvent, MatchRun
 
 
@@ -41,6 +42,11 @@ class FlagAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # A flag and its history are the record of what an organization was told and did;
+        # the matcher resolves flags, nobody deletes them.
+        return False
+
 
 @admin.register(FlagEvent)
 class FlagEventAdmin(admin.ModelAdmin):
@@ -61,7 +67,7 @@ class FlagEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(MatchRun)
-class MatchRunAdmin(admin.ModelAdmin):
+class MatchRunAdmin(RecordAdmin):
     """The matcher's record of its runs, for operators; written only by the matcher."""
 
     list_display = (
@@ -79,9 +85,3 @@ class MatchRunAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status")
     search_fields = ("error",)
     show_full_result_count = False
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

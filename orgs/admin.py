@@ -1,8 +1,10 @@
 import datetime
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -89,6 +91,21 @@ class UserAdmin(BaseUserAdmin):
             },
             request=request,
         )
+
+    def user_change_password(self, request, id, form_url=""):  # type: ignore[no-untyped-def]
+        # Django's own view sets the password; a successful POST (a redirect) is recorded,
+        # without any value, in the same transaction.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                audit_record(
+                    action="user.password_change",
+                    actor=request.user,
+                    obj=User.objects.get(pk=unquote(id)),
+                    after={"password": "(changed)"},
+                    request=request,
+                )
+        return response
 
 
 def _refused(request: HttpRequest, membership: Membership, error: Exception) -> None:

@@ -71,6 +71,7 @@ class ProductInline(admin.TabularInline):
     fields = ("name", "category", "cpe_product")
     show_change_link = True
     extra = 0
+    can_delete = False
 
 
 @admin.register(Vendor)
@@ -81,6 +82,12 @@ class VendorAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("parent",)
     inlines = (VendorAliasInline, ProductInline)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Advisories' targets and organizations' items point at the catalogue; deleting a
+        # row would silently unresolve items and change what advisories match. Rename, alias
+        # or re-parent instead (each re-matched). The API has no delete either.
+        return False
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         if change:
@@ -163,6 +170,12 @@ class ProductAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("vendor",)
     inlines = (ProductAliasInline,)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Advisories' targets and organizations' items point at the catalogue; deleting a
+        # row would silently unresolve items and change what advisories match. Rename, alias
+        # or re-parent instead (each re-matched). The API has no delete either.
+        return False
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         if change:

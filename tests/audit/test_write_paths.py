@@ -647,6 +647,59 @@ def platform_role_granted_in_the_admin(w: World) -> Expected:
     )
 
 
+def source_changed_in_the_admin(w: World) -> Expected:
+    source = w.published.source
+    client = admin_client()
+    url = reverse("admin:advisories_source_change", args=[source.pk])
+    old_name = source.name
+    response = client.post(url, {**admin_form(client, url), "name": "Bundesamt (renamed)"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return Expected(
+        "source.admin_update",
+        User.objects.get(username="root"),
+        None,
+        "advisories.source",
+        source.pk,
+        before={"name": old_name},
+        after={"name": "Bundesamt (renamed)"},
+    )
+
+
+def cve_removed_in_the_admin(w: World) -> Expected:
+    cve = w.published.cves.create(cve_id="CVE-2026-12345")
+    client = admin_client()
+    url = reverse("admin:advisories_advisorycve_delete", args=[cve.pk])
+    response = client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not w.published.cves.filter(pk=cve.pk).exists()
+    return Expected(
+        "advisorycve.admin_delete",
+        User.objects.get(username="root"),
+        None,
+        "advisories.advisorycve",
+        cve.pk,
+        before={"cve_id": "CVE-2026-12345", "advisory": w.published.pk},
+    )
+
+
+def password_changed_in_the_admin(w: World) -> Expected:
+    client = admin_client()
+    url = reverse("admin:auth_user_password_change", args=[w.tenants.viewer.pk])
+    new = "Lantern-Orchard-Quiet-93"
+    response = client.post(url, {"password1": new, "password2": new, "usable_password": "true"})
+    assert response.status_code == 302, response.context["form"].errors
+    w.tenants.viewer.refresh_from_db()
+    assert w.tenants.viewer.check_password(new)
+    return Expected(
+        "user.password_change",
+        User.objects.get(username="root"),
+        None,
+        "orgs.user",
+        w.tenants.viewer.pk,
+        after={"password": "(changed)"},
+    )
+
+
 def vendor_created(w: World) -> Expected:
     vendor = vendor_create(data={"name": "Hikvision", "country": "CN"}, user=w.editor)
     return Expected(
@@ -702,6 +755,9 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "sla change in the admin": sla_changed_in_the_admin,
     "token revoke in the admin": token_revoked_in_the_admin,
     "platform role change in the admin": platform_role_granted_in_the_admin,
+    "source change in the admin": source_changed_in_the_admin,
+    "cve removal in the admin": cve_removed_in_the_admin,
+    "password change in the admin": password_changed_in_the_admin,
     "sla change": sla_changed,
     "channel create": channel_created,
     "channel update": channel_changed,
@@ -738,3 +794,34 @@ def test_every_write_path_leaves_an_audit_entry(world, write):
     if expected.before is not None:
         assert _contains(entry.before, expected.before), entry.before
     assert _contains(entry.after, expected.after), entry.after
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:exposure_flag_delete",
+        "admin:vendors_vendor_delete",
+        "admin:vendors_product_delete",
+        "admin:advisories_advisoryrevision_delete",
+        "admin:exposure_matchrun_delete",
+    ],
+)
+def test_the_admin_refuses_to_delete_records_and_catalogue_rows(world, url_name):
+    """Deleting these would erase history or silently change what advisories match."""
+    targets = {
+        "flag": world.flag,
+        "vendor": world.product.vendor,
+        "product": world.product,
+        "advisoryrevision": world.published.revisions.first(),
+    }
+    model_name = url_name.split("_")[-2]
+    obj = targets.get(model_name)
+    if obj is None:
+        from exposure.models import MatchRun
+
+        obj = MatchRun.objects.create(kind="advisories")
+    model = type(obj)
+    client = admin_client()
+    response = client.post(reverse(url_name, args=[obj.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert model.objects.filter(pk=obj.pk).exists()
