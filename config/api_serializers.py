@@ -64,17 +64,23 @@ _JSON_TYPES: tuple[
 
 
 class StrictTypesMixin:
-    """Refuses a value of the wrong JSON type before DRF would coerce it.
+    """Refuses a value of the wrong JSON type before DRF would coerce it, and a field the
+    body should not have.
 
     DRF turns 5 into "5" and "1" into true, which is friendly to form posts but hides a
-    client's mistake, and contradicts the types the OpenAPI schema documents.
+    client's mistake, and contradicts the types the OpenAPI schema documents. It also ignores
+    unknown fields, so a client that misspells ``version`` as ``verison`` gets 200 and no
+    change; here it gets 400 naming the field. Read-only fields (``id``, ``url``, ...) may be
+    sent back as they were received.
     """
 
     fields: Any
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            errors: dict[str, list[str]] = {}
+            errors: dict[str, list[str]] = {
+                str(name): ["Unknown field."] for name in data if name not in self.fields
+            }
             for name, field in self.fields.items():
                 value = data.get(name)
                 if field.read_only or value is None:

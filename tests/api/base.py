@@ -161,6 +161,15 @@ class UpdateTests(EndpointTests):
         for name, value in self.update_data.items():
             assert response.json()[name] == value
 
+    def test_an_unknown_field_is_refused_and_nothing_changes(self, tenants, api):
+        obj = self.make(tenants, tenants.org_a)
+        client = api.session(self.user(tenants, self.writer))
+        body = {**self.update_data, "no_such_field": "x"}
+        response = client.patch(self.detail_url(obj), body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"no_such_field": ["Unknown field."]}
+        assert self._unchanged(obj)
+
     def test_reader_cannot_update(self, tenants, api):
         obj = self.make(tenants, tenants.org_a)
         client = api.session(self.user(tenants, self.reader))
