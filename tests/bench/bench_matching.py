@@ -58,6 +58,7 @@ RANGE_ADVISORIES = 10_000
 ROUNDS = 3
 TARGET_RATIO, TARGET_FULL_SECONDS, TARGET_PUBLISH_SECONDS, TARGET_PEAK_MB = 1.5, 5.0, 3.0, 500.0
 SEED = 20_260_301
+WORKER_WAIT_SECONDS = 120  # far beyond the targets: only a failing worker takes this long
 
 
 def main() -> int:
@@ -799,14 +800,26 @@ def through_worker(world: World, database_url: str) -> tuple[float, float, float
                     raise SystemExit("the worker did not start")
                 time.sleep(0.1)
 
+            def wait_for_run(what: str, limit: float, **run: Any) -> None:
+                # A worker that fails (see its log) would otherwise be waited for forever.
+                give_up = time.monotonic() + limit
+                while not MatchRun.objects.filter(status="succeeded", **run).exists():
+                    if time.monotonic() > give_up:
+                        raise SystemExit(
+                            f"{what}: no successful run after {limit:.0f} s; see {log}"
+                        )
+                    time.sleep(0.005)
+
             def publish_latency(advisory_id: int) -> float:
                 reset(published=[], mark=False)
                 started = time.perf_counter()
                 advisory_publish(advisory=Advisory.objects.get(pk=advisory_id))
-                while not MatchRun.objects.filter(
-                    kind="advisory", status="succeeded", advisory_ids=[advisory_id]
-                ).exists():
-                    time.sleep(0.005)
+                wait_for_run(
+                    f"publishing advisory {advisory_id}",
+                    WORKER_WAIT_SECONDS,
+                    kind="advisory",
+                    advisory_ids=[advisory_id],
+                )
                 return time.perf_counter() - started
 
             latencies = {}
@@ -825,8 +838,7 @@ def through_worker(world: World, database_url: str) -> tuple[float, float, float
             reset(published=list(world.range_advisories), mark=False)
             started = time.perf_counter()
             app.send_task("exposure.full_rematch")
-            while not MatchRun.objects.filter(kind="full", status="succeeded").exists():
-                time.sleep(0.02)
+            wait_for_run("the full re-match", WORKER_WAIT_SECONDS * 4, kind="full")
             full = time.perf_counter() - started
         finally:
             sampler.running = False
