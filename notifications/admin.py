@@ -7,22 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from audit.admin_mixins import RecordAdmin
 from notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryItem, DispatchCursor
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Channel)
-class ChannelAdmin(ReadOnlyAdmin):
+class ChannelAdmin(RecordAdmin):
     list_display = ("name", "organization", "kind", "mode", "min_severity", "enabled")
     list_filter = ("kind", "mode", "enabled")
     list_select_related = ("organization",)
@@ -55,7 +45,7 @@ class DeliveryItemInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(RecordAdmin):
     list_display = (
         "created_at",
         "organization",
@@ -75,5 +65,5 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DispatchCursor)
-class DispatchCursorAdmin(ReadOnlyAdmin):
+class DispatchCursorAdmin(RecordAdmin):
     list_display = ("name", "position", "version", "updated_at")
