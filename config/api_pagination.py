@@ -89,9 +89,14 @@ class _Key:
 
     def order_by(self, *, reverse: bool) -> OrderBy:
         # NULLs come last in the forward direction whatever the sort order, so that walking
-        # backwards (reverse=True) meets them first.
+        # backwards (reverse=True) meets them first. A NOT NULL column says nothing of NULLs:
+        # PostgreSQL does not know the clause is moot there, and with it would not follow an
+        # index on the column that a descending order could walk (DESC defaults to NULLS
+        # FIRST), but sort every matching row to keep a page of them.
         expression = F(self.field.attname)
-        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+        nulls: dict[str, bool] = {}
+        if self.field.null:
+            nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
         if self.descending != reverse:
             return expression.desc(**nulls)
         return expression.asc(**nulls)

@@ -157,8 +157,9 @@ class InventoryItem(TimeStampedModel):
     reconciliation: dropping them would hide exactly the products nobody has catalogued yet.
     """
 
+    # The indexes below that start with the organization serve its lookups.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="inventory_items"
+        Organization, on_delete=models.CASCADE, related_name="inventory_items", db_index=False
     )
     product = models.ForeignKey(
         Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="inventory_items"
@@ -210,6 +211,13 @@ class InventoryItem(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["organization", "product"], name="item_org_product_idx"),
+            # An organization's inventory in the lists' order (Meta.ordering): a page is read
+            # from the index, the filters checked on the rows it walks, rather than every item
+            # of the organization sorted.
+            models.Index(
+                fields=["organization", "raw_vendor", "raw_product", "version", "id"],
+                name="item_org_listing_idx",
+            ),
             models.Index(fields=["product", "version_key"], name="item_product_version_idx"),
             models.Index(
                 fields=["cpe_vendor", "cpe_product", "version_key"], name="item_cpe_version_idx"
