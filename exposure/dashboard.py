@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -199,14 +199,14 @@ def _top_vendors(flags: QuerySet[Flag, Any]) -> list[VendorExposure]:
     """Vendors of the catalogue products behind active flags. Items matched only by CPE or
     purl, with no catalogue product, have no vendor to count and are left out.
 
-    This is the overview's most expensive query: a flag knows its item, not the item's
-    product, so every active flag is joined to its inventory item.
+    The flag records its product's vendor, so this groups the flag table alone, read in the
+    order of its (vendor, organization, status) index, without the index's table rows.
     """
     rows = list(
-        flags.filter(item__product__isnull=False)
+        flags.filter(vendor__isnull=False)
         .order_by()
-        .values(vendor_id=F("item__product__vendor_id"))
-        .annotate(active=Count("pk"), organizations=Count("organization_id", distinct=True))
+        .values("vendor_id")
+        .annotate(active=Count("*"), organizations=Count("organization_id", distinct=True))
         .order_by("-active", "vendor_id")[:TOP_ROWS]
     )
     vendors = Vendor.objects.in_bulk([row["vendor_id"] for row in rows])

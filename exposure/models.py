@@ -16,6 +16,7 @@ from exposure.choices import (
 )
 from orgs.models import InventoryItem, Organization
 from orgs.scoping import OrgScopedQuerySet
+from vendors.models import Product, Vendor
 
 
 class Flag(models.Model):
@@ -25,7 +26,10 @@ class Flag(models.Model):
     withdrawn); people move it from open to acknowledged to mitigated, or accept the risk until
     a date, or call it a false positive. There is at most one flag per advisory and item.
     ``organization`` repeats the item's organization so that tenant scoping and the list pages
-    need no join; ``item_label`` keeps what the item was after it is deleted.
+    need no join; ``item_label`` keeps what the item was after it is deleted. ``product`` and
+    ``vendor`` repeat the item's catalogue product and its vendor as the matcher last saw them
+    (none when the item resolved to no product), so that counting flags by vendor reads the
+    flag table alone rather than joining every flag to its item.
     """
 
     # Foreign keys whose lookups a composite index below already serves get no index of their
@@ -45,6 +49,19 @@ class Flag(models.Model):
         Organization, on_delete=models.CASCADE, related_name="flags", db_index=False
     )
     item_label = models.CharField(max_length=500, blank=True)
+    # Without an index of its own: only deleting a product looks flags up by it, which is rare
+    # and not worth a write to one more index for every flag the matcher writes.
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     matched_target = models.ForeignKey(
         AffectedTarget, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -98,6 +115,14 @@ class Flag(models.Model):
             models.Index(
                 fields=["organization", "status", "-priority"], name="flag_org_status_priority_idx"
             ),
+            # An organization's flags in the lists' order (Meta.ordering), so that a page of
+            # them is read from the index rather than sorted out of all of them.
+            models.Index(
+                fields=["organization", "-priority", "due_date", "id"],
+                name="flag_org_priority_due_idx",
+            ),
+            # Active flags by vendor and organization (the overview), read from the index alone.
+            models.Index(fields=["vendor", "organization", "status"], name="flag_vendor_org_idx"),
             models.Index(fields=["advisory", "status"], name="flag_advisory_status_idx"),
             models.Index(fields=["status", "due_date"], name="flag_status_due_idx"),
             models.Index(fields=["assignee", "status"], name="flag_assignee_status_idx"),
@@ -169,7 +194,8 @@ class MatchRun(models.Model):
     )
     flags_created = models.PositiveIntegerField(default=0)
     flags_updated = models.PositiveIntegerField(
-        default=0, help_text="Flags whose confidence, priority, due date or label changed."
+        default=0,
+        help_text="Flags whose confidence, priority, due date, label or product changed.",
     )
     flags_resolved = models.PositiveIntegerField(default=0)
     flags_reopened = models.PositiveIntegerField(default=0)

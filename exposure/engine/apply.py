@@ -3,8 +3,8 @@
 Per run, whatever the number of items:
 
 1. *refresh* — one ``UPDATE … FROM`` over the matched pairs that already have a flag: a
-   resolved flag is reopened; confidence, priority, due date, matched target and label are
-   brought up to date where they differ (and only there, so a re-run updates no row);
+   resolved flag is reopened; confidence, priority, due date, matched target, label, product
+   and vendor are brought up to date where they differ (and only there, so a re-run updates no row);
 2. *create* — one ``INSERT … SELECT … ON CONFLICT (advisory_id, item_id) DO NOTHING
    RETURNING id`` over the matched pairs: the unique index keeps the ones that have a flag;
 3. *resolve* — one ``SELECT`` of the scope's unresolved flags that no longer match, with the
@@ -207,6 +207,7 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
         " ELSE exposure_flag.status_changed_at END,"
         " confidence = {confidence}, priority = d.priority, due_date = {due},"
         " matched_target_id = d.target_id, item_label = d.label,"
+        " product_id = d.product_id, vendor_id = d.vendor_id,"
         " last_matched_at = {now}, updated_at = {now}"
         " FROM final d"
         " WHERE exposure_flag.advisory_id = d.advisory_id AND exposure_flag.item_id = d.item_id"
@@ -214,7 +215,9 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
         " OR exposure_flag.priority <> d.priority"
         " OR exposure_flag.due_date IS DISTINCT FROM {due}"
         " OR exposure_flag.matched_target_id IS DISTINCT FROM d.target_id"
-        " OR exposure_flag.item_label <> d.label)"
+        " OR exposure_flag.item_label <> d.label"
+        " OR exposure_flag.product_id IS DISTINCT FROM d.product_id"
+        " OR exposure_flag.vendor_id IS DISTINCT FROM d.vendor_id)"
         " RETURNING exposure_flag.id,"
         " CASE WHEN exposure_flag.status_changed_at = {now} THEN 1 ELSE 0 END",
         cte=cte,
@@ -244,11 +247,13 @@ def _create(
     """
     first_seen = dialect.timestamp_param(now)
     statement = compose(
-        "{cte} INSERT INTO exposure_flag (advisory_id, item_id, organization_id, item_label,"
-        " matched_target_id, status, confidence, priority, due_date, status_reason,"
-        " resolution_reason, first_seen_at, last_matched_at, status_changed_at, updated_at)"
-        " SELECT fl.advisory_id, fl.item_id, fl.organization_id, fl.label, fl.target_id,"
-        " {open}, {confidence}, fl.priority, {due}, '', '', {now}, {now}, {now}, {now}"
+        "{cte} INSERT INTO exposure_flag (advisory_id, item_id, organization_id, product_id,"
+        " vendor_id, item_label, matched_target_id, status, confidence, priority, due_date,"
+        " status_reason, resolution_reason, first_seen_at, last_matched_at, status_changed_at,"
+        " updated_at)"
+        " SELECT fl.advisory_id, fl.item_id, fl.organization_id, fl.product_id, fl.vendor_id,"
+        " fl.label, fl.target_id, {open}, {confidence}, fl.priority, {due}, '', '', {now},"
+        " {now}, {now}, {now}"
         " FROM final fl WHERE {new_only}"
         " ON CONFLICT (advisory_id, item_id) DO NOTHING RETURNING id",
         cte=cte,

@@ -2,10 +2,10 @@
 
 ``final_cte`` builds ``WITH RECURSIVE … final AS (…)``: one row per (advisory, item) pair the
 scope's advisories match, with the target that matched (the lowest confirmed one), whether the
-match is only *possible*, and every value its flag needs (organization, label, priority,
-deadline and SLA days). Callers append the statement that uses it (the upsert, the refresh,
-the resolution, a preview). Only the branches for target kinds present in the scope are
-emitted, so that matching one vendor advisory is a small statement.
+match is only *possible*, and every value its flag needs (organization, the item's product
+and vendor, label, priority, deadline and SLA days). Callers append the statement that uses
+it (the upsert, the refresh, the resolution, a preview). Only the branches for target kinds
+present in the scope are emitted, so that matching one vendor advisory is a small statement.
 
 Shape, for the planner's sake: subsidiaries and jurisdictions are walked down the ownership
 chain from the scope's own targets (a recursive CTE seeded by them), and the item's, its
@@ -156,7 +156,8 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
             "matched AS (SELECT h.advisory_id, h.item_id,"
             " COALESCE(MIN(CASE WHEN h.possible = 0 THEN h.target_id END), MIN(h.target_id))"
             " AS target_id, MIN(h.possible) AS possible,"
-            " MIN(i.organization_id) AS organization_id, MIN({label}) AS label,"
+            " MIN(i.organization_id) AS organization_id, MIN(i.product_id) AS product_id,"
+            " MIN(p.vendor_id) AS vendor_id, MIN({label}) AS label,"
             " MIN({priority}) AS priority, MIN(a.action_deadline) AS deadline,"
             " MIN({sla}) AS sla_days"
             " FROM inc_hits h JOIN orgs_inventoryitem i ON i.id = h.item_id"
@@ -183,7 +184,8 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
             Sql(
                 "final AS (SELECT m.advisory_id, m.item_id, m.target_id,"
                 " CASE WHEN m.possible = 1 OR x.possible = 1 THEN 1 ELSE 0 END AS possible,"
-                " m.organization_id, m.label, m.priority, m.deadline, m.sla_days"
+                " m.organization_id, m.product_id, m.vendor_id, m.label, m.priority,"
+                " m.deadline, m.sla_days"
                 " FROM matched m LEFT JOIN (SELECT advisory_id, item_id,"
                 " MIN(possible) AS possible FROM exc_hits GROUP BY advisory_id, item_id) x"
                 " ON x.advisory_id = m.advisory_id AND x.item_id = m.item_id"

@@ -13,6 +13,8 @@ class FlagFactory(factory.django.DjangoModelFactory):
     advisory = factory.SubFactory(PublishedAdvisoryFactory)
     item = factory.SubFactory(InventoryItemFactory)
     organization = factory.LazyAttribute(lambda flag: flag.item.organization)
+    product = factory.LazyAttribute(lambda flag: flag.item.product)
+    vendor = factory.LazyAttribute(lambda flag: flag.product.vendor if flag.product else None)
     item_label = factory.LazyAttribute(lambda flag: str(flag.item))
     priority = 50
 

@@ -62,7 +62,7 @@ UNRESOLVED_EVERY = 25
 # 2 in 5 of half the items, 200,000 of 1,000,000.
 FLAGGED_RESIDUES = 10
 # Bumped whenever the shape of the data changes, so that an old build is not reused.
-DATA_VERSION = 3
+DATA_VERSION = 4
 
 TARGET_P95_MS = 50.0
 TARGET_THROUGHPUT_RATIO = 0.5
@@ -342,6 +342,8 @@ def _flags_build() -> None:
             "matched_target_id": "t.id",
             "item_id": "it.id",
             "organization_id": "it.organization_id",
+            "product_id": "it.product_id",
+            "vendor_id": "p.vendor_id",
             "item_label": "it.raw_vendor || ' ' || it.raw_product || ' ' || it.version",
             "status": status,
             "resolution_reason": (

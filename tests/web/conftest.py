@@ -54,6 +54,8 @@ def flag_for(advisory: Advisory, item: InventoryItem, **fields) -> Flag:
         advisory=advisory,
         item=item,
         organization=item.organization,
+        product=item.product,
+        vendor=item.product.vendor if item.product else None,
         item_label=str(item),
         **fields,
     )
