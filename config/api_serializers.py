@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
+from django.utils import timezone as django_timezone
 from django_countries import countries
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 from orgs.scoping import Actor
 
@@ -165,3 +172,169 @@ class CreateOnlyFieldsMixin:
             if errors:
                 raise serializers.ValidationError(errors)
         return attrs
+
+
+# --- Reading rows at a fraction of DRF's cost ----------------------------------------------
+
+# Reversed once per list in place of a row's id; each row's URL puts its own id there.
+_URL_ID_PLACEHOLDER = "918273645546372819"
+# What a reader returns for a field DRF would leave out of the row (it raised SkipField).
+_SKIPPED = object()
+
+_Reader = Callable[[Any], Any]
+
+
+class FastRepresentationMixin:
+    """Represents a row exactly as DRF does, at a fraction of the cost.
+
+    DRF's ``to_representation`` walks each field's source generically, looks the current time
+    zone up for every date-time and reverses a URL for every row: about 150 µs a flag, most of
+    the time a list page takes. This plans once per serializer how each field is read: columns
+    and foreign-key ids by attribute access, date-times converted with the zone looked up once,
+    the row's own URL from one reversed template, then the field's own ``to_representation``.
+    Whatever the plan does not cover (a method or property as source, a missing object in the
+    middle of a dotted source, a custom field) goes through DRF's own path.
+    ``tests/api/test_representation.py`` holds the output equal to DRF's.
+    """
+
+    context: dict[str, Any]
+    Meta: Any
+    _read_plan: list[tuple[str, _Reader]] | None = None
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        if self._read_plan is None:
+            fields = self._readable_fields  # type: ignore[attr-defined]
+            self._read_plan = [(field.field_name, self._reader(field)) for field in fields]
+        row = {}
+        for name, read in self._read_plan:
+            value = read(instance)
+            if value is not _SKIPPED:
+                row[name] = value
+        return row
+
+    def _reader(self, field: Any) -> _Reader:
+        if isinstance(field, serializers.HyperlinkedIdentityField):
+            return self._url_reader(field)
+        if type(field) is serializers.SerializerMethodField:
+            return getattr(self, field.method_name)  # type: ignore[no-any-return]
+        if _shows_id(field):
+            path = self._column_path(field.source_attrs, id_last=True)
+            convert: _Reader = _same
+        elif type(field).get_attribute is serializers.Field.get_attribute:
+            path = self._column_path(field.source_attrs, id_last=False)
+            convert = _date_time_converter(field) or field.to_representation
+        else:
+            path = None
+        if path is None:
+            return partial(_drf_read, field)
+        last = len(path) - 1
+
+        def read(instance: Any) -> Any:
+            value = instance
+            for position, attribute in enumerate(path):
+                value = getattr(value, attribute)
+                if value is None:
+                    # A missing object mid-way: DRF decides (default, null, skip or error).
+                    return None if position == last else _drf_read(field, instance)
+            return convert(value)
+
+        return read
+
+    def _column_path(self, source_attrs: list[str], *, id_last: bool) -> list[str] | None:
+        """The attributes from a row to a field's value, when each is a concrete column or
+        foreign key (never a method or property, which DRF would call); the last one is the
+        foreign key's id column with ``id_last``."""
+        if not source_attrs:
+            return None
+        model = self.Meta.model
+        path: list[str] = []
+        for position, name in enumerate(source_attrs):
+            try:
+                model_field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                return None
+            if not model_field.concrete:
+                return None
+            if position < len(source_attrs) - 1:
+                if not model_field.many_to_one and not model_field.one_to_one:
+                    return None
+                path.append(name)
+                model = model_field.related_model
+            elif id_last:
+                if not model_field.many_to_one and not model_field.one_to_one:
+                    return None
+                path.append(model_field.attname)
+            else:
+                path.append(name)
+        return path
+
+    def _url_reader(self, field: Any) -> _Reader:
+        request = self.context.get("request")
+        if (
+            request is None
+            or field.lookup_field != "pk"
+            or self.context.get("format")
+            or getattr(request, "versioning_scheme", None) is not None
+        ):
+            return partial(_drf_read, field)
+        template = str(
+            field.reverse(
+                field.view_name,
+                kwargs={field.lookup_url_kwarg: _URL_ID_PLACEHOLDER},
+                request=request,
+                format=None,
+            )
+        )
+        before, placeholder, after = template.rpartition(_URL_ID_PLACEHOLDER)
+        if not placeholder:
+            return partial(_drf_read, field)
+        return lambda instance: None if instance.pk is None else f"{before}{instance.pk}{after}"
+
+
+def _shows_id(field: Any) -> bool:
+    """A related object shown by its id, which DRF reads from the foreign key's column."""
+    return (
+        isinstance(field, serializers.PrimaryKeyRelatedField)
+        and field.pk_field is None
+        and field.source != "*"
+        and type(field).to_representation is serializers.PrimaryKeyRelatedField.to_representation
+        and type(field).get_attribute is serializers.RelatedField.get_attribute
+    )
+
+
+def _date_time_converter(field: Any) -> _Reader | None:
+    """DRF's ISO 8601 rendering of an aware date-time, with the time zone looked up once."""
+    if (
+        type(field) is not serializers.DateTimeField
+        or hasattr(field, "format")
+        or str(api_settings.DATETIME_FORMAT).lower() != ISO_8601
+    ):
+        return None
+    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    if zone is None:
+        return None
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, datetime.datetime) or django_timezone.is_naive(value):
+            return field.to_representation(value)
+        try:
+            text = value.astimezone(zone).isoformat()
+        except OverflowError:
+            return field.to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _drf_read(field: Any, instance: Any) -> Any:
+    """One field of a row, exactly as ``Serializer.to_representation`` reads it."""
+    try:
+        attribute = field.get_attribute(instance)
+    except SkipField:
+        return _SKIPPED
+    check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+    return None if check_for_none is None else field.to_representation(attribute)

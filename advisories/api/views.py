@@ -153,14 +153,15 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Advisory, Any]:
-        return (
-            advisories_visible_to(user=self.request.user)
-            .select_related("source")
-            .prefetch_related(
-                "cves",
-                "references",
-                Prefetch("targets", queryset=AffectedTarget.objects.order_by("is_exclusion", "pk")),
-            )
+        advisories = advisories_visible_to(user=self.request.user)
+        if self.action == "impact":
+            # The impact is computed in SQL from the advisory's id; its representation (CVEs,
+            # references, targets, the imported document) is not read.
+            return advisories.defer("raw_document", "summary", "action_details")
+        return advisories.select_related("source").prefetch_related(
+            "cves",
+            "references",
+            Prefetch("targets", queryset=AffectedTarget.objects.order_by("is_exclusion", "pk")),
         )
 
     def perform_create(self, serializer: BaseSerializer[Advisory]) -> None:

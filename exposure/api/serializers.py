@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from advisories.models import Advisory
 from config.api_serializers import (
+    FastRepresentationMixin,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
     StrictSerializer,
@@ -16,7 +17,7 @@ from exposure.triage import BULK_LIMIT, HUMAN_STATUS_CHOICES
 from orgs.api.serializers import fellow_users
 
 
-class FlagAdvisorySerializer(StrictModelSerializer[Advisory]):
+class FlagAdvisorySerializer(FastRepresentationMixin, StrictModelSerializer[Advisory]):
     """The advisory a flag comes from, as much as a flag list needs."""
 
     class Meta:
@@ -24,7 +25,7 @@ class FlagAdvisorySerializer(StrictModelSerializer[Advisory]):
         fields = ["id", "identifier", "title", "kind", "severity", "recommended_action"]
 
 
-class FlagSerializer(StrictModelSerializer[Flag]):
+class FlagSerializer(FastRepresentationMixin, StrictModelSerializer[Flag]):
     url = serializers.HyperlinkedIdentityField(view_name="api:flag-detail")
     advisory = FlagAdvisorySerializer(read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from config.api_pagination import KeysetPagination, PagePagination
 from config.api_views import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from exposure.api.serializers import (
+    FlagAdvisorySerializer,
     FlagAssignSerializer,
     FlagBulkResultSerializer,
     FlagBulkTransitionSerializer,
@@ -63,6 +64,20 @@ class FlagViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
     ]
     ordering = ["-priority", "due_date", "id"]
     default_write_role = Role.ANALYST
+
+    def get_queryset(self) -> QuerySet[Flag, Any]:
+        queryset: QuerySet[Flag, Any] = super().get_queryset()
+        if self.action in ("list", "retrieve"):
+            # Only what FlagSerializer shows of the advisory, organization and assignee: an
+            # advisory's texts and imported source document can be large, and every column
+            # loaded is a model attribute built for each of a page's rows.
+            queryset = queryset.only(
+                *(field.name for field in Flag._meta.concrete_fields),
+                *(f"advisory__{name}" for name in FlagAdvisorySerializer.Meta.fields),
+                "organization__name",
+                "assignee__username",
+            )
+        return queryset
 
     @extend_schema(
         summary="Change a flag's status",

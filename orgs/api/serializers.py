@@ -11,6 +11,7 @@ from rest_framework import serializers
 from config.api_serializers import (
     CountryCodeField,
     CreateOnlyFieldsMixin,
+    FastRepresentationMixin,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
 )
@@ -94,7 +95,9 @@ class MembershipSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[Membersh
         validators: list[Any] = []
 
 
-class InventoryItemSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[InventoryItem]):
+class InventoryItemSerializer(
+    CreateOnlyFieldsMixin, FastRepresentationMixin, StrictModelSerializer[InventoryItem]
+):
     """What an organization runs. Give the vendor and product names as your systems know them
     (they resolve to the catalogue by name and alias), or a catalogue product, a CPE or a purl.
     """
