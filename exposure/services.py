@@ -302,11 +302,19 @@ def full_rematch_plan(*, items_per_chunk: int | None = None) -> MatchRun:
     """Start a full re-match: a parent run and its PENDING chunks of whole organizations, each
     holding about ``items_per_chunk`` items. The caller dispatches one task per chunk."""
     size = items_per_chunk or settings.MATCHING_CHUNK_ITEMS
-    counts = list(
-        Organization.objects.annotate(items=Count("inventory_items"))
-        .order_by("pk")
-        .values_list("pk", "items")
+    # Grouping the items alone reads the organization index only; joining every organization
+    # to its items cost a quarter of a steady-state full re-match over 1,000,000 items.
+    per_organization = dict(
+        InventoryItem.objects.order_by()
+        .values("organization_id")
+        .annotate(items=Count("pk"))
+        .values_list("organization_id", "items")
     )
+    # Organizations without items still get a chunk: their flags may need resolving.
+    counts = [
+        (pk, per_organization.get(pk, 0))
+        for pk in Organization.objects.order_by("pk").values_list("pk", flat=True)
+    ]
     chunks: list[tuple[list[int], int]] = []
     current: list[int] = []
     current_items = 0
