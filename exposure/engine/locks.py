@@ -42,7 +42,10 @@ _ORGANIZATION_KIND = 1 << 40
 
 
 MATCHING_WORK_MEM = "64MB"
-MATCHING_SESSION_JIT = "SET LOCAL jit = off"
+# This transaction's settings, in one statement (``set_config(..., true)`` is SET LOCAL).
+MATCHING_SESSION_SETTINGS = (
+    f"SELECT set_config('work_mem', '{MATCHING_WORK_MEM}', true), set_config('jit', 'off', true)"
+)
 
 
 class MatchingBusy(Exception):
@@ -113,10 +116,9 @@ def matching_transaction() -> Iterator[None]:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 # A run is a batch job: let its hash aggregates and sorts of a few hundred
                 # thousand pairs stay in memory rather than spill to disk (this transaction
-                # only; the default suits web requests).
-                cursor.execute(f"SET LOCAL work_mem = '{MATCHING_WORK_MEM}'")
-                # Matching statements cost enough to cross the JIT threshold, but compiling
-                # their few hundred expressions takes longer than it saves: over 1,000,000
-                # items JIT made a chunk's match statement 750 ms instead of 590.
-                cursor.execute(MATCHING_SESSION_JIT)
+                # only; the default suits web requests). Its statements cost enough to cross
+                # the JIT threshold, but compiling their few hundred expressions takes longer
+                # than it saves: over 1,000,000 items JIT made a chunk's match statement
+                # 750 ms instead of 590.
+                cursor.execute(MATCHING_SESSION_SETTINGS)
         yield

@@ -575,12 +575,11 @@ _VENDOR_ITEMS = """
 def _execute(sql: str, params: dict[str, Any]) -> None:
     from django.db import connection, transaction
 
-    from exposure.engine.locks import MATCHING_SESSION_JIT, MATCHING_WORK_MEM
+    from exposure.engine.locks import MATCHING_SESSION_SETTINGS
 
     # The same session settings as a matching run gets: memory for sorts and hashes, no JIT.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{MATCHING_WORK_MEM}'")
-        cursor.execute(MATCHING_SESSION_JIT)
+        cursor.execute(MATCHING_SESSION_SETTINGS)
         cursor.execute(sql, params)
 
 
