@@ -58,4 +58,3 @@ def test_every_model_of_our_apps_is_in_the_admin():
         if m._meta.app_label in ours and m not in admin.site._registry and m not in inlined
     ]
     assert missing == []
-
