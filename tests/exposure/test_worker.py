@@ -174,10 +174,13 @@ def sending_app(broker: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterato
     variable is what must point at the test's broker.
     """
     monkeypatch.setenv("CELERY_BROKER_URL", broker.url)
-    app = Celery("vendorwatch-test")
+    # Read the current app first: a new Celery() makes itself current unless told not to, and
+    # restoring "the previous app" would then leave this test's broker-bound app in place for
+    # every later test (whose after-commit matching would then go to a stopped broker).
+    previous = celery_state.get_current_app()
+    app = Celery("vendorwatch-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.update(broker_url=broker.url, task_always_eager=False)
-    previous = celery_state.get_current_app()
     app.set_current()
     assert app.conf.broker_url == broker.url
     try:
