@@ -796,32 +796,27 @@ def test_every_write_path_leaves_an_audit_entry(world, write):
     assert _contains(entry.after, expected.after), entry.after
 
 
-@pytest.mark.parametrize(
-    "url_name",
-    [
-        "admin:exposure_flag_delete",
-        "admin:vendors_vendor_delete",
-        "admin:vendors_product_delete",
-        "admin:advisories_advisoryrevision_delete",
-        "admin:exposure_matchrun_delete",
-    ],
-)
+def _match_run(w: World) -> Any:
+    from exposure.models import MatchRun
+
+    return MatchRun.objects.create(kind="advisory")
+
+
+# What the admin must not delete, and how to find one of each in the world.
+UNDELETABLE: dict[str, Callable[[World], Any]] = {
+    "admin:exposure_flag_delete": lambda w: w.flag,
+    "admin:vendors_vendor_delete": lambda w: w.product.vendor,
+    "admin:vendors_product_delete": lambda w: w.product,
+    "admin:advisories_advisoryrevision_delete": lambda w: w.published.revisions.first(),
+    "admin:exposure_matchrun_delete": _match_run,
+}
+
+
+@pytest.mark.parametrize("url_name", sorted(UNDELETABLE))
 def test_the_admin_refuses_to_delete_records_and_catalogue_rows(world, url_name):
     """Deleting these would erase history or silently change what advisories match."""
-    targets = {
-        "flag": world.flag,
-        "vendor": world.product.vendor,
-        "product": world.product,
-        "advisoryrevision": world.published.revisions.first(),
-    }
-    model_name = url_name.split("_")[-2]
-    obj = targets.get(model_name)
-    if obj is None:
-        from exposure.models import MatchRun
-
-        obj = MatchRun.objects.create(kind="advisories")
-    model = type(obj)
-    client = admin_client()
-    response = client.post(reverse(url_name, args=[obj.pk]), {"post": "yes"})
+    obj = UNDELETABLE[url_name](world)
+    assert obj is not None
+    response = admin_client().post(reverse(url_name, args=[obj.pk]), {"post": "yes"})
     assert response.status_code == 403
-    assert model.objects.filter(pk=obj.pk).exists()
+    assert type(obj).objects.filter(pk=obj.pk).exists()
