@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -85,9 +87,15 @@ class StrictFilterBackend(DjangoFilterBackend):
     def get_filterset(
         self, request: Request, queryset: QuerySet[Any, Any], view: APIView
     ) -> django_filters.FilterSet | None:
-        filterset: django_filters.FilterSet | None = super().get_filterset(request, queryset, view)
-        if filterset is None:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
             return None
+        lean_class = filterset_narrowed(
+            filterset_class, filters_named(filterset_class, request.query_params)
+        )
+        filterset: django_filters.FilterSet = lean_class(
+            **self.get_filterset_kwargs(request, queryset, view)
+        )
         errors: dict[str, list[str]] = {}
         for name, flt in filterset.filters.items():
             suffixes = getattr(filterset.form.fields[name].widget, "suffixes", None)
@@ -104,3 +112,44 @@ class StrictFilterBackend(DjangoFilterBackend):
         if errors:
             raise ValidationError(errors)
         return filterset
+
+
+def filters_named(
+    filterset_class: type[django_filters.FilterSet], params: QueryDict
+) -> frozenset[str]:
+    """The filters of ``filterset_class`` that the query string may set.
+
+    A filter reads the parameter of its own name or, for a range, that name plus a suffix
+    (``due_after``); a parameter that merely starts like a filter's name costs that filter's
+    work, never a wrong result.
+    """
+    return frozenset(
+        name
+        for name in filterset_class.base_filters
+        if any(param == name or param.startswith(f"{name}_") for param in params)
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def filterset_narrowed(
+    filterset_class: type[django_filters.FilterSet], names: frozenset[str]
+) -> type[django_filters.FilterSet]:
+    """``filterset_class`` with only the filters in ``names``.
+
+    A FilterSet deep-copies every filter, builds a form field for each and a form class around
+    them for every request; for a FilterSet of twenty filters that was a third of an API list
+    request's time. A filter whose parameter is absent filters nothing (an absent value is
+    empty, and django-filter skips empty values), so leaving it out changes no result and no
+    error. The HTML list pages keep the whole FilterSet: their form shows every field.
+    """
+    if names == frozenset(filterset_class.base_filters):
+        return filterset_class
+    narrowed: type[django_filters.FilterSet] = type(
+        filterset_class.__name__,
+        (filterset_class,),
+        {"__module__": filterset_class.__module__, "__doc__": filterset_class.__doc__},
+    )
+    narrowed.base_filters = {
+        name: flt for name, flt in filterset_class.base_filters.items() if name in names
+    }
+    return narrowed
