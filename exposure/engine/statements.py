@@ -8,17 +8,22 @@ it (the upsert, the refresh, the resolution, a preview). Only the branches for t
 present in the scope are emitted, so that matching one vendor advisory is a small statement.
 
 Shape, for the planner's sake: subsidiaries and jurisdictions are walked down the ownership
-chain from the scope's own targets (a recursive CTE seeded by them), and the item's, its
-organization's, advisory's and product's rows are joined to the hits *before* several hits
-of one pair are collapsed, so that those joins are planned on real row estimates (hash joins
-for large advisories); nothing is joined after the collapse, whose size the planner cannot
-estimate.
+chain from the scope's own targets (a recursive CTE seeded by them). Each inclusion hit
+carries the columns of its item that the flag needs (``ITEM_COLUMNS``), read by the scan
+that found it, so the item table is never joined back: over a whole inventory that join
+scanned and hashed every item once more. The organization's, advisory's and product's rows
+are joined to the hits *before* several hits of one pair are collapsed, so that those joins
+are planned on real row estimates (hash joins for large advisories); nothing is joined after
+the collapse, whose size the planner cannot estimate.
 
 Version ranges are compiled into ``TargetInterval`` rows of bytewise-sortable keys; an item is
 inside an interval when its ``version_key`` lies between the bounds. The comparison is
 written twice: as a plain ``BETWEEN``-style range (``COALESCE(lower, '')`` … ``COALESCE(upper,
 '~')``, '~' sorting after every key character) that PostgreSQL can answer from the
-``(product_id, version_key)`` index, and exactly, with the inclusive flags.
+``(product_id, version_key)`` index, and exactly, with the inclusive flags. Items without a
+usable version are found by the same scan (one pass over the items per way a ranged target
+reaches them), and are only *possible* unless one of the target's intervals holds every
+version.
 """
 
 from __future__ import annotations
@@ -71,12 +76,12 @@ _VENDOR_TO_ITEMS = (
 # ``target_vendors`` walk (subsidiaries, jurisdictions), which already applied the scope's
 # target conditions.
 _DIRECT_VENDOR = (
-    "SELECT t.advisory_id, i.id, t.id, 0 {target_from} {to_items}"
+    "SELECT t.advisory_id, i.id, t.id, 0{columns} {target_from} {to_items}"
     " WHERE t.kind = 'vendor' AND NOT t.include_subsidiaries AND {item_condition}"
     " AND {targets} AND {items}"
 )
 _WALKED_VENDOR = (
-    "SELECT tv.advisory_id, i.id, tv.target_id, 0 FROM target_vendors tv {to_items}"
+    "SELECT tv.advisory_id, i.id, tv.target_id, 0{columns} FROM target_vendors tv {to_items}"
     " WHERE tv.is_exclusion = {exclusion} AND {item_condition} AND {items}"
 )
 # (kind, join from the target to items, extra condition) for kinds with version ranges.
@@ -125,8 +130,21 @@ _TARGET_VENDORS = (
 )
 _NO_HITS = (
     "SELECT CAST(NULL AS bigint) AS advisory_id, CAST(NULL AS bigint) AS item_id,"
-    " CAST(NULL AS bigint) AS target_id, 0 AS possible WHERE 1 = 0"
+    " CAST(NULL AS bigint) AS target_id, 0 AS possible{columns} WHERE 1 = 0"
 )
+# The item's columns an inclusion hit carries (see the module docstring), under the names the
+# priority and label expressions read them by (``i.criticality``, ``i.raw_vendor``, …).
+ITEM_COLUMNS = (
+    ("organization_id", "bigint"),
+    ("product_id", "bigint"),
+    ("criticality", "text"),
+    ("raw_vendor", "text"),
+    ("raw_product", "text"),
+    ("cpe", "text"),
+    ("purl", "text"),
+    ("version", "text"),
+)
+_HIT_COLUMNS = "advisory_id, item_id, target_id, possible"
 
 
 def _is_walked(branch: Branch) -> bool:
@@ -147,25 +165,26 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
         )
     ctes.append(
         compose(
-            "inc_hits (advisory_id, item_id, target_id, possible) AS ({hits})",
+            "inc_hits ({columns}) AS ({hits})",
+            columns=", ".join([_HIT_COLUMNS, *(name for name, _type in ITEM_COLUMNS)]),
             hits=_hits(scope, plan, exclusion=False),
         )
     )
+    # The hits are aliased ``i``: they carry the item columns the expressions read.
     ctes.append(
         compose(
-            "matched AS (SELECT h.advisory_id, h.item_id,"
-            " COALESCE(MIN(CASE WHEN h.possible = 0 THEN h.target_id END), MIN(h.target_id))"
-            " AS target_id, MIN(h.possible) AS possible,"
+            "matched AS (SELECT i.advisory_id, i.item_id,"
+            " COALESCE(MIN(CASE WHEN i.possible = 0 THEN i.target_id END), MIN(i.target_id))"
+            " AS target_id, MIN(i.possible) AS possible,"
             " MIN(i.organization_id) AS organization_id, MIN(i.product_id) AS product_id,"
             " MIN(p.vendor_id) AS vendor_id, MIN({label}) AS label,"
             " MIN({priority}) AS priority, MIN(a.action_deadline) AS deadline,"
             " MIN({sla}) AS sla_days"
-            " FROM inc_hits h JOIN orgs_inventoryitem i ON i.id = h.item_id"
-            " JOIN orgs_organization o ON o.id = i.organization_id"
-            " JOIN advisories_advisory a ON a.id = h.advisory_id"
+            " FROM inc_hits i JOIN orgs_organization o ON o.id = i.organization_id"
+            " JOIN advisories_advisory a ON a.id = i.advisory_id"
             " LEFT JOIN vendors_product p ON p.id = i.product_id"
             " LEFT JOIN vendors_vendor pv ON pv.id = p.vendor_id"
-            " GROUP BY h.advisory_id, h.item_id)",
+            " GROUP BY i.advisory_id, i.item_id)",
             label=LABEL_SQL,
             priority=priority_sql(),
             sla=sla_days_sql(),
@@ -176,7 +195,8 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
         # (the item has no version) leaves it possible.
         ctes.append(
             compose(
-                "exc_hits (advisory_id, item_id, target_id, possible) AS ({hits})",
+                "exc_hits ({columns}) AS ({hits})",
+                columns=_HIT_COLUMNS,
                 hits=_hits(scope, plan, exclusion=True),
             )
         )
@@ -212,6 +232,8 @@ def _hits(scope: Scope, plan: TargetPlan, *, exclusion: bool) -> Sql:
         [_target_conditions(scope, plan), Sql("t.is_exclusion = %s", [exclusion])]
     )
     items = scope.item_filter()
+    # Exclusion hits only remove or weaken inclusion hits: they need no item columns.
+    columns = "" if exclusion else "".join(f", i.{name}" for name, _type in ITEM_COLUMNS)
     branches: list[Sql] = []
     walked = False
     for branch in sorted(plan.branches, key=lambda b: (b.kind, b.include_subsidiaries)):
@@ -222,60 +244,60 @@ def _hits(scope: Scope, plan: TargetPlan, *, exclusion: bool) -> Sql:
             if walked:
                 continue
             walked = True
-        branches.extend(_branch(branch, targets, items))
+        branches.extend(_branch(branch, targets, items, columns))
     python_hits = [hit for hit in plan.python_hits if hit.is_exclusion == exclusion]
     if python_hits:
+        rows = dialect.json_rows(
+            [
+                (hit.advisory_id, hit.item_id, hit.target_id, int(hit.possible))
+                for hit in python_hits
+            ],
+            [
+                ("advisory_id", "bigint"),
+                ("item_id", "bigint"),
+                ("target_id", "bigint"),
+                ("possible", "int"),
+            ],
+        )
         branches.append(
-            dialect.json_rows(
-                [
-                    (hit.advisory_id, hit.item_id, hit.target_id, int(hit.possible))
-                    for hit in python_hits
-                ],
-                [
-                    ("advisory_id", "bigint"),
-                    ("item_id", "bigint"),
-                    ("target_id", "bigint"),
-                    ("possible", "int"),
-                ],
+            compose(
+                "SELECT ph.advisory_id, i.id, ph.target_id, ph.possible{columns}"
+                " FROM ({rows}) ph JOIN orgs_inventoryitem i ON i.id = ph.item_id",
+                columns=columns,
+                rows=rows,
             )
         )
     if not branches:
-        return Sql(_NO_HITS)
+        typed = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in ITEM_COLUMNS)
+        return compose(_NO_HITS, columns="" if exclusion else f", {typed}")
     return Sql.join(" UNION ALL ", branches)
 
 
-_SELECT_CONFIRMED = "SELECT t.advisory_id, i.id, t.id, 0"
-# An item without a usable version matches a range target only possibly, unless the range
-# holds every version.
-_SELECT_UNVERSIONED = (
-    "SELECT t.advisory_id, i.id, t.id, CASE WHEN everything.target_id IS NULL THEN 1 ELSE 0 END"
-)
-# The targets whose range is "all versions" (normalized ranges make that their one interval);
-# joined rather than probed per item, which PostgreSQL ran as a scan of every interval per row.
-_ALL_VERSIONS = (
-    "LEFT JOIN (SELECT tv.target_id FROM advisories_targetinterval tv"
-    " WHERE tv.lower IS NULL AND tv.upper IS NULL) everything ON everything.target_id = t.id"
+_SELECT_CONFIRMED = "SELECT t.advisory_id, i.id, t.id, 0{columns}"
+# A ranged target reaches an item once per interval: a versioned item inside it is confirmed;
+# an item without a usable version is possible, unless the interval holds every version
+# (normalized ranges make "all versions" their one interval). A range that holds nothing (no
+# interval) thus matches nothing, even an unversioned item.
+_SELECT_RANGED = (
+    "SELECT t.advisory_id, i.id, t.id, CASE WHEN i.version_key IS NOT NULL"
+    " OR (ti.lower IS NULL AND ti.upper IS NULL) THEN 0 ELSE 1 END{columns}"
 )
 _BRANCH = (
     "{select} {target_from} {joins} WHERE t.kind = {kind} AND {condition} AND {targets} AND {items}"
 )
-_WITHIN_INTERVAL = (
-    "i.version_key >= COALESCE(ti.lower, '') AND i.version_key <= COALESCE(ti.upper, '~')"
+_WITHIN_INTERVAL_OR_UNVERSIONED = (
+    "(i.version_key IS NULL"
+    " OR (i.version_key >= COALESCE(ti.lower, '') AND i.version_key <= COALESCE(ti.upper, '~')"
     " AND (ti.lower IS NULL OR i.version_key > ti.lower OR ti.lower_inclusive)"
-    " AND (ti.upper IS NULL OR i.version_key < ti.upper OR ti.upper_inclusive)"
-)
-# A range that holds nothing (no interval) matches nothing, even an unversioned item.
-_HAS_INTERVAL = (
-    "i.version_key IS NULL"
-    " AND EXISTS (SELECT 1 FROM advisories_targetinterval te WHERE te.target_id = t.id)"
+    " AND (ti.upper IS NULL OR i.version_key < ti.upper OR ti.upper_inclusive)))"
 )
 
 
-def _branch(branch: Branch, targets: Sql, items: Sql) -> list[Sql]:
+def _branch(branch: Branch, targets: Sql, items: Sql, columns: str) -> list[Sql]:
     def select(select: str, joins: str, condition: str) -> Sql:
         return compose(
             _BRANCH,
-            select=select,
+            select=select.replace("{columns}", columns),
             target_from=_TARGET_FROM,
             joins=joins,
             kind=literal(branch.kind),
@@ -294,25 +316,18 @@ def _branch(branch: Branch, targets: Sql, items: Sql) -> list[Sql]:
         ]
     if branch.kind in _RANGED:
         return [
-            statement
-            for join, condition in _RANGED[branch.kind]
-            for statement in (
-                select(
-                    _SELECT_CONFIRMED,
-                    "JOIN advisories_targetinterval ti ON ti.target_id = t.id " + join,
-                    f"{condition} AND {_WITHIN_INTERVAL}",
-                ),
-                select(
-                    _SELECT_UNVERSIONED,
-                    f"{join} {_ALL_VERSIONS}",
-                    f"{condition} AND {_HAS_INTERVAL}",
-                ),
+            select(
+                _SELECT_RANGED,
+                "JOIN advisories_targetinterval ti ON ti.target_id = t.id " + join,
+                f"{condition} AND {_WITHIN_INTERVAL_OR_UNVERSIONED}",
             )
+            for join, condition in _RANGED[branch.kind]
         ]
     if branch.kind == "vendor" and not branch.include_subsidiaries:
         return [
             compose(
                 _DIRECT_VENDOR,
+                columns=columns,
                 target_from=_TARGET_FROM,
                 to_items=to_items.replace("{vendor}", "t.vendor_id"),
                 item_condition=item_condition,
@@ -327,6 +342,7 @@ def _branch(branch: Branch, targets: Sql, items: Sql) -> list[Sql]:
     return [
         compose(
             _WALKED_VENDOR,
+            columns=columns,
             to_items=to_items.replace("{vendor}", "tv.vendor_id"),
             exclusion=Sql("%s", [branch.is_exclusion]),
             item_condition=item_condition,

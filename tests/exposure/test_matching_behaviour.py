@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from advisories.models import Advisory, AffectedTarget
+from advisories.models import Advisory, AffectedTarget, TargetInterval
 from advisories.services import advisory_update, advisory_withdraw, target_compile
 from exposure.choices import FlagEventKind, FlagStatus, MatchRunKind, ResolutionReason
 from exposure.models import Flag, FlagEvent, MatchRun
@@ -65,6 +65,23 @@ def test_rerunning_a_match_changes_no_row_and_writes_no_event(make_item, publish
         0,
         0,
     )
+
+
+def test_a_range_target_left_without_intervals_matches_nothing_even_without_a_version(
+    make_item, publish
+):
+    unknown = make_item({"p": "fortios"})
+    known = make_item({"p": "fortios", "v": "7.0.1"})
+    advisory = publish(FORTIOS_BEFORE_7_2_5)
+    assert open_flags(advisory) == {unknown.pk: "possible", known.pk: "confirmed"}
+    # A range that holds no version compiles to no interval (the editor never saves one, but
+    # the engine must not read "no interval" as "every version").
+    TargetInterval.objects.filter(target__advisory=advisory).delete()
+
+    run = rematch(advisory)
+
+    assert open_flags(advisory) == {}
+    assert run.flags_resolved == 2
 
 
 def test_created_flags_have_a_history_entry_by_the_matcher(make_item, publish):

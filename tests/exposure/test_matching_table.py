@@ -282,6 +282,12 @@ CASES = [
         {"a": C, "c": C},
     ),
     Case(
+        "range-union-of-intervals-leaves-an-item-without-version-possible-once",
+        [range_("fortios", "vers:generic/<1.0|>=2.0|<2.5")],
+        {"unknown": {"p": "fortios"}, "in": {"p": "fortios", "v": "2.1"}},
+        {"unknown": P, "in": C},
+    ),
+    Case(
         "range-not-equal-punches-a-hole",
         [range_("fortios", "vers:generic/>=1.0|<2.0|!=1.5")],
         {"hole": {"p": "fortios", "v": "1.5"}, "in": {"p": "fortios", "v": "1.4"}},
