@@ -14,6 +14,10 @@ Per run, whatever the number of items:
    returned, passed back as one array.
 
 Steps 1 and 3 are skipped when the scope has no flag yet (a newly published advisory).
+When the scope has flags, the matches are first written to a temporary table and one
+read-only statement looks for any difference (a matched pair without a flag or whose flag
+would be refreshed, a flag that no longer matches); when there is none — a re-run, and
+the periodic full re-match on most days — nothing else runs and nothing is written.
 People's decisions are kept while the item still matches: an acknowledged, mitigated,
 risk-accepted or false-positive flag keeps its status; only a resolved one is reopened.
 """
@@ -70,15 +74,19 @@ class PreviewRow:
     organization_possible_count: int
 
 
-def match_scope(scope: Scope, *, now: datetime) -> MatchCounts:
+def match_scope(scope: Scope, *, now: datetime, items_considered: int | None = None) -> MatchCounts:
     """Bring the scope's flags in line with what its advisories match; return the counts.
 
+    ``items_considered`` is the number of items in the scope when the caller knows it (a full
+    re-match's chunk, counted when it was planned); otherwise it is counted here.
     Runs in the caller's transaction (see ``engine.locks.matching_transaction``).
     """
     plan = plan_targets(scope)
     counts = MatchCounts()
     with connection.cursor() as cursor:
-        counts.items_considered = _count_items(cursor, scope)
+        counts.items_considered = (
+            _count_items(cursor, scope) if items_considered is None else items_considered
+        )
         flags_exist = _flags_exist(cursor, scope)
         if not flags_exist:
             # A scope without flags (a new advisory) needs one statement over the matches.
@@ -87,9 +95,13 @@ def match_scope(scope: Scope, *, now: datetime) -> MatchCounts:
                 counts.created = len(created)
                 _record_events(cursor, created, FlagEventKind.CREATED, "", "", now)
             return counts
-        # Refresh, create and resolve all read the matches: compute them once, into a
-        # temporary table with statistics, so each statement is planned on real sizes.
+        # The check, refresh, create and resolve all read the matches: compute them once,
+        # into a temporary table.
         with _materialized(cursor, final_cte(scope, plan)) as cte:
+            if not _differs(cursor, scope, cte):
+                return counts
+            # Statistics, so that each write statement is planned on real sizes.
+            execute(cursor, compose("ANALYZE {table}", table=_MATCHES_TABLE))
             if plan.has_inclusions:
                 reopened, counts.updated = _refresh(cursor, cte, now)
                 counts.reopened = len(reopened)
@@ -124,7 +136,6 @@ def _materialized(cursor: CursorWrapper, cte: Sql) -> Iterator[Sql]:
             cte=cte,
         ),
     )
-    execute(cursor, compose("ANALYZE {table}", table=_MATCHES_TABLE))
     yield compose("WITH final AS (SELECT * FROM {table}) ", table=_MATCHES_TABLE)
     execute(cursor, compose("DROP TABLE {table}", table=_MATCHES_TABLE))
 
@@ -192,6 +203,50 @@ _RESOLVED = literal(FlagStatus.RESOLVED)
 _OPEN = literal(FlagStatus.OPEN)
 
 
+def _needs_refresh(flag: str) -> Sql:
+    """Whether the flag aliased ``flag``, matched by the row ``d`` of ``final``, is resolved
+    or holds a value other than the match's (what the refresh changes)."""
+    return compose(
+        f"({flag}.status = {{resolved}} OR {flag}.confidence <> {{confidence}}"
+        f" OR {flag}.priority <> d.priority"
+        f" OR {flag}.due_date IS DISTINCT FROM {{due}}"
+        f" OR {flag}.matched_target_id IS DISTINCT FROM d.target_id"
+        f" OR {flag}.item_label <> d.label"
+        f" OR {flag}.product_id IS DISTINCT FROM d.product_id"
+        f" OR {flag}.vendor_id IS DISTINCT FROM d.vendor_id)",
+        resolved=_RESOLVED,
+        confidence=confidence_sql("d"),
+        due=due_date_sql(f"{flag}.first_seen_at", deadline_sql="d.deadline", days_sql="d.sla_days"),
+    )
+
+
+def _differs(cursor: CursorWrapper, scope: Scope, cte: Sql) -> bool:
+    """Whether refresh, create or resolve would change anything: a matched pair without a
+    flag or whose flag needs the refresh, or an unresolved flag of the scope that no longer
+    matches.
+
+    One full join of the matches with the scope's flags. A matched pair whose flag lies
+    outside the scope's flags counts as a difference too, so that the write statements, which
+    look at every flag, decide it. A full join is only ever a hash or merge join, so the
+    matches need no statistics for this plan.
+    """
+    execute(
+        cursor,
+        compose(
+            "{cte} SELECT 1 FROM final d FULL JOIN"
+            " (SELECT * FROM exposure_flag f WHERE {flags}) f"
+            " ON f.advisory_id = d.advisory_id AND f.item_id = d.item_id"
+            " WHERE f.id IS NULL OR (d.item_id IS NULL AND f.status <> {resolved})"
+            " OR (d.item_id IS NOT NULL AND {needs_refresh}) LIMIT 1",
+            cte=cte,
+            flags=scope.flag_filter(),
+            resolved=_RESOLVED,
+            needs_refresh=_needs_refresh("f"),
+        ),
+    )
+    return cursor.fetchone() is not None
+
+
 def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int], int]:
     """Reopen resolved flags that match again and update values that changed; return the
     reopened ids and the number of other flags updated."""
@@ -211,13 +266,7 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
         " last_matched_at = {now}, updated_at = {now}"
         " FROM final d"
         " WHERE exposure_flag.advisory_id = d.advisory_id AND exposure_flag.item_id = d.item_id"
-        " AND (exposure_flag.status = {resolved} OR exposure_flag.confidence <> {confidence}"
-        " OR exposure_flag.priority <> d.priority"
-        " OR exposure_flag.due_date IS DISTINCT FROM {due}"
-        " OR exposure_flag.matched_target_id IS DISTINCT FROM d.target_id"
-        " OR exposure_flag.item_label <> d.label"
-        " OR exposure_flag.product_id IS DISTINCT FROM d.product_id"
-        " OR exposure_flag.vendor_id IS DISTINCT FROM d.vendor_id)"
+        " AND {needs_refresh}"
         " RETURNING exposure_flag.id,"
         " CASE WHEN exposure_flag.status_changed_at = {now} THEN 1 ELSE 0 END",
         cte=cte,
@@ -228,6 +277,7 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
             "exposure_flag.first_seen_at", deadline_sql="d.deadline", days_sql="d.sla_days"
         ),
         now=dialect.timestamp_param(now),
+        needs_refresh=_needs_refresh("exposure_flag"),
     )
     execute(cursor, statement)
     rows = cursor.fetchall()

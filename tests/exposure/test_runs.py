@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg2
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from advisories.models import Advisory, AffectedTarget
 from exposure.choices import FlagStatus, MatchRunKind, MatchRunStatus
 from exposure.engine import MatchingBusy
 from exposure.engine.locks import MATCHING_KEY, organization_key
-from exposure.models import Flag, MatchRun
+from exposure.models import Flag, FlagEvent, MatchRun
 from exposure.services import (
     advisories_match,
     full_rematch_chunk,
@@ -202,6 +204,104 @@ def test_a_full_rematch_is_split_into_chunks_that_repair_drift(drift):
     assert parent.status == MatchRunStatus.SUCCEEDED
     assert (parent.flags_created, parent.flags_reopened) == (6, 1)
     assert Flag.objects.filter(advisory=drift).exclude(status=FlagStatus.RESOLVED).count() == 7
+
+
+def full_rematch_now() -> MatchRun:
+    """Plan a full re-match and do its chunks one after the other, as the benchmark does."""
+    parent = full_rematch_plan(items_per_chunk=3)
+    for chunk_id in parent.chunks.order_by("pk").values_list("pk", flat=True):
+        full_rematch_chunk(chunk_id=chunk_id)
+    parent.refresh_from_db()
+    return parent
+
+
+_FLAG_WRITE = re.compile(r'\b(INSERT INTO|UPDATE|DELETE FROM)\s+"?exposure_flag(event)?\b', re.I)
+
+
+def flag_writes(statements: list[dict[str, str]]) -> list[str]:
+    """The statements among ``statements`` that write flags or their history."""
+    return [query["sql"] for query in statements if _FLAG_WRITE.search(query["sql"])]
+
+
+def test_a_steady_state_full_rematch_writes_no_flag_and_records_no_change(drift):
+    full_rematch_now()
+    before = list(Flag.objects.order_by("pk").values_list("pk", "status", "updated_at"))
+    events = FlagEvent.objects.count()
+
+    with CaptureQueriesContext(connection) as captured:
+        parent = full_rematch_now()
+
+    assert parent.status == MatchRunStatus.SUCCEEDED
+    assert parent.chunks.count() >= 2
+    for run in [parent, *parent.chunks.all()]:
+        assert (
+            run.flags_created,
+            run.flags_updated,
+            run.flags_resolved,
+            run.flags_reopened,
+        ) == (0, 0, 0, 0)
+    assert flag_writes(captured.captured_queries) == []
+    assert list(Flag.objects.order_by("pk").values_list("pk", "status", "updated_at")) == before
+    assert FlagEvent.objects.count() == events
+
+
+def test_chunks_record_the_items_their_plan_counted(drift):
+    parent = full_rematch_now()
+    chunks = list(parent.chunks.order_by("pk"))
+    assert sum(chunk.items_considered for chunk in chunks) == InventoryItem.objects.count()
+    for chunk in chunks:
+        assert (
+            chunk.items_considered
+            == InventoryItem.objects.filter(organization_id__in=chunk.organization_ids).count()
+        )
+
+
+@pytest.mark.parametrize(
+    ("column", "wrong"),
+    [
+        ("priority", 1),
+        ("item_label", "something else"),
+        ("due_date", None),
+        ("confidence", "possible"),
+        ("matched_target_id", None),
+        ("product_id", None),
+        ("vendor_id", None),
+    ],
+)
+def test_a_full_rematch_repairs_a_flag_with_one_value_drifted(drift, column, wrong):
+    full_rematch_now()
+    flag = Flag.objects.filter(advisory=drift).order_by("pk").last()
+    assert flag is not None
+    right = getattr(flag, column)
+    assert right is not None and right != wrong
+    Flag.objects.filter(pk=flag.pk).update(**{column: wrong})
+
+    parent = full_rematch_now()
+
+    flag.refresh_from_db()
+    assert getattr(flag, column) == right
+    assert (
+        parent.flags_updated,
+        parent.flags_reopened,
+        parent.flags_created,
+        parent.flags_resolved,
+    ) == (1, 0, 0, 0)
+
+
+def test_a_full_rematch_resolves_a_flag_that_no_longer_matches_and_creates_a_missing_one(
+    drift, catalogue
+):
+    full_rematch_now()
+    moved, lost = InventoryItem.objects.filter(flags__advisory=drift).order_by("pk")[:2]
+    # Behind the matcher's back: one item changes product, another loses its flag.
+    InventoryItem.objects.filter(pk=moved.pk).update(product=catalogue.products["fortios"])
+    Flag.objects.filter(item=lost).delete()
+
+    parent = full_rematch_now()
+
+    assert (parent.flags_resolved, parent.flags_created, parent.flags_updated) == (1, 1, 0)
+    assert Flag.objects.get(item=moved).status == FlagStatus.RESOLVED
+    assert Flag.objects.get(item=lost).status == FlagStatus.OPEN
 
 
 def test_a_chunk_is_done_once_whoever_asks_again(drift):
