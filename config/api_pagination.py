@@ -240,7 +240,10 @@ class KeysetPagination(BasePagination):
             prefix &= key.equal(value)
         return condition
 
-    def _values(self, row: Model) -> list[Any]:
+    def _values(self, row: Model | dict[str, Any]) -> list[Any]:
+        # A row is a model instance, or a dictionary of column values (``ValuesListMixin``).
+        if isinstance(row, dict):
+            return [_encode_value(row[key.field.attname]) for key in self.keys]
         return [_encode_value(getattr(row, key.field.attname)) for key in self.keys]
 
     def _link(self, values: list[Any], *, reverse: bool) -> str:

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api_pagination import KeysetPagination, PagePagination
+from config.api_values import ValuesListMixin
 from config.api_views import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from exposure.api.serializers import (
     FlagAdvisorySerializer,
@@ -50,7 +51,7 @@ RISK_ACCEPTANCE = OpenApiExample(
     retrieve=extend_schema(summary="Get a flag"),
 )
 @extend_schema(tags=["flags"])
-class FlagViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
+class FlagViewSet(ValuesListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
     queryset = Flag.objects.select_related("advisory", "organization", "assignee")
     serializer_class = FlagSerializer
     filterset_class = FlagFilterSet

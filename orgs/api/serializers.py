@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
@@ -15,6 +15,7 @@ from config.api_serializers import (
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
 )
+from config.api_values import ValuesMethod
 from orgs.choices import Role
 from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
 from orgs.scoping import Actor
@@ -114,6 +115,18 @@ class InventoryItemSerializer(
     product_name = serializers.SerializerMethodField()
     resolved = serializers.SerializerMethodField()
     create_only_fields = ("organization",)
+    # The method fields read from column values, for lists built by ValuesListMixin.
+    values_methods: ClassVar[dict[str, ValuesMethod]] = {
+        "product_name": (
+            ("product_id", "product__vendor__name", "product__name"),
+            lambda row: (
+                None
+                if row["product_id"] is None
+                else f"{row['product__vendor__name']} {row['product__name']}"
+            ),
+        ),
+        "resolved": (("product_id",), lambda row: row["product_id"] is not None),
+    }
 
     class Meta:
         model = InventoryItem

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from config.api_pagination import KeysetPagination
+from config.api_values import ValuesListMixin
 from config.api_views import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from orgs.administration import (
     membership_create,
@@ -181,7 +182,9 @@ class MembershipViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Membership]):
     ),
 )
 @extend_schema(tags=["inventory"])
-class InventoryItemViewSet(TenantViewSetMixin, viewsets.ModelViewSet[InventoryItem]):
+class InventoryItemViewSet(
+    ValuesListMixin, TenantViewSetMixin, viewsets.ModelViewSet[InventoryItem]
+):
     queryset = InventoryItem.objects.select_related("organization", "product__vendor")
     serializer_class = InventoryItemSerializer
     filterset_class = InventoryItemFilterSet

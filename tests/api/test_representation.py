@@ -1,13 +1,18 @@
-"""The fast row representation (``FastRepresentationMixin``) gives exactly what DRF gives."""
+"""The fast representations give exactly what DRF gives: ``FastRepresentationMixin`` (rows from
+model instances) and ``ValuesListMixin`` (list rows straight from column values)."""
 
 import datetime
 
 import pytest
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.mixins import ListModelMixin
 
 from config.api_serializers import FastRepresentationMixin
+from config.api_values import ValuesListMixin, values_plan
+from exposure.api.serializers import FlagSerializer
 from exposure.choices import FlagStatus, ResolutionReason
+from orgs.api.serializers import InventoryItemSerializer
 from tests.api.factories import FlagFactory
 from tests.factories import InventoryItemFactory, ProductFactory
 
@@ -25,6 +30,7 @@ def _both(api, user, url, params, monkeypatch):
     assert fast.status_code == 200
     with monkeypatch.context() as patched:
         patched.setattr(FastRepresentationMixin, "to_representation", _drf_representation)
+        patched.setattr(ValuesListMixin, "list", ListModelMixin.list)
         slow = client.get(url, params)
     assert slow.status_code == 200
     return fast.json(), slow.json()
@@ -62,3 +68,29 @@ def test_inventory_items_read_the_same_as_drf_reads_them(tenants, api, monkeypat
     fast, slow = _both(api, tenants.owner, "/api/v1/inventory-items/", {}, monkeypatch)
     assert len(fast["results"]) == 2
     assert fast == slow
+
+
+@pytest.mark.parametrize("serializer_class", [FlagSerializer, InventoryItemSerializer])
+def test_the_big_lists_have_a_values_plan(serializer_class):
+    # Without a plan the list would silently fall back to the slower path.
+    plan = values_plan(serializer_class)
+    assert plan is not None
+    assert [name for name, _read in plan.readers] == serializer_class.Meta.fields
+
+
+def test_flags_through_foreign_keys_that_are_missing_read_as_drf_reads_them(
+    tenants, api, monkeypatch
+):
+    org = tenants.org_a
+    assigned = FlagFactory(item=InventoryItemFactory(organization=org), assignee=tenants.analyst)
+    unassigned = FlagFactory(item=InventoryItemFactory(organization=org), assignee=None)
+    fast, slow = _both(api, tenants.owner, "/api/v1/flags/", {"page_size": 1}, monkeypatch)
+    assert fast == slow
+    assert fast["next"] is not None
+    fast, slow = _both(api, tenants.owner, "/api/v1/flags/", {}, monkeypatch)
+    assert fast == slow
+    rows = {row["id"]: row for row in fast["results"]}
+    assert rows[assigned.pk]["assignee_username"] == tenants.analyst.username
+    assert rows[unassigned.pk]["assignee_username"] is None
+    assert rows[unassigned.pk]["assignee"] is None
+    assert rows[assigned.pk]["advisory"]["identifier"] == assigned.advisory.identifier
