@@ -64,38 +64,57 @@ def matching_locks(*, exclusive: bool, organization_ids: Iterable[int] = ()) -> 
     if not is_postgresql():
         yield
         return
-    wanted = [
-        ("pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared", MATCHING_KEY)
-    ]
-    wanted += [
-        ("pg_try_advisory_lock", organization_key(pk)) for pk in sorted(set(organization_ids))
-    ]
-    held: list[tuple[str, int]] = []
+    matching = "pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared"
+    organization_keys = [organization_key(pk) for pk in sorted(set(organization_ids))]
+    held_matching = False
+    held_organizations: list[int] = []
     try:
         with connection.cursor() as cursor:
             # If this worker dies mid-statement, PostgreSQL notices within a second and aborts
             # the run (releasing its locks) instead of finishing a statement nobody will read.
             cursor.execute("SET client_connection_check_interval = '1s'")
-            for function, key in wanted:
-                cursor.execute(f"SELECT {function}(%s)", [key])
-                if not cursor.fetchone()[0]:
-                    raise MatchingBusy(f"advisory lock {key} is held by another run")
-                held.append((function, key))
+            cursor.execute(f"SELECT {matching}(%s)", [MATCHING_KEY])
+            held_matching = bool(cursor.fetchone()[0])
+            if not held_matching:
+                raise MatchingBusy(f"advisory lock {MATCHING_KEY} is held by another run")
+            if organization_keys:
+                # Every organization's lock is tried in one statement (a chunk of a full
+                # re-match has hundreds of organizations); the ones taken are returned, and
+                # released again below if any other was held elsewhere.
+                cursor.execute(
+                    "SELECT k.key FROM unnest(CAST(%s AS bigint[])) AS k (key)"
+                    " WHERE pg_try_advisory_lock(k.key)",
+                    [_key_array(organization_keys)],
+                )
+                held_organizations = [key for (key,) in cursor.fetchall()]
+                if len(held_organizations) < len(organization_keys):
+                    busy = sorted(set(organization_keys) - set(held_organizations))
+                    raise MatchingBusy(f"advisory locks {busy} are held by another run")
         yield
     finally:
-        _release(held)
+        _release(matching if held_matching else None, held_organizations)
 
 
-def _release(held: list[tuple[str, int]]) -> None:
+def _key_array(keys: list[int]) -> str:
+    """An array literal of lock keys, which PostgreSQL parses in one go."""
+    return "{" + ",".join(str(int(key)) for key in keys) + "}"
+
+
+def _release(matching: str | None, organization_keys: list[int]) -> None:
     try:
         with connection.cursor() as cursor:
-            for function, key in reversed(held):
+            if organization_keys:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(k.key) FROM unnest(CAST(%s AS bigint[])) AS k (key)",
+                    [_key_array(organization_keys)],
+                )
+            if matching is not None:
                 unlock = (
                     "pg_advisory_unlock_shared"
-                    if function.endswith("_shared")
-                    else ("pg_advisory_unlock")
+                    if matching.endswith("_shared")
+                    else "pg_advisory_unlock"
                 )
-                cursor.execute(f"SELECT {unlock}(%s)", [key])
+                cursor.execute(f"SELECT {unlock}(%s)", [MATCHING_KEY])
     except DatabaseError:
         # The connection is gone, and with it the session and its locks.
         logger.warning("could not release matching locks; the session is gone", exc_info=True)

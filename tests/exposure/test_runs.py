@@ -157,6 +157,35 @@ def test_a_run_releases_its_locks(make_item, publish, org, other_session):
     assert other_session.fetchone()[0] is True
 
 
+def test_a_chunk_finding_one_organization_busy_holds_no_lock_and_stays_pending(
+    drift, other_session
+):
+    parent = full_rematch_plan(items_per_chunk=1000)
+    [chunk] = parent.chunks.all()
+    busy, *free = sorted(chunk.organization_ids)
+    assert free
+    other_session.execute("SELECT pg_advisory_lock(%s)", [organization_key(busy)])
+
+    with pytest.raises(MatchingBusy):
+        full_rematch_chunk(chunk_id=chunk.pk)
+
+    chunk.refresh_from_db()
+    assert chunk.status == MatchRunStatus.PENDING
+    # Nothing stays held: the other session can take every other lock exclusively.
+    for key in [MATCHING_KEY, *(organization_key(pk) for pk in free)]:
+        other_session.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        assert other_session.fetchone()[0] is True
+
+
+def test_a_chunk_releases_every_organization_lock(drift, other_session):
+    parent = full_rematch_plan(items_per_chunk=1000)
+    [chunk] = parent.chunks.all()
+    assert full_rematch_chunk(chunk_id=chunk.pk) is not None
+    for key in [MATCHING_KEY, *(organization_key(pk) for pk in chunk.organization_ids)]:
+        other_session.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        assert other_session.fetchone()[0] is True
+
+
 def test_an_organization_run_matches_only_its_marked_items(make_item, publish, org, catalogue):
     advisory = publish(KASPERSKY)
     marked = make_item({"p": "endpoint_security"})
