@@ -17,7 +17,7 @@ from exposure.choices import (
     MatchRunStatus,
 )
 from exposure.models import Flag, MatchRun
-from orgs.filtersets import visible_organizations
+from orgs.filtersets import OrganizationsFilter
 from vendors.models import Product, Vendor
 
 
@@ -34,9 +34,7 @@ class FlagFilterSet(SearchFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=FlagStatus.choices, distinct=False)
     active = django_filters.BooleanFilter(method="filter_active", label="Still asks for work")
     confidence = django_filters.ChoiceFilter(choices=Confidence.choices)
-    organization = django_filters.ModelMultipleChoiceFilter(
-        queryset=visible_organizations, distinct=False
-    )
+    organization = OrganizationsFilter()
     advisory = IntegerFilter(field_name="advisory_id", label="Advisory id")
     item = IntegerFilter(field_name="item_id", label="Inventory item id")
     severity = django_filters.MultipleChoiceFilter(

@@ -7,9 +7,11 @@ so that asking for a foreign one is refused exactly like asking for one that doe
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_countries import countries
+from django_filters.fields import ModelMultipleChoiceField
 
 from config.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
@@ -23,6 +25,70 @@ def visible_organizations(request: HttpRequest | None) -> QuerySet[Organization,
     if request is None:
         return Organization.objects.none()
     return Organization.objects.visible_to(request.user)
+
+
+class OrganizationIdsField(ModelMultipleChoiceField):
+    """Organization ids, each checked to be among the field's organizations, cleaned to ids.
+
+    Django's field loads every chosen organization as a model instance and builds a queryset
+    per value just to check its type; a filter needs only the ids. The errors are Django's.
+    """
+
+    def _check_values(self, value: Any) -> list[Any]:
+        try:
+            chosen = frozenset(value)
+        except TypeError:
+            message = self.error_messages["invalid_list"]
+            raise ValidationError(message, code="invalid_list") from None
+        pk_field = Organization._meta.pk
+        assert pk_field is not None
+        ids = {}
+        for raw in chosen:
+            self.validate_no_null_characters(raw)
+            try:
+                ids[raw] = pk_field.to_python(raw)
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": raw},
+                ) from None
+        found = set(self.queryset.filter(pk__in=ids.values()).values_list("pk", flat=True))
+        for raw, pk in ids.items():
+            if pk not in found:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": raw},
+                )
+        return sorted(found)
+
+
+class OrganizationsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Rows of any of the chosen organizations, among those the request's user may see.
+
+    The choices are looked up once per request (django-filter asks the callable again at
+    every access to the form field), and the rows are filtered by id.
+    """
+
+    field_class = OrganizationIdsField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", visible_organizations)
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+    def get_queryset(self, request: HttpRequest | None) -> QuerySet[Organization, Any]:
+        cached: QuerySet[Organization, Any] | None = getattr(self, "_choices", None)
+        if cached is None:
+            cached = self._choices = super().get_queryset(request)
+        return cached
+
+    def get_filter_predicate(self, v: Any) -> dict[str, Any]:
+        name = self.field_name
+        if self.lookup_expr != "exact":
+            name = f"{name}__{self.lookup_expr}"
+        return {name: v.pk if isinstance(v, Organization) else v}
 
 
 class OrganizationFilterSet(SearchFilterSet):
@@ -44,7 +110,7 @@ class OrganizationFilterSet(SearchFilterSet):
 class MembershipFilterSet(SearchFilterSet):
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
 
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
+    organization = OrganizationsFilter()
     user = IntegerFilter(field_name="user_id", label="User id")
     role = django_filters.MultipleChoiceFilter(choices=Role.choices)
 
@@ -63,9 +129,7 @@ class InventoryItemFilterSet(SearchFilterSet):
 
     search_fields = ("raw_vendor", "raw_product", "version", "cpe", "purl", "external_ref")
 
-    organization = django_filters.ModelMultipleChoiceFilter(
-        queryset=visible_organizations, distinct=False
-    )
+    organization = OrganizationsFilter()
     product = django_filters.ModelMultipleChoiceFilter(
         queryset=Product.objects.all(), distinct=False
     )
@@ -91,7 +155,7 @@ class InventoryItemFilterSet(SearchFilterSet):
 class ApiTokenFilterSet(SearchFilterSet):
     search_fields = ("name", "prefix")
 
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=visible_organizations)
+    organization = OrganizationsFilter()
     access = django_filters.ChoiceFilter(choices=TokenAccess.choices)
     revoked = django_filters.BooleanFilter(
         field_name="revoked_at", lookup_expr="isnull", exclude=True

@@ -26,7 +26,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from config.api_views import TenantViewSetMixin
 from orgs.choices import ImportFormat, ImportMode, ImportStatus, Role
-from orgs.filtersets import visible_organizations
+from orgs.filtersets import OrganizationsFilter
 from orgs.importers.common import ImportFileError, format_detect, import_limits, size_error
 from orgs.importers.services import inventory_import_submit
 from orgs.models import ImportJob, Organization, User
@@ -111,9 +111,7 @@ class ImportFailureSerializer(serializers.Serializer[Any]):
 
 class ImportJobFilterSet(django_filters.FilterSet):
     # A job has one organization, so no row can come twice: no DISTINCT needed.
-    organization = django_filters.ModelMultipleChoiceFilter(
-        queryset=visible_organizations, distinct=False
-    )
+    organization = OrganizationsFilter()
     status = django_filters.MultipleChoiceFilter(choices=ImportStatus.choices)
 
     class Meta:

@@ -135,3 +135,27 @@ def test_range_and_yes_no_filters_still_work_through_the_api(tenants, api):
     refused = client.get("/api/v1/flags/?priority_min=101")
     assert refused.status_code == 400
     assert "priority_min" in refused.json()
+
+
+def test_organization_filters_take_ids_and_refuse_what_is_not_one(tenants, api):
+    mine = FlagFactory(item=InventoryItemFactory(organization=tenants.org_a))
+    FlagFactory(item=InventoryItemFactory(organization=tenants.org_b))
+    client = api.token(tenants.owner)
+
+    response = client.get(f"/api/v1/flags/?organization={tenants.org_a.pk}")
+    assert [row["id"] for row in response.json()["results"]] == [mine.pk]
+    # The same organization twice is one choice.
+    response = client.get(
+        f"/api/v1/flags/?organization={tenants.org_a.pk}&organization={tenants.org_a.pk}"
+    )
+    assert [row["id"] for row in response.json()["results"]] == [mine.pk]
+
+    for bad, message in [
+        ("abc", "“abc” is not a valid value."),
+        ("1.5", "“1.5” is not a valid value."),
+        (str(tenants.org_b.pk), f"Select a valid choice. {tenants.org_b.pk} is not one"),
+        (str(2**70), f"Select a valid choice. {2**70} is not one"),
+    ]:
+        response = client.get(f"/api/v1/flags/?organization={tenants.org_a.pk}&organization={bad}")
+        assert response.status_code == 400, bad
+        assert response.json()["organization"][0].startswith(message), response.json()
