@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from django.core.exceptions import EmptyResultSet
 from django.db.models import (
     Case,
     Count,
@@ -26,7 +25,6 @@ from advisories.choices import SEVERITY_RANK, Severity
 from advisories.models import Advisory
 from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, MatchRunKind
 from exposure.engine import Scope, preview_scope
-from exposure.engine.sql import Sql
 from exposure.models import Flag, FlagEvent, MatchRun
 from orgs.models import InventoryItem, Organization
 from orgs.scoping import Actor, sees_all_organizations, visible_organization_ids
@@ -88,15 +86,20 @@ def advisory_impact(*, advisory: Advisory, user: Actor, samples: int = 5) -> Adv
     """
     needing_review = advisory.targets.filter(needs_review=True).count()
     visible = visible_organization_ids(user)
-    organizations: Sql | None = None
+    organization_ids: tuple[int, ...] | None = None
     if visible is not None:
-        try:
-            sql, params = visible.query.sql_with_params()
-        except EmptyResultSet:
+        # The ids themselves rather than a subquery: the dry run's statement names the
+        # organizations in each of its branches, and a list of constants is cheaper for
+        # PostgreSQL to plan than a subquery repeated in each (about a millisecond).
+        organization_ids = tuple(visible.values_list("pk", flat=True))
+        if not organization_ids:
             return AdvisoryImpact(0, 0, 0, (), needing_review)
-        organizations = Sql(sql, params)
     rows = preview_scope(
-        Scope(advisory_ids=(advisory.pk,), organizations=organizations, include_unpublished=True),
+        Scope(
+            advisory_ids=(advisory.pk,),
+            organization_ids=organization_ids,
+            include_unpublished=True,
+        ),
         samples=samples,
     )
     grouped: dict[int, OrganizationImpact] = {}
