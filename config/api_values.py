@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Model
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone as django_timezone
@@ -55,7 +56,9 @@ class _Bound:
     zone: datetime.tzinfo | None
 
 
-_Reader = Callable[[Row, _Bound], Any]
+# How a field is read: a function of the row, or (the common case, and the cheapest) the name
+# of a column whose value DRF would show unchanged.
+_Reader = Callable[[Row, _Bound], Any] | str
 
 
 @dataclass
@@ -90,12 +93,19 @@ class ValuesPlan:
         return _Bound(url_templates=templates, zone=zone)
 
     def represent(self, row: Row, bound: _Bound) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for name, read in self.readers:
-            value = read(row, bound)
-            if value is not _SKIPPED:
-                result[name] = value
-        return result
+        return _build(self.readers, row, bound)
+
+
+def _build(readers: list[tuple[str, _Reader]], row: Row, bound: _Bound) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, read in readers:
+        if read.__class__ is str:
+            result[name] = row[read]  # type: ignore[index]
+            continue
+        value = read(row, bound)  # type: ignore[operator]
+        if value is not _SKIPPED:
+            result[name] = value
+    return result
 
 
 class _Unplannable(Exception):
@@ -192,7 +202,8 @@ def _plan_field(
         # the column's value.
         raise _Unplannable(f"{name}: {type(last).__name__} is not a plain column")
     column = _lookup(prefix, hops, last.name)
-    return _column_reader(drf_field, plan, column, hops, prefix, convert=_converter(drf_field))
+    convert = None if _shown_unchanged(drf_field, last) else _converter(drf_field)
+    return _column_reader(drf_field, plan, column, hops, prefix, convert=convert)
 
 
 def _plan_nested(
@@ -214,12 +225,7 @@ def _plan_nested(
         # A missing related row, or a missing one on the way, is null, as in DRF.
         if row[id_column] is None or any(row[guard] is None for guard in nulls):
             return None
-        result: dict[str, Any] = {}
-        for name, read in readers:
-            value = read(row, bound)
-            if value is not _SKIPPED:
-                result[name] = value
-        return result
+        return _build(readers, row, bound)
 
     return read_nested
 
@@ -235,6 +241,8 @@ def _column_reader(
 ) -> _Reader:
     plan.columns.append(column)
     nulls = _null_guards(hops, prefix)
+    if not nulls and convert is None:
+        return column
     plan.columns.extend(nulls)
     missing = _when_missing(drf_field) if nulls else None
 
@@ -306,6 +314,33 @@ def _shows_id(drf_field: Any) -> bool:
         is serializers.PrimaryKeyRelatedField.to_representation
         and type(drf_field).get_attribute is serializers.RelatedField.get_attribute
     )
+
+
+# DRF fields whose to_representation gives back a column value of these model fields as it is
+# (str(text), int(number), a bool for a bool, a stored choice for a choice); None stays None.
+_TEXT = (models.CharField, models.TextField)
+_NUMBER = (models.IntegerField,)  # with its Big/Small/Positive and Auto variants
+_UNCHANGED: tuple[tuple[type[Any], tuple[type[Any], ...]], ...] = (
+    (serializers.CharField, _TEXT),
+    (serializers.IntegerField, _NUMBER),
+    (serializers.BooleanField, (models.BooleanField,)),
+    (serializers.ChoiceField, (*_TEXT, *_NUMBER)),
+)
+
+
+def _shown_unchanged(drf_field: Any, model_field: Any) -> bool:
+    for drf_type, model_types in _UNCHANGED:
+        if type(drf_field) is drf_type:
+            if not isinstance(model_field, model_types):
+                return False
+            if drf_type is serializers.ChoiceField:
+                # A stored value shows as the choice key whose text it is: itself, as long as
+                # the keys are of the column's own type (not 1 for a stored "1").
+                kind = str if isinstance(model_field, _TEXT) else int
+                keys = drf_field.choice_strings_to_values.values()
+                return all(isinstance(key, kind) and not isinstance(key, bool) for key in keys)
+            return True
+    return False
 
 
 def _converter(drf_field: Any) -> Callable[[Any, _Bound], Any]:
