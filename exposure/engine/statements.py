@@ -19,11 +19,11 @@ the collapse, whose size the planner cannot estimate.
 Version ranges are compiled into ``TargetInterval`` rows of bytewise-sortable keys; an item is
 inside an interval when its ``version_key`` lies between the bounds. The comparison is
 written twice: as a plain ``BETWEEN``-style range (``COALESCE(lower, '')`` … ``COALESCE(upper,
-'~')``, '~' sorting after every key character) that PostgreSQL can answer from the
-``(product_id, version_key)`` index, and exactly, with the inclusive flags. Items without a
-usable version are found by the same scan (one pass over the items per way a ranged target
-reaches them), and are only *possible* unless one of the target's intervals holds every
-version.
+'~')``, '~' sorting after every key character), and exactly, with the inclusive flags. Items
+without a usable version are found by the same pass (one per way a ranged target reaches
+items: the product's items through the ``(product_id, version_key)`` index for a few
+targets, one scan of the table for many), and are only *possible* unless one of the target's
+intervals holds every version.
 """
 
 from __future__ import annotations
