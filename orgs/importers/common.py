@@ -337,11 +337,19 @@ def rows_validate(
     errors: list[RowError] = []
     error_count = 0
     done = 0
+    # An external reference is the item's id where it came from: two rows with one id would
+    # make a replacing import update one and create the other, and the next one drop either.
+    first_with_ref: dict[str, str] = {}
     for row in rows:
         if isinstance(row, RowError):
             item, row_errors = None, [row]
         else:
             item, row_errors = row_validate(row, source=source)
+            ref = item["external_ref"] if item is not None else ""
+            first = first_with_ref.setdefault(ref, row.where) if ref else row.where
+            if first != row.where:
+                message = f"{ref!r} is already the reference of {first}"
+                item, row_errors = None, [RowError(row.locate("external_ref"), message)]
         if item is not None:
             items.append(item)
         error_count += len(row_errors)

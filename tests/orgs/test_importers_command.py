@@ -96,3 +96,20 @@ def test_command_refuses_an_unknown_organization_or_file(tenants, tmp_path):
         run("nowhere", str(tmp_path / "inventory.csv"))
     with pytest.raises(CommandError, match="Cannot read"):
         run("stadtwerke-alpha", str(tmp_path / "missing.csv"))
+
+
+def test_command_refuses_a_replacing_file_that_names_an_item_twice(tenants, tmp_path):
+    old = InventoryItemFactory(
+        organization=tenants.org_a, source=ItemSource.CSV, external_ref="CMDB-7"
+    )
+    path = tmp_path / "inventory.csv"
+    path.write_text("product,external_ref\nWidget,CMDB-7\nGadget,CMDB-7\n")
+
+    with pytest.raises(CommandError) as caught:
+        run("stadtwerke-alpha", str(path), "--mode", "replace")
+
+    assert str(caught.value) == (
+        "Nothing was imported: the file has 1 error.\n"
+        "  line 3, external_ref: 'CMDB-7' is already the reference of line 2"
+    )
+    assert list(InventoryItem.objects.values_list("pk", flat=True)) == [old.pk]

@@ -288,3 +288,19 @@ def test_progress_is_reported_while_rows_are_validated():
 )
 def test_format_is_detected_by_extension_then_content(filename, content, expected):
     assert format_detect(filename, content) == expected
+
+
+def test_an_external_reference_given_twice_is_an_error_on_the_later_line():
+    text = (
+        "product,External_Ref\nWidget,CMDB-1\nGadget,CMDB-2\nGizmo,CMDB-1\n"
+        "Sprocket,\nCog,\nBolt,cmdb-1\n"
+    )
+
+    result = validate(text)
+
+    # Rows without a reference may be many; references differ by case, as ids do.
+    assert error_texts(result) == [
+        "line 4, External_Ref: 'CMDB-1' is already the reference of line 2"
+    ]
+    assert result.items == []
+    assert result.error_count == 1
