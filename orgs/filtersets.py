@@ -53,7 +53,9 @@ class OrganizationIdsField(ModelMultipleChoiceField):
                     code="invalid_pk_value",
                     params={"pk": raw},
                 ) from None
-        found = set(self.queryset.filter(pk__in=ids.values()).values_list("pk", flat=True))
+        found = set(
+            self.queryset.filter(pk__in=ids.values()).order_by().values_list("pk", flat=True)
+        )
         for raw, pk in ids.items():
             if pk not in found:
                 raise ValidationError(
