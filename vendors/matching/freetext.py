@@ -89,7 +89,7 @@ _PREFIX_RE = re.compile(
 )
 _COMPARATOR_RE = re.compile(r"(>=|<=|!=|==|=|<|>)")
 _WILDCARD_RE = re.compile(r"(?:^|[.\s])[x*](?:$|[.\s])", re.IGNORECASE)
-_DASH_RANGE_RE = re.compile(r"v?\d+(?:\.\d+)+-v?\d+(?:\.\d+)+", re.IGNORECASE)
+_DASH_RANGE_RE = re.compile(r"[vr]?\d+(?:\.\d+)+-[vr]?\d+(?:\.\d+)+", re.IGNORECASE)
 _AND_SEPARATOR_RE = re.compile(r"(?:\s*(?:,|;|&&|\band\b)\s*)+$", re.IGNORECASE)
 _LIST_SEPARATOR_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bor\b)\s*", re.IGNORECASE)
 
@@ -209,7 +209,8 @@ def _checked_version(raw: str) -> tuple[str, str] | Unparseable:
             f"{version!r} could be a range or a single version; write it as 'A - B' for a range"
         )
     words = version.split()
-    if not re.match(r"^v?\d", words[0], _I):
+    # A version starts with a digit, or with the "V" or "R" (release) vendors put before one.
+    if not re.match(r"^[vr]?\d", words[0], _I):
         return Unparseable(f"{version!r} is not a recognisable version or range")
     for word in words[1:]:
         letters = re.sub(r"[^a-z0-9]", "", word.lower())

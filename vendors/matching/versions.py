@@ -9,7 +9,8 @@ and the tests check that it always agrees with the keys.
 
 Parsing
     The text is NFKC-normalised and case-folded.  A leading ``v``/``ver``/
-    ``version`` before a digit is dropped, as is build metadata after ``+``.
+    ``version`` or ``r``/``rel``/``release`` before a digit is dropped (``V05.00``,
+    firmware ``R1.30.0``), as is build metadata after ``+``.
     A leading ``N!`` (PEP 440) or ``N:`` (Debian) is the epoch.  The rest is
     split into runs of digits and runs of ASCII letters; everything else is a
     separator, so ``1.0-1``, ``1.0.1`` and ``1_0_1`` are the same version.
@@ -104,7 +105,7 @@ _PRE_RELEASE_RANKS = {
 _SINGLE_LETTER_PRE = frozenset({"a", "b", "c"})
 _IGNORED_TRAILING_WORDS = frozenset({"final", "ga"})
 
-_PREFIX_RE = re.compile(r"^(?:version|ver\.?|v)\s*(?=\d)")
+_PREFIX_RE = re.compile(r"^(?:version|release|ver\.?|rel\.?|v|r)\s*(?=\d)")
 _EPOCH_RE = re.compile(r"^(\d+)[!:](?=\d)")
 _TOKEN_RE = re.compile(r"[0-9]+|[a-z]+")
 _TOKEN_WITH_TILDE_RE = re.compile(r"[0-9]+|[a-z]+|~")

@@ -104,3 +104,17 @@ def test_a_kev_import_flags_the_organizations_running_the_exploited_product():
     flags = Flag.objects.filter(item=firewall, status="open")
     assert [f.advisory.identifier for f in flags] == [entry["cveID"]]
     assert not Flag.objects.filter(item=other).exists()
+
+
+def test_a_cisa_advisory_with_r_prefixed_firmware_releases_flags_the_older_release():
+    # ICSA-22-132-05 gives "SIMATIC IPC547G" as "< R1.30.0": releases written with an "R".
+    path = shared_path("csaf", "cisa-samples", "icsa-22-132-05.json")
+    plant = OrganizationFactory(name="Werk Süd", sector="energy")
+    items = _items(plant, "Siemens", "SIMATIC IPC547G", ["R1.29.0", "R1.30.0", "1.31"])
+
+    advisory = csaf_import(content=path.read_bytes()).advisory
+
+    ranged = advisory.targets.get(version_range="< R1.30.0")
+    assert (ranged.needs_review, ranged.review_reason) == (False, "")
+    assert not advisory.targets.filter(needs_review=True).exists()
+    assert set(_flagged(advisory.pk)) == {items["R1.29.0"]}

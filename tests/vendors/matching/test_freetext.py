@@ -26,6 +26,8 @@ PARSED = [
     ("*", ["1"], [], "star"),
     ("All versions prior to 4.2", ["4.1.9", "4.2rc1"], ["4.2", "4.2.0", "5"], "all_prior_to"),
     ("All BIOS versions < V1.4.0", ["1.3.9", "V1.3"], ["1.4.0", "V1.4"], "all_component_versions"),
+    # CISA ICSA-22-132-05: firmware releases written with an "R".
+    ("< R1.30.0", ["R1.29.9", "1.29", "R1.3"], ["R1.30.0", "1.30", "R1.30.1"], "lt_capital_r"),
     ("all firmware versions before 2.1", ["2.0.9"], ["2.1"], "all_firmware_versions"),
     ("prior to 3.1", ["3.0"], ["3.1"], "prior_to"),
     ("before 7.0", ["6.9"], ["7.0"], "before"),
