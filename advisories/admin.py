@@ -3,6 +3,7 @@ a revision and re-matches it (``advisory_update``); publishing and withdrawing a
 that go through their services, like every other way of doing them."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -21,6 +22,7 @@ from advisories.models import (
 from advisories.services import (
     AdvisoryStateError,
     advisory_publish,
+    advisory_revision_add,
     advisory_update,
     advisory_withdraw,
 )
@@ -209,8 +211,40 @@ class AdvisoryRevisionAdmin(RecordAdmin):
     autocomplete_fields = ("advisory",)
 
 
+class AdvisoryPartAdmin(AuditedModelAdmin):
+    """A CVE or reference of an advisory, edited on its own page: besides the audit entry,
+    the advisory gets a revision, as when it is edited through the services."""
+
+    noun = ""
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        before = type(obj).objects.filter(pk=obj.pk).values_list("advisory_id", flat=True).first()
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and not form.changed_data:
+                return
+            verb = "changed" if change else "added"
+            self._revise(obj.advisory, f"{self.noun} {verb} in the admin: {obj}.", request)
+            if change and before is not None and before != obj.advisory_id:
+                moved = Advisory.objects.get(pk=before)
+                self._revise(
+                    moved, f"{self.noun} moved to {obj.advisory.identifier}: {obj}.", request
+                )
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        advisory, label = obj.advisory, str(obj)
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            self._revise(advisory, f"{self.noun} removed in the admin: {label}.", request)
+
+    @staticmethod
+    def _revise(advisory: Advisory, summary: str, request: HttpRequest) -> None:
+        advisory_revision_add(advisory=advisory, summary=summary, user=request.user)
+
+
 @admin.register(AdvisoryCve)
-class AdvisoryCveAdmin(AuditedModelAdmin):
+class AdvisoryCveAdmin(AdvisoryPartAdmin):
+    noun = "CVE"
     list_display = ("cve_id", "advisory")
     list_select_related = ("advisory",)
     search_fields = ("cve_id", "advisory__identifier")
@@ -218,7 +252,8 @@ class AdvisoryCveAdmin(AuditedModelAdmin):
 
 
 @admin.register(AdvisoryReference)
-class AdvisoryReferenceAdmin(AuditedModelAdmin):
+class AdvisoryReferenceAdmin(AdvisoryPartAdmin):
+    noun = "Reference"
     list_display = ("url", "summary", "category", "advisory")
     list_filter = ("category",)
     list_select_related = ("advisory",)

@@ -58,3 +58,56 @@ def test_every_model_of_our_apps_is_in_the_admin():
         if m._meta.app_label in ours and m not in admin.site._registry and m not in inlined
     ]
     assert missing == []
+
+
+def test_cve_and_reference_edits_in_the_admin_add_advisory_revisions(superuser_client):
+    from advisories.models import AdvisoryReference
+    from tests.factories import PublishedAdvisoryFactory
+
+    first, second = PublishedAdvisoryFactory(), PublishedAdvisoryFactory()
+
+    def summaries(advisory):
+        return list(advisory.revisions.order_by("number").values_list("summary", flat=True))
+
+    response = superuser_client.post(
+        reverse("admin:advisories_advisorycve_add"),
+        {"advisory": first.pk, "cve_id": "CVE-2026-40001"},
+    )
+    assert response.status_code == 302
+    cve = first.cves.get()
+    assert summaries(first) == ["CVE added in the admin: CVE-2026-40001."]
+
+    response = superuser_client.post(
+        reverse("admin:advisories_advisorycve_delete", args=[cve.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert summaries(first)[-1] == "CVE removed in the admin: CVE-2026-40001."
+
+    reference = AdvisoryReference.objects.create(
+        advisory=first, url="https://example.org/advisory", summary="Vendor notice"
+    )
+    url = reverse("admin:advisories_advisoryreference_change", args=[reference.pk])
+    response = superuser_client.post(
+        url,
+        {
+            "advisory": second.pk,
+            "url": reference.url,
+            "summary": reference.summary,
+            "category": reference.category,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert summaries(second) == ["Reference changed in the admin: Vendor notice."]
+    assert summaries(first)[-1] == f"Reference moved to {second.identifier}: Vendor notice."
+    # Posting the page back unchanged records nothing.
+    response = superuser_client.post(
+        url,
+        {
+            "advisory": second.pk,
+            "url": reference.url,
+            "summary": reference.summary,
+            "category": reference.category,
+        },
+    )
+    assert response.status_code == 302
+    assert len(summaries(second)) == 1
