@@ -87,27 +87,16 @@ def test_cve_and_reference_edits_in_the_admin_add_advisory_revisions(superuser_c
         advisory=first, url="https://example.org/advisory", summary="Vendor notice"
     )
     url = reverse("admin:advisories_advisoryreference_change", args=[reference.pk])
-    response = superuser_client.post(
-        url,
-        {
-            "advisory": second.pk,
-            "url": reference.url,
-            "summary": reference.summary,
-            "category": reference.category,
-        },
-    )
+    moved = {
+        "advisory": second.pk,
+        "url": reference.url,
+        "summary": reference.summary,
+        "category": reference.category,
+    }
+    response = superuser_client.post(url, moved)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert summaries(second) == ["Reference changed in the admin: Vendor notice."]
     assert summaries(first)[-1] == f"Reference moved to {second.identifier}: Vendor notice."
     # Posting the page back unchanged records nothing.
-    response = superuser_client.post(
-        url,
-        {
-            "advisory": second.pk,
-            "url": reference.url,
-            "summary": reference.summary,
-            "category": reference.category,
-        },
-    )
-    assert response.status_code == 302
+    assert superuser_client.post(url, moved).status_code == 302
     assert len(summaries(second)) == 1
