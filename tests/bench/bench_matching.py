@@ -540,10 +540,11 @@ _LABEL = """SUBSTR(TRIM(CASE WHEN i.raw_vendor <> '' OR i.raw_product <> ''
     || ' ' || i.version), 1, 500)"""
 _INSERT = f"""
 , new_flags AS (
-  INSERT INTO exposure_flag (advisory_id, item_id, organization_id, item_label,
-    matched_target_id, status, confidence, priority, due_date, status_reason,
+  INSERT INTO exposure_flag (advisory_id, item_id, organization_id, product_id, vendor_id,
+    item_label, matched_target_id, status, confidence, priority, due_date, status_reason,
     resolution_reason, first_seen_at, last_matched_at, status_changed_at, updated_at)
-  SELECT h.advisory_id, h.item_id, i.organization_id, {_LABEL}, h.target_id, 'open',
+  SELECT h.advisory_id, h.item_id, i.organization_id, i.product_id, p.vendor_id, {_LABEL},
+    h.target_id, 'open',
     CASE WHEN h.possible THEN 'possible' ELSE 'confirmed' END, {_PRIORITY}, {_DUE}, '', '',
     now(), now(), now(), now()
   FROM hits h JOIN orgs_inventoryitem i ON i.id = h.item_id
@@ -644,6 +645,7 @@ def hand_full_verify() -> None:
           SELECT h.advisory_id, h.item_id, h.target_id,
             CASE WHEN h.possible THEN 'possible' ELSE 'confirmed' END AS confidence,
             {_PRIORITY} AS priority, {_LABEL} AS label,
+            i.product_id, p.vendor_id,
             COALESCE(a.action_deadline, CURRENT_DATE + CASE a.severity
               WHEN 'critical' THEN o.sla_critical_days WHEN 'high' THEN o.sla_high_days
               WHEN 'medium' THEN o.sla_medium_days WHEN 'low' THEN o.sla_low_days END) AS due
@@ -658,6 +660,8 @@ def hand_full_verify() -> None:
            WHERE f.id IS NULL OR f.status = 'resolved' OR f.confidence <> d.confidence
              OR f.priority <> d.priority OR f.item_label <> d.label
              OR f.matched_target_id IS DISTINCT FROM d.target_id
+             OR f.product_id IS DISTINCT FROM d.product_id
+             OR f.vendor_id IS DISTINCT FROM d.vendor_id
              OR f.due_date IS DISTINCT FROM d.due),
           (SELECT count(*) FROM exposure_flag f WHERE f.status <> 'resolved'
              AND NOT EXISTS (SELECT 1 FROM desired d
