@@ -21,16 +21,15 @@ class Scope:
     """The advisories and items a run covers; ``None`` means "all of them".
 
     ``pending_until`` narrows the items to those whose ``match_requested_at`` is set and not
-    later than that time (an organization's changed items). ``organizations`` is a subquery of
-    organization ids (tenant scoping for previews). ``include_unpublished`` lets a preview
-    match a draft; real runs only ever flag published advisories.
+    later than that time (an organization's changed items). A preview is scoped to the
+    organizations its user may see by ``organization_ids``. ``include_unpublished`` lets a
+    preview match a draft; real runs only ever flag published advisories.
     """
 
     advisory_ids: tuple[int, ...] | None = None
     organization_ids: tuple[int, ...] | None = None
     product_ids: tuple[int, ...] | None = None
     pending_until: datetime | None = None
-    organizations: Sql | None = None
     include_unpublished: bool = False
 
     def target_filter(self) -> Sql:
@@ -47,10 +46,6 @@ class Scope:
         conditions: list[Sql] = []
         if self.organization_ids is not None:
             conditions.append(dialect.in_ids(f"{alias}.organization_id", self.organization_ids))
-        if self.organizations is not None:
-            conditions.append(
-                compose(f"{alias}.organization_id IN ({{orgs}})", orgs=self.organizations)
-            )
         if self.product_ids is not None:
             conditions.append(dialect.in_ids(f"{alias}.product_id", self.product_ids))
         if self.pending_until is not None:
@@ -74,8 +69,6 @@ class Scope:
             conditions.append(dialect.in_ids("f.advisory_id", self.advisory_ids))
         if self.organization_ids is not None:
             conditions.append(dialect.in_ids("f.organization_id", self.organization_ids))
-        if self.organizations is not None:
-            conditions.append(compose("f.organization_id IN ({orgs})", orgs=self.organizations))
         if self.product_ids is not None or self.pending_until is not None:
             conditions.append(
                 compose(
