@@ -27,6 +27,7 @@ from audit.services import audit_record
 from orgs import tasks
 from orgs.choices import ImportFormat, ImportMode, ImportStatus, ItemSource
 from orgs.importers.common import (
+    MAX_REPORTED_ERRORS,
     ImportFileError,
     RawRow,
     RowError,
@@ -34,7 +35,7 @@ from orgs.importers.common import (
 )
 from orgs.importers.csv import csv_read
 from orgs.importers.cyclonedx import cyclonedx_read
-from orgs.models import ImportJob, Organization
+from orgs.models import ImportJob, InventoryItem, Organization
 from orgs.scoping import Actor
 from orgs.services import InventoryBulkResult, inventory_items_bulk_create
 
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 # How many progress updates a job makes at most while validating: enough for a progress bar,
 # few enough not to matter next to the import itself.
 PROGRESS_STEPS = 100
+# External references looked up per query when an adding import checks for ones stored already.
+_REF_BATCH = 5_000
 
 
 def inventory_import_submit(
@@ -170,6 +173,13 @@ def _job_apply(
     if result.error_count:
         _job_finish(job, errors=result.errors, error_count=result.error_count)
         return
+    if job.mode == ImportMode.ADD:
+        # With no error, every row became an item, in file order.
+        stored_already = _refs_stored_already(job, rows, result.items)
+        if stored_already:
+            errors = stored_already[:MAX_REPORTED_ERRORS]
+            _job_finish(job, errors=errors, error_count=len(stored_already))
+            return
     try:
         stored = _items_store(job, result.items, actor=actor, request=request)
     except ValidationError as error:
@@ -186,6 +196,40 @@ def _job_apply(
     job.removed_count = stored.removed
     job.unresolved_count = stored.unresolved
     _job_finish(job, errors=[], error_count=0)
+
+
+def _refs_stored_already(
+    job: ImportJob, rows: list[RawRow | RowError], items: list[dict[str, Any]]
+) -> list[RowError]:
+    """The rows of an adding import whose external reference an item from the same source
+    already has: adding them again would make a second item of each (re-importing a file
+    in add mode). Replace mode is how a file updates the items it brought before."""
+    source = SOURCES[job.file_format]
+    refs = {item["external_ref"] for item in items if item["external_ref"]}
+    existing: dict[str, int] = {}
+    ordered = sorted(refs)
+    for start in range(0, len(ordered), _REF_BATCH):
+        existing.update(
+            InventoryItem.objects.filter(
+                organization=job.organization,
+                source=source,
+                external_ref__in=ordered[start : start + _REF_BATCH],
+            )
+            .order_by("pk")
+            .values_list("external_ref", "pk")
+        )
+    errors = []
+    for row, item in zip(rows, items, strict=True):
+        pk = existing.get(item["external_ref"]) if item["external_ref"] else None
+        if pk is not None and isinstance(row, RawRow):
+            errors.append(
+                RowError(
+                    row.locate("external_ref"),
+                    f"{item['external_ref']!r} is already in the inventory (item {pk}); "
+                    "import in replace mode to update the items of an earlier import",
+                )
+            )
+    return errors
 
 
 def _items_store(

@@ -62,7 +62,9 @@ def test_command_replace_mode_swaps_the_items_from_the_same_source(tenants, tmp_
 
     output = run("stadtwerke-alpha", str(path), "--mode", "replace")
 
-    assert output.strip() == "Imported 2 items into Stadtwerke Alpha, replacing 1."
+    assert output.strip() == (
+        "Imported 2 items into Stadtwerke Alpha: 2 new, 0 updated in place; 1 earlier item removed."
+    )
     assert not InventoryItem.objects.filter(pk=old.pk).exists()
 
 
@@ -113,3 +115,34 @@ def test_command_refuses_a_replacing_file_that_names_an_item_twice(tenants, tmp_
         "  line 3, external_ref: 'CMDB-7' is already the reference of line 2"
     )
     assert list(InventoryItem.objects.values_list("pk", flat=True)) == [old.pk]
+
+
+def test_adding_a_file_again_is_refused_naming_the_items_it_would_repeat(tenants, tmp_path):
+    path = tmp_path / "inventory.csv"
+    path.write_text("product;external_ref\nWidget;CMDB-1\nGadget;CMDB-2\nSprocket;\n")
+    run("stadtwerke-alpha", str(path))
+    first = InventoryItem.objects.get(external_ref="CMDB-1")
+    second = InventoryItem.objects.get(external_ref="CMDB-2")
+    # The same references from another source, or in another organization, are no conflict.
+    InventoryItemFactory(organization=tenants.org_a, source=ItemSource.API, external_ref="CMDB-3")
+    InventoryItemFactory(organization=tenants.org_b, source=ItemSource.CSV, external_ref="CMDB-4")
+    before = InventoryItem.objects.count()
+
+    path.write_text("product;external_ref\nWidget;CMDB-1\nCog;CMDB-3\nBolt;CMDB-4\nGadget;CMDB-2\n")
+    with pytest.raises(CommandError) as caught:
+        run("stadtwerke-alpha", str(path))
+
+    hint = "import in replace mode to update the items of an earlier import"
+    assert str(caught.value) == (
+        "Nothing was imported: the file has 2 errors.\n"
+        f"  line 2, external_ref: 'CMDB-1' is already in the inventory (item {first.pk}); {hint}\n"
+        f"  line 5, external_ref: 'CMDB-2' is already in the inventory (item {second.pk}); {hint}"
+    )
+    assert InventoryItem.objects.count() == before
+
+    # Replacing is how a file updates what it brought before.
+    output = run("stadtwerke-alpha", str(path), "--mode", "replace")
+    assert output.strip() == (
+        "Imported 4 items into Stadtwerke Alpha: 2 new, 2 updated in place; 1 earlier item removed."
+    )
+    assert InventoryItem.objects.get(external_ref="CMDB-1").pk == first.pk

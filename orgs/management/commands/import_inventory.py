@@ -61,12 +61,15 @@ class Command(BaseCommand):
             raise CommandError(self._errors_text(errors, len(errors))) from error
         if job.status != ImportStatus.SUCCEEDED:
             raise CommandError(self._errors_text(job.errors, job.error_count))
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Imported {job.created_count} items into {organization.name}"
-                + (f", replacing {job.removed_count}." if job.mode == ImportMode.REPLACE else ".")
+        imported = job.created_count + job.updated_count
+        summary = f"Imported {imported} item{'s' if imported != 1 else ''} into {organization.name}"
+        if job.mode == ImportMode.REPLACE:
+            removed = job.removed_count
+            summary += (
+                f": {job.created_count} new, {job.updated_count} updated in place;"
+                f" {removed} earlier item{'s' if removed != 1 else ''} removed"
             )
-        )
+        self.stdout.write(self.style.SUCCESS(summary + "."))
 
     @staticmethod
     def _errors_text(errors: list[dict[str, str]], count: int) -> str:
