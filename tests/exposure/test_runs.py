@@ -252,6 +252,16 @@ def flag_writes(statements: list[dict[str, str]]) -> list[str]:
     return [query["sql"] for query in statements if _FLAG_WRITE.search(query["sql"])]
 
 
+def changes(run: MatchRun) -> dict[str, int]:
+    """What a run recorded it changed."""
+    return {
+        "created": run.flags_created,
+        "updated": run.flags_updated,
+        "resolved": run.flags_resolved,
+        "reopened": run.flags_reopened,
+    }
+
+
 def test_a_steady_state_full_rematch_writes_no_flag_and_records_no_change(drift):
     full_rematch_now()
     before = list(Flag.objects.order_by("pk").values_list("pk", "status", "updated_at"))
@@ -263,12 +273,7 @@ def test_a_steady_state_full_rematch_writes_no_flag_and_records_no_change(drift)
     assert parent.status == MatchRunStatus.SUCCEEDED
     assert parent.chunks.count() >= 2
     for run in [parent, *parent.chunks.all()]:
-        assert (
-            run.flags_created,
-            run.flags_updated,
-            run.flags_resolved,
-            run.flags_reopened,
-        ) == (0, 0, 0, 0)
+        assert changes(run) == {"created": 0, "updated": 0, "resolved": 0, "reopened": 0}
     assert flag_writes(captured.captured_queries) == []
     assert list(Flag.objects.order_by("pk").values_list("pk", "status", "updated_at")) == before
     assert FlagEvent.objects.count() == events
@@ -309,12 +314,7 @@ def test_a_full_rematch_repairs_a_flag_with_one_value_drifted(drift, column, wro
 
     flag.refresh_from_db()
     assert getattr(flag, column) == right
-    assert (
-        parent.flags_updated,
-        parent.flags_reopened,
-        parent.flags_created,
-        parent.flags_resolved,
-    ) == (1, 0, 0, 0)
+    assert changes(parent) == {"created": 0, "updated": 1, "resolved": 0, "reopened": 0}
 
 
 def test_a_full_rematch_resolves_a_flag_that_no_longer_matches_and_creates_a_missing_one(
