@@ -135,27 +135,20 @@ class _Tally:
 
 
 def _tallies(flags: QuerySet[Flag, Any], today: date) -> list[_Tally]:
-    """Active flags grouped by organization and advisory, in one pass over the flags.
+    """Active flags grouped by organization and by their advisory's severity and kind, in one
+    pass over the flags.
 
     The severity, kind and organization figures are all sums over these groups, so the page
-    reads the (large) flag table once; grouping by ids alone keeps the advisory table out of
-    that pass, and the advisories' severity and kind are looked up for the groups found.
+    reads the (large) flag table once. The groups are few (organizations times the severities
+    and kinds in use): grouping by advisory instead made one group per organization and
+    advisory, 27,000 over the benchmark's 200,000 flags, each built and summed in Python.
     """
-    rows = list(
+    rows = (
         flags.order_by()
-        .values_list("organization_id", "advisory_id")
+        .values_list("organization_id", "advisory__severity", "advisory__kind")
         .annotate(active=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
     )
-    advisories = {
-        pk: (severity, kind)
-        for pk, severity, kind in Advisory.objects.filter(
-            pk__in={advisory_id for _, advisory_id, _, _ in rows}
-        ).values_list("pk", "severity", "kind")
-    }
-    return [
-        _Tally(organization_id, *advisories[advisory_id], active, overdue)
-        for organization_id, advisory_id, active, overdue in rows
-    ]
+    return [_Tally(*row) for row in rows]
 
 
 def _breakdowns(tallies: list[_Tally]) -> tuple[list[CountRow], list[CountRow]]:
