@@ -39,8 +39,9 @@ def _free_slug(name: str, taken: set[str], fallback: str) -> str:
     return slug
 
 
-def vendors_resolve(names: Iterable[str]) -> dict[str, Vendor]:
-    """The vendor for each name (keyed by the name as given), created when none matches."""
+def _vendors_resolve(names: Iterable[str]) -> tuple[dict[str, Vendor], list[int]]:
+    """The vendor for each name (keyed by the name as given), created when none matches, and
+    the ids of those created (the caller hands them to the matcher)."""
     by_key: dict[str, list[str]] = {}
     for name in names:
         key = normalize_name(name)
@@ -55,9 +56,12 @@ def vendors_resolve(names: Iterable[str]) -> dict[str, Vendor]:
     ).select_related("vendor"):
         found[alias.normalized_name] = alias.vendor
     missing = [key for key in by_key if key not in found]
+    created: list[int] = []
     if missing:
-        found.update(_vendors_create({key: by_key[key][0] for key in missing}))
-    return {name: found[key] for key, names_ in by_key.items() for name in names_}
+        new = _vendors_create({key: by_key[key][0] for key in missing})
+        found.update(new)
+        created = sorted(vendor.pk for vendor in new.values())
+    return {name: found[key] for key, names_ in by_key.items() for name in names_}, created
 
 
 def _vendors_create(names_by_key: dict[str, str]) -> dict[str, Vendor]:
@@ -84,14 +88,16 @@ def _vendors_create(names_by_key: dict[str, str]) -> dict[str, Vendor]:
     }
     if len(created) != len(names_by_key):
         raise CatalogueError("Some vendors could not be created; run the import again.")
-    matching_request_on_commit(MATCH_CATALOGUE, sorted(v.pk for v in created.values()), [])
     return created
 
 
 def products_resolve(pairs: Iterable[NamePair]) -> dict[NamePair, Product]:
-    """The product for each (vendor name, product name), created (with its vendor) if missing."""
+    """The product for each (vendor name, product name), created (with its vendor) if missing.
+
+    What is created, vendors and products alike, is handed to the matcher in one request.
+    """
     pairs = list(dict.fromkeys(pairs))
-    vendors = vendors_resolve(vendor for vendor, _ in pairs)
+    vendors, created_vendors = _vendors_resolve(vendor for vendor, _ in pairs)
     wanted: dict[tuple[int, str], list[NamePair]] = {}
     for pair in pairs:
         key = normalize_name(pair[1], legal_forms=False)
@@ -111,8 +117,13 @@ def products_resolve(pairs: Iterable[NamePair]) -> dict[NamePair, Product]:
     ).select_related("product__vendor"):
         found.setdefault((alias.product.vendor_id, alias.normalized_name), alias.product)
     missing = {key: wanted[key][0][1] for key in wanted if key not in found}
+    created_products: list[int] = []
     if missing:
-        found.update(_products_create(missing, {v.pk: v for v in vendors.values()}))
+        new = _products_create(missing, {v.pk: v for v in vendors.values()})
+        found.update(new)
+        created_products = sorted(product.pk for product in new.values())
+    if created_vendors or created_products:
+        matching_request_on_commit(MATCH_CATALOGUE, created_vendors, created_products)
     return {pair: found[key] for key, pairs_ in wanted.items() for pair in pairs_}
 
 
@@ -147,5 +158,4 @@ def _products_create(
         created[(product.vendor_id, product.normalized_name)] = product
     if any(key not in created for key in names_by_key):
         raise CatalogueError("Some products could not be created; run the import again.")
-    matching_request_on_commit(MATCH_CATALOGUE, [], sorted(p.pk for p in created.values()))
     return created

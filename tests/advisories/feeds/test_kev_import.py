@@ -16,6 +16,7 @@ from advisories.feeds.services import kev_import
 from advisories.models import Advisory, AdvisoryRevision
 from tests.advisories.feeds.conftest import OWN_FIXTURES, shared_path, writes
 from tests.factories import ProductFactory, VendorFactory
+from vendors.match_requests import MATCH_CATALOGUE
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,26 @@ def test_an_entry_whose_names_are_only_symbols_is_skipped(catalog):
     assert [str(p) for p in result.problems] == [
         "/vulnerabilities/0: the vendor or product name has no letters or digits"
     ]
+
+
+def test_what_an_import_adds_to_the_catalogue_is_handed_to_the_matcher_in_one_request(
+    catalog, django_capture_on_commit_callbacks
+):
+    known = VendorFactory(name="Microsoft Corporation")  # its product is new, it is not
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        kev_import(content=_bytes(catalog))
+
+    requests = [c.args for c in callbacks if c.args and c.args[0] == MATCH_CATALOGUE]
+    assert len(requests) == 1
+    [(_name, vendor_ids, product_ids)] = requests
+    new_vendors = Vendor.objects.exclude(pk=known.pk)
+    assert vendor_ids == sorted(new_vendors.values_list("pk", flat=True))
+    assert len(vendor_ids) == 2
+    assert product_ids == sorted(Product.objects.values_list("pk", flat=True))
+    assert len(product_ids) == 3
+
+    # Nothing new the second time: no catalogue request at all.
+    with django_capture_on_commit_callbacks() as callbacks:
+        kev_import(content=_bytes(catalog))
+    assert not [c for c in callbacks if c.args and c.args[0] == MATCH_CATALOGUE]
