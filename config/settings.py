@@ -182,6 +182,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 INVENTORY_IMPORT_MAX_BYTES = env.int("INVENTORY_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 INVENTORY_IMPORT_MAX_ROWS = env.int("INVENTORY_IMPORT_MAX_ROWS", default=100_000)
 INVENTORY_IMPORT_ASYNC_ROWS = env.int("INVENTORY_IMPORT_ASYNC_ROWS", default=2_000)
+# Imports into one organization are applied one at a time; how long one waits for another.
+INVENTORY_IMPORT_LOCK_TIMEOUT = env.int("INVENTORY_IMPORT_LOCK_TIMEOUT", default=20)
 
 # --- Security headers (on in every profile, so that tests see what production sends) -------
 SECURE_CONTENT_TYPE_NOSNIFF = True

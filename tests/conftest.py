@@ -3,9 +3,13 @@ member of organization A and an outsider who belongs to organization B only, so 
 can check that the outsider sees nothing of A."""
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import psycopg2
 import pytest
+from django.db import connection
 
 from orgs.choices import Role
 from orgs.models import Organization, User
@@ -59,3 +63,21 @@ def _fast_password_hashing(settings, request):
     ``tests/orgs/test_auth.py`` checks that the real setting is Argon2."""
     if "real_password_hashing" not in request.keywords:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def other_session() -> Iterator[Any]:
+    """A second database session, as another worker would have."""
+    settings = connection.settings_dict
+    session = psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+    )
+    session.autocommit = True
+    try:
+        yield session.cursor()
+    finally:
+        session.close()

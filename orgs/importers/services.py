@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -55,6 +55,13 @@ logger = logging.getLogger(__name__)
 PROGRESS_STEPS = 100
 # External references looked up per query when an adding import checks for ones stored already.
 _REF_BATCH = 5_000
+# Advisory-lock keys share one 64-bit space: the high bits are the app's ("VW", as in
+# exposure/engine/locks.py, whose matching locks use kind 1), then a kind, then an id.
+_LOCK_NAMESPACE = 0x5657 << 48
+_IMPORT_LOCK_KIND = 2 << 40
+# PostgreSQL's lock_not_available: the lock timeout ran out.
+_LOCK_NOT_AVAILABLE = "55P03"
+_UNEXPECTED = "The import failed unexpectedly; nothing was stored. Try again later."
 
 
 def inventory_import_submit(
@@ -173,29 +180,64 @@ def _job_apply(
     if result.error_count:
         _job_finish(job, errors=result.errors, error_count=result.error_count)
         return
-    if job.mode == ImportMode.ADD:
-        # With no error, every row became an item, in file order.
-        stored_already = _refs_stored_already(job, rows, result.items)
-        if stored_already:
-            errors = stored_already[:MAX_REPORTED_ERRORS]
-            _job_finish(job, errors=errors, error_count=len(stored_already))
-            return
     try:
-        stored = _items_store(job, result.items, actor=actor, request=request)
-    except ValidationError as error:
-        messages = [RowError("", message) for message in error.messages]
-        _job_finish(job, errors=messages, error_count=len(messages))
-        return
+        with transaction.atomic():
+            # What is stored already is checked and the file stored under one lock, so that
+            # two imports into one organization cannot both find a reference free.
+            _organization_import_lock(job.organization_id)
+            if job.mode == ImportMode.ADD:
+                # With no error, every row became an item, in file order.
+                stored_already = _refs_stored_already(job, rows, result.items)
+                if stored_already:
+                    errors = stored_already[:MAX_REPORTED_ERRORS]
+                    _job_finish(job, errors=errors, error_count=len(stored_already))
+                    return
+            try:
+                stored = _items_store(job, result.items, actor=actor, request=request)
+            except ValidationError as error:
+                messages = [RowError("", message) for message in error.messages]
+                _job_finish(job, errors=messages, error_count=len(messages))
+                return
+            job.created_count = stored.created
+            job.updated_count = stored.updated
+            job.removed_count = stored.removed
+            job.unresolved_count = stored.unresolved
+            _job_finish(job, errors=[], error_count=0)
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != _LOCK_NOT_AVAILABLE:
+            _job_fail(job, _UNEXPECTED)
+            raise
+        _job_fail(
+            job,
+            "Another import into this organization is still being applied; nothing was "
+            "stored. Try again when it has finished.",
+        )
     except Exception:
         # The inventory service writes in one transaction, so nothing of the file is stored;
         # the job must not stay "running" for ever. The error itself goes on to the caller.
-        _job_fail(job, "The import failed unexpectedly; nothing was stored. Try again later.")
+        _job_fail(job, _UNEXPECTED)
         raise
-    job.created_count = stored.created
-    job.updated_count = stored.updated
-    job.removed_count = stored.removed
-    job.unresolved_count = stored.unresolved
-    _job_finish(job, errors=[], error_count=0)
+
+
+def _organization_import_lock(organization_id: int) -> None:
+    """Wait (up to ``INVENTORY_IMPORT_LOCK_TIMEOUT`` seconds) until no other import into the
+    organization is being applied, and hold that until this transaction ends.
+
+    A PostgreSQL advisory lock; SQLite (the single-user quick-start) serializes writers itself.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)",
+            [f"{settings.INVENTORY_IMPORT_LOCK_TIMEOUT}s"],
+        )
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [import_lock_key(organization_id)])
+
+
+def import_lock_key(organization_id: int) -> int:
+    """The advisory-lock key of imports into one organization."""
+    return _LOCK_NAMESPACE | _IMPORT_LOCK_KIND | organization_id
 
 
 def _refs_stored_already(

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
-from typing import Any
 
-import psycopg2
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -38,24 +35,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 KASPERSKY = {"kind": "vendor", "vendor": "kaspersky"}
-
-
-@pytest.fixture
-def other_session() -> Iterator[Any]:
-    """A second database session, as another worker would have."""
-    settings = connection.settings_dict
-    session = psycopg2.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
-    )
-    session.autocommit = True
-    try:
-        yield session.cursor()
-    finally:
-        session.close()
 
 
 def test_publishing_records_an_advisory_run(make_item, publish):
