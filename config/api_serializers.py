@@ -217,7 +217,7 @@ class FastRepresentationMixin:
             return self._url_reader(field)
         if type(field) is serializers.SerializerMethodField:
             return getattr(self, field.method_name)  # type: ignore[no-any-return]
-        if _shows_id(field):
+        if shows_id(field):
             path = self._column_path(field.source_attrs, id_last=True)
             convert: _Reader = _same
         elif type(field).get_attribute is serializers.Field.get_attribute:
@@ -277,21 +277,26 @@ class FastRepresentationMixin:
             or getattr(request, "versioning_scheme", None) is not None
         ):
             return partial(_drf_read, field)
-        template = str(
-            field.reverse(
-                field.view_name,
-                kwargs={field.lookup_url_kwarg: _URL_ID_PLACEHOLDER},
-                request=request,
-                format=None,
-            )
-        )
-        before, placeholder, after = template.rpartition(_URL_ID_PLACEHOLDER)
-        if not placeholder:
+        template = url_template(field.view_name, field.lookup_url_kwarg, request)
+        if template is None:
             return partial(_drf_read, field)
+        before, after = template
         return lambda instance: None if instance.pk is None else f"{before}{instance.pk}{after}"
 
 
-def _shows_id(field: Any) -> bool:
+def url_template(view_name: str, lookup_url_kwarg: str, request: Any) -> tuple[str, str] | None:
+    """A row URL as DRF's HyperlinkedIdentityField reverses it, reversed once: the text
+    before and after the row's id, or ``None`` when the id cannot be placed."""
+    url = str(
+        serializers.HyperlinkedIdentityField(view_name=view_name).reverse(
+            view_name, kwargs={lookup_url_kwarg: _URL_ID_PLACEHOLDER}, request=request, format=None
+        )
+    )
+    before, placeholder, after = url.rpartition(_URL_ID_PLACEHOLDER)
+    return (before, after) if placeholder else None
+
+
+def shows_id(field: Any) -> bool:
     """A related object shown by its id, which DRF reads from the foreign key's column."""
     return (
         isinstance(field, serializers.PrimaryKeyRelatedField)
@@ -302,28 +307,34 @@ def _shows_id(field: Any) -> bool:
     )
 
 
+def renders_iso_date_time(field: Any) -> bool:
+    """Whether ``field`` is a plain DateTimeField rendered as ISO 8601 (no format of its own)."""
+    return (
+        type(field) is serializers.DateTimeField
+        and not hasattr(field, "format")
+        and str(api_settings.DATETIME_FORMAT).lower() == ISO_8601
+    )
+
+
+def iso_date_time(field: Any, value: Any, zone: datetime.tzinfo | None) -> Any:
+    """``field.to_representation(value)`` for such a field, with the zone looked up already."""
+    if zone is None or not isinstance(value, datetime.datetime) or django_timezone.is_naive(value):
+        return field.to_representation(value)
+    try:
+        text = value.astimezone(zone).isoformat()
+    except OverflowError:
+        return field.to_representation(value)
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def _date_time_converter(field: Any) -> _Reader | None:
     """DRF's ISO 8601 rendering of an aware date-time, with the time zone looked up once."""
-    if (
-        type(field) is not serializers.DateTimeField
-        or hasattr(field, "format")
-        or str(api_settings.DATETIME_FORMAT).lower() != ISO_8601
-    ):
+    if not renders_iso_date_time(field):
         return None
     zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
     if zone is None:
         return None
-
-    def convert(value: Any) -> Any:
-        if not isinstance(value, datetime.datetime) or django_timezone.is_naive(value):
-            return field.to_representation(value)
-        try:
-            text = value.astimezone(zone).isoformat()
-        except OverflowError:
-            return field.to_representation(value)
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-    return convert
+    return partial(iso_date_time, field, zone=zone)
 
 
 def _same(value: Any) -> Any:

@@ -30,11 +30,12 @@ from django.db import models
 from django.db.models import Model
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone as django_timezone
-from rest_framework import ISO_8601, serializers
+from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
+
+from config.api_serializers import iso_date_time, renders_iso_date_time, shows_id, url_template
 
 if TYPE_CHECKING:
     from rest_framework.generics import GenericAPIView
@@ -43,8 +44,6 @@ Row = Mapping[str, Any]
 # A method field's reader: the columns it needs, and the value from a row of them.
 ValuesMethod = tuple[tuple[str, ...], Callable[[Row], Any]]
 
-# Reversed once per list in place of a row's id; each row's URL puts its own id there.
-_URL_ID_PLACEHOLDER = "918273645546372819"
 _SKIPPED = object()
 
 
@@ -79,15 +78,10 @@ class ValuesPlan:
             return None
         templates: dict[str, tuple[str, str]] = {}
         for key, view_name, kwarg in self.urls:
-            url = str(
-                serializers.HyperlinkedIdentityField(view_name=view_name).reverse(
-                    view_name, kwargs={kwarg: _URL_ID_PLACEHOLDER}, request=request, format=None
-                )
-            )
-            before, placeholder, after = url.rpartition(_URL_ID_PLACEHOLDER)
-            if not placeholder:
+            template = url_template(view_name, kwarg, request)
+            if template is None:
                 return None
-            templates[key] = (before, after)
+            templates[key] = template
         # DateTimeField.default_timezone(), looked up once per list rather than per value.
         zone = django_timezone.get_current_timezone() if settings.USE_TZ else None
         return _Bound(url_templates=templates, zone=zone)
@@ -187,7 +181,7 @@ def _plan_field(
         return _plan_nested(
             drf_field, model, plan, prefix=prefix, nested_key=f"{nested_key}{name}."
         )
-    if _shows_id(drf_field):
+    if shows_id(drf_field):
         hops, last = _path(model, drf_field.source_attrs)
         if last.many_to_one or last.one_to_one:
             column = _lookup(prefix, hops, last.attname)
@@ -305,17 +299,6 @@ def _lookup(prefix: str, hops: list[Any], last: str) -> str:
     return prefix + "__".join([*(hop.name for hop in hops), last])
 
 
-def _shows_id(drf_field: Any) -> bool:
-    return (
-        isinstance(drf_field, serializers.PrimaryKeyRelatedField)
-        and drf_field.pk_field is None
-        and drf_field.source != "*"
-        and type(drf_field).to_representation
-        is serializers.PrimaryKeyRelatedField.to_representation
-        and type(drf_field).get_attribute is serializers.RelatedField.get_attribute
-    )
-
-
 # DRF fields whose to_representation gives back a column value of these model fields as it is
 # (str(text), int(number), a bool for a bool, a stored choice for a choice); None stays None.
 _TEXT = (models.CharField, models.TextField)
@@ -344,27 +327,9 @@ def _shown_unchanged(drf_field: Any, model_field: Any) -> bool:
 
 
 def _converter(drf_field: Any) -> Callable[[Any, _Bound], Any]:
-    if (
-        type(drf_field) is serializers.DateTimeField
-        and not hasattr(drf_field, "format")
-        and not hasattr(drf_field, "timezone")
-        and str(api_settings.DATETIME_FORMAT).lower() == ISO_8601
-    ):
-        # DRF's ISO 8601 rendering of an aware date-time, with the zone looked up per list.
-        def date_time(value: Any, bound: _Bound) -> Any:
-            if (
-                bound.zone is None
-                or not isinstance(value, datetime.datetime)
-                or django_timezone.is_naive(value)
-            ):
-                return drf_field.to_representation(value)
-            try:
-                text = value.astimezone(bound.zone).isoformat()
-            except OverflowError:
-                return drf_field.to_representation(value)
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-        return date_time
+    if renders_iso_date_time(drf_field) and not hasattr(drf_field, "timezone"):
+        # The zone is the request's (DateTimeField.default_timezone()), looked up per list.
+        return lambda value, bound: iso_date_time(drf_field, value, bound.zone)
     to_representation = drf_field.to_representation
     return lambda value, bound: to_representation(value)
 
