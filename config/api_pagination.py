@@ -13,7 +13,7 @@ import base64
 import binascii
 import datetime
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -101,6 +101,12 @@ class _Key:
             return expression.desc(**nulls)
         return expression.asc(**nulls)
 
+    def order_sql(self, column: str, *, reverse: bool) -> str:
+        """``order_by`` in SQL, on ``column``: for a query that orders a page's rows again."""
+        descending = self.descending != reverse
+        nulls = (" NULLS FIRST" if reverse else " NULLS LAST") if self.field.null else ""
+        return f"{column} {'DESC' if descending else 'ASC'}{nulls}"
+
     def after(self, value: Any, *, reverse: bool) -> Q:
         """Rows strictly after ``value`` in this column, walking forward or backward."""
         name = self.field.attname
@@ -145,7 +151,11 @@ class KeysetPagination(BasePagination):
         queryset: QuerySet[Any, Any] | Sequence[Any],
         request: Request,
         view: APIView | None = None,
+        *,
+        fetch: Callable[[QuerySet[Any, Any], list[_Key], bool], list[Any]] | None = None,
     ) -> list[Any]:
+        """The page's rows: ``list()`` of the ordered, sliced queryset, or what ``fetch`` makes
+        of it, of the ordering keys and of whether it runs backwards."""
         assert isinstance(queryset, QuerySet), "Keyset pagination needs a queryset."
         self.request = request
         self.base_url = request.build_absolute_uri()
@@ -156,7 +166,8 @@ class KeysetPagination(BasePagination):
         queryset = queryset.order_by(*(key.order_by(reverse=reverse) for key in self.keys))
         if values is not None:
             queryset = queryset.filter(self._after(values, reverse=reverse))
-        rows = list(queryset[: self.page_size + 1])
+        page = queryset[: self.page_size + 1]
+        rows = list(page) if fetch is None else fetch(page, self.keys, reverse)
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if reverse:

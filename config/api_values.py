@@ -30,10 +30,11 @@ from django.db import models
 from django.db.models import Model
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone as django_timezone
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from config.api_serializers import iso_date_time, renders_iso_date_time, shows_id, url_template
 
@@ -60,12 +61,56 @@ class _Bound:
 _Reader = Callable[[Row, _Bound], Any] | str
 
 
+# What each field is, for those that build a row elsewhere than in Python (``config/api_json.py``
+# builds it in the database): the same plan, described rather than compiled to readers.
+@dataclass(frozen=True)
+class ColumnShape:
+    """A column's value, reached by ``lookup``, rendered as ``rendering`` says: ``same`` (as it
+    is), ``date-time`` or ``date`` (ISO 8601) or ``other`` (by the DRF field, in Python)."""
+
+    lookup: str
+    rendering: str
+    # Whether a nullable foreign key lies on the way, and then what DRF shows when it is NULL.
+    guarded: bool = False
+    missing: Any = None
+
+
+@dataclass(frozen=True)
+class UrlShape:
+    """The row's own URL: ``key`` in the bound URL templates, around the id at ``pk_lookup``."""
+
+    key: str
+    pk_lookup: str
+
+
+@dataclass(frozen=True)
+class MethodShape:
+    """A serializer method field, read from columns by the serializer's ``values_methods``."""
+
+    name: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class NestedShape:
+    """A related row's nested representation: null when ``id_lookup`` or a guard is NULL."""
+
+    id_lookup: str
+    guards: tuple[str, ...]
+    fields: tuple[tuple[str, Shape], ...]
+
+
+Shape = ColumnShape | UrlShape | MethodShape | NestedShape
+
+
 @dataclass
 class ValuesPlan:
     """The ``values()`` lookups a serializer's representation needs, and how to build it."""
 
     columns: list[str] = field(default_factory=list)
     readers: list[tuple[str, _Reader]] = field(default_factory=list)
+    # Each field's shape, in the order of ``readers``.
+    shapes: tuple[tuple[str, Shape], ...] = ()
     # (key in url_templates, view name, lookup URL kwarg) of each row URL the plan builds.
     urls: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -111,7 +156,8 @@ def values_plan(serializer_class: type[serializers.Serializer[Any]]) -> ValuesPl
     """The plan of ``serializer_class`` (a ModelSerializer), or ``None`` if it has none."""
     plan = ValuesPlan()
     try:
-        _plan_serializer(serializer_class(), plan, prefix="", nested_key="")
+        _readers, shapes = _plan_fields(serializer_class(), plan, prefix="", nested_key="")
+        plan.shapes = tuple(shapes)
     except _Unplannable:
         return None
     # values() would repeat a column asked for twice; each is fetched once.
@@ -119,25 +165,28 @@ def values_plan(serializer_class: type[serializers.Serializer[Any]]) -> ValuesPl
     return plan
 
 
-def _plan_serializer(
+def _plan_fields(
     serializer: serializers.Serializer[Any], plan: ValuesPlan, *, prefix: str, nested_key: str
-) -> list[tuple[str, _Reader]]:
+) -> tuple[list[tuple[str, _Reader]], list[tuple[str, Shape]]]:
+    """The readers and shapes of ``serializer``'s fields; the top level's readers are the
+    plan's, a nested serializer's are kept by the reader of the field that nests it."""
     meta = getattr(serializer, "Meta", None)
     model: type[Model] | None = getattr(meta, "model", None)
     if model is None:
         raise _Unplannable(f"{type(serializer).__name__} is not a ModelSerializer")
     methods: dict[str, ValuesMethod] = getattr(serializer, "values_methods", {})
     readers: list[tuple[str, _Reader]] = []
+    shapes: list[tuple[str, Shape]] = []
     for drf_field in serializer._readable_fields:
-        readers.append(
-            (
-                str(drf_field.field_name),
-                _plan_field(drf_field, model, methods, plan, prefix=prefix, nested_key=nested_key),
-            )
+        name = str(drf_field.field_name)
+        reader, shape = _plan_field(
+            drf_field, model, methods, plan, prefix=prefix, nested_key=nested_key
         )
+        readers.append((name, reader))
+        shapes.append((name, shape))
     if not nested_key:
         plan.readers = readers
-    return readers
+    return readers, shapes
 
 
 def _plan_field(
@@ -148,7 +197,7 @@ def _plan_field(
     *,
     prefix: str,
     nested_key: str,
-) -> _Reader:
+) -> tuple[_Reader, Shape]:
     name = drf_field.field_name
     if isinstance(drf_field, serializers.HyperlinkedIdentityField):
         if drf_field.lookup_field != "pk":
@@ -165,18 +214,19 @@ def _plan_field(
             before, after = bound.url_templates[key]
             return f"{before}{pk}{after}"
 
-        return read_url
+        return read_url, UrlShape(key, pk_column)
     if type(drf_field) is serializers.SerializerMethodField:
         if name not in methods:
             raise _Unplannable(f"{name}: a method field without a values reader")
         columns, method = methods[name]
         lookups = {column: prefix + column for column in columns}
         plan.columns.extend(lookups.values())
+        shape = MethodShape(name, prefix)
         if not prefix:
-            return lambda row, bound: method(row)
-        return lambda row, bound: method(
-            {column: row[lookup] for column, lookup in lookups.items()}
-        )
+            return (lambda row, bound: method(row)), shape
+        return (
+            lambda row, bound: method({column: row[lookup] for column, lookup in lookups.items()})
+        ), shape
     if isinstance(drf_field, serializers.BaseSerializer):
         return _plan_nested(
             drf_field, model, plan, prefix=prefix, nested_key=f"{nested_key}{name}."
@@ -196,20 +246,29 @@ def _plan_field(
         # the column's value.
         raise _Unplannable(f"{name}: {type(last).__name__} is not a plain column")
     column = _lookup(prefix, hops, last.name)
-    convert = None if _shown_unchanged(drf_field, last) else _converter(drf_field)
-    return _column_reader(drf_field, plan, column, hops, prefix, convert=convert)
+    if _shown_unchanged(drf_field, last):
+        return _column_reader(drf_field, plan, column, hops, prefix, convert=None)
+    return _column_reader(
+        drf_field,
+        plan,
+        column,
+        hops,
+        prefix,
+        convert=_converter(drf_field),
+        rendering=_rendering(drf_field, last),
+    )
 
 
 def _plan_nested(
     serializer: Any, model: type[Model], plan: ValuesPlan, *, prefix: str, nested_key: str
-) -> _Reader:
+) -> tuple[_Reader, Shape]:
     if getattr(serializer, "many", False) or isinstance(serializer, serializers.ListSerializer):
         raise _Unplannable("a nested list")
     hops, last = _path(model, serializer.source_attrs)
     if not (last.many_to_one or last.one_to_one) or last.auto_created:
         raise _Unplannable(f"{serializer.field_name}: not a foreign key")
     nested_prefix = _lookup(prefix, hops, last.name) + "__"
-    readers = _plan_serializer(serializer, plan, prefix=nested_prefix, nested_key=nested_key)
+    readers, shapes = _plan_fields(serializer, plan, prefix=nested_prefix, nested_key=nested_key)
     id_column = _lookup(prefix, hops, last.attname)
     plan.columns.append(id_column)
     nulls = _null_guards(hops, prefix)
@@ -221,7 +280,7 @@ def _plan_nested(
             return None
         return _build(readers, row, bound)
 
-    return read_nested
+    return read_nested, NestedShape(id_column, tuple(nulls), tuple(shapes))
 
 
 def _column_reader(
@@ -232,13 +291,15 @@ def _column_reader(
     prefix: str,
     *,
     convert: Callable[[Any, _Bound], Any] | None,
-) -> _Reader:
+    rendering: str = "same",
+) -> tuple[_Reader, Shape]:
     plan.columns.append(column)
     nulls = _null_guards(hops, prefix)
     if not nulls and convert is None:
-        return column
+        return column, ColumnShape(column, rendering)
     plan.columns.extend(nulls)
     missing = _when_missing(drf_field) if nulls else None
+    shape = ColumnShape(column, rendering, guarded=bool(nulls), missing=missing)
 
     def read(row: Row, bound: _Bound) -> Any:
         if nulls and any(row[guard] is None for guard in nulls):
@@ -248,7 +309,7 @@ def _column_reader(
             return None
         return value if convert is None else convert(value, bound)
 
-    return read
+    return read, shape
 
 
 def _null_guards(hops: list[Any], prefix: str) -> list[str]:
@@ -312,6 +373,10 @@ _UNCHANGED: tuple[tuple[type[Any], tuple[type[Any], ...]], ...] = (
 
 
 def _shown_unchanged(drf_field: Any, model_field: Any) -> bool:
+    if type(drf_field) is serializers.BigIntegerField:
+        # A big integer is a number unless it is coerced to text (JavaScript's precision).
+        coerce = getattr(drf_field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING)
+        return not coerce and isinstance(model_field, _NUMBER)
     for drf_type, model_types in _UNCHANGED:
         if type(drf_field) is drf_type:
             if not isinstance(model_field, model_types):
@@ -324,6 +389,25 @@ def _shown_unchanged(drf_field: Any, model_field: Any) -> bool:
                 return all(isinstance(key, kind) and not isinstance(key, bool) for key in keys)
             return True
     return False
+
+
+def _rendering(drf_field: Any, model_field: Any) -> str:
+    """How a converted value is rendered, for a shape: ``date-time`` and ``date`` are ISO 8601
+    text of a date-time (in the request's zone) or date column, as DRF renders them."""
+    if (
+        renders_iso_date_time(drf_field)
+        and not hasattr(drf_field, "timezone")
+        and isinstance(model_field, models.DateTimeField)
+    ):
+        return "date-time"
+    if (
+        type(drf_field) is serializers.DateField
+        and str(getattr(drf_field, "format", api_settings.DATE_FORMAT)).lower() == ISO_8601
+        and isinstance(model_field, models.DateField)
+        and not isinstance(model_field, models.DateTimeField)
+    ):
+        return "date"
+    return "other"
 
 
 def _converter(drf_field: Any) -> Callable[[Any, _Bound], Any]:
@@ -344,13 +428,40 @@ class ValuesListMixin:
     values_extra_columns: ClassVar[tuple[str, ...]] = ()
 
     def list(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
-        plan = values_plan(self.get_serializer_class())
+        from config.api_json import json_plan, rendered_page
+        from config.api_pagination import KeysetPagination
+
+        serializer_class = self.get_serializer_class()
+        plan = values_plan(serializer_class)
         bound = plan.bind(self.get_serializer_context()) if plan is not None else None
         if plan is None or bound is None or self.paginator is None:
             return super().list(request, *args, **kwargs)  # type: ignore[no-any-return,misc]
         queryset = self.filter_queryset(self.get_queryset())
-        columns = [*plan.columns, *_ordering_columns(self, queryset.model)]
-        page = self.paginate_queryset(queryset.values(*dict.fromkeys(columns)))
+        ordering = _ordering_columns(self, queryset.model)
+        rendering = json_plan(serializer_class)
+        paginator = self.paginator
+        if (
+            rendering is not None
+            and isinstance(paginator, KeysetPagination)
+            and rendering.answers(request, bound, queryset.db)
+        ):
+            # The rows come back as JSON from the database (config/api_json.py).
+            rows = paginator.paginate_queryset(
+                queryset.values(*dict.fromkeys(ordering)),
+                request,
+                view=self,
+                fetch=lambda page, keys, reverse: rendering.fetch(
+                    page, keys, reverse=reverse, bound=bound
+                ),
+            )
+            return Response(
+                rendered_page(
+                    rows,
+                    next_link=paginator.get_next_link(),
+                    previous_link=paginator.get_previous_link(),
+                )
+            )
+        page = self.paginate_queryset(queryset.values(*dict.fromkeys([*plan.columns, *ordering])))
         return self.get_paginated_response([plan.represent(row, bound) for row in page])
 
 

@@ -335,7 +335,7 @@ REST_FRAMEWORK = {
     # Numbers stay numbers in JSON (a CVSS score is 7.5, not "7.5").
     "COERCE_DECIMAL_TO_STRING": False,
     # JSON in and out; the interactive documentation is Swagger UI at /api/v1/docs/.
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["config.api_json.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api_throttles.AnonRateThrottle",

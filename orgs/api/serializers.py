@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.db.models import QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    ExpressionWrapper,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -126,6 +136,15 @@ class InventoryItemSerializer(
             ),
         ),
         "resolved": (("product_id",), lambda row: row["product_id"] is not None),
+    }
+    # The same, in SQL, for lists whose rows the database renders (config/api_json.py).
+    values_sql: ClassVar[dict[str, Any]] = {
+        "product_name": Case(
+            When(product__isnull=True, then=Value(None)),
+            default=Concat("product__vendor__name", Value(" "), "product__name"),
+            output_field=CharField(),
+        ),
+        "resolved": ExpressionWrapper(Q(product__isnull=False), output_field=BooleanField()),
     }
 
     class Meta:
