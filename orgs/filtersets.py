@@ -16,15 +16,9 @@ from django_filters.fields import ModelMultipleChoiceField
 from config.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
 from orgs.models import ApiToken, InventoryItem, Membership, Organization
+from orgs.scoping import request_visible_organization_ids
 from vendors.choices import CriticalityTier, Sector
 from vendors.models import Product, Vendor
-
-
-def visible_organizations(request: HttpRequest | None) -> QuerySet[Organization, Any]:
-    """The choices of an ``organization`` filter: what the request's user may see."""
-    if request is None:
-        return Organization.objects.none()
-    return Organization.objects.visible_to(request.user)
 
 
 class OrganizationIdsField(ModelMultipleChoiceField):
@@ -42,7 +36,7 @@ class OrganizationIdsField(ModelMultipleChoiceField):
             raise ValidationError(message, code="invalid_list") from None
         pk_field = Organization._meta.pk
         assert pk_field is not None
-        ids = {}
+        ids: dict[Any, Any] = {}
         for raw in chosen:
             self.validate_no_null_characters(raw)
             try:
@@ -53,9 +47,13 @@ class OrganizationIdsField(ModelMultipleChoiceField):
                     code="invalid_pk_value",
                     params={"pk": raw},
                 ) from None
-        found = set(
-            self.queryset.filter(pk__in=ids.values()).order_by().values_list("pk", flat=True)
-        )
+        visible: frozenset[int] | None = getattr(self, "visible_ids", None)
+        if visible is not None:
+            found = {pk for pk in ids.values() if pk in visible}
+        else:
+            found = set(
+                self.queryset.filter(pk__in=ids.values()).order_by().values_list("pk", flat=True)
+            )
         for raw, pk in ids.items():
             if pk not in found:
                 raise ValidationError(
@@ -69,22 +67,34 @@ class OrganizationIdsField(ModelMultipleChoiceField):
 class OrganizationsFilter(django_filters.ModelMultipleChoiceFilter):
     """Rows of any of the chosen organizations, among those the request's user may see.
 
-    The choices are looked up once per request (django-filter asks the callable again at
-    every access to the form field), and the rows are filtered by id.
+    The choices are the ids ``request_visible_organization_ids`` fetches once per request
+    (the list's own scoping uses the same), so checking the chosen ids costs no query of its
+    own; for a user who sees every organization they are all organizations, checked by one
+    query. The rows are filtered by id.
     """
 
     field_class = OrganizationIdsField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("queryset", visible_organizations)
         kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
 
     def get_queryset(self, request: HttpRequest | None) -> QuerySet[Organization, Any]:
         cached: QuerySet[Organization, Any] | None = getattr(self, "_choices", None)
         if cached is None:
-            cached = self._choices = super().get_queryset(request)
+            if request is None:
+                cached = Organization.objects.none()
+            else:
+                self._visible_ids = request_visible_organization_ids(request)
+                cached = Organization.objects.in_organizations(self._visible_ids)
+            self._choices = cached
         return cached
+
+    @property
+    def field(self) -> OrganizationIdsField:
+        field: OrganizationIdsField = super().field
+        field.visible_ids = getattr(self, "_visible_ids", None)
+        return field
 
     def get_filter_predicate(self, v: Any) -> dict[str, Any]:
         name = self.field_name

@@ -20,9 +20,10 @@ from django_filters.fields import RangeField
 from config.api_filters import filters_named, filterset_narrowed
 from exposure.filtersets import FlagFilterSet
 from exposure.models import Flag
+from orgs.models import Organization
 from tests.api.factories import FlagFactory
 from tests.api.test_tenant_matrix import api_routes
-from tests.factories import InventoryItemFactory
+from tests.factories import InventoryItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,15 @@ def test_organization_filters_take_ids_and_refuse_what_is_not_one(tenants, api):
         response = client.get(f"/api/v1/flags/?organization={tenants.org_a.pk}&organization={bad}")
         assert response.status_code == 400, bad
         assert response.json()["organization"][0].startswith(message), response.json()
+
+
+def test_organization_filter_of_a_platform_reader_checks_the_ids_exist(tenants, api):
+    # A superuser sees every organization, so the ids are checked against the table itself.
+    superuser = UserFactory(is_superuser=True)
+    client = api.session(superuser)
+    response = client.get(f"/api/v1/flags/?organization={tenants.org_b.pk}")
+    assert response.status_code == 200
+    missing = Organization.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    response = client.get(f"/api/v1/flags/?organization={missing}")
+    assert response.status_code == 400
+    assert f"Select a valid choice. {missing} is not one" in response.json()["organization"][0]

@@ -7,7 +7,12 @@ from django.utils import timezone
 from exposure.models import Flag, FlagEvent
 from orgs.choices import Role
 from orgs.models import ApiToken, InventoryItem, Membership, Organization
-from orgs.scoping import has_role, role_in
+from orgs.scoping import (
+    has_role,
+    request_visible_organization_ids,
+    role_in,
+    visible_organization_id_set,
+)
 from tests.factories import InventoryItemFactory, PublishedAdvisoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +149,39 @@ def test_advisory_editor_reads_every_organization_but_cannot_triage(data):
     assert role_in(editor, data.org_a) == Role.VIEWER
     assert InventoryItem.objects.with_role(editor, Role.VIEWER).count() == 2
     assert InventoryItem.objects.with_role(editor, Role.ANALYST).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "org_path"), SCOPED_MODELS, ids=lambda v: getattr(v, "__name__", v)
+)
+@pytest.mark.parametrize("who", ["viewer", "outsider", "superuser", "anonymous", "org_token"])
+def test_fetched_ids_scope_rows_exactly_as_visible_to_does(data, model, org_path, who):
+    if who == "superuser":
+        user = UserFactory(is_superuser=True)
+    elif who == "anonymous":
+        user = AnonymousUser()
+    elif who == "org_token":
+        user = data.owner
+        user.api_token = ApiToken(user=user, organization=data.org_b)
+    else:
+        user = getattr(data, who)
+    ids = visible_organization_id_set(user)
+    assert (ids is None) == (who == "superuser")
+    by_ids = set(model.objects.in_organizations(ids).values_list("pk", flat=True))
+    by_subquery = set(model.objects.visible_to(user).values_list("pk", flat=True))
+    assert by_ids == by_subquery
+
+
+def test_a_reading_request_fetches_the_visible_ids_once(data, rf, django_assert_num_queries):
+    request = rf.get("/api/v1/flags/")
+    request.user = data.viewer
+    with django_assert_num_queries(1):
+        assert request_visible_organization_ids(request) == {data.org_a.pk}
+        assert request_visible_organization_ids(request) == {data.org_a.pk}
+    # A request that writes may change memberships between two reads: it asks each time.
+    request = rf.post("/api/v1/memberships/")
+    request.user = data.viewer
+    with django_assert_num_queries(1):
+        assert request_visible_organization_ids(request) == {data.org_a.pk}
+    Membership.objects.create(user=data.viewer, organization=data.org_b, role=Role.VIEWER)
+    assert request_visible_organization_ids(request) == {data.org_a.pk, data.org_b.pk}
