@@ -127,7 +127,12 @@ def plan_targets(scope: Scope) -> TargetPlan:
             (kind, bool(exclusion), bool(subsidiaries) and kind == "vendor", count)
             for kind, exclusion, subsidiaries, count in cursor.fetchall()
         ]
-        python_targets = _python_targets(cursor, targets)
+        # Only CPE and purl targets can need Python; without any, that query is not asked.
+        python_targets = (
+            _python_targets(cursor, targets)
+            if any(kind in ("cpe", "purl") for kind, *_rest in shapes)
+            else []
+        )
         hits = tuple(
             hit for target in python_targets for hit in _python_hits(cursor, target, scope)
         )

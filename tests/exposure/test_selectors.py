@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from advisories.models import AffectedTarget
 from advisories.services import target_compile
@@ -65,6 +67,15 @@ def test_impact_of_a_draft_counts_organizations_and_items_without_writing(draft,
     assert first.sample_items[0].label == "Fortinet FortiOS 7.0.1"
     assert not Flag.objects.exists()
     assert not MatchRun.objects.exists()
+
+
+def test_impact_of_targets_without_cpe_or_purl_asks_nothing_about_them(draft, users):
+    # Only CPE and purl targets can need matching in Python; a draft of product ranges does
+    # not look for them, and its counts are those of the test above.
+    with CaptureQueriesContext(connection) as queries:
+        impact = advisory_impact(advisory=draft, user=users["editor"], samples=1)
+    assert (impact.organization_count, impact.item_count, impact.possible_count) == (2, 3, 1)
+    assert not [query for query in queries if "t.purl LIKE" in query["sql"]]
 
 
 def test_impact_shows_a_member_only_their_own_organization(draft, users):
