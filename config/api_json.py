@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, Model, QuerySet
 from django.db.models.expressions import BaseExpression
@@ -119,7 +120,11 @@ class JsonPlan:
         dictionary of those columns plus ``JSON_KEY``: the row's JSON text."""
         columns = list(page.query.values_select)
         compiler = page.query.get_compiler(using=page.db)
-        page_sql, page_params = compiler.as_sql()
+        try:
+            page_sql, page_params = compiler.as_sql()
+        except EmptyResultSet:
+            # A filter no row can meet (a user of no organization): the ORM asks nothing.
+            return []
         names = [f"c{position}" for position in range(len(columns))]
         by_column = dict(zip(columns, names, strict=True))
         order = ", ".join(

@@ -25,7 +25,7 @@ from exposure.choices import FlagStatus, ResolutionReason
 from orgs.api.serializers import InventoryItemSerializer
 from orgs.models import InventoryItem
 from tests.api.factories import FlagFactory
-from tests.factories import InventoryItemFactory, ProductFactory
+from tests.factories import InventoryItemFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +153,14 @@ def test_inventory_rows_rendered_by_the_database_are_what_drf_renders(tenants, a
     assert rows[True]["notes"] == ODD_TEXT
     assert rows[False]["product_name"] is None and rows[False]["product"] is None
     assert InventoryItem.objects.filter(organization=org).count() == len(rows)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/flags/", "/api/v1/inventory-items/"])
+def test_a_user_of_no_organization_gets_an_empty_page(tenants, api, flags, url):
+    loner = UserFactory(username="loner")
+    response = api.session(loner).get(url)
+    assert response.status_code == 200
+    assert response.json() == {"next": None, "previous": None, "results": []}
 
 
 def test_another_time_zone_takes_the_python_path(tenants, api, flags):
