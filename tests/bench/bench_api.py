@@ -7,7 +7,9 @@ organization (50,000 items, 10,000 flags) with an API token. Measured: that orga
 list (a page of 50), the impact counts of the advisory that flags most of its items, and its
 inventory list filtered by environment and criticality; and, in the same run, a floor: a DRF
 endpoint that does nothing but authenticate, throttle and render (``tests/bench/api_urls.py``).
-For each it reports the p50/p95/p99 latency and the requests per second. Targets: p95 at most
+The endpoints take turns: five rounds of 3 s each (after a 2 s warm-up on the first), so that
+a host whose speed drifts slows them all alike. For each it reports the p50/p95/p99 latency
+and the requests per second over all its turns. Targets: p95 at most
 50 ms for each endpoint, and at least half the floor's throughput. The last line reads
 ``api: worst p95 X ms, worst throughput ratio R``; the exit status is 1 when a target is missed.
 
@@ -81,8 +83,20 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--duration", type=float, default=15.0, help="Seconds per endpoint.")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="The endpoints take turns this many times, each for duration/rounds seconds.",
+    )
     parser.add_argument("--max-requests", type=int, default=20_000, help="Per endpoint.")
-    parser.add_argument("--warmup", type=float, default=2.0, help="Unmeasured seconds first.")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="Unmeasured seconds before an endpoint's first turn (a tenth of that before the "
+        "others).",
+    )
     options = parser.parse_args()
 
     options.port = options.port or free_port()
@@ -527,22 +541,44 @@ def endpoint_paths(world: World) -> dict[str, str]:
 
 
 def endpoints_measure(options: argparse.Namespace, world: World, token: str) -> list[Result]:
-    return [
-        load_run(options, ENDPOINT_NAMES[key], path, token)
-        for key, path in endpoint_paths(world).items()
-    ]
+    """Each endpoint in turn, ``rounds`` times over: a machine whose speed drifts during the
+    run (a shared host's neighbours, CPU frequency) then slows the floor and the endpoints
+    alike, instead of skewing their ratio by whichever ran in the slower minute."""
+    paths = endpoint_paths(world)
+    results = {key: Result(name=ENDPOINT_NAMES[key], path=path) for key, path in paths.items()}
+    rounds = max(1, options.rounds)
+    for turn in range(rounds):
+        for key in paths:
+            load_run(
+                options,
+                results[key],
+                token,
+                duration=options.duration / rounds,
+                warmup=options.warmup if turn == 0 else options.warmup / 10,
+                max_requests=options.max_requests // rounds,
+            )
+    return list(results.values())
 
 
-def load_run(options: argparse.Namespace, name: str, path: str, token: str) -> Result:
-    """Drive ``path`` from ``concurrency`` keep-alive clients: a warm-up, then the measurement.
+def load_run(
+    options: argparse.Namespace,
+    result: Result,
+    token: str,
+    *,
+    duration: float,
+    warmup: float,
+    max_requests: int,
+) -> None:
+    """Drive ``result.path`` from ``concurrency`` keep-alive clients: a warm-up, then the
+    measurement, added to ``result``.
 
     The measurement ends after ``duration`` seconds or ``max_requests`` requests, whichever
     comes first.
     """
-    result = Result(name=name, path=path)
+    path = result.path
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     lock = threading.Lock()
-    budget = [options.max_requests]
+    budget = [max_requests]
 
     def client(measure_until: float, warm_until: float) -> None:
         connection = http.client.HTTPConnection(HOST, options.port, timeout=30)
@@ -580,8 +616,8 @@ def load_run(options: argparse.Namespace, name: str, path: str, token: str) -> R
             result.latencies.extend(latencies)
 
     now = time.perf_counter()
-    warm_until = now + options.warmup
-    measure_until = warm_until + options.duration
+    warm_until = now + warmup
+    measure_until = warm_until + duration
     threads = [
         threading.Thread(target=client, args=(measure_until, warm_until))
         for _ in range(options.concurrency)
@@ -590,8 +626,7 @@ def load_run(options: argparse.Namespace, name: str, path: str, token: str) -> R
         thread.start()
     for thread in threads:
         thread.join()
-    result.elapsed = min(time.perf_counter(), measure_until) - warm_until
-    return result
+    result.elapsed += min(time.perf_counter(), measure_until) - warm_until
 
 
 def report(results: list[Result]) -> int:
