@@ -13,6 +13,7 @@ from orgs.scoping import (
     role_in,
     visible_organization_id_set,
 )
+from orgs.tokens import token_authenticate, token_create
 from tests.factories import InventoryItemFactory, PublishedAdvisoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +186,62 @@ def test_a_reading_request_fetches_the_visible_ids_once(data, rf, django_assert_
         assert request_visible_organization_ids(request) == {data.org_a.pk}
     Membership.objects.create(user=data.viewer, organization=data.org_b, role=Role.VIEWER)
     assert request_visible_organization_ids(request) == {data.org_a.pk, data.org_b.pk}
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "member",
+        "member_org_token",
+        "superuser",
+        "superuser_org_token",
+        "analyst_org_token",
+        "former_member_org_token",
+        "no_organization",
+    ],
+)
+def test_a_token_request_scopes_by_what_its_authentication_read(
+    data, rf, who, django_assert_num_queries
+):
+    # The token's authentication reads its user's organizations in the same query; a reading
+    # request then scopes by them without a query, to exactly the ids the query would give.
+    user = {
+        "member": data.owner,
+        "member_org_token": data.owner,
+        "superuser": UserFactory(is_superuser=True),
+        "superuser_org_token": UserFactory(is_superuser=True),
+        "analyst_org_token": UserFactory(is_global_analyst=True),
+        "former_member_org_token": data.owner,
+        "no_organization": UserFactory(),
+    }[who]
+    organization = None
+    if who in ("member_org_token", "former_member_org_token"):
+        organization = data.org_a
+    elif who == "superuser_org_token":
+        organization = data.org_b
+    elif who == "analyst_org_token":
+        # Issued as an admin of B; a global analyst still reads B once no longer a member.
+        Membership.objects.create(user=user, organization=data.org_b, role=Role.ADMIN)
+        organization = data.org_b
+    _token, raw = token_create(user=user, name="scoping", organization=organization)
+    if who in ("former_member_org_token", "analyst_org_token"):
+        Membership.objects.filter(user=user, organization=organization).delete()
+    token = token_authenticate(raw)
+    assert token is not None
+    authenticated = token.user
+    authenticated.api_token = token
+    request = rf.get("/api/v1/flags/")
+    request.user = authenticated
+    with django_assert_num_queries(0):
+        by_token = request_visible_organization_ids(request)
+    assert by_token == visible_organization_id_set(authenticated)
+    expected = {
+        "member": {data.org_a.pk},
+        "member_org_token": {data.org_a.pk},
+        "superuser": None,
+        "superuser_org_token": {data.org_b.pk},
+        "analyst_org_token": {data.org_b.pk},
+        "former_member_org_token": set(),
+        "no_organization": set(),
+    }[who]
+    assert by_token == (None if expected is None else frozenset(expected))
