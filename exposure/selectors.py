@@ -27,7 +27,11 @@ from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, Match
 from exposure.engine import Scope, preview_scope
 from exposure.models import Flag, FlagEvent, MatchRun
 from orgs.models import InventoryItem, Organization
-from orgs.scoping import Actor, sees_all_organizations, visible_organization_ids
+from orgs.scoping import (
+    Actor,
+    sees_all_organizations,
+    visible_organization_id_set,
+)
 
 
 def organizations_with_exposure(*, user: Actor) -> QuerySet[Organization, Any]:
@@ -76,22 +80,34 @@ class AdvisoryImpact:
     targets_needing_review: int
 
 
-def advisory_impact(*, advisory: Advisory, user: Actor, samples: int = 5) -> AdvisoryImpact:
+_FETCH: Any = object()
+
+
+def advisory_impact(
+    *,
+    advisory: Advisory,
+    user: Actor,
+    samples: int = 5,
+    visible_ids: frozenset[int] | None = _FETCH,
+) -> AdvisoryImpact:
     """Preview an advisory (typically a draft): the organizations and items it would flag.
 
     The matching engine computes it exactly as a real run would, in dry-run mode (no writes),
     limited to the organizations ``user`` may see; organizations come most-affected first,
     each with up to ``samples`` of its items. Targets that need review match nothing and are
-    counted so the editor knows the preview is incomplete.
+    counted so the editor knows the preview is incomplete. ``visible_ids`` are the ids of the
+    organizations ``user`` may see (``None``: all), when the caller has them already
+    (``orgs.scoping.request_visible_organization_ids``); otherwise they are fetched.
     """
     needing_review = advisory.targets.filter(needs_review=True).count()
-    visible = visible_organization_ids(user)
+    if visible_ids is _FETCH:
+        visible_ids = visible_organization_id_set(user)
     organization_ids: tuple[int, ...] | None = None
-    if visible is not None:
+    if visible_ids is not None:
         # The ids themselves rather than a subquery: the dry run's statement names the
         # organizations in each of its branches, and a list of constants is cheaper for
         # PostgreSQL to plan than a subquery repeated in each (about a millisecond).
-        organization_ids = tuple(visible.values_list("pk", flat=True))
+        organization_ids = tuple(sorted(visible_ids))
         if not organization_ids:
             return AdvisoryImpact(0, 0, 0, (), needing_review)
     rows = preview_scope(

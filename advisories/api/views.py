@@ -34,6 +34,7 @@ from config.api_exceptions import Conflict
 from config.api_pagination import KeysetPagination, PagePagination
 from config.api_views import CatalogueViewSetMixin
 from exposure.selectors import advisory_impact
+from orgs.scoping import request_visible_organization_ids
 
 ADVISORY_EXAMPLE = OpenApiExample(
     "A vendor warning",
@@ -197,7 +198,10 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
         query = ImpactQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         impact = advisory_impact(
-            advisory=advisory, user=request.user, samples=query.validated_data["samples"]
+            advisory=advisory,
+            user=request.user,
+            samples=query.validated_data["samples"],
+            visible_ids=request_visible_organization_ids(request),
         )
         return Response(AdvisoryImpactSerializer(impact).data)
 

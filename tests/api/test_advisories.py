@@ -6,11 +6,13 @@ from advisories.choices import AdvisoryStatus
 from advisories.models import Advisory
 from audit.models import AuditEntry
 from exposure.models import Flag
+from orgs.choices import Role
 from tests.api.base import CreateTests, ListTests, RetrieveTests
 from tests.factories import (
     AdvisoryFactory,
     AffectedTargetFactory,
     InventoryItemFactory,
+    MembershipFactory,
     ProductFactory,
     PublishedAdvisoryFactory,
     SourceFactory,
@@ -222,6 +224,27 @@ def test_impact_is_limited_to_the_organizations_a_user_sees(tenants, api):
     AffectedTargetFactory(advisory=advisory, vendor=product.vendor)
     body = api.session(tenants.outsider).get(f"/api/v1/advisories/{advisory.pk}/impact/").json()
     assert [row["organization_id"] for row in body["organizations"]] == [tenants.org_b.pk]
+
+
+def test_impact_through_a_token_is_limited_to_what_the_token_sees(tenants, api):
+    # A token request takes the visible organizations from its authentication, a session
+    # request fetches them: both give the same preview, and an organization token of B shows
+    # only B even to a user of both.
+    product = ProductFactory()
+    InventoryItemFactory(organization=tenants.org_a, product=product)
+    InventoryItemFactory(organization=tenants.org_b, product=product)
+    advisory = PublishedAdvisoryFactory()
+    AffectedTargetFactory(advisory=advisory, vendor=product.vendor)
+    MembershipFactory(user=tenants.owner, organization=tenants.org_b, role=Role.ADMIN)
+    url = f"/api/v1/advisories/{advisory.pk}/impact/"
+
+    def shown(client):
+        return [row["organization_id"] for row in client.get(url).json()["organizations"]]
+
+    both = {tenants.org_a.pk, tenants.org_b.pk}
+    assert set(shown(api.session(tenants.owner))) == both
+    assert set(shown(api.token(tenants.owner))) == both
+    assert shown(api.token(tenants.owner, organization=tenants.org_b)) == [tenants.org_b.pk]
 
 
 def test_impact_samples_are_bounded(tenants, api):
