@@ -13,16 +13,15 @@ import hashlib
 import hmac
 import secrets
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Q, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
 from orgs.choices import Role, TokenAccess
-from orgs.models import ApiToken, Membership, Organization, User
+from orgs.models import ApiToken, Organization, User
 from orgs.scoping import Actor, has_role
 
 # Every token starts with this mark, so that secret scanners can recognise a leaked one.
@@ -135,18 +134,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
     prefix, _, secret = rest.partition("_")
     if scheme != MARK or not prefix or not secret:
         return None
-    tokens = ApiToken.objects.select_related("user")
-    if connection.vendor == "postgresql":
-        # The user's organizations, in the same round trip: a reading request scopes by them
-        # (orgs.scoping.request_visible_organization_ids) without a query of its own.
-        tokens = tokens.annotate(
-            member_of=ArraySubquery(
-                Membership.objects.filter(user_id=OuterRef("user_id"))
-                .order_by()
-                .values("organization_id")
-            )
-        )
-    token = tokens.filter(prefix=prefix).first()
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.secret_hash, _secret_hash(secret)):
         return None
     now = timezone.now()
