@@ -216,25 +216,28 @@ def test_impact_preview_of_a_draft_counts_the_items_it_would_flag(tenants, api, 
     assert Flag.objects.count() == 0
 
 
-def test_impact_is_limited_to_the_organizations_a_user_sees(tenants, api):
+@pytest.fixture
+def advisory_of_both(tenants):
+    """A published advisory against a product both organizations run."""
     product = ProductFactory()
     InventoryItemFactory(organization=tenants.org_a, product=product)
     InventoryItemFactory(organization=tenants.org_b, product=product)
     advisory = PublishedAdvisoryFactory()
     AffectedTargetFactory(advisory=advisory, vendor=product.vendor)
-    body = api.session(tenants.outsider).get(f"/api/v1/advisories/{advisory.pk}/impact/").json()
+    return advisory
+
+
+def test_impact_is_limited_to_the_organizations_a_user_sees(tenants, api, advisory_of_both):
+    url = f"/api/v1/advisories/{advisory_of_both.pk}/impact/"
+    body = api.session(tenants.outsider).get(url).json()
     assert [row["organization_id"] for row in body["organizations"]] == [tenants.org_b.pk]
 
 
-def test_impact_through_a_token_is_limited_to_what_the_token_sees(tenants, api):
-    # A token request takes the visible organizations from its authentication, a session
-    # request fetches them: both give the same preview, and an organization token of B shows
-    # only B even to a user of both.
-    product = ProductFactory()
-    InventoryItemFactory(organization=tenants.org_a, product=product)
-    InventoryItemFactory(organization=tenants.org_b, product=product)
-    advisory = PublishedAdvisoryFactory()
-    AffectedTargetFactory(advisory=advisory, vendor=product.vendor)
+def test_impact_through_a_token_is_limited_to_what_the_token_sees(tenants, api, advisory_of_both):
+    # The view hands the preview the organization ids the request fetched: a session and a
+    # personal token show both organizations of a user of both, an organization token of B
+    # only B.
+    advisory = advisory_of_both
     MembershipFactory(user=tenants.owner, organization=tenants.org_b, role=Role.ADMIN)
     url = f"/api/v1/advisories/{advisory.pk}/impact/"
 

@@ -15,25 +15,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework.mixins import ListModelMixin
 
 from config.api_json import JSONRenderer, RenderedJSON, json_plan
-from config.api_serializers import FastRepresentationMixin, StrictModelSerializer
-from config.api_values import ValuesListMixin
+from config.api_serializers import StrictModelSerializer
 from exposure.api.serializers import FlagSerializer
 from exposure.choices import FlagStatus, ResolutionReason
 from orgs.api.serializers import InventoryItemSerializer
 from orgs.models import InventoryItem
 from tests.api.factories import FlagFactory
+from tests.api.test_representation import drf_body
 from tests.factories import InventoryItemFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 ODD_TEXT = 'Kühlung "Nord"\\Süd\tline\nbreak \x01 ✓ \u2028'
-
-
-def _drf_representation(self, instance):
-    return serializers.Serializer.to_representation(self, instance)
 
 
 def _three_ways(client, url, params, monkeypatch):
@@ -45,12 +40,7 @@ def _three_ways(client, url, params, monkeypatch):
     python = client.get(url, params, HTTP_ACCEPT="application/json; indent=2")
     assert python.status_code == 200
     assert b"\n  " in python.content, "the Python path would have indented"
-    with monkeypatch.context() as patched:
-        patched.setattr(FastRepresentationMixin, "to_representation", _drf_representation)
-        patched.setattr(ValuesListMixin, "list", ListModelMixin.list)
-        drf = client.get(url, params)
-    assert drf.status_code == 200
-    return json.loads(database.content), python.json(), drf.json()
+    return json.loads(database.content), python.json(), drf_body(client, url, params, monkeypatch)
 
 
 @pytest.fixture
