@@ -307,7 +307,13 @@ def rendered_page(
     def link(value: str | None) -> str:
         return json.dumps(value, ensure_ascii=False)
 
-    results = ",".join(row[JSON_KEY] for row in rows)
+    # As DRF's renderer does, the two line separators JavaScript reads as line ends are
+    # escaped, so the body can be embedded in a script (PostgreSQL leaves them as they are).
+    results = (
+        ",".join(row[JSON_KEY] for row in rows)
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
     return RenderedJSON(
         f'{{"next":{link(next_link)},"previous":{link(previous_link)},"results":[{results}]}}'.encode()
     )

@@ -28,7 +28,7 @@ from tests.factories import InventoryItemFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ODD_TEXT = 'Kühlung "Nord"\\Süd\tline\nbreak \x01 ✓ \u2028'
+ODD_TEXT = 'Kühlung "Nord"\\Süd\tline\nbreak \x01 ✓ \u2028 \u2029'
 
 
 def _three_ways(client, url, params, monkeypatch):
@@ -84,6 +84,10 @@ def test_flag_rows_rendered_by_the_database_are_what_drf_renders(tenants, api, f
     assert rows[flags.pk]["item"] is None
     assert rows[flags.pk]["resolved_at"] == flags.resolved_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert any(row["item_label"] == ODD_TEXT for row in rows.values())
+    # The line separators JavaScript would end a line at are escaped, as DRF escapes them.
+    body = api.session(tenants.owner).get("/api/v1/flags/").content
+    assert "\u2028".encode() not in body and b"\\u2028" in body
+    assert "\u2029".encode() not in body and b"\\u2029" in body
     assert any(row["assignee_username"] == tenants.analyst.username for row in rows.values())
 
 
