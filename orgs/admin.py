@@ -1,5 +1,7 @@
 import datetime
+from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -21,6 +23,8 @@ from orgs.administration import (
 from orgs.models import ApiToken, ImportJob, InventoryItem, Membership, Organization, User
 from orgs.services import (
     ITEM_FIELDS,
+    external_ref_error,
+    external_ref_holder,
     inventory_item_create,
     inventory_item_delete,
     inventory_item_update,
@@ -259,8 +263,41 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
 
 
+class InventoryItemAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Refuses an external reference another item of the organization has from the source,
+    as the inventory services do (they check again when the item is saved)."""
+
+    class Meta:
+        model = InventoryItem
+        # The admin lists its own fields; these are what the form may ever hold.
+        fields = ["organization", *sorted(ITEM_FIELDS)]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        organization = cleaned.get("organization")
+        organization_id = organization.pk if organization else self.instance.organization_id
+        source = cleaned.get("source", self.instance.source)
+        reference = cleaned.get("external_ref", self.instance.external_ref)
+        unchanged = self.instance.pk and (reference, source) == (
+            self.instance.external_ref,
+            self.instance.source,
+        )
+        if organization_id is None or unchanged:
+            return cleaned
+        holder = external_ref_holder(
+            organization_id=organization_id,
+            source=source,
+            external_ref=reference,
+            exclude_pk=self.instance.pk,
+        )
+        if holder is not None:
+            raise external_ref_error(holder)
+        return cleaned
+
+
 @admin.register(InventoryItem)
 class InventoryItemAdmin(admin.ModelAdmin):
+    form = InventoryItemAdminForm
     list_display = (
         "__str__",
         "organization",

@@ -116,6 +116,49 @@ def _resolve_and_mark(items: Any, *, organization: Organization, now: Any) -> No
     matching_request_on_commit(MATCH_ORGANIZATION, organization.pk)
 
 
+def external_ref_holder(
+    *, organization_id: int, source: str, external_ref: str, exclude_pk: int | None = None
+) -> InventoryItem | None:
+    """The item of the organization that already has ``external_ref`` from ``source``, if any.
+
+    An external reference names one asset of the system it comes from (a CMDB id, a scanner's
+    host id): two items with the same one would be the same asset twice, flagged twice. An
+    empty reference names nothing and may repeat.
+    """
+    if not external_ref:
+        return None
+    holders = InventoryItem.objects.filter(
+        organization_id=organization_id, source=source, external_ref=external_ref
+    )
+    if exclude_pk is not None:
+        holders = holders.exclude(pk=exclude_pk)
+    return holders.order_by("pk").first()
+
+
+def external_ref_error(holder: InventoryItem) -> ValidationError:
+    """The error of an item given the reference ``holder`` has, naming the field."""
+    return ValidationError(
+        {
+            "external_ref": (
+                f"Item #{holder.pk} ({holder}) from {holder.get_source_display()} already has "
+                f"the reference “{holder.external_ref}”; change that item, or give another "
+                "reference."
+            )
+        }
+    )
+
+
+def _require_free_reference(item: InventoryItem) -> None:
+    holder = external_ref_holder(
+        organization_id=item.organization_id,
+        source=item.source,
+        external_ref=item.external_ref,
+        exclude_pk=item.pk,
+    )
+    if holder is not None:
+        raise external_ref_error(holder)
+
+
 @transaction.atomic
 def inventory_item_create(
     *,
@@ -130,6 +173,7 @@ def inventory_item_create(
     _apply(item, data)
     item.match_requested_at = now
     item.full_clean()
+    _require_free_reference(item)
     item.save()
     _resolve_and_mark(InventoryItem.objects.filter(pk=item.pk), organization=organization, now=now)
     item.refresh_from_db()
@@ -164,6 +208,10 @@ def inventory_item_update(
     if matching:
         item.match_requested_at = now
     item.full_clean()
+    if changed & {"external_ref", "source"}:
+        # Only a change is checked: an item that already shared its reference (from before
+        # references were checked) can still be edited otherwise.
+        _require_free_reference(item)
     item.save()
     if matching:
         _resolve_and_mark(
