@@ -131,6 +131,39 @@ def advisory_flag_impact(*, advisory: Advisory, user: Actor, today: date) -> Adv
     )
 
 
+@dataclass(frozen=True)
+class AdvisoryFlagCounts:
+    """An advisory's flags in the organizations a user may see, counted."""
+
+    organizations: int
+    items: int
+    active: int
+    overdue: int
+    closed: int
+
+
+def advisory_flag_counts(
+    *, advisory: Advisory, visible_ids: frozenset[int] | None, today: date
+) -> AdvisoryFlagCounts:
+    """The totals of ``advisory_flag_impact`` in one aggregate: organizations with active flags,
+    the distinct items those flags are on, active, overdue and closed flags, counted only in
+    the organizations of ``visible_ids`` (``None``: all of them), as
+    ``orgs.scoping.visible_organization_id_set`` gives them."""
+    active = Q(status__in=ACTIVE_FLAG_STATUSES)
+    counts = (
+        Flag.objects.in_organizations(visible_ids)
+        .filter(advisory=advisory)
+        .aggregate(
+            organizations=Count("organization_id", filter=active, distinct=True),
+            items=Count("item_id", filter=active, distinct=True),
+            active=Count("pk", filter=active),
+            overdue=Count("pk", filter=active & Q(due_date__lt=today)),
+            closed=Count("pk", filter=~active),
+        )
+    )
+    return AdvisoryFlagCounts(**counts)
+
+
 def advisory_targets(*, advisory: Advisory) -> QuerySet[Any, Any]:
     """The advisory's targets with what their rows show, review-needing ones first."""
     return (

@@ -210,6 +210,27 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
         return attrs
 
 
+class AdvisoryFlagCountsSerializer(StrictSerializer):
+    """The advisory's flags, counted in the organizations you may see."""
+
+    organizations = serializers.IntegerField(help_text="Organizations it has active flags in.")
+    items = serializers.IntegerField(help_text="Inventory items with an active flag of it.")
+    active = serializers.IntegerField(help_text="Flags open or acknowledged.")
+    overdue = serializers.IntegerField(help_text="Active flags past their due date.")
+    closed = serializers.IntegerField(
+        help_text="Flags mitigated, resolved, risk-accepted or marked false positives."
+    )
+
+
+class AdvisoryDetailSerializer(AdvisorySerializer):
+    """One advisory, with the counts of its flags in the organizations you may see."""
+
+    flag_counts = AdvisoryFlagCountsSerializer(read_only=True)
+
+    class Meta(AdvisorySerializer.Meta):
+        fields = [*AdvisorySerializer.Meta.fields, "flag_counts"]
+
+
 class AdvisoryWithdrawSerializer(StrictSerializer):
     reason = serializers.CharField(
         max_length=2000, help_text="Why the advisory no longer holds; shown to organizations."

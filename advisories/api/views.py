@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from advisories.api.serializers import (
+    AdvisoryDetailSerializer,
     AdvisoryImpactSerializer,
     AdvisoryRevisionSerializer,
     AdvisorySerializer,
@@ -21,7 +23,7 @@ from advisories.api.serializers import (
 )
 from advisories.filtersets import AdvisoryFilterSet, SourceFilterSet
 from advisories.models import Advisory, AffectedTarget, Source
-from advisories.selectors import advisories_visible_to
+from advisories.selectors import advisories_visible_to, advisory_flag_counts
 from advisories.services import (
     AdvisoryStateError,
     advisory_create,
@@ -122,7 +124,13 @@ class SourceViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Source]):
         description="Published and withdrawn advisories; drafts too for advisory editors. "
         "Cursor-paginated: follow `next`.",
     ),
-    retrieve=extend_schema(summary="Get an advisory with its targets, CVE ids and references"),
+    retrieve=extend_schema(
+        summary="Get an advisory with its targets, CVE ids, references and flag counts",
+        description="`flag_counts` counts the advisory's flags in the organizations you may "
+        "see, as the matcher has raised and people have triaged them (list them with "
+        "`/api/v1/flags/?advisory=`). To preview what a draft would flag, use `impact`.",
+        responses=AdvisoryDetailSerializer,
+    ),
     partial_update=extend_schema(
         summary="Edit an advisory",
         description="Fields and, when `targets` is given, the whole list of targets (replaced). "
@@ -164,6 +172,20 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
             "references",
             Prefetch("targets", queryset=AffectedTarget.objects.order_by("is_exclusion", "pk")),
         )
+
+    def get_serializer_class(self) -> type[BaseSerializer[Advisory]]:
+        if self.action == "retrieve":
+            return AdvisoryDetailSerializer
+        return AdvisorySerializer
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        advisory = self.get_object()
+        advisory.flag_counts = advisory_flag_counts(  # type: ignore[attr-defined]
+            advisory=advisory,
+            visible_ids=request_visible_organization_ids(request),
+            today=timezone.localdate(),
+        )
+        return Response(self.get_serializer(advisory).data)
 
     def perform_create(self, serializer: BaseSerializer[Advisory]) -> None:
         arguments = advisory_write_arguments(dict(serializer.validated_data))

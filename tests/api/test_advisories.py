@@ -1,13 +1,19 @@
 """Advisories over the API: drafts for editors only, nested targets, publish and withdraw."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from advisories.choices import AdvisoryStatus
 from advisories.models import Advisory
+from advisories.selectors import advisory_flag_impact
 from audit.models import AuditEntry
+from exposure.choices import FlagStatus
 from exposure.models import Flag
 from orgs.choices import Role
 from tests.api.base import CreateTests, ListTests, RetrieveTests
+from tests.api.factories import FlagFactory
 from tests.factories import (
     AdvisoryFactory,
     AffectedTargetFactory,
@@ -269,3 +275,74 @@ def test_date_time_filters_take_any_iso_8601_offset(tenants, api):
     too_early = client.get("/api/v1/advisories/", {"published_after": "0001-01-01T00:00:00+10:00"})
     assert too_early.status_code == 400
     assert too_early.json() == {"published": ["This date-time is out of range."]}
+
+
+@pytest.fixture
+def flagged_advisory(tenants):
+    """A published advisory with flags in both organizations: in A two active (one overdue)
+    and one closed, in B one active."""
+    advisory = PublishedAdvisoryFactory()
+    today = timezone.localdate()
+    a_items = [InventoryItemFactory(organization=tenants.org_a) for _ in range(3)]
+    FlagFactory(advisory=advisory, item=a_items[0], due_date=today - datetime.timedelta(days=1))
+    FlagFactory(advisory=advisory, item=a_items[1], status=FlagStatus.ACKNOWLEDGED)
+    FlagFactory(
+        advisory=advisory, item=a_items[2], status=FlagStatus.RESOLVED, resolution_reason="x"
+    )
+    FlagFactory(advisory=advisory, item=InventoryItemFactory(organization=tenants.org_b))
+    # Another advisory's flag in A counts for that one only.
+    FlagFactory(item=a_items[0])
+    return advisory
+
+
+def _flag_counts(client, advisory):
+    response = client.get(f"/api/v1/advisories/{advisory.pk}/")
+    assert response.status_code == 200
+    return response.json()["flag_counts"]
+
+
+def test_the_detail_counts_the_advisory_s_flags_in_the_user_s_organizations(
+    tenants, api, flagged_advisory
+):
+    counts = _flag_counts(api.session(tenants.viewer), flagged_advisory)
+    assert counts == {"organizations": 1, "items": 2, "active": 2, "overdue": 1, "closed": 1}
+    counts = _flag_counts(api.session(tenants.outsider), flagged_advisory)
+    assert counts == {"organizations": 1, "items": 1, "active": 1, "overdue": 0, "closed": 0}
+
+
+def test_flag_counts_follow_what_the_session_or_token_sees(tenants, api, flagged_advisory):
+    # A member of both sees both through a session or personal token, only B through an
+    # organization token of B; a global analyst sees every organization, a user of none none.
+    MembershipFactory(user=tenants.owner, organization=tenants.org_b, role=Role.ADMIN)
+    both = {"organizations": 2, "items": 3, "active": 3, "overdue": 1, "closed": 1}
+    only_b = {"organizations": 1, "items": 1, "active": 1, "overdue": 0, "closed": 0}
+    none = {"organizations": 0, "items": 0, "active": 0, "overdue": 0, "closed": 0}
+    assert _flag_counts(api.session(tenants.owner), flagged_advisory) == both
+    assert _flag_counts(api.token(tenants.owner), flagged_advisory) == both
+    token_b = api.token(tenants.owner, organization=tenants.org_b)
+    assert _flag_counts(token_b, flagged_advisory) == only_b
+    global_analyst = UserFactory(is_global_analyst=True)
+    assert _flag_counts(api.session(global_analyst), flagged_advisory) == both
+    assert _flag_counts(api.session(UserFactory()), flagged_advisory) == none
+
+
+def test_flag_counts_are_the_totals_of_the_advisory_page(tenants, api, flagged_advisory):
+    for user in (tenants.viewer, tenants.outsider):
+        page = advisory_flag_impact(
+            advisory=flagged_advisory, user=user, today=timezone.localdate()
+        )
+        counts = _flag_counts(api.session(user), flagged_advisory)
+        assert (counts["organizations"], counts["items"], counts["active"]) == (
+            page.organizations,
+            page.items,
+            page.active,
+        )
+        assert counts["closed"] == sum(row.closed for row in page.rows)
+        assert counts["overdue"] == sum(row.overdue for row in page.rows)
+
+
+def test_only_the_detail_carries_flag_counts(tenants, api, flagged_advisory):
+    client = api.session(tenants.viewer)
+    rows = client.get("/api/v1/advisories/").json()["results"]
+    assert flagged_advisory.pk in {row["id"] for row in rows}
+    assert all("flag_counts" not in row for row in rows)
