@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Callable
 from functools import partial
@@ -121,8 +122,27 @@ class OptionalURLField(serializers.URLField):
     and an ``anyOf`` with "" is misread by schema fuzzers."""
 
 
+# The fields ModelSerializer built for each serializer class, as templates (never bound).
+_BUILT_FIELDS: dict[type, dict[str, serializers.Field[Any, Any, Any, Any]]] = {}
+
+
 class StrictModelSerializer(StrictTypesMixin, serializers.ModelSerializer[_M]):
     """A model's representation, typed strictly when written."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        """ModelSerializer's fields, built once per class and copied for each instance.
+
+        ModelSerializer introspects the model and builds every field anew for each instance
+        (about a millisecond for an advisory with its nested targets); what it builds depends
+        on the class alone (Meta, declared fields, ``build_*``), never on the instance or its
+        context. A copy is what DRF itself makes of declared fields, so each instance still
+        binds and may change fields of its own (as ``CreateOnlyFieldsMixin`` does).
+        """
+        cls = type(self)
+        built = _BUILT_FIELDS.get(cls)
+        if built is None:
+            built = _BUILT_FIELDS[cls] = super().get_fields()
+        return copy.deepcopy(built)
 
     def build_standard_field(
         self, field_name: str, model_field: Any
