@@ -208,6 +208,15 @@ class InventoryItem(TimeStampedModel):
                 condition=~models.Q(raw_product="", cpe="", purl="", product=None),
                 name="item_identifies_something",
             ),
+            # An external reference names one asset of its source system: two items of an
+            # organization with the same one would be that asset twice (and flagged twice).
+            # The services and imports say so naming the item that has it; this holds when two
+            # writers race.
+            models.UniqueConstraint(
+                fields=["organization", "source", "external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="item_unique_external_ref",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "product"], name="item_org_product_idx"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet, Value
@@ -64,3 +65,46 @@ def inventory_counts(*, organization: Organization, user: Actor) -> dict[str, in
         .aggregate(total=Count("organization"), resolved=Count("product"))
     )
     return {"total": counts["total"], "unresolved": counts["total"] - counts["resolved"]}
+
+
+@dataclass(frozen=True)
+class SharedReference:
+    """Items of one organization and source that have the same external reference."""
+
+    organization_id: int
+    source: str
+    external_ref: str
+    item_ids: tuple[int, ...]
+
+
+def shared_external_refs(items: QuerySet[Any, Any]) -> list[SharedReference]:
+    """The external references ``items`` (all inventory items, or the historical model's in a
+    migration) repeat within an organization and source, each with its items, oldest first.
+
+    The database refuses such repeats since ``item_unique_external_ref``; the migration that
+    added it looks for any left from before with this, and so does ``manage.py
+    inventory_shared_refs``, which lists them for someone to resolve.
+    """
+    groups = list(
+        items.exclude(external_ref="")
+        .values("organization_id", "source", "external_ref")
+        .annotate(count=Count("pk"))
+        .filter(count__gt=1)
+        .order_by("organization_id", "source", "external_ref")
+    )
+    shared = []
+    for group in groups:
+        ids = items.filter(
+            organization_id=group["organization_id"],
+            source=group["source"],
+            external_ref=group["external_ref"],
+        ).order_by("pk")
+        shared.append(
+            SharedReference(
+                organization_id=group["organization_id"],
+                source=group["source"],
+                external_ref=group["external_ref"],
+                item_ids=tuple(ids.values_list("pk", flat=True)),
+            )
+        )
+    return shared

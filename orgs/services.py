@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -159,6 +159,24 @@ def _require_free_reference(item: InventoryItem) -> None:
         raise external_ref_error(holder)
 
 
+def _save_holding_reference(item: InventoryItem) -> None:
+    """Save ``item``, whose reference was free when checked; if another writer took it since
+    (the unique constraint refuses the row), say which item has it, as the check would have."""
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:
+        holder = external_ref_holder(
+            organization_id=item.organization_id,
+            source=item.source,
+            external_ref=item.external_ref,
+            exclude_pk=item.pk,
+        )
+        if holder is None:
+            raise
+        raise external_ref_error(holder) from None
+
+
 @transaction.atomic
 def inventory_item_create(
     *,
@@ -172,9 +190,11 @@ def inventory_item_create(
     item = InventoryItem(organization=organization)
     _apply(item, data)
     item.match_requested_at = now
-    item.full_clean()
+    # The reference first: full_clean would refuse a taken one too (the constraint), without
+    # naming the item that has it.
     _require_free_reference(item)
-    item.save()
+    item.full_clean()
+    _save_holding_reference(item)
     _resolve_and_mark(InventoryItem.objects.filter(pk=item.pk), organization=organization, now=now)
     item.refresh_from_db()
     audit_record(
@@ -207,12 +227,10 @@ def inventory_item_update(
     matching = bool(changed & _MATCHING_FIELDS)
     if matching:
         item.match_requested_at = now
-    item.full_clean()
     if changed & {"external_ref", "source"}:
-        # Only a change is checked: an item that already shared its reference (from before
-        # references were checked) can still be edited otherwise.
         _require_free_reference(item)
-    item.save()
+    item.full_clean()
+    _save_holding_reference(item)
     if matching:
         _resolve_and_mark(
             InventoryItem.objects.filter(pk=item.pk), organization=item.organization, now=now

@@ -3,8 +3,15 @@ source, items added or edited one by one may not repeat one (imports check it th
 
 from __future__ import annotations
 
+import importlib
+from io import StringIO
+from types import SimpleNamespace
+
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -56,11 +63,49 @@ def test_an_edit_may_not_take_a_reference_another_item_has(tenants):
     assert inventory_item_update(item=other, data={"external_ref": "CMDB-8", "version": "22"})
 
 
-def test_items_that_shared_a_reference_before_it_was_checked_can_still_be_edited(tenants):
-    old = InventoryItemFactory(organization=tenants.org_a, external_ref="CMDB-9")
-    twin = InventoryItemFactory(organization=tenants.org_a, external_ref="CMDB-9")
-    assert inventory_item_update(item=twin, data={"notes": "Rack 4"}).notes == "Rack 4"
-    assert InventoryItem.objects.filter(pk__in=[old.pk, twin.pk]).count() == 2
+def test_the_database_refuses_a_repeated_reference_but_not_an_empty_one(tenants):
+    InventoryItemFactory(organization=tenants.org_a, external_ref="CMDB-9")
+    InventoryItemFactory(organization=tenants.org_a, external_ref="")
+    InventoryItemFactory(organization=tenants.org_a, external_ref="")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InventoryItemFactory(organization=tenants.org_a, external_ref="CMDB-9")
+
+
+def _shared_twice(organization):
+    """Two items sharing a reference, as a database could hold them from before the
+    constraint: it is dropped for the test (the test's transaction brings it back)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX item_unique_external_ref")
+    return [
+        InventoryItemFactory(organization=organization, external_ref="CMDB-9") for _ in range(2)
+    ]
+
+
+def test_the_migration_stops_on_shared_references_and_names_the_command(tenants):
+    migration = importlib.import_module("orgs.migrations.0007_item_unique_external_ref")
+    editor = SimpleNamespace(connection=connection)
+    migration.refuse_shared_references(django_apps, editor)  # none yet: passes
+    _shared_twice(tenants.org_a)
+    with pytest.raises(RuntimeError) as stopped:
+        migration.refuse_shared_references(django_apps, editor)
+    assert "1 external reference(s)" in str(stopped.value)
+    assert "manage.py inventory_shared_refs" in str(stopped.value)
+
+
+def test_the_command_lists_shared_references_with_their_items(tenants):
+    out = StringIO()
+    call_command("inventory_shared_refs", stdout=out)
+    assert "No external reference is shared" in out.getvalue()
+    first, second = _shared_twice(tenants.org_a)
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 external reference"):
+        call_command("inventory_shared_refs", stdout=out)
+    assert out.getvalue().split("\n")[0].split("\t") == [
+        tenants.org_a.slug,
+        first.source,
+        "CMDB-9",
+        f"#{first.pk}, #{second.pk}",
+    ]
 
 
 def test_the_api_answers_400_on_the_reference(tenants):
