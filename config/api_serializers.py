@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime
 from collections.abc import Callable
 from functools import partial
@@ -15,7 +14,7 @@ from django_countries import countries
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
-from rest_framework.fields import SkipField
+from rest_framework.fields import Field, SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
@@ -135,14 +134,29 @@ class StrictModelSerializer(StrictTypesMixin, serializers.ModelSerializer[_M]):
         ModelSerializer introspects the model and builds every field anew for each instance
         (about a millisecond for an advisory with its nested targets); what it builds depends
         on the class alone (Meta, declared fields, ``build_*``), never on the instance or its
-        context. A copy is what DRF itself makes of declared fields, so each instance still
-        binds and may change fields of its own (as ``CreateOnlyFieldsMixin`` does).
+        context. Each instance gets fields of its own (``_field_copy``), which it binds and
+        may change (as ``CreateOnlyFieldsMixin`` does).
         """
         cls = type(self)
         built = _BUILT_FIELDS.get(cls)
         if built is None:
             built = _BUILT_FIELDS[cls] = super().get_fields()
-        return copy.deepcopy(built)
+        return {name: _field_copy(field) for name, field in built.items()}
+
+
+def _field_copy(field: Any) -> Any:
+    """A new field made from the arguments ``field`` was made with, as DRF's
+    ``Field.__deepcopy__`` makes it, but sharing the arguments that are data rather than
+    copying them deeply: a field keeps what it is given in state of its own (choices, error
+    messages and validators in new dicts and lists; a queryset is cloned on each use), so only
+    the fields among the arguments (a list's ``child``, a nested serializer) need copies.
+    Deep-copying every choice list and help text took most of an advisory's representation."""
+    args = [_field_copy(value) if isinstance(value, Field) else value for value in field._args]
+    kwargs = {
+        key: _field_copy(value) if isinstance(value, Field) else value
+        for key, value in field._kwargs.items()
+    }
+    return type(field)(*args, **kwargs)
 
     def build_standard_field(
         self, field_name: str, model_field: Any
