@@ -143,6 +143,14 @@ class StrictModelSerializer(StrictTypesMixin, serializers.ModelSerializer[_M]):
             built = _BUILT_FIELDS[cls] = super().get_fields()
         return {name: _field_copy(field) for name, field in built.items()}
 
+    def build_standard_field(
+        self, field_name: str, model_field: Any
+    ) -> tuple[type[serializers.Field[Any, Any, Any, Any]], dict[str, Any]]:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_class is serializers.URLField and kwargs.get("allow_blank"):
+            field_class = OptionalURLField
+        return field_class, kwargs
+
 
 def _field_copy(field: Any) -> Any:
     """A new field made from the arguments ``field`` was made with, as DRF's
@@ -157,14 +165,6 @@ def _field_copy(field: Any) -> Any:
         for key, value in field._kwargs.items()
     }
     return type(field)(*args, **kwargs)
-
-    def build_standard_field(
-        self, field_name: str, model_field: Any
-    ) -> tuple[type[serializers.Field[Any, Any, Any, Any]], dict[str, Any]]:
-        field_class, kwargs = super().build_standard_field(field_name, model_field)
-        if field_class is serializers.URLField and kwargs.get("allow_blank"):
-            field_class = OptionalURLField
-        return field_class, kwargs
 
 
 class CreateOnlyFieldsMixin:

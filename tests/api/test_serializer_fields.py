@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from advisories.api.serializers import AdvisoryDetailSerializer
-from config.api_serializers import StrictModelSerializer
+from advisories.api.serializers import AdvisoryDetailSerializer, SourceSerializer
+from config.api_serializers import OptionalURLField, StrictModelSerializer
 from orgs.api.serializers import InventoryItemSerializer
 from tests.factories import InventoryItemFactory
 
@@ -74,3 +74,11 @@ def test_a_serializer_that_changes_its_fields_changes_only_its_own(tenants):
     editing = InventoryItemSerializer(instance=InventoryItemFactory(organization=tenants.org_a))
     assert editing.fields["organization"].read_only is True
     assert InventoryItemSerializer().fields["organization"].read_only is False
+
+
+def test_a_url_that_may_be_blank_is_an_optional_url_field():
+    # StrictModelSerializer.build_standard_field: "" or a URL, as the schema documents.
+    fields = SourceSerializer().fields
+    assert type(fields["website"]) is OptionalURLField
+    assert type(fields["feed_url"]) is OptionalURLField
+    assert fields["website"].run_validation("") == ""
