@@ -2,15 +2,17 @@
 
 ``make bench-api`` builds (once) a database of its own, ``vendorwatch_bench_api``, with
 1,000,000 inventory items and 200,000 flags, serves the app with gunicorn (2 workers) on
-127.0.0.1, and drives it from 10 concurrent keep-alive clients, as an analyst of the largest
+127.0.0.1, and drives it from 10 concurrent clients, as an analyst of the largest
 organization (50,000 items, 10,000 flags) with an API token. Measured: that organization's flag
-list (a page of 50), the impact counts of the advisory that flags most of its items, and its
-inventory list filtered by environment and criticality; and, in the same run, a floor: a DRF
-endpoint that does nothing but authenticate, throttle and render (``tests/bench/api_urls.py``).
-The endpoints take turns: five rounds of 3 s each (after a 2 s warm-up on the first), so that
-a host whose speed drifts slows them all alike. For each it reports the p50/p95/p99 latency
-and the requests per second over all its turns. Targets: p95 at most
-50 ms for each endpoint, and at least half the floor's throughput. The last line reads
+list (a page of 50), the detail of the advisory that flags most of its items with its flag
+counts, and its inventory list filtered by environment and criticality; and, in the same run, a
+floor: a DRF endpoint that does nothing but authenticate, throttle and render
+(``tests/bench/api_urls.py``). The same advisory's dry-run impact preview is measured beside
+them, without a target. The endpoints take turns: five rounds of 3 s each (after a 2 s
+warm-up on the first), so that a host whose speed drifts slows them all alike. For each it
+reports the p50/p95/p99 latency, the requests per second over all its turns and the load
+generator's own CPU time per request. Targets: p95 at most 50 ms for each targeted endpoint,
+and at least half the floor's throughput. The last line reads
 ``api: worst p95 X ms, worst throughput ratio R``; the exit status is 1 when a target is missed.
 
 gunicorn runs its default sync workers, as the Dockerfile does: they answer one request per
