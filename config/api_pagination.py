@@ -70,6 +70,16 @@ class PagePagination(PageNumberPagination):
             raise ValidationError({self.page_query_param: ["Give a page number from 1."]})
         return super().paginate_queryset(queryset, request, view)
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        # DRF's examples name api.example.org/accounts/; a page of one row, the only one, fits
+        # the serializers' examples that drf-spectacular shows as pages.
+        properties = paginated["properties"]
+        properties["count"]["example"] = 1
+        properties["next"]["example"] = None
+        properties["previous"]["example"] = None
+        return paginated
+
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -193,11 +203,17 @@ class KeysetPagination(BasePagination):
         return self._link(self.previous_values, reverse=True)
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        link = {"type": "string", "nullable": True, "format": "uri"}
+        # The examples (a page of one row, the last) let drf-spectacular show a serializer's
+        # example as a whole page.
+        link = {"type": "string", "nullable": True, "format": "uri", "example": None}
         return {
             "type": "object",
             "required": ["next", "previous", "results"],
-            "properties": {"next": link, "previous": link, "results": schema},
+            "properties": {
+                "next": link,
+                "previous": link,
+                "results": schema,
+            },
         }
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:

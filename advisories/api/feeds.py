@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -15,6 +15,106 @@ from rest_framework.views import APIView
 from advisories.feeds.errors import FeedError
 from advisories.feeds.services import csaf_import
 from config.api_permissions import CatalogueEditorOrReadOnly, TokenAccessPermission
+
+# Palo Alto Networks' advisory on CVE-2024-3400 as a CSAF 2.0 document, in short: one range
+# per affected PAN-OS branch.
+_PAN_OS_BRANCHES = [("10.2", "10.2.9-h1"), ("11.0", "11.0.4-h1"), ("11.1", "11.1.2-h3")]
+_PAN_OS_IDS = [f"PAN-OS-{branch}" for branch, _fixed in _PAN_OS_BRANCHES]
+_CSAF_EXAMPLE: dict[str, Any] = {
+    "document": {
+        "category": "csaf_security_advisory",
+        "csaf_version": "2.0",
+        "distribution": {"tlp": {"label": "WHITE"}},
+        "lang": "en",
+        "notes": [
+            {
+                "category": "summary",
+                "text": "A command injection in the GlobalProtect feature of PAN-OS lets an "
+                "unauthenticated attacker run code with root privileges on the firewall.",
+            }
+        ],
+        "publisher": {
+            "category": "vendor",
+            "name": "Palo Alto Networks PSIRT",
+            "namespace": "https://security.paloaltonetworks.com",
+        },
+        "references": [
+            {
+                "category": "self",
+                "summary": "Palo Alto Networks Security Advisory",
+                "url": "https://security.paloaltonetworks.com/CVE-2024-3400",
+            }
+        ],
+        "title": "PAN-OS GlobalProtect: unauthenticated command injection",
+        "tracking": {
+            "current_release_date": "2024-04-12T17:00:00.000Z",
+            "id": "CVE-2024-3400",
+            "initial_release_date": "2024-04-12T17:00:00.000Z",
+            "revision_history": [
+                {"date": "2024-04-12T17:00:00.000Z", "number": "1", "summary": "Initial release."}
+            ],
+            "status": "final",
+            "version": "1",
+        },
+    },
+    "product_tree": {
+        "branches": [
+            {
+                "category": "vendor",
+                "name": "Palo Alto Networks",
+                "branches": [
+                    {
+                        "category": "product_name",
+                        "name": "PAN-OS",
+                        "branches": [
+                            {
+                                "category": "product_version_range",
+                                "name": f"vers:generic/>={branch}.0|<{fixed}",
+                                "product": {
+                                    "name": f"PAN-OS {branch} before {fixed}",
+                                    "product_id": f"PAN-OS-{branch}",
+                                },
+                            }
+                            for branch, fixed in _PAN_OS_BRANCHES
+                        ],
+                    }
+                ],
+            }
+        ]
+    },
+    "vulnerabilities": [
+        {
+            "cve": "CVE-2024-3400",
+            "product_status": {"known_affected": _PAN_OS_IDS},
+            "remediations": [
+                {
+                    "category": "vendor_fix",
+                    "details": "Install the hotfix release for your branch (10.2.9-h1, "
+                    "11.0.4-h1, 11.1.2-h3 or later).",
+                    "product_ids": _PAN_OS_IDS,
+                }
+            ],
+            "scores": [
+                {
+                    "cvss_v3": {
+                        "version": "3.1",
+                        "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
+                        "baseScore": 10.0,
+                        "baseSeverity": "CRITICAL",
+                    },
+                    "products": _PAN_OS_IDS,
+                }
+            ],
+        }
+    ],
+}
+_IMPORTED = {
+    "outcome": "imported",
+    "advisory": 140,
+    "identifier": "CVE-2024-3400",
+    "message": "CVE-2024-3400 version 1 imported and published.",
+    "warnings": [],
+}
 
 
 class CsafImportView(APIView):
@@ -39,6 +139,55 @@ class CsafImportView(APIView):
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="Updated, or nothing to do."),
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="Refused, with its problems."),
         },
+        examples=[
+            OpenApiExample(
+                "A CSAF advisory",
+                value=_CSAF_EXAMPLE,
+                request_only=True,
+                media_type="application/json",
+            ),
+            OpenApiExample(
+                "A CSAF file",
+                value={"file": "cve-2024-3400.json"},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            OpenApiExample("Imported", value=_IMPORTED, response_only=True, status_codes=["201"]),
+            OpenApiExample(
+                "Updated",
+                value={
+                    **_IMPORTED,
+                    "outcome": "updated",
+                    "message": "CVE-2024-3400 updated from version 1 to 2.",
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "Already imported",
+                value={
+                    **_IMPORTED,
+                    "outcome": "unchanged",
+                    "message": "CVE-2024-3400 version 1 is already imported.",
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "Not CSAF 2.0",
+                value={
+                    "detail": "the request body is not valid CSAF 2.0 (1 problem).",
+                    "problems": [
+                        {
+                            "path": "/document",
+                            "message": "schema: 'tracking' is a required property",
+                        }
+                    ],
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if request.content_type.startswith("multipart/form-data"):

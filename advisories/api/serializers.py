@@ -9,7 +9,7 @@ the target and field (``targets[1].product``) rather than failing in the service
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from advisories.choices import TargetKind
@@ -27,6 +27,43 @@ from exposure.choices import Confidence
 from vendors.choices import CriticalityTier, Sector
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A national CERT",
+            value={
+                "id": 3,
+                "url": "https://vendorwatch.example.org/api/v1/sources/3/",
+                "name": "BSI",
+                "slug": "bsi",
+                "kind": "national_cert",
+                "country": "DE",
+                "website": "https://www.bsi.bund.de/",
+                "description": "Germany's Federal Office for Information Security.",
+                "feed_kind": "csaf_provider",
+                "feed_url": "https://wid.cert-bund.de/.well-known/csaf/provider-metadata.json",
+                "feed_enabled": True,
+                "created_at": "2026-03-02T09:15:00Z",
+                "updated_at": "2026-11-20T16:42:07.183204Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "A national CERT",
+            value={
+                "name": "BSI",
+                "slug": "bsi",
+                "kind": "national_cert",
+                "country": "DE",
+                "website": "https://www.bsi.bund.de/",
+                "feed_kind": "csaf_provider",
+                "feed_url": "https://wid.cert-bund.de/.well-known/csaf/provider-metadata.json",
+                "feed_enabled": True,
+            },
+            request_only=True,
+        ),
+    ]
+)
 class SourceSerializer(StrictModelSerializer[Source]):
     url = serializers.HyperlinkedIdentityField(view_name="api:source-detail")
 
@@ -147,6 +184,168 @@ class CveIdsField(serializers.ListField):
         return list(dict.fromkeys(values))
 
 
+def target_example(target_id: int, kind: str, **fields: Any) -> dict[str, Any]:
+    """A target as the API shows it: every field, blank where its kind does not use it."""
+    return {
+        "id": target_id,
+        "kind": kind,
+        "is_exclusion": False,
+        "vendor": None,
+        "include_subsidiaries": False,
+        "product": None,
+        "version_range": "",
+        "cpe": "",
+        "version_start_including": "",
+        "version_start_excluding": "",
+        "version_end_including": "",
+        "version_end_excluding": "",
+        "purl": "",
+        "country": "",
+        "note": "",
+        "needs_review": False,
+        "review_reason": "",
+        **fields,
+    }
+
+
+# The examples of the advisory API: the BSI's 2022 warning against Kaspersky (source 3 is the
+# BSI of SourceSerializer's example, vendor 7 is AO Kaspersky Lab) and Palo Alto Networks'
+# advisory on CVE-2024-3400 (product 57 is PAN-OS), both published. The views derive the
+# draft, the edited and the withdrawn forms from them.
+VENDOR_WARNING_SUMMARY = (
+    "The BSI warns against using anti-virus software of the Russian vendor Kaspersky. It runs "
+    "with far-reaching system rights and keeps a permanent, encrypted connection to its "
+    "vendor's servers that users cannot check; a vendor acting under pressure from its state "
+    "could turn it against its own customers."
+)
+VENDOR_WARNING_ACTION = (
+    "Replace the products with those of other vendors. Plan the switch carefully: removing "
+    "protection in haste leaves systems without any."
+)
+VENDOR_WARNING_REFERENCE = {
+    "url": "https://www.bsi.bund.de/DE/Service-Navi/Presse/Pressemitteilungen/Presse2022/"
+    "220315_Kaspersky-Warnung.html",
+    "summary": "BSI press release of 15 March 2022",
+    "category": "self",
+}
+VENDOR_WARNING: dict[str, Any] = {
+    "id": 118,
+    "url": "https://vendorwatch.example.org/api/v1/advisories/118/",
+    "source": 3,
+    "source_name": "BSI",
+    "identifier": "BSI-2022-0001",
+    "title": "Replace Kaspersky anti-virus products",
+    "summary": VENDOR_WARNING_SUMMARY,
+    "kind": "vendor_warning",
+    "severity": "high",
+    "cvss_score": None,
+    "cvss_vector": "",
+    "status": "published",
+    "recommended_action": "replace",
+    "action_details": VENDOR_WARNING_ACTION,
+    "action_deadline": None,
+    "audience_sectors": [],
+    "audience_tiers": ["critical_infrastructure", "special_interest"],
+    "known_exploited": False,
+    "issued_on": "2022-03-15",
+    "source_version": "",
+    "published_at": "2026-03-02T10:03:55Z",
+    "withdrawn_at": None,
+    "withdrawn_reason": "",
+    "targets": [
+        target_example(
+            402,
+            "vendor",
+            vendor=7,
+            include_subsidiaries=True,
+            note="AO Kaspersky Lab and every company it owns.",
+        )
+    ],
+    "cve_ids": [],
+    "references": [VENDOR_WARNING_REFERENCE],
+    "created_at": "2026-03-02T09:41:26Z",
+    "updated_at": "2026-03-02T10:03:55Z",
+}
+PAN_OS_RANGES = "vers:generic/>=10.2.0|<10.2.9-h1|>=11.0.0|<11.0.4-h1|>=11.1.0|<11.1.2-h3"
+CVE_ADVISORY: dict[str, Any] = {
+    "id": 131,
+    "url": "https://vendorwatch.example.org/api/v1/advisories/131/",
+    "source": 9,
+    "source_name": "Palo Alto Networks PSIRT",
+    "identifier": "CVE-2024-3400",
+    "title": "PAN-OS GlobalProtect: unauthenticated command injection",
+    "summary": "A command injection in the GlobalProtect feature of PAN-OS lets an "
+    "unauthenticated attacker run code with root privileges on the firewall. Only firewalls "
+    "with a GlobalProtect gateway or portal configured are exposed. Exploited in the wild.",
+    "kind": "vulnerability",
+    "severity": "critical",
+    "cvss_score": 10.0,
+    "cvss_vector": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H",
+    "status": "published",
+    "recommended_action": "update",
+    "action_details": "Install the hotfix release for your branch (10.2.9-h1, 11.0.4-h1, "
+    "11.1.2-h3 or later).",
+    "action_deadline": "2024-04-19",
+    "audience_sectors": [],
+    "audience_tiers": [],
+    "known_exploited": True,
+    "issued_on": "2024-04-12",
+    "source_version": "",
+    "published_at": "2026-03-04T14:20:31Z",
+    "withdrawn_at": None,
+    "withdrawn_reason": "",
+    "targets": [target_example(455, "product_range", product=57, version_range=PAN_OS_RANGES)],
+    "cve_ids": ["CVE-2024-3400"],
+    "references": [
+        {
+            "url": "https://security.paloaltonetworks.com/CVE-2024-3400",
+            "summary": "Palo Alto Networks Security Advisory",
+            "category": "self",
+        },
+        {
+            "url": "https://nvd.nist.gov/vuln/detail/CVE-2024-3400",
+            "summary": "NVD",
+            "category": "external",
+        },
+    ],
+    "created_at": "2026-03-04T14:12:08Z",
+    "updated_at": "2026-03-04T14:20:31Z",
+}
+# What a client sends to create the vendor warning above (as a draft).
+ADVISORY_EXAMPLE = OpenApiExample(
+    "A vendor warning",
+    value={
+        "source": 3,
+        "identifier": "BSI-2022-0001",
+        "title": "Replace Kaspersky anti-virus products",
+        "summary": VENDOR_WARNING_SUMMARY,
+        "kind": "vendor_warning",
+        "severity": "high",
+        "recommended_action": "replace",
+        "action_details": VENDOR_WARNING_ACTION,
+        "audience_tiers": ["critical_infrastructure", "special_interest"],
+        "issued_on": "2022-03-15",
+        "targets": [
+            {
+                "kind": "vendor",
+                "vendor": 7,
+                "include_subsidiaries": True,
+                "note": "AO Kaspersky Lab and every company it owns.",
+            }
+        ],
+        "references": [VENDOR_WARNING_REFERENCE],
+    },
+    request_only=True,
+)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A vendor warning", value=VENDOR_WARNING, response_only=True),
+        OpenApiExample("A CVE advisory", value=CVE_ADVISORY, response_only=True),
+        ADVISORY_EXAMPLE,
+    ]
+)
 class AdvisorySerializer(StrictModelSerializer[Advisory]):
     url = serializers.HyperlinkedIdentityField(view_name="api:advisory-detail")
     source_name = serializers.CharField(source="source.name", read_only=True)
@@ -222,6 +421,38 @@ class AdvisoryFlagCountsSerializer(StrictSerializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A vendor warning",
+            value={
+                **VENDOR_WARNING,
+                "flag_counts": {
+                    "organizations": 3,
+                    "items": 23,
+                    "active": 23,
+                    "overdue": 4,
+                    "closed": 15,
+                },
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "A CVE advisory",
+            value={
+                **CVE_ADVISORY,
+                "flag_counts": {
+                    "organizations": 1,
+                    "items": 1,
+                    "active": 1,
+                    "overdue": 1,
+                    "closed": 7,
+                },
+            },
+            response_only=True,
+        ),
+    ]
+)
 class AdvisoryDetailSerializer(AdvisorySerializer):
     """One advisory, with the counts of its flags in the organizations you may see."""
 
@@ -231,12 +462,49 @@ class AdvisoryDetailSerializer(AdvisorySerializer):
         fields = [*AdvisorySerializer.Meta.fields, "flag_counts"]
 
 
+WITHDRAW_EXAMPLE = OpenApiExample(
+    "A duplicate",
+    value={"reason": "Entered twice: advisory 118 (BSI-2022-0001) is the same warning."},
+    request_only=True,
+)
+
+
+@extend_schema_serializer(examples=[WITHDRAW_EXAMPLE])
 class AdvisoryWithdrawSerializer(StrictSerializer):
     reason = serializers.CharField(
         max_length=2000, help_text="Why the advisory no longer holds; shown to organizations."
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A new draft",
+            value={
+                "number": 1,
+                "source_version": "",
+                "summary": "Created.",
+                "snapshot": {
+                    "title": "Replace Kaspersky anti-virus products",
+                    "summary": VENDOR_WARNING_SUMMARY,
+                    "kind": "vendor_warning",
+                    "severity": "high",
+                    "cvss_score": None,
+                    "status": "draft",
+                    "recommended_action": "replace",
+                    "action_deadline": None,
+                    "audience_sectors": [],
+                    "audience_tiers": ["critical_infrastructure", "special_interest"],
+                    "cves": [],
+                    "targets": ["AO Kaspersky Lab"],
+                },
+                "created_at": "2026-03-02T09:41:26Z",
+                "created_by": 5,
+            },
+            response_only=True,
+        )
+    ]
+)
 class AdvisoryRevisionSerializer(StrictModelSerializer[AdvisoryRevision]):
     class Meta:
         model = AdvisoryRevision
@@ -261,6 +529,68 @@ class OrganizationImpactSerializer(StrictSerializer):
     sample_items = ImpactItemSerializer(many=True, help_text="A few of the items.")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A CVE advisory",
+            value={
+                "organization_count": 2,
+                "item_count": 5,
+                "possible_count": 1,
+                "targets_needing_review": 0,
+                "organizations": [
+                    {
+                        "organization_id": 4,
+                        "name": "Hanzebank N.V.",
+                        "item_count": 3,
+                        "possible_count": 1,
+                        "sample_items": [
+                            {
+                                "id": 20417,
+                                "label": "Palo Alto Networks PAN-OS",
+                                "confidence": "possible",
+                                "priority": 60,
+                            },
+                            {
+                                "id": 20388,
+                                "label": "Palo Alto Networks PAN-OS 10.2.7",
+                                "confidence": "confirmed",
+                                "priority": 60,
+                            },
+                            {
+                                "id": 20391,
+                                "label": "Palo Alto Networks PAN-OS 11.1.1",
+                                "confidence": "confirmed",
+                                "priority": 65,
+                            },
+                        ],
+                    },
+                    {
+                        "organization_id": 1,
+                        "name": "Stadtwerke Nordhafen",
+                        "item_count": 2,
+                        "possible_count": 0,
+                        "sample_items": [
+                            {
+                                "id": 3152,
+                                "label": "Palo Alto Networks PAN-OS 10.2.4",
+                                "confidence": "confirmed",
+                                "priority": 65,
+                            },
+                            {
+                                "id": 3160,
+                                "label": "Palo Alto Networks PAN-OS 11.0.2",
+                                "confidence": "confirmed",
+                                "priority": 55,
+                            },
+                        ],
+                    },
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)
 class AdvisoryImpactSerializer(StrictSerializer):
     """What the advisory flags (or, as a draft, would flag) in the organizations you see."""
 

@@ -12,6 +12,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from advisories.api.serializers import (
+    ADVISORY_EXAMPLE,
+    CVE_ADVISORY,
+    PAN_OS_RANGES,
+    VENDOR_WARNING,
+    WITHDRAW_EXAMPLE,
     AdvisoryDetailSerializer,
     AdvisoryImpactSerializer,
     AdvisoryRevisionSerializer,
@@ -20,6 +25,7 @@ from advisories.api.serializers import (
     ImpactQuerySerializer,
     SourceSerializer,
     advisory_write_arguments,
+    target_example,
 )
 from advisories.filtersets import AdvisoryFilterSet, SourceFilterSet
 from advisories.models import Advisory, AffectedTarget, Source
@@ -38,23 +44,73 @@ from config.api_views import CatalogueViewSetMixin
 from exposure.selectors import advisory_impact
 from orgs.scoping import request_visible_organization_ids
 
-ADVISORY_EXAMPLE = OpenApiExample(
+# Creating ADVISORY_EXAMPLE answers the same advisory as a draft.
+CREATED_EXAMPLE = OpenApiExample(
     "A vendor warning",
     value={
-        "source": 1,
-        "identifier": "BSI-2022-0001",
-        "title": "Replace Kaspersky anti-virus products",
-        "kind": "vendor_warning",
-        "severity": "high",
-        "recommended_action": "replace",
-        "audience_tiers": ["critical_infrastructure"],
-        "issued_on": "2022-03-15",
-        "targets": [{"kind": "vendor", "vendor": 7, "include_subsidiaries": True}],
-        "references": [
-            {"url": "https://www.bsi.bund.de/", "summary": "BSI warning", "category": "self"}
-        ],
+        **VENDOR_WARNING,
+        "status": "draft",
+        "published_at": None,
+        "updated_at": VENDOR_WARNING["created_at"],
+    },
+    response_only=True,
+)
+# An edit gives the whole list of targets: here the range stays and an exclusion is added for
+# the hotfixes Palo Alto Networks released later for older maintenance releases.
+HOTFIXES = "vers:generic/10.2.7-h8|10.2.8-h3|11.0.3-h10|11.1.1-h1"
+HOTFIXES_NOTE = "Hotfixes released later for older maintenance releases."
+EDIT_EXAMPLE = OpenApiExample(
+    "Exclude later hotfixes",
+    value={
+        "targets": [
+            {"kind": "product_range", "product": 57, "version_range": PAN_OS_RANGES},
+            {
+                "kind": "product_range",
+                "is_exclusion": True,
+                "product": 57,
+                "version_range": HOTFIXES,
+                "note": HOTFIXES_NOTE,
+            },
+        ]
     },
     request_only=True,
+)
+EDITED_EXAMPLE = OpenApiExample(
+    "Exclude later hotfixes",
+    value={
+        **CVE_ADVISORY,
+        "targets": [
+            target_example(467, "product_range", product=57, version_range=PAN_OS_RANGES),
+            target_example(
+                468,
+                "product_range",
+                is_exclusion=True,
+                product=57,
+                version_range=HOTFIXES,
+                note=HOTFIXES_NOTE,
+            ),
+        ],
+        "updated_at": "2026-03-09T08:57:14Z",
+    },
+    response_only=True,
+)
+# The duplicate WITHDRAW_EXAMPLE speaks of: the same warning under the BSI's dated identifier.
+WITHDRAWN_EXAMPLE = OpenApiExample(
+    "A duplicate",
+    value={
+        **VENDOR_WARNING,
+        "id": 121,
+        "url": "https://vendorwatch.example.org/api/v1/advisories/121/",
+        "identifier": "BSI-WARNING-2022-03-15-KASPERSKY",
+        "status": "withdrawn",
+        "published_at": "2026-03-02T11:26:40Z",
+        "withdrawn_at": "2026-03-02T11:48:02Z",
+        "withdrawn_reason": WITHDRAW_EXAMPLE.value["reason"],
+        "targets": [{**VENDOR_WARNING["targets"][0], "id": 409}],
+        "created_at": "2026-03-02T11:19:53Z",
+        "updated_at": "2026-03-02T11:48:02Z",
+    },
+    response_only=True,
 )
 CONFLICT = OpenApiResponse(description="The advisory is not in a status that allows this.")
 
@@ -136,12 +192,13 @@ class SourceViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Source]):
         description="Fields and, when `targets` is given, the whole list of targets (replaced). "
         "A published advisory gets a revision saying what changed and is re-matched: new "
         "matches are flagged, flags that no longer match are resolved.",
+        examples=[EDIT_EXAMPLE, EDITED_EXAMPLE],
     ),
     create=extend_schema(
         summary="Create a draft advisory",
         description="Targets, CVE ids and references are given nested; version ranges are "
         "compiled, and a range that cannot be parsed marks its target `needs_review`.",
-        examples=[ADVISORY_EXAMPLE],
+        examples=[ADVISORY_EXAMPLE, CREATED_EXAMPLE],
     ),
 )
 @extend_schema(tags=["advisories"])
@@ -248,6 +305,7 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
         description="Its flags are resolved by the matcher.",
         request=AdvisoryWithdrawSerializer,
         responses={200: AdvisorySerializer, 409: CONFLICT},
+        examples=[WITHDRAW_EXAMPLE, WITHDRAWN_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
@@ -81,6 +81,37 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
         yield writer.writerow([csv_cell(value) for value in row])
 
 
+# The file as csv_lines writes it, for the schema: the header and one flag.
+CSV_EXAMPLE = "".join(
+    csv_lines(
+        [
+            (
+                4711,
+                "Stadtwerke Nordhafen",
+                "BSI-WARNING-2022-03-15-KASPERSKY",
+                "Warning under §7 BSI Act: replace Kaspersky antivirus software",
+                "high",
+                "vendor_warning",
+                "Kaspersky Endpoint Security 21.3",
+                "Kaspersky",
+                "Endpoint Security",
+                "21.3",
+                "acknowledged",
+                "confirmed",
+                86,
+                date(2026, 12, 2),
+                "j.becker",
+                datetime(2026, 11, 18, 7, 2, 41, tzinfo=UTC),
+                None,
+                "",
+                "Runs on the workstations of the grid control room; the switch is planned "
+                "with the OT team.",
+            )
+        ]
+    )
+)
+
+
 @extend_schema(tags=["flags"])
 class FlagExportView(GenericAPIView[Flag]):
     """Every flag the user may see that passes the flag list's filters, as one CSV file."""
@@ -114,7 +145,9 @@ class FlagExportView(GenericAPIView[Flag]):
         ),
         responses={
             (200, "text/csv"): OpenApiResponse(
-                response=OpenApiTypes.STR, description="The CSV file."
+                response=OpenApiTypes.STR,
+                description="The CSV file.",
+                examples=[OpenApiExample("One flag", value=CSV_EXAMPLE)],
             ),
             400: OpenApiResponse(description="A filter or the ordering was refused."),
         },

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from advisories.models import Advisory
@@ -16,6 +19,90 @@ from exposure.models import Flag, FlagEvent, MatchRun
 from exposure.triage import BULK_LIMIT, HUMAN_STATUS_CHOICES
 from orgs.api.serializers import fellow_users
 
+# One story runs through the examples: Stadtwerke Nordhafen (organization 3) uploads its
+# inventory, the matcher finds its Kaspersky installations under the BSI's 2022 warning, an
+# analyst takes them on and accepts the risk of one until its replacement.
+FLAG_EXAMPLE: dict[str, Any] = {
+    "id": 4711,
+    "url": "https://vendorwatch.example.org/api/v1/flags/4711/",
+    "organization": 3,
+    "organization_name": "Stadtwerke Nordhafen",
+    "advisory": {
+        "id": 27,
+        "identifier": "BSI-WARNING-2022-03-15-KASPERSKY",
+        "title": "Warning under §7 BSI Act: replace Kaspersky antivirus software",
+        "kind": "vendor_warning",
+        "severity": "high",
+        "recommended_action": "replace",
+    },
+    "item": 1288,
+    "item_label": "Kaspersky Endpoint Security 21.3",
+    "matched_target": 41,
+    "status": "acknowledged",
+    "confidence": "confirmed",
+    "priority": 86,
+    "due_date": "2026-12-02",
+    "assignee": 12,
+    "assignee_username": "j.becker",
+    "status_reason": "Runs on the workstations of the grid control room; the switch is planned "
+    "with the OT team.",
+    "risk_accepted_until": None,
+    "resolution_reason": "",
+    "first_seen_at": "2026-11-18T07:02:41Z",
+    "last_matched_at": "2026-11-20T03:15:12Z",
+    "status_changed_at": "2026-11-19T09:31:55Z",
+    "resolved_at": None,
+    "updated_at": "2026-11-19T09:34:10Z",
+}
+
+
+def flag_example(pk: int, **changes: Any) -> dict[str, Any]:
+    """:data:`FLAG_EXAMPLE` as flag ``pk``, with ``changes``."""
+    url = f"https://vendorwatch.example.org/api/v1/flags/{pk}/"
+    return {**FLAG_EXAMPLE, "id": pk, "url": url, **changes}
+
+
+RISK_ACCEPTANCE_REASON = "Replacement scheduled with the Q3 hardware refresh."
+RISK_ACCEPTANCE = OpenApiExample(
+    "Accept the risk until a date",
+    value={
+        "status": "risk_accepted",
+        "reason": RISK_ACCEPTANCE_REASON,
+        "risk_accepted_until": "2027-09-30",
+    },
+    request_only=True,
+)
+RISK_ACCEPTED_FLAG = OpenApiExample(
+    "A flag whose risk is accepted",
+    value=flag_example(
+        4711,
+        status="risk_accepted",
+        status_reason=RISK_ACCEPTANCE_REASON,
+        risk_accepted_until="2027-09-30",
+        status_changed_at="2026-11-20T16:42:07Z",
+        updated_at="2026-11-20T16:42:07Z",
+    ),
+    response_only=True,
+)
+COMMENT_NOTE = "Asked the control-system vendor whether ESET is certified for the SCADA clients."
+COMMENT = OpenApiExample("A note for the team", value={"note": COMMENT_NOTE}, request_only=True)
+COMMENT_EVENT = OpenApiExample(
+    "A note for the team",
+    value={
+        "id": 90215,
+        "kind": "commented",
+        "actor": 12,
+        "actor_username": "j.becker",
+        "from_status": "",
+        "to_status": "",
+        "note": COMMENT_NOTE,
+        "data": {},
+        "created_at": "2026-11-20T16:42:07Z",
+    },
+    response_only=True,
+    status_codes=[201],
+)
+
 
 class FlagAdvisorySerializer(FastRepresentationMixin, StrictModelSerializer[Advisory]):
     """The advisory a flag comes from, as much as a flag list needs."""
@@ -25,6 +112,15 @@ class FlagAdvisorySerializer(FastRepresentationMixin, StrictModelSerializer[Advi
         fields = ["id", "identifier", "title", "kind", "severity", "recommended_action"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A Kaspersky installation under the BSI warning",
+            value=FLAG_EXAMPLE,
+            response_only=True,
+        )
+    ]
+)
 class FlagSerializer(FastRepresentationMixin, StrictModelSerializer[Flag]):
     url = serializers.HyperlinkedIdentityField(view_name="api:flag-detail")
     advisory = FlagAdvisorySerializer(read_only=True)
@@ -65,6 +161,40 @@ class FlagSerializer(FastRepresentationMixin, StrictModelSerializer[Flag]):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "The matcher created the flag",
+            value={
+                "id": 88342,
+                "kind": "created",
+                "actor": None,
+                "actor_username": None,
+                "from_status": "",
+                "to_status": "open",
+                "note": "",
+                "data": {},
+                "created_at": "2026-11-18T07:02:41Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "An analyst accepted the risk",
+            value={
+                "id": 90214,
+                "kind": "status_changed",
+                "actor": 12,
+                "actor_username": "j.becker",
+                "from_status": "acknowledged",
+                "to_status": "risk_accepted",
+                "note": RISK_ACCEPTANCE_REASON,
+                "data": {"risk_accepted_until": "2027-09-30"},
+                "created_at": "2026-11-20T16:42:07Z",
+            },
+            response_only=True,
+        ),
+    ]
+)
 class FlagEventSerializer(StrictModelSerializer[FlagEvent]):
     actor_username = serializers.CharField(
         source="actor.username", read_only=True, allow_null=True, default=None
@@ -92,6 +222,7 @@ class FlagEventSerializer(StrictModelSerializer[FlagEvent]):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[RISK_ACCEPTANCE])
 class FlagTransitionSerializer(StrictSerializer):
     status = serializers.ChoiceField(
         choices=HUMAN_STATUS_CHOICES,
@@ -113,6 +244,19 @@ class FlagTransitionSerializer(StrictSerializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Acknowledge three flags",
+            value={
+                "flags": [4711, 4712, 4713],
+                "status": "acknowledged",
+                "reason": "Part of the Kaspersky replacement project.",
+            },
+            request_only=True,
+        )
+    ]
+)
 class FlagBulkTransitionSerializer(FlagTransitionSerializer):
     flags = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
@@ -122,11 +266,42 @@ class FlagBulkTransitionSerializer(FlagTransitionSerializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Three flags acknowledged",
+            value={
+                "count": 3,
+                "results": [
+                    flag_example(
+                        pk,
+                        item=item,
+                        item_label=label,
+                        assignee=None,
+                        assignee_username=None,
+                        status_reason="Part of the Kaspersky replacement project.",
+                        status_changed_at="2026-11-19T09:31:55Z",
+                        updated_at="2026-11-19T09:31:55Z",
+                    )
+                    for pk, item, label in [
+                        (4711, 1288, "Kaspersky Endpoint Security 21.3"),
+                        (4712, 1290, "Kaspersky Security Center 14.2"),
+                        (4713, 1304, "Kaspersky Endpoint Security for Linux 11.4"),
+                    ]
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)
 class FlagBulkResultSerializer(StrictSerializer):
     count = serializers.IntegerField(help_text="How many flags changed.")
     results = FlagSerializer(many=True)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("Assign to an analyst", value={"assignee": 12}, request_only=True)]
+)
 class FlagAssignSerializer(StrictSerializer):
     assignee = ScopedPrimaryKeyRelatedField(
         fellow_users,
@@ -135,10 +310,39 @@ class FlagAssignSerializer(StrictSerializer):
     )
 
 
+@extend_schema_serializer(examples=[COMMENT])
 class FlagCommentSerializer(StrictSerializer):
     note = serializers.CharField(max_length=5000)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Matching after an inventory upload",
+            value={
+                "id": 871,
+                "kind": "organization",
+                "status": "succeeded",
+                "parent": None,
+                "advisory_ids": [],
+                "organization_ids": [3],
+                "vendor_ids": [],
+                "product_ids": [],
+                "created_at": "2026-11-18T07:02:33.398145Z",
+                "started_at": "2026-11-18T07:02:33.412019Z",
+                "finished_at": "2026-11-18T07:02:41.236377Z",
+                "duration_seconds": 7.824358,
+                "items_considered": 420,
+                "flags_created": 3,
+                "flags_updated": 0,
+                "flags_resolved": 1,
+                "flags_reopened": 0,
+                "error": "",
+            },
+            response_only=True,
+        )
+    ]
+)
 class MatchRunSerializer(StrictModelSerializer[MatchRun]):
     duration_seconds = serializers.SerializerMethodField()
 

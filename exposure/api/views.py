@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,6 +15,10 @@ from config.api_pagination import KeysetPagination, PagePagination
 from config.api_values import ValuesListMixin
 from config.api_views import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from exposure.api.serializers import (
+    COMMENT,
+    COMMENT_EVENT,
+    RISK_ACCEPTANCE,
+    RISK_ACCEPTED_FLAG,
     FlagAdvisorySerializer,
     FlagAssignSerializer,
     FlagBulkResultSerializer,
@@ -30,16 +34,6 @@ from exposure.models import Flag, MatchRun
 from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
 from orgs.choices import Role
 from orgs.scoping import sees_all_organizations
-
-RISK_ACCEPTANCE = OpenApiExample(
-    "Accept the risk until a date",
-    value={
-        "status": "risk_accepted",
-        "reason": "Replacement scheduled with the Q3 hardware refresh.",
-        "risk_accepted_until": "2027-09-30",
-    },
-    request_only=True,
-)
 
 
 @extend_schema_view(
@@ -84,7 +78,7 @@ class FlagViewSet(ValuesListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelVie
         summary="Change a flag's status",
         request=FlagTransitionSerializer,
         responses=FlagSerializer,
-        examples=[RISK_ACCEPTANCE],
+        examples=[RISK_ACCEPTANCE, RISK_ACCEPTED_FLAG],
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def transition(self, request: Request, pk: str | None = None) -> Response:
@@ -100,13 +94,6 @@ class FlagViewSet(ValuesListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelVie
         "that you cannot see, refuses the whole request and is named in the error.",
         request=FlagBulkTransitionSerializer,
         responses=FlagBulkResultSerializer,
-        examples=[
-            OpenApiExample(
-                "Acknowledge three flags",
-                value={"flags": [101, 102, 103], "status": "acknowledged"},
-                request_only=True,
-            )
-        ],
     )
     @action(detail=False, methods=["post"], url_path="bulk-transition", filterset_class=None)
     def bulk_transition(self, request: Request) -> Response:
@@ -140,6 +127,7 @@ class FlagViewSet(ValuesListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelVie
         summary="Comment on a flag",
         request=FlagCommentSerializer,
         responses={201: FlagEventSerializer},
+        examples=[COMMENT, COMMENT_EVENT],
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def comment(self, request: Request, pk: str | None = None) -> Response:

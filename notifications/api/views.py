@@ -16,6 +16,8 @@ from rest_framework.serializers import BaseSerializer
 from config.api_pagination import KeysetPagination
 from config.api_views import TenantViewSetMixin
 from notifications.api.serializers import (
+    ISSUED_WEBHOOK,
+    TEST_DELIVERY,
     ChannelSecretSerializer,
     ChannelSerializer,
     DeliverySerializer,
@@ -58,7 +60,8 @@ _CREATE_ONLY = ("organization", "kind")
                     "events": ["new_flag", "advisory_withdrawn"],
                 },
                 request_only=True,
-            )
+            ),
+            ISSUED_WEBHOOK,
         ],
     ),
     update=extend_schema(summary="Replace a channel's settings"),
@@ -111,6 +114,7 @@ class ChannelViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Channel]):
         "shows how it went.",
         request=None,
         responses={202: DeliverySerializer},
+        examples=[TEST_DELIVERY],
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def test(self, request: Request, pk: str | None = None) -> Response:

@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
+    extend_schema_serializer,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
@@ -40,6 +41,51 @@ class ImportErrorSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
+# A small CSV file applied while the upload waited.
+_JOB_EXAMPLE: dict[str, Any] = {
+    "id": 57,
+    "url": "https://vendorwatch.example.org/api/v1/inventory-imports/57/",
+    "organization": 3,
+    "created_by": "j.becker",
+    "file_format": "csv",
+    "mode": "add",
+    "filename": "cmdb-export-2026-11-20.csv",
+    "status": "succeeded",
+    "total_rows": 312,
+    "rows_parsed": 312,
+    "created_count": 312,
+    "updated_count": 0,
+    "removed_count": 0,
+    "unresolved_count": 14,
+    "error_count": 0,
+    "errors": [],
+    "created_at": "2026-11-20T16:42:07Z",
+    "started_at": "2026-11-20T16:42:07Z",
+    "finished_at": "2026-11-20T16:42:09Z",
+}
+
+# A large CycloneDX SBOM, queued for a worker.
+_QUEUED_JOB_EXAMPLE: dict[str, Any] = {
+    **_JOB_EXAMPLE,
+    "id": 58,
+    "url": "https://vendorwatch.example.org/api/v1/inventory-imports/58/",
+    "file_format": "cyclonedx",
+    "mode": "replace",
+    "filename": "leitsystem-sbom.cdx.json",
+    "status": "queued",
+    "total_rows": 6840,
+    "rows_parsed": 0,
+    "created_count": 0,
+    "unresolved_count": 0,
+    "created_at": "2026-11-20T17:03:51Z",
+    "started_at": None,
+    "finished_at": None,
+}
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("A CSV file applied at once", value=_JOB_EXAMPLE, response_only=True)]
+)
 class ImportJobSerializer(serializers.ModelSerializer[ImportJob]):
     """An import and its progress: ``rows_parsed`` of ``total_rows`` validated so far."""
 
@@ -176,8 +222,26 @@ class ImportJobViewSet(
         examples=[
             OpenApiExample(
                 "CSV upload",
-                value={"organization": 1, "mode": "add", "file": _CSV_EXAMPLE},
+                value={
+                    "organization": 3,
+                    "file": _CSV_EXAMPLE,
+                    "mode": "add",
+                    "file_format": "csv",
+                },
                 request_only=True,
+                media_type="multipart/form-data",
+            ),
+            OpenApiExample(
+                "A CSV file applied at once",
+                value=_JOB_EXAMPLE,
+                response_only=True,
+                status_codes=["201"],
+            ),
+            OpenApiExample(
+                "A large SBOM queued",
+                value=_QUEUED_JOB_EXAMPLE,
+                response_only=True,
+                status_codes=["202"],
             ),
             OpenApiExample(
                 "Rejected file",

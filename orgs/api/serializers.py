@@ -15,7 +15,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from config.api_serializers import (
@@ -52,6 +52,46 @@ def fellow_users(user: Actor) -> QuerySet[User, Any]:
     return User.objects.filter(pk__in=members)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A municipal utility",
+            value={
+                "id": 3,
+                "url": "https://vendorwatch.example.org/api/v1/organizations/3/",
+                "name": "Stadtwerke Nordhafen",
+                "slug": "stadtwerke-nordhafen",
+                "sector": "energy",
+                "country": "DE",
+                "criticality_tier": "critical_infrastructure",
+                "sla_critical_days": 3,
+                "sla_high_days": 14,
+                "sla_medium_days": 60,
+                "sla_low_days": 180,
+                "description": "Power, district heating and the city's distribution grid.",
+                "created_at": "2026-03-02T09:15:00Z",
+                "updated_at": "2026-11-20T16:42:07Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "A municipal utility",
+            value={
+                "name": "Stadtwerke Nordhafen",
+                "slug": "stadtwerke-nordhafen",
+                "sector": "energy",
+                "country": "DE",
+                "criticality_tier": "critical_infrastructure",
+                "sla_critical_days": 3,
+                "sla_high_days": 14,
+                "sla_medium_days": 60,
+                "sla_low_days": 180,
+                "description": "Power, district heating and the city's distribution grid.",
+            },
+            request_only=True,
+        ),
+    ]
+)
 class OrganizationSerializer(StrictModelSerializer[Organization]):
     url = serializers.HyperlinkedIdentityField(view_name="api:organization-detail")
 
@@ -77,6 +117,30 @@ class OrganizationSerializer(StrictModelSerializer[Organization]):
         ]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "An analyst",
+            value={
+                "id": 41,
+                "organization": 3,
+                "organization_name": "Stadtwerke Nordhafen",
+                "user": 12,
+                "username": "j.becker",
+                "user_name": "Jana Becker",
+                "role": "analyst",
+                "created_at": "2026-11-20T16:42:07Z",
+                "updated_at": "2026-11-20T16:42:07Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "An analyst",
+            value={"organization": 3, "user": 12, "role": "analyst"},
+            request_only=True,
+        ),
+    ]
+)
 class MembershipSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[Membership]):
     """A user's role in one organization; the user and organization are fixed once made."""
 
@@ -106,6 +170,51 @@ class MembershipSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[Membersh
         validators: list[Any] = []
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "An endpoint agent as the CMDB knows it",
+            value={
+                "id": 1842,
+                "url": "https://vendorwatch.example.org/api/v1/inventory-items/1842/",
+                "organization": 3,
+                "organization_name": "Stadtwerke Nordhafen",
+                "product": 14,
+                "product_name": "AO Kaspersky Lab Kaspersky Endpoint Security for Business",
+                "resolved": True,
+                "raw_vendor": "Kaspersky Lab",
+                "raw_product": "Kaspersky Endpoint Security",
+                "version": "12.1.0.506",
+                "cpe": "",
+                "purl": "",
+                "quantity": 420,
+                "environment": "production",
+                "criticality": "high",
+                "source": "api",
+                "external_ref": "CMDB-004711",
+                "notes": "Office and control-room clients; ESET rollout planned for Q1 2027.",
+                "created_at": "2026-11-20T16:42:07Z",
+                "updated_at": "2026-11-20T16:42:07Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "An endpoint agent as the CMDB knows it",
+            value={
+                "organization": 3,
+                "raw_vendor": "Kaspersky Lab",
+                "raw_product": "Kaspersky Endpoint Security",
+                "version": "12.1.0.506",
+                "quantity": 420,
+                "environment": "production",
+                "criticality": "high",
+                "external_ref": "CMDB-004711",
+                "notes": "Office and control-room clients; ESET rollout planned for Q1 2027.",
+            },
+            request_only=True,
+        ),
+    ]
+)
 class InventoryItemSerializer(
     CreateOnlyFieldsMixin, FastRepresentationMixin, StrictModelSerializer[InventoryItem]
 ):
@@ -194,6 +303,39 @@ class InventoryItemSerializer(
         return attrs
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A read-only organization token",
+            value={
+                "id": 9,
+                "name": "SIEM export",
+                "prefix": "35b85e732170",
+                "access": "read",
+                "organization": 3,
+                "organization_name": "Stadtwerke Nordhafen",
+                "user": 7,
+                "username": "o.krause",
+                "expires_at": "2027-01-31T00:00:00Z",
+                "created_at": "2026-11-20T16:42:07Z",
+                "last_used_at": "2026-11-24T06:05:13Z",
+                "revoked_at": None,
+                "status": "active",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "A read-only organization token",
+            value={
+                "name": "SIEM export",
+                "access": "read",
+                "organization": 3,
+                "expires_at": "2027-01-31T00:00:00Z",
+            },
+            request_only=True,
+        ),
+    ]
+)
 class ApiTokenSerializer(StrictModelSerializer[ApiToken]):
     organization = ScopedPrimaryKeyRelatedField(
         _administered_organizations,
@@ -232,6 +374,30 @@ class ApiTokenSerializer(StrictModelSerializer[ApiToken]):
         return token_status(token)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A read-only organization token as issued",
+            value={
+                "id": 9,
+                "name": "SIEM export",
+                "prefix": "35b85e732170",
+                "access": "read",
+                "organization": 3,
+                "organization_name": "Stadtwerke Nordhafen",
+                "user": 7,
+                "username": "o.krause",
+                "expires_at": "2027-01-31T00:00:00Z",
+                "created_at": "2026-11-20T16:42:07Z",
+                "last_used_at": None,
+                "revoked_at": None,
+                "status": "active",
+                "token": "vw_35b85e732170_lY4rFTRW5MxmoseI-7jGgCz1SzLV6QEuUiuFLuer9UA",
+            },
+            response_only=True,
+        )
+    ]
+)
 class IssuedApiTokenSerializer(ApiTokenSerializer):
     """A token just issued, with its full text: shown this once and never again."""
 

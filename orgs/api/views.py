@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -97,13 +97,6 @@ class OrganizationViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Organization
         summary="Add a member (admins)",
         description="Only an owner may add an owner. The user must already belong to one of "
         "the organizations you can see.",
-        examples=[
-            OpenApiExample(
-                "Add an analyst",
-                value={"organization": 3, "user": 12, "role": "analyst"},
-                request_only=True,
-            )
-        ],
     ),
     update=extend_schema(summary="Change a member's role (admins)"),
     partial_update=extend_schema(
@@ -153,22 +146,6 @@ class MembershipViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Membership]):
         description="The item resolves to a catalogue product by its names, CPE or purl "
         "(unresolved ones are kept) and is matched against every published advisory within "
         "seconds.",
-        examples=[
-            OpenApiExample(
-                "An endpoint agent as the CMDB knows it",
-                value={
-                    "organization": 3,
-                    "raw_vendor": "Kaspersky Lab",
-                    "raw_product": "Kaspersky Endpoint Security",
-                    "version": "11.10.0.399",
-                    "quantity": 420,
-                    "environment": "production",
-                    "criticality": "high",
-                    "external_ref": "CMDB-000123",
-                },
-                request_only=True,
-            )
-        ],
     ),
     update=extend_schema(summary="Replace an inventory item (analysts)"),
     partial_update=extend_schema(
@@ -230,18 +207,6 @@ class InventoryItemViewSet(
         "Tokens are issued from a signed-in session, never by another token. An organization "
         "token needs you to administer that organization.",
         responses={201: IssuedApiTokenSerializer},
-        examples=[
-            OpenApiExample(
-                "A read-only token for one organization, expiring",
-                value={
-                    "name": "SIEM export",
-                    "access": "read",
-                    "organization": 3,
-                    "expires_at": "2027-01-31T00:00:00Z",
-                },
-                request_only=True,
-            )
-        ],
     ),
     destroy=extend_schema(
         summary="Revoke an API token",

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from django.conf import settings
@@ -76,3 +77,66 @@ def test_the_swagger_initializer_points_at_the_schema_and_sends_the_csrf_token()
     assert '"/api/v1/schema/"' in script
     assert "X-CSRFTOKEN" in script.upper()
     assert client.get("/api/v1/schema/").status_code == 200
+
+
+def _schema(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(target))
+    return yaml.safe_load(target.read_text())
+
+
+def _as_json_schema(node, components):
+    """An OpenAPI 3.0 schema as JSON Schema: references resolved, ``nullable`` as a type."""
+    if isinstance(node, list):
+        return [_as_json_schema(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _as_json_schema(components[node["$ref"].rsplit("/", 1)[1]], components)
+    converted = {
+        key: _as_json_schema(value, components)
+        for key, value in node.items()
+        if key not in ("nullable", "example", "format")
+    }
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def _examples(content):
+    if "example" in content:
+        return {"example": content["example"]}
+    return {name: example["value"] for name, example in content.get("examples", {}).items()}
+
+
+def test_every_operation_shows_examples_that_fit_its_schema(tmp_path):
+    # Each JSON body an operation takes and each it answers with (2xx) has an example, and
+    # every example is valid under the schema it illustrates.
+    schema = _schema(tmp_path)
+    components = schema["components"]["schemas"]
+    missing, invalid = [], []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            bodies = [("request", operation.get("requestBody", {}).get("content", {}))]
+            bodies += [
+                (code, response.get("content", {}))
+                for code, response in operation["responses"].items()
+                if code.startswith("2")
+            ]
+            for where, contents in bodies:
+                for media_type, content in contents.items():
+                    place = f"{method.upper()} {path} {where} {media_type}"
+                    examples = _examples(content)
+                    if not examples:
+                        missing.append(place)
+                        continue
+                    if "json" not in media_type:
+                        continue
+                    validator = jsonschema.Draft7Validator(
+                        _as_json_schema(content["schema"], components)
+                    )
+                    for name, value in examples.items():
+                        for error in validator.iter_errors(value):
+                            invalid.append(f"{place} {name}: {error.message} at {error.path}")
+    problems = [f"no example: {place}" for place in missing] + invalid
+    assert not problems, "\n".join(problems)

@@ -2,12 +2,53 @@
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from config.api_serializers import CountryCodeField, StrictModelSerializer
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
+# Vendor 7 is AO Kaspersky Lab (Moscow), the parent of the UK company in these examples.
+KASPERSKY_UK_DESCRIPTION = (
+    "UK subsidiary of AO Kaspersky Lab. Registered in England but owned from Russia, so "
+    "advisories about its parent's jurisdiction cover it as well."
+)
 
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A vendor with its parent company",
+            value={
+                "id": 8,
+                "url": "https://vendorwatch.example.org/api/v1/vendors/8/",
+                "name": "Kaspersky Labs Limited",
+                "slug": "kaspersky-labs-limited",
+                "country": "GB",
+                "parent": 7,
+                "cpe_vendor": "kaspersky",
+                "website": "https://www.kaspersky.co.uk/",
+                "description": KASPERSKY_UK_DESCRIPTION,
+                "aliases": ["Kaspersky Labs UK"],
+                "created_at": "2026-03-02T08:55:12Z",
+                "updated_at": "2026-03-02T08:55:12Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "A vendor with its parent company",
+            value={
+                "name": "Kaspersky Labs Limited",
+                "country": "GB",
+                "parent": 7,
+                "cpe_vendor": "kaspersky",
+                "website": "https://www.kaspersky.co.uk/",
+                "description": KASPERSKY_UK_DESCRIPTION,
+            },
+            request_only=True,
+        ),
+    ]
+)
 class VendorSerializer(StrictModelSerializer[Vendor]):
     url = serializers.HyperlinkedIdentityField(view_name="api:vendor-detail")
     aliases: serializers.SlugRelatedField[VendorAlias] = serializers.SlugRelatedField(
@@ -36,6 +77,62 @@ class VendorSerializer(StrictModelSerializer[Vendor]):
         extra_kwargs = {"slug": {"required": False}}
 
 
+KESB_DESCRIPTION = (
+    "Anti-malware agent with firewall and device control for Windows, Linux and macOS, managed "
+    "from Kaspersky Security Center."
+)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "An endpoint protection agent",
+            value={
+                "id": 21,
+                "url": "https://vendorwatch.example.org/api/v1/products/21/",
+                "vendor": 7,
+                "vendor_name": "AO Kaspersky Lab",
+                "name": "Kaspersky Endpoint Security for Business",
+                "slug": "kaspersky-endpoint-security-for-business",
+                "category": "endpoint_protection",
+                "cpe_vendor": "kaspersky",
+                "cpe_product": "endpoint_security",
+                "purl_type": "",
+                "purl_namespace": "",
+                "purl_name": "",
+                "deep_system_access": True,
+                "permanent_cloud_connection": True,
+                "vendor_pushed_updates": True,
+                "website": "https://www.kaspersky.com/",
+                "description": KESB_DESCRIPTION,
+                "aliases": [
+                    "KESB",
+                    "Kaspersky Endpoint Security",
+                    "Kaspersky Endpoint Security for Windows",
+                ],
+                "created_at": "2026-03-02T08:57:40Z",
+                "updated_at": "2026-03-05T13:02:19Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "An endpoint protection agent",
+            value={
+                "vendor": 7,
+                "name": "Kaspersky Endpoint Security for Business",
+                "category": "endpoint_protection",
+                "cpe_vendor": "kaspersky",
+                "cpe_product": "endpoint_security",
+                "deep_system_access": True,
+                "permanent_cloud_connection": True,
+                "vendor_pushed_updates": True,
+                "website": "https://www.kaspersky.com/",
+                "description": KESB_DESCRIPTION,
+            },
+            request_only=True,
+        ),
+    ]
+)
 class ProductSerializer(StrictModelSerializer[Product]):
     url = serializers.HyperlinkedIdentityField(view_name="api:product-detail")
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
@@ -73,12 +170,50 @@ class ProductSerializer(StrictModelSerializer[Product]):
         validators: list[Any] = []
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A former company name",
+            value={
+                "id": 31,
+                "vendor": 7,
+                "name": "Kaspersky Lab ZAO",
+                "created_at": "2026-03-02T09:02:11Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "A former company name",
+            value={"vendor": 7, "name": "Kaspersky Lab ZAO"},
+            request_only=True,
+        ),
+    ]
+)
 class VendorAliasSerializer(StrictModelSerializer[VendorAlias]):
     class Meta:
         model = VendorAlias
         fields = ["id", "vendor", "name", "created_at"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A name inventories use",
+            value={
+                "id": 54,
+                "product": 21,
+                "name": "Kaspersky Endpoint Security for Windows",
+                "created_at": "2026-03-05T13:02:19Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "A name inventories use",
+            value={"product": 21, "name": "Kaspersky Endpoint Security for Windows"},
+            request_only=True,
+        ),
+    ]
+)
 class ProductAliasSerializer(StrictModelSerializer[ProductAlias]):
     class Meta:
         model = ProductAlias

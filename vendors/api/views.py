@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.serializers import BaseSerializer
 
@@ -50,18 +50,6 @@ NO_DELETE = ["get", "post", "put", "patch", "head", "options"]
     create=extend_schema(
         summary="Add a vendor (editors)",
         description="Unresolved inventory items named after it resolve and are matched.",
-        examples=[
-            OpenApiExample(
-                "A vendor with its parent company",
-                value={
-                    "name": "Hikvision",
-                    "country": "CN",
-                    "parent": 12,
-                    "cpe_vendor": "hikvision",
-                },
-                request_only=True,
-            )
-        ],
     ),
     update=extend_schema(summary="Replace a vendor (editors)"),
     partial_update=extend_schema(
