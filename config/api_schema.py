@@ -9,6 +9,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiExample
 
 from config.api_pagination import PagePagination
 
@@ -69,3 +70,18 @@ class VendorwatchAutoSchema(AutoSchema):
             "description": "Seconds to wait before the next request.",
         }
         return responses
+
+
+def object_examples(
+    summary: str, shown: dict[str, Any], *, derived: tuple[str, ...]
+) -> list[OpenApiExample]:
+    """The examples of an object's serializer: the object as the API shows it (``shown``), and
+    the body a client sends to make or change it — the same without the fields the server
+    derives (``derived``: ids, URLs, time stamps, names of related rows)."""
+    unknown = set(derived) - set(shown)
+    assert not unknown, f"derived fields not in the example: {sorted(unknown)}"
+    sent = {name: value for name, value in shown.items() if name not in derived}
+    return [
+        OpenApiExample(summary, value=shown, response_only=True),
+        OpenApiExample(summary, value=sent, request_only=True),
+    ]

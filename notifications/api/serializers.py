@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from advisories.choices import AdvisoryKind, Severity
+from config.api_schema import object_examples
 from config.api_serializers import (
     CreateOnlyFieldsMixin,
     ScopedPrimaryKeyRelatedField,
@@ -63,50 +66,33 @@ TEST_DELIVERY = OpenApiExample(
 )
 
 
+# A channel as the API shows it; a client sends the same but for what the server derives.
+_DIGEST_CHANNEL: dict[str, Any] = {
+    "id": 4,
+    "organization": 3,
+    "name": "IT security team",
+    "kind": "email",
+    "enabled": True,
+    "mode": "digest",
+    "min_severity": "medium",
+    "advisory_kinds": [],
+    "events": ["new_flag", "status_changed", "overdue"],
+    "recipients": [
+        "it-sicherheit@stadtwerke-nordhafen.example",
+        "ciso@stadtwerke-nordhafen.example",
+    ],
+    "target": "it-sicherheit@stadtwerke-nordhafen.example, ciso@stadtwerke-nordhafen.example",
+    "created_at": "2026-10-06T11:20:45Z",
+    "updated_at": "2026-11-20T16:42:07Z",
+}
+
+
 @extend_schema_serializer(
-    examples=[
-        OpenApiExample(
-            "A daily digest by email",
-            value={
-                "id": 4,
-                "organization": 3,
-                "name": "IT security team",
-                "kind": "email",
-                "enabled": True,
-                "mode": "digest",
-                "min_severity": "medium",
-                "advisory_kinds": [],
-                "events": ["new_flag", "status_changed", "overdue"],
-                "recipients": [
-                    "it-sicherheit@stadtwerke-nordhafen.example",
-                    "ciso@stadtwerke-nordhafen.example",
-                ],
-                "target": "it-sicherheit@stadtwerke-nordhafen.example, "
-                "ciso@stadtwerke-nordhafen.example",
-                "created_at": "2026-10-06T11:20:45Z",
-                "updated_at": "2026-11-20T16:42:07Z",
-            },
-            response_only=True,
-        ),
-        OpenApiExample(
-            "A daily digest by email",
-            value={
-                "organization": 3,
-                "name": "IT security team",
-                "kind": "email",
-                "enabled": True,
-                "mode": "digest",
-                "min_severity": "medium",
-                "advisory_kinds": [],
-                "events": ["new_flag", "status_changed", "overdue"],
-                "recipients": [
-                    "it-sicherheit@stadtwerke-nordhafen.example",
-                    "ciso@stadtwerke-nordhafen.example",
-                ],
-            },
-            request_only=True,
-        ),
-    ]
+    examples=object_examples(
+        "A daily digest by email",
+        _DIGEST_CHANNEL,
+        derived=("id", "target", "created_at", "updated_at"),
+    )
 )
 class ChannelSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[Channel]):
     """A channel. Its URL is written, never read back (an incoming-webhook URL is a

@@ -18,6 +18,7 @@ from django.db.models.functions import Concat
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from config.api_schema import object_examples
 from config.api_serializers import (
     CountryCodeField,
     CreateOnlyFieldsMixin,
@@ -53,44 +54,26 @@ def fellow_users(user: Actor) -> QuerySet[User, Any]:
 
 
 @extend_schema_serializer(
-    examples=[
-        OpenApiExample(
-            "A municipal utility",
-            value={
-                "id": 3,
-                "url": "https://vendorwatch.example.org/api/v1/organizations/3/",
-                "name": "Stadtwerke Nordhafen",
-                "slug": "stadtwerke-nordhafen",
-                "sector": "energy",
-                "country": "DE",
-                "criticality_tier": "critical_infrastructure",
-                "sla_critical_days": 3,
-                "sla_high_days": 14,
-                "sla_medium_days": 60,
-                "sla_low_days": 180,
-                "description": "Power, district heating and the city's distribution grid.",
-                "created_at": "2026-03-02T09:15:00Z",
-                "updated_at": "2026-11-20T16:42:07Z",
-            },
-            response_only=True,
-        ),
-        OpenApiExample(
-            "A municipal utility",
-            value={
-                "name": "Stadtwerke Nordhafen",
-                "slug": "stadtwerke-nordhafen",
-                "sector": "energy",
-                "country": "DE",
-                "criticality_tier": "critical_infrastructure",
-                "sla_critical_days": 3,
-                "sla_high_days": 14,
-                "sla_medium_days": 60,
-                "sla_low_days": 180,
-                "description": "Power, district heating and the city's distribution grid.",
-            },
-            request_only=True,
-        ),
-    ]
+    examples=object_examples(
+        "A municipal utility",
+        {
+            "id": 3,
+            "url": "https://vendorwatch.example.org/api/v1/organizations/3/",
+            "name": "Stadtwerke Nordhafen",
+            "slug": "stadtwerke-nordhafen",
+            "sector": "energy",
+            "country": "DE",
+            "criticality_tier": "critical_infrastructure",
+            "sla_critical_days": 3,
+            "sla_high_days": 14,
+            "sla_medium_days": 60,
+            "sla_low_days": 180,
+            "description": "Power, district heating and the city's distribution grid.",
+            "created_at": "2026-03-02T09:15:00Z",
+            "updated_at": "2026-11-20T16:42:07Z",
+        },
+        derived=("id", "url", "created_at", "updated_at"),
+    )
 )
 class OrganizationSerializer(StrictModelSerializer[Organization]):
     url = serializers.HyperlinkedIdentityField(view_name="api:organization-detail")
@@ -303,38 +286,40 @@ class InventoryItemSerializer(
         return attrs
 
 
+# A token as the API shows it; issued, it comes with its text, shown that once.
+_TOKEN_EXAMPLE: dict[str, Any] = {
+    "id": 9,
+    "name": "SIEM export",
+    "prefix": "35b85e732170",
+    "access": "read",
+    "organization": 3,
+    "organization_name": "Stadtwerke Nordhafen",
+    "user": 7,
+    "username": "o.krause",
+    "expires_at": "2027-01-31T00:00:00Z",
+    "created_at": "2026-11-20T16:42:07Z",
+    "last_used_at": "2026-11-24T06:05:13Z",
+    "revoked_at": None,
+    "status": "active",
+}
+
+
 @extend_schema_serializer(
-    examples=[
-        OpenApiExample(
-            "A read-only organization token",
-            value={
-                "id": 9,
-                "name": "SIEM export",
-                "prefix": "35b85e732170",
-                "access": "read",
-                "organization": 3,
-                "organization_name": "Stadtwerke Nordhafen",
-                "user": 7,
-                "username": "o.krause",
-                "expires_at": "2027-01-31T00:00:00Z",
-                "created_at": "2026-11-20T16:42:07Z",
-                "last_used_at": "2026-11-24T06:05:13Z",
-                "revoked_at": None,
-                "status": "active",
-            },
-            response_only=True,
+    examples=object_examples(
+        "A read-only organization token",
+        _TOKEN_EXAMPLE,
+        derived=(
+            "id",
+            "prefix",
+            "organization_name",
+            "user",
+            "username",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+            "status",
         ),
-        OpenApiExample(
-            "A read-only organization token",
-            value={
-                "name": "SIEM export",
-                "access": "read",
-                "organization": 3,
-                "expires_at": "2027-01-31T00:00:00Z",
-            },
-            request_only=True,
-        ),
-    ]
+    )
 )
 class ApiTokenSerializer(StrictModelSerializer[ApiToken]):
     organization = ScopedPrimaryKeyRelatedField(
@@ -379,19 +364,8 @@ class ApiTokenSerializer(StrictModelSerializer[ApiToken]):
         OpenApiExample(
             "A read-only organization token as issued",
             value={
-                "id": 9,
-                "name": "SIEM export",
-                "prefix": "35b85e732170",
-                "access": "read",
-                "organization": 3,
-                "organization_name": "Stadtwerke Nordhafen",
-                "user": 7,
-                "username": "o.krause",
-                "expires_at": "2027-01-31T00:00:00Z",
-                "created_at": "2026-11-20T16:42:07Z",
+                **_TOKEN_EXAMPLE,
                 "last_used_at": None,
-                "revoked_at": None,
-                "status": "active",
                 "token": "vw_35b85e732170_lY4rFTRW5MxmoseI-7jGgCz1SzLV6QEuUiuFLuer9UA",
             },
             response_only=True,
