@@ -173,6 +173,10 @@ class KeysetPagination(BasePagination):
         self.keys = self._keys(queryset, request, view)
         values, reverse = self._decode_cursor(request)
 
+        if fetch is not None:
+            # ``fetch`` reads the rows itself: the page query selects only what the cursor
+            # needs, the ordering's columns, which an index on them can answer alone.
+            queryset = queryset.values(*dict.fromkeys(key.field.attname for key in self.keys))
         queryset = queryset.order_by(*(key.order_by(reverse=reverse) for key in self.keys))
         if values is not None:
             queryset = queryset.filter(self._after(values, reverse=reverse))

@@ -123,7 +123,11 @@ class Flag(models.Model):
             ),
             # Active flags by vendor and organization (the overview), read from the index alone.
             models.Index(fields=["vendor", "organization", "status"], name="flag_vendor_org_idx"),
-            models.Index(fields=["advisory", "status"], name="flag_advisory_status_idx"),
+            # An advisory's flags, by organization: its counts among the organizations a
+            # user sees (the advisory's API detail and list) and, by status, the matcher's.
+            models.Index(
+                fields=["advisory", "organization", "status"], name="flag_advisory_org_status_idx"
+            ),
             models.Index(fields=["status", "due_date"], name="flag_status_due_idx"),
             models.Index(fields=["assignee", "status"], name="flag_assignee_status_idx"),
             models.Index(fields=["item"], name="flag_item_idx"),
