@@ -35,7 +35,7 @@ ISSUED_WEBHOOK = OpenApiExample(
         "target": "https://soar.example.org/…",
         "created_at": "2026-11-20T16:42:07Z",
         "updated_at": "2026-11-20T16:42:07Z",
-        "secret": "YHh83_SZtmY0Tk5w07FXKwUNGSlrouCX65zXrCTLEBk",
+        "secret": "EXAMPLE-signing-secret-shown-once-keep-it-safe",
     },
     response_only=True,
     status_codes=[201],
@@ -168,7 +168,7 @@ class IssuedChannelSerializer(ChannelSerializer):
     examples=[
         OpenApiExample(
             "A new signing secret",
-            value={"secret": "q0Fz7Rk2WbX9sLhT4vNc1JmYpE6uDgA8iK3oZ5xVwQe"},
+            value={"secret": "EXAMPLE-new-signing-secret-shown-once"},
             response_only=True,
         )
     ]

@@ -366,7 +366,7 @@ class ApiTokenSerializer(StrictModelSerializer[ApiToken]):
             value={
                 **_TOKEN_EXAMPLE,
                 "last_used_at": None,
-                "token": "vw_35b85e732170_lY4rFTRW5MxmoseI-7jGgCz1SzLV6QEuUiuFLuer9UA",
+                "token": "vw_35b85e732170_EXAMPLE-secret-shown-once-and-stored-only-hashed",
             },
             response_only=True,
         )
