@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from advisories.choices import AdvisoryStatus
 from advisories.models import Advisory, AffectedTarget
 from exposure.choices import ACTIVE_FLAG_STATUSES
+from exposure.engine.sql import Sql, compose, execute, param
 from exposure.models import Flag
 from orgs.models import Organization
 from orgs.permissions import can_edit_catalogue
@@ -144,10 +145,6 @@ class AdvisoryFlagCounts:
     closed: int
 
 
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 def advisory_flag_counts(
     *, advisory: Advisory, visible_ids: frozenset[int] | None, today: date
 ) -> AdvisoryFlagCounts:
@@ -163,28 +160,39 @@ def advisory_flag_counts(
     """
     if visible_ids is not None and not visible_ids:
         return AdvisoryFlagCounts(0, 0, 0, 0, 0)
-    active = [status.value for status in ACTIVE_FLAG_STATUSES]
-    organization_ids = [] if visible_ids is None else sorted(visible_ids)
     in_organizations = (
-        f"AND organization_id IN ({_placeholders(organization_ids)})" if organization_ids else ""
+        ""
+        if visible_ids is None
+        else compose("AND organization_id IN ({ids})", ids=_parameters(sorted(visible_ids)))
     )
-    params: list[Any] = [today, *active, advisory.pk, *organization_ids]
-    sql = f"""
+    statement = compose(
+        """
         SELECT count(DISTINCT organization_id) FILTER (WHERE active),
                count(DISTINCT item_id) FILTER (WHERE active),
                count(*) FILTER (WHERE active),
-               count(*) FILTER (WHERE active AND due_date < %s),
+               count(*) FILTER (WHERE active AND due_date < {today}),
                count(*) FILTER (WHERE NOT active)
         FROM (
-            SELECT organization_id, item_id, due_date, status IN ({_placeholders(active)}) AS active
-            FROM {Flag._meta.db_table}
-            WHERE advisory_id = %s {in_organizations}
+            SELECT organization_id, item_id, due_date, status IN ({active}) AS active
+            FROM {table}
+            WHERE advisory_id = {advisory} {in_organizations}
         ) flags
-    """  # noqa: S608 - the table's name and fixed text; values are parameters
+        """,
+        today=param(today),
+        active=_parameters([status.value for status in ACTIVE_FLAG_STATUSES]),
+        table=Flag._meta.db_table,
+        advisory=param(advisory.pk),
+        in_organizations=in_organizations,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, statement)
         row = cursor.fetchone()
     return AdvisoryFlagCounts(*row)
+
+
+def _parameters(values: Sequence[Any]) -> Sql:
+    """``%s, %s, …``: a list of bound values, for ``IN (…)``."""
+    return Sql.join(", ", (param(value) for value in values))
 
 
 def advisory_targets(*, advisory: Advisory) -> QuerySet[Any, Any]:
