@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from config.api_schema import object_examples
 from config.api_serializers import CountryCodeField, StrictModelSerializer
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
@@ -171,23 +172,11 @@ class ProductSerializer(StrictModelSerializer[Product]):
 
 
 @extend_schema_serializer(
-    examples=[
-        OpenApiExample(
-            "A former company name",
-            value={
-                "id": 31,
-                "vendor": 7,
-                "name": "Kaspersky Lab ZAO",
-                "created_at": "2026-03-02T09:02:11Z",
-            },
-            response_only=True,
-        ),
-        OpenApiExample(
-            "A former company name",
-            value={"vendor": 7, "name": "Kaspersky Lab ZAO"},
-            request_only=True,
-        ),
-    ]
+    examples=object_examples(
+        "A former company name",
+        {"id": 31, "vendor": 7, "name": "Kaspersky Lab ZAO", "created_at": "2026-03-02T09:02:11Z"},
+        derived=("id", "created_at"),
+    )
 )
 class VendorAliasSerializer(StrictModelSerializer[VendorAlias]):
     class Meta:
@@ -196,23 +185,16 @@ class VendorAliasSerializer(StrictModelSerializer[VendorAlias]):
 
 
 @extend_schema_serializer(
-    examples=[
-        OpenApiExample(
-            "A name inventories use",
-            value={
-                "id": 54,
-                "product": 21,
-                "name": "Kaspersky Endpoint Security for Windows",
-                "created_at": "2026-03-05T13:02:19Z",
-            },
-            response_only=True,
-        ),
-        OpenApiExample(
-            "A name inventories use",
-            value={"product": 21, "name": "Kaspersky Endpoint Security for Windows"},
-            request_only=True,
-        ),
-    ]
+    examples=object_examples(
+        "A name inventories use",
+        {
+            "id": 54,
+            "product": 21,
+            "name": "Kaspersky Endpoint Security for Windows",
+            "created_at": "2026-03-05T13:02:19Z",
+        },
+        derived=("id", "created_at"),
+    )
 )
 class ProductAliasSerializer(StrictModelSerializer[ProductAlias]):
     class Meta:
