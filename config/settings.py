@@ -103,6 +103,10 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The big lists' page statements are prepared once per connection (config/prepared.py); behind
+# a pooler that moves a session's statements between clients (PgBouncer in transaction mode),
+# turn this off.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite is the single-user quick-start database; WAL lets the eager tasks and the request
     # share it without "database is locked" errors.
