@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
@@ -41,6 +42,7 @@ from audit.services import audit_record, audit_snapshot
 from config.api_exceptions import Conflict
 from config.api_pagination import KeysetPagination, PagePagination
 from config.api_views import CatalogueViewSetMixin
+from config.prepared import prepared_statements
 from exposure.selectors import advisory_impact
 from orgs.scoping import request_visible_organization_ids
 
@@ -236,12 +238,15 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
         return AdvisorySerializer
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        advisory = self.get_object()
-        advisory.flag_counts = advisory_flag_counts(  # type: ignore[attr-defined]
-            advisory=advisory,
-            visible_ids=request_visible_organization_ids(request),
-            today=timezone.localdate(),
-        )
+        # Six statements of a fixed shape per request, each planned longer than it runs:
+        # prepared once per connection (config/prepared.py).
+        with prepared_statements(connection):
+            advisory = self.get_object()
+            advisory.flag_counts = advisory_flag_counts(  # type: ignore[attr-defined]
+                advisory=advisory,
+                visible_ids=request_visible_organization_ids(request),
+                today=timezone.localdate(),
+            )
         return Response(self.get_serializer(advisory).data)
 
     def perform_create(self, serializer: BaseSerializer[Advisory]) -> None:

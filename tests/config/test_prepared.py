@@ -11,11 +11,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from advisories.models import AdvisoryCve, AdvisoryReference
 from config import prepared
 from config.prepared import numbered, prepared_statements, statement_name
 from exposure.models import Flag
 from tests.api.factories import FlagFactory
-from tests.factories import InventoryItemFactory
+from tests.factories import (
+    AffectedTargetFactory,
+    InventoryItemFactory,
+    PublishedAdvisoryFactory,
+)
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
@@ -161,3 +166,43 @@ def test_the_flag_list_runs_its_page_prepared_and_answers_the_same(tenants, clie
     assert [row["priority"] for row in body["results"]] == [30, 20]
     following = client.get(body["next"])
     assert [row["priority"] for row in following.json()["results"]] == [10]
+
+
+@pytest.mark.django_db
+def test_the_advisory_detail_runs_its_statements_prepared_and_answers_the_same(
+    tenants, client, settings
+):
+    advisory = PublishedAdvisoryFactory()
+    AffectedTargetFactory(advisory=advisory)
+    AffectedTargetFactory(advisory=advisory, is_exclusion=True)
+    AdvisoryCve.objects.create(advisory=advisory, cve_id="CVE-2026-0001")
+    AdvisoryReference.objects.create(advisory=advisory, url="https://example.org/advisory")
+    for _ in range(2):
+        FlagFactory(advisory=advisory, item=InventoryItemFactory(organization=tenants.org_a))
+    FlagFactory(advisory=advisory, item=InventoryItemFactory(organization=tenants.org_b))
+    client.force_login(tenants.analyst)
+    url = f"/api/v1/advisories/{advisory.pk}/"
+
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    unprepared = client.get(url)
+    assert _prepared_here() == {}
+
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    first = client.get(url)
+    again = client.get(url)
+    assert first.content == again.content == unprepared.content
+    body = first.json()
+    assert body["cve_ids"] == ["CVE-2026-0001"]
+    assert len(body["targets"]) == 2
+    # Only organization A's flags: the analyst is a member of A alone.
+    assert body["flag_counts"]["active"] == 2
+    statements = " ".join(_prepared_here().values())
+    for table in (
+        "advisories_advisory",
+        "advisories_advisorycve",
+        "advisories_advisoryreference",
+        "advisories_affectedtarget",
+        "count(DISTINCT organization_id)",
+    ):
+        assert table in statements, table
+    assert client.get(f"/api/v1/advisories/{advisory.pk + 1000}/").status_code == 404
