@@ -226,6 +226,10 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
             # The impact is computed in SQL from the advisory's id; its representation (CVEs,
             # references, targets, the imported document) is not read.
             return advisories.defer("raw_document", "summary", "action_details")
+        if self.action == "retrieve":
+            # The imported source document (a CSAF file can be hundreds of kilobytes) is not
+            # part of the representation; loading it would parse it on every request.
+            advisories = advisories.defer("raw_document")
         return advisories.select_related("source").prefetch_related(
             "cves",
             "references",

@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from advisories.choices import AdvisoryStatus
@@ -103,6 +105,23 @@ def test_creating_compiles_ranges_and_flags_unparseable_ones_for_review(api, edi
     assert body["cve_ids"] == ["CVE-2024-3400"]
     assert [t["needs_review"] for t in body["targets"]] == [False, True]
     assert AuditEntry.objects.filter(action="advisory.create", actor_id=editor.pk).exists()
+
+
+def test_the_detail_does_not_load_the_imported_source_document(tenants, api, settings):
+    """The document an advisory was imported from is kept, not shown: the detail reads around
+    it (a CSAF file can be hundreds of kilobytes, parsed on every request otherwise)."""
+    settings.DATABASE_PREPARED_STATEMENTS = False  # the log then shows the statements' text
+    advisory = PublishedAdvisoryFactory(raw_document={"document": {"title": "x" * 100_000}})
+    with CaptureQueriesContext(connection) as queries:
+        response = api.session(tenants.viewer).get(f"/api/v1/advisories/{advisory.pk}/")
+    assert response.status_code == 200
+    assert response.json()["title"] == advisory.title
+    assert "raw_document" not in response.json()
+    advisory_queries = [q["sql"] for q in queries if 'FROM "advisories_advisory"' in q["sql"]]
+    assert advisory_queries, "the advisory was not read"
+    assert not [sql for sql in advisory_queries if "raw_document" in sql]
+    advisory.refresh_from_db()
+    assert advisory.raw_document["document"]["title"] == "x" * 100_000
 
 
 def test_an_invalid_target_is_refused_naming_it(api, editor):
