@@ -23,7 +23,9 @@ PostgreSQL plans a prepared statement's first five executions for their paramete
 a generic plan when it is not dearer than those (the page statements' plans are index scans on
 the organization, so it is). A statement PostgreSQL cannot prepare (a parameter whose type it
 cannot infer) runs as before, unprepared, and is not tried again by this process. A connection
-whose statements vanished (``DISCARD ALL``) or whose tables changed under a plan prepares again.
+whose statements vanished (``DISCARD ALL``) or whose tables changed under a plan prepares again:
+at once outside a transaction, at the statement's next execution inside one (whose error
+stands, as any statement's would).
 
 Only PostgreSQL prepares; on another database the block changes nothing. Behind a pooler that
 hands a connection's statements to another client between transactions (PgBouncer in
@@ -57,6 +59,8 @@ _MARK = re.compile(r"%([s%])")
 # (invalid_sql_statement_name), or a table changed so that its result would (feature_not_
 # supported, "cached plan must not change result type").
 _PREPARE_AGAIN = {"26000", "0A000"}
+# duplicate_prepared_statement
+_ALREADY_PREPARED = "42P05"
 
 _prepared: weakref.WeakKeyDictionary[Any, OrderedDict[str, None]] = weakref.WeakKeyDictionary()
 _refused: OrderedDict[str, None] = OrderedDict()
@@ -114,12 +118,14 @@ def _execute_prepared(
         try:
             return cursor.cursor.execute(run, params)
         except Exception as error:
-            if getattr(error, "pgcode", None) not in _PREPARE_AGAIN or connection.in_atomic_block:
+            if getattr(error, "pgcode", None) not in _PREPARE_AGAIN:
+                raise
+            # Prepared afresh the next time it runs (see _prepare).
+            known.pop(name, None)
+            if connection.in_atomic_block:
+                # The transaction is aborted: the error is its own, as for any statement.
                 raise
         # Outside a transaction nothing was lost: prepare it afresh and run it once more.
-        known.pop(name, None)
-        with contextlib.suppress(Exception):
-            cursor.cursor.execute(f"DEALLOCATE {name}")
         if not _prepare(connection, cursor, known, name, sql, len(params)):
             return execute(sql, params, many, context)
         return cursor.cursor.execute(run, params)
@@ -142,19 +148,26 @@ def _prepare(
     raw_cursor = cursor.cursor
     # In a transaction a failed PREPARE would abort it: a savepoint keeps it usable.
     guarded = connection.in_atomic_block
-    if guarded:
-        raw_cursor.execute("SAVEPOINT vw_prepare")
-    try:
-        raw_cursor.execute(f"PREPARE {name} AS {text}")
-    except Exception:
-        # Run unprepared instead: a statement that is wrong fails there, with its own error.
+    for attempt in (1, 2):
         if guarded:
-            raw_cursor.execute("ROLLBACK TO SAVEPOINT vw_prepare")
+            raw_cursor.execute("SAVEPOINT vw_prepare")
+        try:
+            raw_cursor.execute(f"PREPARE {name} AS {text}")
+        except Exception as error:
+            if guarded:
+                raw_cursor.execute("ROLLBACK TO SAVEPOINT vw_prepare")
+                raw_cursor.execute("RELEASE SAVEPOINT vw_prepare")
+            if attempt == 1 and getattr(error, "pgcode", None) == _ALREADY_PREPARED:
+                # Prepared under this name before and forgotten since (its plan went stale
+                # in a transaction, which could not replace it then): replace it now.
+                raw_cursor.execute(f"DEALLOCATE {name}")
+                continue
+            # Run unprepared instead: a statement that is wrong fails there, with its error.
+            _refuse(name)
+            return False
+        if guarded:
             raw_cursor.execute("RELEASE SAVEPOINT vw_prepare")
-        _refuse(name)
-        return False
-    if guarded:
-        raw_cursor.execute("RELEASE SAVEPOINT vw_prepare")
+        break
     known[name] = None
     while len(known) > PER_CONNECTION:
         oldest, _ = known.popitem(last=False)

@@ -8,7 +8,7 @@ import datetime
 import json
 
 import pytest
-from django.db import connection
+from django.db import NotSupportedError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from advisories.models import AdvisoryCve, AdvisoryReference
@@ -112,6 +112,46 @@ def test_statements_that_vanished_from_the_connection_are_prepared_again():
         cursor.execute("DEALLOCATE ALL")  # as a pooler's DISCARD ALL would
     assert _run()[0] == 42
     assert statement_name(SQL) in _prepared_here()
+
+
+@pytest.mark.django_db
+def test_in_a_transaction_a_stale_statement_fails_once_then_is_prepared_again():
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE vw_stale (a int)")
+        cursor.execute("INSERT INTO vw_stale VALUES (1)")
+    sql = "SELECT * FROM vw_stale WHERE a >= %s"
+    assert _run(sql, [0]) == (1,)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE vw_stale ADD COLUMN b int DEFAULT 2")
+    # The plan would change its result's columns: PostgreSQL refuses, and the transaction
+    # (here a savepoint) is lost, as after any failed statement.
+    stale = pytest.raises(NotSupportedError, match="cached plan must not change result type")
+    with stale, transaction.atomic():
+        _run(sql, [0])
+    assert _run(sql, [0]) == (1, 2)
+    assert "vw_stale" in _prepared_here()[statement_name(sql)]
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # vanished, in a transaction
+    with pytest.raises(OperationalError, match="does not exist"), transaction.atomic():
+        _run(sql, [0])
+    assert _run(sql, [0]) == (1, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_stale_statement_is_prepared_again_at_once():
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS vw_stale_auto")
+        cursor.execute("CREATE TABLE vw_stale_auto (a int)")
+        cursor.execute("INSERT INTO vw_stale_auto VALUES (1)")
+    try:
+        sql = "SELECT * FROM vw_stale_auto WHERE a >= %s"
+        assert _run(sql, [0]) == (1,)
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE vw_stale_auto ADD COLUMN b int DEFAULT 2")
+        assert _run(sql, [0]) == (1, 2)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE vw_stale_auto")
 
 
 @pytest.mark.django_db(transaction=True)
