@@ -25,6 +25,7 @@ from orgs.api.serializers import InventoryItemSerializer
 from orgs.models import InventoryItem
 from tests.api.factories import FlagFactory
 from tests.api.test_representation import drf_body
+from tests.config.test_prepared import _prepared_here
 from tests.factories import InventoryItemFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,11 +39,7 @@ def _statement(query: dict) -> str:
     name = re.match(r"EXECUTE (vw_\w+)", query["sql"])
     if name is None:
         return query["sql"]
-    with connection.cursor() as cursor:
-        cursor.cursor.execute(
-            "SELECT statement FROM pg_prepared_statements WHERE name = %s", [name.group(1)]
-        )
-        return cursor.cursor.fetchone()[0]
+    return _prepared_here()[name.group(1)]
 
 
 def _three_ways(client, url, params, monkeypatch):
