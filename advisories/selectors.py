@@ -146,7 +146,7 @@ class AdvisoryFlagCounts:
 
 
 def advisory_flag_counts(
-    *, advisory: Advisory, visible_ids: frozenset[int] | None, today: date
+    *, advisory_id: int, visible_ids: frozenset[int] | None, today: date
 ) -> AdvisoryFlagCounts:
     """The totals of ``advisory_flag_impact`` in one aggregate: organizations with active flags,
     the distinct items those flags are on, active, overdue and closed flags, counted only in
@@ -181,7 +181,7 @@ def advisory_flag_counts(
         today=param(today),
         active=_parameters([status.value for status in ACTIVE_FLAG_STATUSES]),
         table=Flag._meta.db_table,
-        advisory=param(advisory.pk),
+        advisory=param(advisory_id),
         in_organizations=in_organizations,
     )
     with connection.cursor() as cursor:

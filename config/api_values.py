@@ -9,11 +9,14 @@ columns as dictionaries and builds each row from them.
 
 The plan covers the fields whose value is a column reached through foreign keys: columns,
 foreign-key ids, nested serializers of a related row, the row's own URL, and method fields the
-serializer pairs with a reader of columns (``values_methods``). A serializer with anything else
-(a property as source, a custom field, a reverse relation) gets no plan, and its list goes
-through DRF unchanged. Where a foreign key on the way is NULL, the field answers as DRF's
-``Field.get_attribute`` would (its default, ``None`` or left out). ``tests/api/
-test_representation.py`` holds the lists built this way equal to DRF's, row for row.
+serializer pairs with a reader of columns (``values_methods``). Fields the serializer renders
+in SQL (``json_sql``, related rows as JSON) have a shape but no Python reader: only the
+database path of ``config/api_json.py`` builds them (``ValuesPlan.python`` is then false). A
+serializer with anything else (a property as source, a custom field, a reverse relation
+without SQL) gets no plan, and its list goes through DRF unchanged. Where a foreign key on
+the way is NULL, the field answers as DRF's ``Field.get_attribute`` would (its default,
+``None`` or left out). ``tests/api/test_representation.py`` holds the lists built this way
+equal to DRF's, row for row.
 """
 
 from __future__ import annotations
@@ -30,13 +33,20 @@ from django.db import models
 from django.db.models import Model
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone as django_timezone
+from django_countries.fields import CountryField
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from config.api_serializers import iso_date_time, renders_iso_date_time, shows_id, url_template
+from config.api_serializers import (
+    CountryCodeField,
+    iso_date_time,
+    renders_iso_date_time,
+    shows_id,
+    url_template,
+)
 
 if TYPE_CHECKING:
     from rest_framework.generics import GenericAPIView
@@ -100,7 +110,15 @@ class NestedShape:
     fields: tuple[tuple[str, Shape], ...]
 
 
-Shape = ColumnShape | UrlShape | MethodShape | NestedShape
+@dataclass(frozen=True)
+class SqlShape:
+    """A field the database renders from SQL the serializer gives (``json_sql``): related rows
+    as a JSON array, say. Only the JSON plan (``config/api_json.py``) builds it."""
+
+    name: str
+
+
+Shape = ColumnShape | UrlShape | MethodShape | NestedShape | SqlShape
 
 
 @dataclass
@@ -113,6 +131,9 @@ class ValuesPlan:
     shapes: tuple[tuple[str, Shape], ...] = ()
     # (key in url_templates, view name, lookup URL kwarg) of each row URL the plan builds.
     urls: list[tuple[str, str, str]] = field(default_factory=list)
+    # Whether Python can build the rows from ``columns``; not when a field is rendered from
+    # the serializer's ``json_sql`` (then only the JSON plan can).
+    python: bool = True
 
     def bind(self, context: dict[str, Any]) -> _Bound | None:
         """The per-request part, or ``None`` when this request needs DRF's own path."""
@@ -147,6 +168,10 @@ def _build(readers: list[tuple[str, _Reader]], row: Row, bound: _Bound) -> dict[
     return result
 
 
+def _json_only(row: Row, bound: _Bound) -> Any:
+    raise AssertionError("a field rendered by the database has no Python reader")
+
+
 class _Unplannable(Exception):
     """A field the plan cannot read from columns; the serializer keeps DRF's path."""
 
@@ -175,10 +200,18 @@ def _plan_fields(
     if model is None:
         raise _Unplannable(f"{type(serializer).__name__} is not a ModelSerializer")
     methods: dict[str, ValuesMethod] = getattr(serializer, "values_methods", {})
+    json_sql: Mapping[str, Any] = getattr(serializer, "json_sql", {})
     readers: list[tuple[str, _Reader]] = []
     shapes: list[tuple[str, Shape]] = []
     for drf_field in serializer._readable_fields:
         name = str(drf_field.field_name)
+        if name in json_sql:
+            if nested_key:
+                raise _Unplannable(f"{name}: SQL of a nested serializer's field")
+            plan.python = False
+            readers.append((name, _json_only))
+            shapes.append((name, SqlShape(name)))
+            continue
         reader, shape = _plan_field(
             drf_field, model, methods, plan, prefix=prefix, nested_key=nested_key
         )
@@ -238,6 +271,14 @@ def _plan_field(
         else:
             raise _Unplannable(f"{name}: not a foreign key")
         return _column_reader(drf_field, plan, column, hops, prefix, convert=None)
+    if isinstance(drf_field, CountryCodeField):
+        # The column holds the two-letter code, or "" for none: what the field shows.
+        hops, last = _path(model, drf_field.source_attrs)
+        if not isinstance(last, CountryField) or last.multiple or last.null:
+            raise _Unplannable(f"{name}: not a single country column")
+        return _column_reader(
+            drf_field, plan, _lookup(prefix, hops, last.name), hops, prefix, convert=None
+        )
     if type(drf_field).get_attribute is not serializers.Field.get_attribute:
         raise _Unplannable(f"{name}: {type(drf_field).__name__} reads its own attribute")
     hops, last = _path(model, drf_field.source_attrs)
@@ -366,6 +407,10 @@ _TEXT = (models.CharField, models.TextField)
 _NUMBER = (models.IntegerField,)  # with its Big/Small/Positive and Auto variants
 _UNCHANGED: tuple[tuple[type[Any], tuple[type[Any], ...]], ...] = (
     (serializers.CharField, _TEXT),
+    # Text fields whose representation is the text itself (their checks are on input).
+    (serializers.URLField, _TEXT),
+    (serializers.EmailField, _TEXT),
+    (serializers.SlugField, _TEXT),
     (serializers.IntegerField, _NUMBER),
     (serializers.BooleanField, (models.BooleanField,)),
     (serializers.ChoiceField, (*_TEXT, *_NUMBER)),
@@ -393,7 +438,14 @@ def _shown_unchanged(drf_field: Any, model_field: Any) -> bool:
 
 def _rendering(drf_field: Any, model_field: Any) -> str:
     """How a converted value is rendered, for a shape: ``date-time`` and ``date`` are ISO 8601
-    text of a date-time (in the request's zone) or date column, as DRF renders them."""
+    text of a date-time (in the request's zone) or date column, as DRF renders them;
+    ``decimal`` and ``number`` a decimal column as text or as a number; ``json`` a JSON
+    column shown as it is stored."""
+    decimal = _decimal_rendering(drf_field, model_field)
+    if decimal is not None:
+        return decimal
+    if _json_list_unchanged(drf_field, model_field):
+        return "json"
     if (
         renders_iso_date_time(drf_field)
         and not hasattr(drf_field, "timezone")
@@ -408,6 +460,39 @@ def _rendering(drf_field: Any, model_field: Any) -> str:
     ):
         return "date"
     return "other"
+
+
+def _decimal_rendering(drf_field: Any, model_field: Any) -> str | None:
+    """How DRF shows a decimal column's values, when the database can say it alike: as the
+    text of the stored number (``decimal``, coerced to a string) or as the number itself
+    (``number``: DRF's encoder writes the float of it, which reads back as the same number).
+    Either way neither localised nor normalised, and quantised to the column's own scale,
+    which a stored value already has."""
+    if not (
+        type(drf_field) is serializers.DecimalField
+        and isinstance(model_field, models.DecimalField)
+        and not drf_field.localize
+        and not getattr(drf_field, "normalize_output", False)
+        and drf_field.decimal_places == model_field.decimal_places
+        and drf_field.max_digits == model_field.max_digits
+    ):
+        return None
+    if getattr(drf_field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING):
+        return "decimal"
+    return "number"
+
+
+def _json_list_unchanged(drf_field: Any, model_field: Any) -> bool:
+    """Whether DRF shows a JSON column's list as it is stored: a list of choices whose keys
+    are text gives each stored text back unchanged."""
+    if type(drf_field) is not serializers.ListField or not isinstance(
+        model_field, models.JSONField
+    ):
+        return False
+    child = drf_field.child
+    return type(child) is serializers.ChoiceField and all(
+        isinstance(key, str) for key in child.choice_strings_to_values.values()
+    )
 
 
 def _converter(drf_field: Any) -> Callable[[Any, _Bound], Any]:
@@ -461,6 +546,9 @@ class ValuesListMixin:
                     previous_link=paginator.get_previous_link(),
                 )
             )
+        if not plan.python:
+            # A field only the database renders, and a request it does not answer.
+            return super().list(request, *args, **kwargs)  # type: ignore[no-any-return,misc]
         page = self.paginate_queryset(queryset.values(*dict.fromkeys([*plan.columns, *ordering])))
         return self.get_paginated_response([plan.represent(row, bound) for row in page])
 

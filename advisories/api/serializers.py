@@ -6,7 +6,7 @@ together. Each nested target is checked against the model's rules here, so that 
 the target and field (``targets[1].product``) rather than failing in the service.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
@@ -16,12 +16,14 @@ from advisories.choices import TargetKind
 from advisories.models import (
     CVE_ID_VALIDATOR,
     Advisory,
+    AdvisoryCve,
     AdvisoryReference,
     AdvisoryRevision,
     AffectedTarget,
     Source,
 )
 from config.api_exceptions import validation_detail
+from config.api_json import JsonSql, related_rows, related_values
 from config.api_serializers import CountryCodeField, StrictModelSerializer, StrictSerializer
 from exposure.choices import Confidence
 from vendors.choices import CriticalityTier, Sector
@@ -362,6 +364,13 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
     targets = AffectedTargetSerializer(many=True, required=False)
     cve_ids = CveIdsField(required=False)
     references = AdvisoryReferenceSerializer(many=True, required=False)
+    # The same three as PostgreSQL renders them, in the same order, for the detail's JSON
+    # (config/api_json.py; tests/api/test_json_detail.py holds the two equal).
+    json_sql: ClassVar[dict[str, JsonSql]] = {
+        "targets": related_rows(AffectedTargetSerializer, "advisory"),
+        "cve_ids": related_values(AdvisoryCve, "advisory", "cve_id"),
+        "references": related_rows(AdvisoryReferenceSerializer, "advisory"),
+    }
 
     class Meta:
         model = Advisory

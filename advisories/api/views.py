@@ -1,9 +1,11 @@
 """Viewsets of the advisory API: sources and advisories with their targets and revisions."""
 
+import json
 from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -19,6 +21,7 @@ from advisories.api.serializers import (
     VENDOR_WARNING,
     WITHDRAW_EXAMPLE,
     AdvisoryDetailSerializer,
+    AdvisoryFlagCountsSerializer,
     AdvisoryImpactSerializer,
     AdvisoryRevisionSerializer,
     AdvisorySerializer,
@@ -30,7 +33,11 @@ from advisories.api.serializers import (
 )
 from advisories.filtersets import AdvisoryFilterSet, SourceFilterSet
 from advisories.models import Advisory, AffectedTarget, Source
-from advisories.selectors import advisories_visible_to, advisory_flag_counts
+from advisories.selectors import (
+    AdvisoryFlagCounts,
+    advisories_visible_to,
+    advisory_flag_counts,
+)
 from advisories.services import (
     AdvisoryStateError,
     advisory_create,
@@ -40,7 +47,9 @@ from advisories.services import (
 )
 from audit.services import audit_record, audit_snapshot
 from config.api_exceptions import Conflict
+from config.api_json import RenderedJSON, json_plan
 from config.api_pagination import KeysetPagination, PagePagination
+from config.api_values import values_plan
 from config.api_views import CatalogueViewSetMixin
 from config.prepared import prepared_statements
 from exposure.selectors import advisory_impact
@@ -242,17 +251,47 @@ class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
         return AdvisorySerializer
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rendered = self._retrieve_rendered(request)
+        if rendered is not None:
+            return Response(rendered)
         # Six statements of a fixed shape per request, prepared once per connection
-        # (config/prepared.py): PostgreSQL no longer plans them for every request, which was
-        # about 0.7 ms of its time per request on the benchmark's data.
+        # (config/prepared.py): PostgreSQL no longer plans them for every request.
         with prepared_statements(connection):
             advisory = self.get_object()
-            advisory.flag_counts = advisory_flag_counts(  # type: ignore[attr-defined]
-                advisory=advisory,
-                visible_ids=request_visible_organization_ids(request),
-                today=timezone.localdate(),
-            )
+            advisory.flag_counts = self._flag_counts(request, advisory.pk)  # type: ignore[attr-defined]
         return Response(self.get_serializer(advisory).data)
+
+    def _retrieve_rendered(self, request: Request) -> RenderedJSON | None:
+        """The detail as PostgreSQL renders it (config/api_json.py), in two prepared statements
+        instead of six and with no model instance or serializer field built: about a fifth of
+        the Python path's time. ``None`` when the request needs the Python path (a query string
+        such as a filter or ``format``, a time zone other than UTC, an indented body)."""
+        plan = json_plan(AdvisorySerializer)
+        values = values_plan(AdvisorySerializer)
+        if plan is None or values is None or request.query_params:
+            return None
+        bound = values.bind(dict(self.get_serializer_context()))
+        if not plan.answers(request, bound, connection.alias) or bound is None:
+            return None
+        # The scoping is get_object()'s: the advisories the user may read, by the URL's id.
+        advisories = advisories_visible_to(user=request.user).filter(pk=self.kwargs["pk"])
+        with prepared_statements(connection):
+            body = plan.fetch_object(advisories, bound=bound)
+            if body is None:
+                raise Http404
+            counts = self._flag_counts(request, int(self.kwargs["pk"]))
+        # The counts are the detail's last field: AdvisoryDetailSerializer's fields are
+        # AdvisorySerializer's and then flag_counts (checked by tests/api/test_json_detail.py).
+        counts_json = json.dumps(AdvisoryFlagCountsSerializer(counts).data, separators=(",", ":"))
+        return RenderedJSON(f'{body[:-1]},"flag_counts":{counts_json}}}'.encode())
+
+    @staticmethod
+    def _flag_counts(request: Request, advisory_id: int) -> AdvisoryFlagCounts:
+        return advisory_flag_counts(
+            advisory_id=advisory_id,
+            visible_ids=request_visible_organization_ids(request),
+            today=timezone.localdate(),
+        )
 
     def perform_create(self, serializer: BaseSerializer[Advisory]) -> None:
         arguments = advisory_write_arguments(dict(serializer.validated_data))
