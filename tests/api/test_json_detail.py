@@ -17,12 +17,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.permissions import BasePermission
 
 from advisories.api.serializers import (
     AdvisoryDetailSerializer,
     AdvisorySerializer,
     AffectedTargetSerializer,
 )
+from advisories.api.views import AdvisoryViewSet
 from advisories.choices import AdvisoryStatus, TargetKind
 from advisories.models import Advisory, AdvisoryCve, AdvisoryReference, AffectedTarget
 from config.api_json import json_plan, related_rows
@@ -190,6 +192,19 @@ def test_a_query_string_takes_the_python_path_with_its_filters(tenants, api, adv
     assert filtered.json() == client.get(_url(advisory)).json()
     # As DRF's detail views do, the list's filters apply: one the advisory fails is a 404.
     assert client.get(_url(advisory), {"status": AdvisoryStatus.WITHDRAWN}).status_code == 404
+
+
+class _NoObjects(BasePermission):
+    def has_object_permission(self, request, view, obj):
+        return False
+
+
+def test_a_permission_on_objects_is_still_checked(tenants, api, advisory, monkeypatch):
+    """The rendered detail builds no model object; a viewset whose permissions check objects
+    takes the path that does."""
+    classes = (*AdvisoryViewSet.permission_classes, _NoObjects)
+    monkeypatch.setattr(AdvisoryViewSet, "permission_classes", classes)
+    assert api.session(tenants.owner).get(_url(advisory)).status_code == 403
 
 
 def test_the_detail_is_the_list_serializer_and_then_the_flag_counts():
