@@ -532,7 +532,9 @@ class ValuesListMixin:
         ):
             # The rows come back as JSON from the database (config/api_json.py).
             rows = paginator.paginate_queryset(
-                queryset.values(*dict.fromkeys(ordering)),
+                # The page is ids and ordering columns; related rows the view would prefetch
+                # for its objects come with each row's JSON.
+                queryset.prefetch_related(None).values(*dict.fromkeys(ordering)),
                 request,
                 view=self,
                 fetch=lambda page, keys, reverse: rendering.fetch(

@@ -50,7 +50,7 @@ from audit.services import audit_record, audit_snapshot
 from config.api_exceptions import Conflict
 from config.api_json import RenderedJSON, json_plan
 from config.api_pagination import KeysetPagination, PagePagination
-from config.api_values import values_plan
+from config.api_values import ValuesListMixin, values_plan
 from config.api_views import CatalogueViewSetMixin
 from config.prepared import prepared_statements
 from exposure.selectors import advisory_impact
@@ -214,7 +214,7 @@ class SourceViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Source]):
     ),
 )
 @extend_schema(tags=["advisories"])
-class AdvisoryViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
+class AdvisoryViewSet(ValuesListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
     serializer_class = AdvisorySerializer
     filterset_class = AdvisoryFilterSet
     pagination_class = KeysetPagination

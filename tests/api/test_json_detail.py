@@ -1,11 +1,12 @@
-"""The advisory detail as PostgreSQL renders it (``config/api_json.py``) says exactly what DRF says.
+"""Advisories as PostgreSQL renders them (``config/api_json.py``) say exactly what DRF says.
 
 The detail is read three ways and compared: rendered by the database (the plain request), built
 by our serializers in Python (asked for with ``indent``, which only the Python path honours) and
 by DRF's own serializer code. The advisories hold what a renderer could get wrong: targets of
 several kinds in an order other than their ids', a country, CVE ids and references written out
 of order, decimals, JSON lists, NULLs, date-times with and without microseconds, and odd text;
-and a second advisory with targets of its own, which must not leak into the first one's.
+and a second advisory with targets of its own, which must not leak into the first one's. The
+advisory list is rendered the same way, page by page.
 """
 
 import datetime
@@ -32,6 +33,7 @@ from config.api_serializers import FastRepresentationMixin, StrictModelSerialize
 from config.api_values import _Bound
 from tests.api.factories import FlagFactory
 from tests.api.test_json_lists import ODD_TEXT, _statement
+from tests.api.test_json_lists import _three_ways as _three_list_ways
 from tests.api.test_representation import _drf_representation
 from tests.factories import (
     AdvisoryFactory,
@@ -270,3 +272,39 @@ def test_related_rows_refuse_a_serializer_that_joins_the_outer_table():
     rendered = plan.fetch_object(Advisory.objects.filter(pk=advisory.pk), bound=_bound())
     assert json.loads(rendered) == json.loads(json.dumps(AdvisoryWithPlainTargets(advisory).data))
     assert len(json.loads(rendered)["targets"]) == 1
+
+
+def test_the_advisory_list_rendered_by_the_database_is_what_drf_renders(
+    tenants, api, advisory, monkeypatch
+):
+    AdvisoryFactory(title="A draft")
+    editor = UserFactory(is_advisory_editor=True)
+    for user, shown in ((editor, 3), (tenants.viewer, 2)):
+        database, python, drf = _three_list_ways(
+            api.session(user), "/api/v1/advisories/", {}, monkeypatch
+        )
+        assert database == python == drf
+        assert len(database["results"]) == shown
+        rendered = next(row for row in database["results"] if row["id"] == advisory.pk)
+        assert len(rendered["targets"]) == 3
+        assert rendered["cve_ids"][0] == "CVE-2021-44228"
+
+
+def test_advisory_pages_walk_as_the_python_path_does(tenants, api, monkeypatch):
+    """Keyset pages over the list's ordering, whose dates may be missing (nulls last)."""
+    day = datetime.date(2026, 11, 2)
+    for issued_on in (day, None, day, None, day - datetime.timedelta(days=1)):
+        advisory = PublishedAdvisoryFactory(issued_on=issued_on)
+        AffectedTargetFactory(advisory=advisory)
+    client = api.session(tenants.viewer)
+    seen = []
+    url, params = "/api/v1/advisories/", {"page_size": 2}
+    while url:
+        page, python, drf = _three_list_ways(client, url, params, monkeypatch)
+        assert page == python == drf
+        seen.extend(row["id"] for row in page["results"])
+        url, params = page["next"], {}
+    assert len(seen) == len(set(seen)) == 5
+    back, python, drf = _three_list_ways(client, page["previous"], {}, monkeypatch)
+    assert back == python == drf
+    assert [row["id"] for row in back["results"]] == seen[-3:-1]
