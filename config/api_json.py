@@ -245,7 +245,7 @@ def related_rows(serializer_class: type[serializers.Serializer[Any]], through: s
     def sql() -> tuple[str, list[Any]]:
         plan = json_plan(serializer_class)
         if plan is None or plan.builds_urls:
-            raise _NoJson(f"{serializer_class.__name__}: no JSON plan without URLs")
+            raise _NoJson(f"{serializer_class.__name__}: no JSON plan, or one with URLs")
         model: type[Model] = serializer_class.Meta.model  # type: ignore[attr-defined]
         where, order = _related(model, through)
         outer_model: type[Model] = _concrete(model, through).related_model  # type: ignore[assignment]

@@ -465,7 +465,8 @@ def _rendering(drf_field: Any, model_field: Any) -> str:
 def _decimal_rendering(drf_field: Any, model_field: Any) -> str | None:
     """How DRF shows a decimal column's values, when the database can say it alike: as the
     text of the stored number (``decimal``, coerced to a string) or as the number itself
-    (``number``: DRF's encoder writes the float of it, which reads back as the same number).
+    (``number``: DRF's encoder writes the float of it, which reads back as the same number
+    for up to 15 digits).
     Either way neither localised nor normalised, and quantised to the column's own scale,
     which a stored value already has."""
     if not (
@@ -479,7 +480,14 @@ def _decimal_rendering(drf_field: Any, model_field: Any) -> str | None:
         return None
     if getattr(drf_field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING):
         return "decimal"
+    if model_field.max_digits > _FLOAT_DIGITS:
+        # DRF's encoder writes the float of the value, which rounds a longer number.
+        return None
     return "number"
+
+
+# Decimal digits a float holds exactly.
+_FLOAT_DIGITS = 15
 
 
 def _json_list_unchanged(drf_field: Any, model_field: Any) -> bool:

@@ -14,7 +14,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
@@ -30,7 +30,7 @@ from advisories.choices import AdvisoryStatus, TargetKind
 from advisories.models import Advisory, AdvisoryCve, AdvisoryReference, AffectedTarget
 from config.api_json import json_plan, related_rows
 from config.api_serializers import FastRepresentationMixin, StrictModelSerializer
-from config.api_values import _Bound
+from config.api_values import _Bound, _rendering
 from tests.api.factories import FlagFactory
 from tests.api.test_json_lists import ODD_TEXT, _statement
 from tests.api.test_json_lists import _three_ways as _three_list_ways
@@ -308,3 +308,18 @@ def test_advisory_pages_walk_as_the_python_path_does(tenants, api, monkeypatch):
     back, python, drf = _three_list_ways(client, page["previous"], {}, monkeypatch)
     assert back == python == drf
     assert [row["id"] for row in back["results"]] == seen[-3:-1]
+
+
+def test_a_decimal_longer_than_a_float_holds_stays_in_python():
+    """DRF writes a decimal it does not coerce to text as a float, which rounds a number of
+    more than 15 digits; the database would write it exactly, so it does not render it."""
+
+    def rendering(digits, coerce):
+        drf_field = serializers.DecimalField(
+            max_digits=digits, decimal_places=2, coerce_to_string=coerce
+        )
+        return _rendering(drf_field, models.DecimalField(max_digits=digits, decimal_places=2))
+
+    assert rendering(15, coerce=False) == "number"
+    assert rendering(16, coerce=False) == "other"
+    assert rendering(16, coerce=True) == "decimal"
