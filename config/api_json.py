@@ -171,7 +171,8 @@ class JsonPlan:
         ``None`` when it selects none."""
         pk = queryset.model._meta.pk
         assert pk is not None
-        compiler = queryset.values(pk.attname).query.get_compiler(using=queryset.db)
+        lookup = queryset.order_by().values(pk.attname)  # one row: its order is no matter
+        compiler = lookup.query.get_compiler(using=queryset.db)
         try:
             page_sql, page_params = compiler.as_sql()
         except EmptyResultSet:
