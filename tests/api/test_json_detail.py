@@ -237,6 +237,20 @@ def test_a_decimal_coerced_to_text_is_rendered_as_drf_renders_it():
     assert json.loads(rendered)["cvss_score"] == "7.0"
 
 
+def _advisory_with_targets(target_serializer):
+    """An advisory serializer showing its targets as ``target_serializer`` does, in SQL."""
+
+    class AdvisoryWithTargets(StrictModelSerializer[Advisory]):
+        targets = target_serializer(many=True)
+        json_sql = {"targets": related_rows(target_serializer, "advisory")}
+
+        class Meta:
+            model = Advisory
+            fields = ["id", "targets"]
+
+    return AdvisoryWithTargets
+
+
 def test_related_rows_refuse_a_serializer_that_joins_the_outer_table():
     class TargetWithAdvisoryTitle(StrictModelSerializer[AffectedTarget]):
         advisory_title = serializers.CharField(source="advisory.title")
@@ -245,32 +259,17 @@ def test_related_rows_refuse_a_serializer_that_joins_the_outer_table():
             model = AffectedTarget
             fields = ["id", "advisory_title"]
 
-    class AdvisoryWithTargets(StrictModelSerializer[Advisory]):
-        targets = TargetWithAdvisoryTitle(many=True)
-        json_sql = {"targets": related_rows(TargetWithAdvisoryTitle, "advisory")}
-
-        class Meta:
-            model = Advisory
-            fields = ["id", "targets"]
-
     assert json_plan(TargetWithAdvisoryTitle) is not None
-    assert json_plan(AdvisoryWithTargets) is None
+    assert json_plan(_advisory_with_targets(TargetWithAdvisoryTitle)) is None
 
-    class AdvisoryWithPlainTargets(StrictModelSerializer[Advisory]):
-        targets = AffectedTargetSerializer(many=True)
-        json_sql = {"targets": related_rows(AffectedTargetSerializer, "advisory")}
-
-        class Meta:
-            model = Advisory
-            fields = ["id", "targets"]
-
-    plan = json_plan(AdvisoryWithPlainTargets)
+    with_targets = _advisory_with_targets(AffectedTargetSerializer)
+    plan = json_plan(with_targets)
     assert plan is not None
     advisory = PublishedAdvisoryFactory()
     AffectedTargetFactory(advisory=advisory)
     AffectedTargetFactory(advisory=PublishedAdvisoryFactory())
     rendered = plan.fetch_object(Advisory.objects.filter(pk=advisory.pk), bound=_bound())
-    assert json.loads(rendered) == json.loads(json.dumps(AdvisoryWithPlainTargets(advisory).data))
+    assert json.loads(rendered) == json.loads(json.dumps(with_targets(advisory).data))
     assert len(json.loads(rendered)["targets"]) == 1
 
 
