@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
+from django.urls import URLResolver, get_resolver, get_script_prefix, get_urlconf
+from django.urls import reverse as django_reverse
 from django.utils import timezone as django_timezone
 from django_countries import countries
 from drf_spectacular.types import OpenApiTypes
@@ -320,14 +322,39 @@ class FastRepresentationMixin:
 
 def url_template(view_name: str, lookup_url_kwarg: str, request: Any) -> tuple[str, str] | None:
     """A row URL as DRF's HyperlinkedIdentityField reverses it, reversed once: the text
-    before and after the row's id, or ``None`` when the id cannot be placed."""
-    url = str(
-        serializers.HyperlinkedIdentityField(view_name=view_name).reverse(
-            view_name, kwargs={lookup_url_kwarg: _URL_ID_PLACEHOLDER}, request=request, format=None
+    before and after the row's id, or ``None`` when the id cannot be placed.
+
+    DRF's reverse is Django's ``reverse`` made absolute with the request's scheme and host;
+    the path part is the same for every request through the same URL patterns and script
+    prefix, so it is worked out once for them (a list request asked for it each time, a
+    twentieth of its Python time). A versioning scheme changes URLs per request: those go
+    through DRF's own reverse every time.
+    """
+    if getattr(request, "versioning_scheme", None) is not None:
+        url = str(
+            serializers.HyperlinkedIdentityField(view_name=view_name).reverse(
+                view_name,
+                kwargs={lookup_url_kwarg: _URL_ID_PLACEHOLDER},
+                request=request,
+                format=None,
+            )
         )
-    )
+    else:
+        path = _path_template(
+            view_name, lookup_url_kwarg, get_resolver(get_urlconf()), get_script_prefix()
+        )
+        url = request.build_absolute_uri(path)
     before, placeholder, after = url.rpartition(_URL_ID_PLACEHOLDER)
     return (before, after) if placeholder else None
+
+
+@lru_cache(maxsize=256)
+def _path_template(
+    view_name: str, lookup_url_kwarg: str, resolver: URLResolver, script_prefix: str
+) -> str:
+    # The resolver and prefix are the key: Django's reverse() reads both from the current
+    # thread, and a changed ROOT_URLCONF gives a new resolver.
+    return django_reverse(view_name, kwargs={lookup_url_kwarg: _URL_ID_PLACEHOLDER})
 
 
 def shows_id(field: Any) -> bool:

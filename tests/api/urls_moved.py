@@ -1,0 +1,5 @@
+"""The app's API mounted elsewhere, for tests that follow a changed URL configuration."""
+
+from django.urls import include, path
+
+urlpatterns = [path("elsewhere/", include("config.api", namespace="api"))]
