@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django.db.models import QuerySet
+from django import forms
+from django.db.models import Model, QuerySet
 from django.http import QueryDict
+from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -134,7 +137,7 @@ def filters_named(
 def filterset_narrowed(
     filterset_class: type[django_filters.FilterSet], names: frozenset[str]
 ) -> type[django_filters.FilterSet]:
-    """``filterset_class`` with only the filters in ``names``.
+    """``filterset_class`` with only the filters in ``names``, and a form class built once.
 
     A FilterSet deep-copies every filter, builds a form field for each and a form class around
     them for every request; for a FilterSet of twenty filters that was a third of an API list
@@ -142,14 +145,87 @@ def filterset_narrowed(
     empty, and django-filter skips empty values), so leaving it out changes no result and no
     error. The HTML list pages keep the whole FilterSet: their form shows every field.
     """
-    if names == frozenset(filterset_class.base_filters):
-        return filterset_class
     narrowed: type[django_filters.FilterSet] = type(
         filterset_class.__name__,
-        (filterset_class,),
-        {"__module__": filterset_class.__module__, "__doc__": filterset_class.__doc__},
+        (SharedFormMixin, filterset_class),
+        {
+            "__module__": filterset_class.__module__,
+            "__doc__": filterset_class.__doc__,
+            "_form_classes": {},
+        },
     )
     narrowed.base_filters = {
         name: flt for name, flt in filterset_class.base_filters.items() if name in names
     }
     return narrowed
+
+
+class SharedFormMixin:
+    """A FilterSet whose form class is built once, as a declared Django form's is.
+
+    django-filter builds a form field per filter and a form class around them for every
+    FilterSet, and the form then deep-copies those new fields again. A filter's field depends
+    only on the filter and its model, except for the filters that choose among rows
+    (``ModelChoiceFilter`` and the like): their choices are the request's, the organizations
+    its user may see. So the form class holds the fields of the other filters, made once;
+    each form deep-copies them, as every Django form copies its class's fields, and gets the
+    request's own fields, built for this FilterSet alone, beside them in the filters' order.
+    """
+
+    filters: dict[str, django_filters.Filter]
+    queryset: QuerySet[Any, Any]
+    data: QueryDict
+    is_bound: bool
+    form_prefix: str | None
+    # The form class of each model the FilterSet filters (its own, as a rule); each narrowed
+    # class has its own dictionary.
+    _form_classes: dict[type[Model], type[forms.Form]]
+
+    def get_form_class(self) -> type[forms.Form]:
+        model = self.queryset.model
+        form_class = self._form_classes.get(model)
+        if form_class is None:
+            # Two threads may both build it; either class is right.
+            form_class = _shared_form_class(type(self), model)
+            self._form_classes[model] = form_class
+        return form_class
+
+    @property
+    def form(self) -> forms.Form:
+        built: forms.Form | None = self.__dict__.get("_form")
+        if built is None:
+            form_class = self.get_form_class()
+            if self.is_bound:
+                built = form_class(self.data, prefix=self.form_prefix)
+            else:
+                built = form_class(prefix=self.form_prefix)
+            shared = built.fields
+            fields: dict[str, forms.Field] = {}
+            for name, flt in self.filters.items():
+                # Only the request's own filters build a field here.
+                own = shared.get(name)
+                fields[name] = own if own is not None else flt.field
+            built.fields = fields
+            self.__dict__["_form"] = built
+        return built
+
+
+def _per_request(flt: django_filters.Filter) -> bool:
+    """Whether a filter's field depends on the request: its choices are rows it may see."""
+    return isinstance(flt, QuerySetRequestMixin)
+
+
+def _shared_form_class(
+    filterset_class: type[django_filters.FilterSet], model: type[Model]
+) -> type[forms.Form]:
+    fields: dict[str, forms.Field] = {}
+    for name, flt in filterset_class.base_filters.items():
+        if _per_request(flt):
+            continue
+        own = copy.deepcopy(flt)
+        own.model = model
+        fields[name] = own.field
+    form_class: type[forms.Form] = type(
+        f"{filterset_class.__name__}Form", (filterset_class._meta.form,), fields
+    )
+    return form_class

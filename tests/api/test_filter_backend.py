@@ -105,8 +105,9 @@ def test_only_the_named_filters_are_built_and_the_classes_are_reused():
     assert list(narrowed.base_filters) == ["organization", "due"]
     assert narrowed is filterset_narrowed(FlagFilterSet, frozenset(names))
     assert issubclass(narrowed, FlagFilterSet)
-    # Naming every filter needs no narrowing.
-    assert filterset_narrowed(FlagFilterSet, frozenset(FlagFilterSet.base_filters)) is FlagFilterSet
+    # Naming every filter keeps them all.
+    whole = filterset_narrowed(FlagFilterSet, frozenset(FlagFilterSet.base_filters))
+    assert list(whole.base_filters) == list(FlagFilterSet.base_filters)
 
 
 def test_range_and_yes_no_filters_still_work_through_the_api(tenants, api):
@@ -172,3 +173,37 @@ def test_organization_filter_of_a_platform_reader_checks_the_ids_exist(tenants, 
     response = client.get(f"/api/v1/flags/?organization={missing}")
     assert response.status_code == 400
     assert f"Select a valid choice. {missing} is not one" in response.json()["organization"][0]
+
+
+def test_the_form_class_is_shared_and_the_organization_choices_stay_each_requests(tenants):
+    """The narrowed FilterSet builds its form class once; the organization filter's field, whose
+    choices are the user's organizations, is still built for each request."""
+    data = QueryDict(f"organization={tenants.org_a.pk}&status=open")
+    narrowed = filterset_narrowed(FlagFilterSet, filters_named(FlagFilterSet, data))
+
+    def filterset(user: Any) -> django_filters.FilterSet:
+        request = RequestFactory().get("/")
+        request.user = user
+        return narrowed(data, queryset=Flag.objects.all(), request=request)
+
+    member, outsider = filterset(tenants.analyst), filterset(tenants.outsider)
+    assert narrowed is filterset_narrowed(FlagFilterSet, frozenset({"organization", "status"}))
+    assert member.is_valid(), member.errors
+    # The same class; the outsider's form refuses the organization it cannot see.
+    assert not outsider.is_valid()
+    assert list(outsider.errors) == ["organization"]
+    assert "not one of the available choices" in outsider.errors["organization"][0]
+    assert type(member.form) is type(outsider.form)
+    # The fields are in the filters' order, each form with its own copies.
+    assert list(member.form.fields) == list(narrowed.base_filters) == ["status", "organization"]
+    for name in ("status", "organization"):
+        assert member.form.fields[name] is not outsider.form.fields[name]
+        assert member.form.fields[name] is not type(member.form).base_fields.get(name)
+    # The organization filter has no field in the shared class: its choices are per request.
+    assert "organization" not in type(member.form).base_fields
+    assert member.form.fields["organization"].visible_ids == frozenset({tenants.org_a.pk})
+    assert outsider.form.fields["organization"].visible_ids == frozenset({tenants.org_b.pk})
+    # And it filters by it.
+    ours = FlagFactory(item=InventoryItemFactory(organization=tenants.org_a), status="open")
+    FlagFactory(item=InventoryItemFactory(organization=tenants.org_b), status="open")
+    assert list(filterset(tenants.analyst).qs) == [ours]
