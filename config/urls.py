@@ -9,6 +9,7 @@ from exposure import views as exposure_views
 from orgs import views_tokens
 
 urlpatterns = [
+    path("api/v1/", include("config.api", namespace="api")),
     path("", exposure_views.overview, name="home"),
     path(
         "accounts/login/",
@@ -26,7 +27,6 @@ urlpatterns = [
     path("", include("vendors.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("api/v1/", include("config.api", namespace="api")),
 ]
 
 handler404 = "config.api_exceptions.not_found"
