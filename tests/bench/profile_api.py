@@ -8,6 +8,13 @@ process, the queries it ran and their time as seen from here, and with ``--profi
 functions that took the most time.
 
     .venv/bin/python tests/bench/profile_api.py [--requests 300] [--profile flags]
+
+CPU time on a shared host drifts by a fifth from run to run; to compare two versions of the
+code, count instructions instead (valgrind, about 3 minutes a run): the difference between
+``--requests 60`` and ``--requests 20``, divided by 40, is one request's instructions.
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        .venv/bin/python tests/bench/profile_api.py --endpoint flags --requests 60
 """
 
 from __future__ import annotations
@@ -37,6 +44,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="Per endpoint.")
     parser.add_argument(
         "--profile", action="append", default=[], help="Endpoint name(s) to profile."
+    )
+    parser.add_argument(
+        "--endpoint", action="append", default=[], help="Only these endpoint(s), by name."
     )
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument(
@@ -76,6 +86,8 @@ def main() -> int:
 
     print(f"{'endpoint':<10} {'cpu ms':>7} {'wall ms':>8} {'queries':>7} {'query ms':>9}")
     for name, path in endpoint_paths(world).items():
+        if options.endpoint and name not in options.endpoint:
+            continue
         environ = _environ(path, token)
 
         def call(environ: dict[str, Any] = environ) -> bytes:
