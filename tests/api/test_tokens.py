@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from orgs.choices import Role, TokenAccess
-from orgs.models import ApiToken
+from orgs.models import ApiToken, Membership
 from orgs.tokens import token_authenticate
 from tests.api.factories import FlagFactory
 from tests.factories import InventoryItemFactory, MembershipFactory, UserFactory
@@ -249,4 +249,27 @@ def test_authentication_loads_the_token_and_its_user_as_the_orm_does(
     assert _field_values(user) == _field_values(expected.user)
     assert token.expires_at.tzinfo is not None
     assert not token._state.adding and token._state.db == "default"
+    # The same statement read the user's memberships, which scope the request's lists.
+    assert token.member_of_ids == set(
+        Membership.objects.filter(user=tenants.owner).values_list("organization_id", flat=True)
+    )
+    assert token.member_of_ids
     assert token_authenticate(f"vw_{'z' * 12}_{text.split('_')[2]}") is None
+
+
+def test_the_token_lookup_is_planned_once_per_connection(tenants, api):
+    # Every API request looks its token up with the same statement: it runs prepared.
+    from django.db import connection
+
+    from config.prepared import statement_name
+    from orgs.tokens import _compiled_lookup
+
+    text = api.token_text(tenants.owner)
+    assert token_authenticate(text) is not None
+    assert token_authenticate(text) is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE name = %s",
+            [statement_name(_compiled_lookup("default").sql)],
+        )
+        assert cursor.fetchone() == (1,)
