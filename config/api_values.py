@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
-from django.db.models import Model
+from django.db import models, router
+from django.db.models import Model, QuerySet
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone as django_timezone
 from django_countries.fields import CountryField
@@ -519,6 +519,17 @@ class ValuesListMixin:
     """
 
     values_extra_columns: ClassVar[tuple[str, ...]] = ()
+    # Whether this request's rows are fetched as column values: the view's queryset then
+    # needs no select_related() or only(), which values() ignores (see get_queryset()).
+    rows_as_values: bool = False
+
+    def get_queryset(self: Any) -> QuerySet[Any, Any]:
+        queryset: QuerySet[Any, Any] = super().get_queryset()  # type: ignore[misc]
+        if self.rows_as_values:
+            # Every later clone of the queryset (filters, ordering, pagination) would
+            # deep-copy the related models to select, for a values() query that selects none.
+            queryset = queryset.select_related(None)
+        return queryset
 
     def list(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         from config.api_json import json_plan, rendered_page
@@ -529,15 +540,28 @@ class ValuesListMixin:
         bound = plan.bind(self.get_serializer_context()) if plan is not None else None
         if plan is None or bound is None or self.paginator is None:
             return super().list(request, *args, **kwargs)  # type: ignore[no-any-return,misc]
-        queryset = self.filter_queryset(self.get_queryset())
-        ordering = _ordering_columns(self, queryset.model)
         rendering = json_plan(serializer_class)
         paginator = self.paginator
-        if (
+        # The database the rows come from: the view's own queryset's (as get_queryset() starts
+        # from it), read before that queryset is built for this request.
+        using = (
+            self.queryset.db
+            if isinstance(self.queryset, QuerySet)
+            else router.db_for_read(serializer_class.Meta.model)
+        )
+        as_json = (
             rendering is not None
             and isinstance(paginator, KeysetPagination)
-            and rendering.answers(request, bound, queryset.db)
-        ):
+            and rendering.answers(request, bound, using)
+        )
+        if not as_json and not plan.python:
+            # A field only the database renders, and a request it does not answer.
+            return super().list(request, *args, **kwargs)  # type: ignore[no-any-return,misc]
+        self.rows_as_values = True
+        queryset = self.filter_queryset(self.get_queryset())
+        ordering = _ordering_columns(self, queryset.model)
+        if as_json:
+            assert rendering is not None and isinstance(paginator, KeysetPagination)
             # The rows come back as JSON from the database (config/api_json.py).
             rows = paginator.paginate_queryset(
                 # The page is ids and ordering columns; related rows the view would prefetch
@@ -556,9 +580,6 @@ class ValuesListMixin:
                     previous_link=paginator.get_previous_link(),
                 )
             )
-        if not plan.python:
-            # A field only the database renders, and a request it does not answer.
-            return super().list(request, *args, **kwargs)  # type: ignore[no-any-return,misc]
         page = self.paginate_queryset(queryset.values(*dict.fromkeys([*plan.columns, *ordering])))
         return self.get_paginated_response([plan.represent(row, bound) for row in page])
 

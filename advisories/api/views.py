@@ -236,6 +236,9 @@ class AdvisoryViewSet(ValuesListMixin, CatalogueViewSetMixin, viewsets.ModelView
             # The impact is computed in SQL from the advisory's id; its representation (CVEs,
             # references, targets, the imported document) is not read.
             return advisories.defer("raw_document", "summary", "action_details")
+        if self.rows_as_values:
+            # A list of column values (config/api_values.py) loads no related rows.
+            return advisories
         if self.action == "retrieve":
             # The imported source document (a CSAF file can be hundreds of kilobytes) is not
             # part of the representation; loading it would parse it on every request.

@@ -62,7 +62,7 @@ class FlagViewSet(ValuesListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelVie
 
     def get_queryset(self) -> QuerySet[Flag, Any]:
         queryset: QuerySet[Flag, Any] = super().get_queryset()
-        if self.action in ("list", "retrieve"):
+        if self.action == "retrieve" or (self.action == "list" and not self.rows_as_values):
             # Only what FlagSerializer shows of the advisory, organization and assignee: an
             # advisory's texts and imported source document can be large, and every column
             # loaded is a model attribute built for each of a page's rows.
