@@ -137,7 +137,7 @@ def filters_named(
 def filterset_narrowed(
     filterset_class: type[django_filters.FilterSet], names: frozenset[str]
 ) -> type[django_filters.FilterSet]:
-    """``filterset_class`` with only the filters in ``names``, and a form class built once.
+    """``filterset_class`` with only the filters in ``names``, and its form's fields built once.
 
     A FilterSet deep-copies every filter, builds a form field for each and a form class around
     them for every request; for a FilterSet of twenty filters that was a third of an API list
@@ -151,25 +151,37 @@ def filterset_narrowed(
         {
             "__module__": filterset_class.__module__,
             "__doc__": filterset_class.__doc__,
-            "_form_classes": {},
+            "_shared_forms": {},
         },
     )
-    narrowed.base_filters = {
-        name: flt for name, flt in filterset_class.base_filters.items() if name in names
-    }
+    base_filters: dict[str, django_filters.Filter] = {}
+    for name, flt in filterset_class.base_filters.items():
+        if name not in names:
+            continue
+        if _per_request(flt):
+            # Its field is built per request; its label, which django-filter words from the
+            # model's field (translated) for each copy, is worded once.
+            flt = copy.deepcopy(flt)
+            flt.model = filterset_class._meta.model
+            flt.label = flt.label
+        base_filters[name] = flt
+    narrowed.base_filters = base_filters
     return narrowed
 
 
 class SharedFormMixin:
-    """A FilterSet whose form class is built once, as a declared Django form's is.
+    """A FilterSet whose form fields are built once, and shared by the forms of all requests.
 
     django-filter builds a form field per filter and a form class around them for every
-    FilterSet, and the form then deep-copies those new fields again. A filter's field depends
-    only on the filter and its model, except for the filters that choose among rows
-    (``ModelChoiceFilter`` and the like): their choices are the request's, the organizations
-    its user may see. So the form class holds the fields of the other filters, made once;
-    each form deep-copies them, as every Django form copies its class's fields, and gets the
-    request's own fields, built for this FilterSet alone, beside them in the filters' order.
+    FilterSet, the form then deep-copies those new fields again, and each filter builds its
+    own field once more to read its choices. A filter's field depends only on the filter and
+    its model, except for the filters that choose among rows (``ModelChoiceFilter`` and the
+    like): their choices are the request's, the organizations its user may see. The fields of
+    the other filters are built once per narrowed FilterSet and model, and every form and
+    filter uses those same objects: nothing changes a field once built (cleaning only reads
+    it, and the API never renders these forms), so there is nothing to copy. Each form gets
+    the request's own fields, built for this FilterSet alone, beside them in the filters'
+    order.
     """
 
     filters: dict[str, django_filters.Filter]
@@ -177,34 +189,42 @@ class SharedFormMixin:
     data: QueryDict
     is_bound: bool
     form_prefix: str | None
-    # The form class of each model the FilterSet filters (its own, as a rule); each narrowed
-    # class has its own dictionary.
-    _form_classes: dict[type[Model], type[forms.Form]]
+    # The form class (without fields) and the shared fields of each model the FilterSet
+    # filters (its own, as a rule); each narrowed class has its own dictionary.
+    _shared_forms: dict[type[Model], tuple[type[forms.Form], dict[str, forms.Field]]]
+
+    def _shared_form(self) -> tuple[type[forms.Form], dict[str, forms.Field]]:
+        model = self.queryset.model
+        shared = self._shared_forms.get(model)
+        if shared is None:
+            # Two threads may both build it; either is right.
+            shared = _shared_form(type(self), model)
+            self._shared_forms[model] = shared
+        return shared
 
     def get_form_class(self) -> type[forms.Form]:
-        model = self.queryset.model
-        form_class = self._form_classes.get(model)
-        if form_class is None:
-            # Two threads may both build it; either class is right.
-            form_class = _shared_form_class(type(self), model)
-            self._form_classes[model] = form_class
-        return form_class
+        return self._shared_form()[0]
 
     @property
     def form(self) -> forms.Form:
         built: forms.Form | None = self.__dict__.get("_form")
         if built is None:
-            form_class = self.get_form_class()
+            form_class, shared = self._shared_form()
             if self.is_bound:
                 built = form_class(self.data, prefix=self.form_prefix)
             else:
                 built = form_class(prefix=self.form_prefix)
-            shared = built.fields
             fields: dict[str, forms.Field] = {}
             for name, flt in self.filters.items():
-                # Only the request's own filters build a field here.
-                own = shared.get(name)
-                fields[name] = own if own is not None else flt.field
+                field = shared.get(name)
+                if field is None:
+                    # Only the request's own filters build a field here.
+                    field = flt.field
+                else:
+                    # The filter reads its field too (its choices, to tell a no-op): the same
+                    # one, instead of one more built for this filter alone.
+                    flt._field = field
+                fields[name] = field
             built.fields = fields
             self.__dict__["_form"] = built
         return built
@@ -215,9 +235,9 @@ def _per_request(flt: django_filters.Filter) -> bool:
     return isinstance(flt, QuerySetRequestMixin)
 
 
-def _shared_form_class(
+def _shared_form(
     filterset_class: type[django_filters.FilterSet], model: type[Model]
-) -> type[forms.Form]:
+) -> tuple[type[forms.Form], dict[str, forms.Field]]:
     fields: dict[str, forms.Field] = {}
     for name, flt in filterset_class.base_filters.items():
         if _per_request(flt):
@@ -225,7 +245,9 @@ def _shared_form_class(
         own = copy.deepcopy(flt)
         own.model = model
         fields[name] = own.field
+    # The fields are set on each form (see SharedFormMixin.form), not declared on the class,
+    # which every form would deep-copy.
     form_class: type[forms.Form] = type(
-        f"{filterset_class.__name__}Form", (filterset_class._meta.form,), fields
+        f"{filterset_class.__name__}Form", (filterset_class._meta.form,), {}
     )
-    return form_class
+    return form_class, fields
