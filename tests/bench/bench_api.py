@@ -7,12 +7,15 @@ organization (50,000 items, 10,000 flags) with an API token. Measured: that orga
 list (a page of 50), the detail of the advisory that flags most of its items with its flag
 counts, and its inventory list filtered by environment and criticality; and, in the same run, a
 floor: a DRF endpoint that does nothing but authenticate, throttle and render
-(``tests/bench/api_urls.py``). The same advisory's dry-run impact preview is measured beside
-them, without a target. The endpoints take turns: five rounds of 3 s each (after a 2 s
-warm-up on the first), so that a host whose speed drifts slows them all alike. For each it
-reports the p50/p95/p99 latency, the requests per second over all its turns and the load
-generator's own CPU time per request. Targets: p95 at most 50 ms for each targeted endpoint,
-and at least half the floor's throughput. The last line reads
+(``tests/bench/api_urls.py``). Beside them, without a target: the same advisory's dry-run
+impact preview, and for each list a bound, its statements alone: the same request, then the
+list's own page statement (taken from a real request to it) run as the list runs it, but none
+of the Python that works out what to ask (FilterSet, queryset, pagination, links). How far a
+list stands from its bound is what that Python costs. The endpoints take turns: five rounds
+of 3 s each (after a 2 s warm-up on the first), so that a host whose speed drifts slows them
+all alike. For each it reports the p50/p95/p99 latency, the requests per second over all its
+turns and the load generator's own CPU time per request. Targets: p95 at most 50 ms for each
+targeted endpoint, and at least half the floor's throughput. The last line reads
 ``api: worst p95 X ms, worst throughput ratio R``; the exit status is 1 when a target is missed.
 
 The server counts requests for its rate limits in Redis (``--redis-url``, a database of its
@@ -44,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/vendorwatch_bench_api"
@@ -554,8 +557,10 @@ class Result:
 ENDPOINT_NAMES = {
     "floor": "floor (minimal DRF endpoint)",
     "flags": "flag list, one organization",
+    "flags-statements": "  its statements alone",
     "advisory": "advisory detail, flag counts",
     "inventory": "inventory list, filtered",
+    "inventory-statements": "  its statements alone",
     "preview": "impact preview (dry run)",
 }
 # The endpoints the issue sets targets for; the dry-run preview is measured beside them for
@@ -565,14 +570,18 @@ TARGETED = frozenset({"flags", "advisory", "inventory"})
 
 def endpoint_paths(world: World) -> dict[str, str]:
     """The measured requests, by short name (the floor first: the others are held to it)."""
+    flags = f"/api/v1/flags/?organization={world.organization_id}&page_size=50"
+    inventory = (
+        f"/api/v1/inventory-items/?organization={world.organization_id}"
+        "&environment=production&criticality=high&page_size=50"
+    )
     return {
         "floor": "/bench/floor/",
-        "flags": f"/api/v1/flags/?organization={world.organization_id}&page_size=50",
+        "flags": flags,
+        "flags-statements": f"/bench/statements/?{urlencode({'path': flags})}",
         "advisory": f"/api/v1/advisories/{world.advisory_id}/",
-        "inventory": (
-            f"/api/v1/inventory-items/?organization={world.organization_id}"
-            "&environment=production&criticality=high&page_size=50"
-        ),
+        "inventory": inventory,
+        "inventory-statements": f"/bench/statements/?{urlencode({'path': inventory})}",
         "preview": f"/api/v1/advisories/{world.advisory_id}/impact/",
     }
 
