@@ -6,14 +6,15 @@ request time from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, so settings can 
 
 Requests are counted in the cache (Redis when ``REDIS_URL`` is set), by a sliding window of two
 counters: the requests of the current window (a minute, for ``N/minute``) and of the one
-before, weighted by how much of it the sliding window still covers. Each request costs one
-atomic increment and one read, whatever the rate. DRF's own throttles keep instead the time of
+before, weighted by how much of it the sliding window still covers. A request is counted
+against all of its limits at once (its user's and its token's: one Redis round trip), each
+count an atomic increment, whatever the rate. DRF's own throttles keep instead the time of
 every request of the window in one cached list, read and written back whole by each request:
 a list of 1,200 times for a token used at its limit, pickled both ways on every request, and,
 since two concurrent requests each write back the list they read, one of them is forgotten and
 a client with many connections gets through more often than its rate allows. An increment is
-never lost. A refused request is not counted, so a client that keeps knocking while refused
-is let in again once its rate allows.
+never lost. A refused request is taken back from every limit, so a client that keeps knocking
+while refused is let in again once its rate allows.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.cache import caches
@@ -56,79 +58,111 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return allowed, window
 
 
-def _hit(key: str, window: int, index: int) -> tuple[int, int]:
-    """Count a request in window ``index`` of ``key``: the count of that window with it, and
-    the count of the window before."""
-    current, previous = f"{key}:{index}", f"{key}:{index - 1}"
-    # Kept until the window after this one has ended, the last that reads it.
-    keep = 2 * window + 1
+@dataclass(frozen=True)
+class _Limit:
+    """One limit a request is counted against: ``allowed`` requests per ``window`` seconds
+    for the client ``key`` names."""
+
+    key: str
+    allowed: int
+    window: int
+
+
+def _hit(limits: list[_Limit], now: float) -> list[tuple[int, int]]:
+    """Count a request against each limit: for each, the count of its current window with
+    this request, and the count of the window before."""
     backend = caches["default"]
+    slots = []
+    for limit in limits:
+        index = math.floor(now / limit.window)
+        # Kept until the window after this one has ended, the last that reads it.
+        slots.append((f"{limit.key}:{index}", f"{limit.key}:{index - 1}", 2 * limit.window + 1))
     if isinstance(backend, RedisCache):
-        current_key = backend.make_and_validate_key(current)
-        # One round trip; INCR counts a missing counter from 0, atomically. (Django's own
-        # incr() asks first whether the key exists, and refuses a missing one.)
-        client = backend._cache.get_client(current_key, write=True)
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(current_key)
-        pipe.expire(current_key, keep)
-        pipe.get(backend.make_and_validate_key(previous))
-        count, _expiry, before = pipe.execute()
-        return int(count), int(before or 0)
+        # One round trip for all of them; INCR counts a missing counter from 0, atomically.
+        # (Django's own incr() asks first whether the key exists, and refuses a missing one.)
+        pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
+        for current, previous, keep in slots:
+            current_key = backend.make_and_validate_key(current)
+            pipe.incr(current_key)
+            pipe.expire(current_key, keep)
+            pipe.get(backend.make_and_validate_key(previous))
+        replies = pipe.execute()
+        return [(int(replies[at]), int(replies[at + 2] or 0)) for at in range(0, len(replies), 3)]
     # Another cache (the in-process one of a development server): add() then incr(), each
     # atomic in the cache itself.
-    backend.add(current, 0, keep)
-    try:
-        count = backend.incr(current)
-    except ValueError:
-        # Evicted between the two: count afresh.
+    counts = []
+    for current, previous, keep in slots:
         backend.add(current, 0, keep)
-        count = backend.incr(current)
-    return int(count), int(backend.get(previous) or 0)
+        try:
+            count = backend.incr(current)
+        except ValueError:
+            # Evicted between the two: count afresh.
+            backend.add(current, 0, keep)
+            count = backend.incr(current)
+        counts.append((int(count), int(backend.get(previous) or 0)))
+    return counts
 
 
-def _unhit(key: str, index: int) -> None:
-    # A counter expired or evicted meanwhile has nothing left to take back.
-    with contextlib.suppress(ValueError):
-        caches["default"].decr(f"{key}:{index}")
+def _unhit(limits: list[_Limit], now: float) -> None:
+    """Take back a request counted by ``_hit``."""
+    backend = caches["default"]
+    keys = [f"{limit.key}:{math.floor(now / limit.window)}" for limit in limits]
+    if isinstance(backend, RedisCache):
+        pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
+        for key in keys:
+            pipe.decr(backend.make_and_validate_key(key))
+        pipe.execute()
+        return
+    for key in keys:
+        # A counter evicted meanwhile has nothing left to take back.
+        with contextlib.suppress(ValueError):
+            backend.decr(key)
 
 
 class CountingRateThrottle(BaseThrottle):
-    """A rate of ``scope`` (from the settings) per key that ``get_cache_key`` gives."""
+    """Counts a request against each limit ``limits_of`` names, all of them at once.
 
-    scope: str = ""
+    A request is let through only if every limit allows it; one that is refused is taken back
+    from all of them, so it counts against none (a token over its own limit does not use up
+    its user's). ``Retry-After`` is the longest wait any refusing limit asks for.
+    """
+
     # The clock, as DRF's throttles have it: seconds since the epoch.
     timer = staticmethod(time.time)
 
     def __init__(self) -> None:
         self._wait: float | None = None
 
-    def get_rate(self) -> str | None:
-        # DRF binds the rates when its module is imported; reading them here instead follows
-        # the settings as they are now (and as tests override them).
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        return None if rate is None else str(rate)
-
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+    def scoped_keys(self, request: Request, view: APIView) -> list[tuple[str, str]]:
+        """(scope, client key) of each limit the request counts against."""
         raise NotImplementedError
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        rate = self.get_rate()
-        if rate is None:
+        limits = []
+        for scope, ident in self.scoped_keys(request, view):
+            # Read at request time: DRF binds the rates when its module is imported; this
+            # follows the settings as they are now (and as tests override them).
+            rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+            if rate is None:
+                continue
+            allowed, window = parse_rate(str(rate))
+            limits.append(_Limit(f"throttle:{scope}:{ident}", allowed, window))
+        if not limits:
             return True
-        ident = self.get_cache_key(request, view)
-        if ident is None:
-            return True
-        allowed, window = parse_rate(rate)
         now = self.timer()
-        index = math.floor(now / window)
-        elapsed = now - index * window
-        key = f"throttle:{self.scope}:{ident}"
-        current, previous = _hit(key, window, index)
-        # The previous window's requests, as many as the sliding window still covers of it.
-        if previous * (window - elapsed) / window + current <= allowed:
+        counts = _hit(limits, now)
+        waits = []
+        for limit, (current, previous) in zip(limits, counts, strict=True):
+            elapsed = now - math.floor(now / limit.window) * limit.window
+            # The previous window's requests, as many as the sliding window still covers.
+            if previous * (limit.window - elapsed) / limit.window + current > limit.allowed:
+                waits.append(
+                    _seconds_until_room(limit.allowed, limit.window, elapsed, current - 1, previous)
+                )
+        if not waits:
             return True
-        _unhit(key, index)
-        self._wait = _seconds_until_room(allowed, window, elapsed, current - 1, previous)
+        _unhit(limits, now)
+        self._wait = max(waits)
         return False
 
     def wait(self) -> float | None:
@@ -150,35 +184,25 @@ def _seconds_until_room(
     return (window - elapsed) + max(0.0, window * (1 - (allowed - 1) / max(current, 1)))
 
 
-class TokenRateThrottle(CountingRateThrottle):
-    """Counts the requests of one API token, keyed on its public prefix."""
+class ClientRateThrottle(CountingRateThrottle):
+    """A signed-in client's limits: its user's (``user``: whatever the credentials, session or
+    any of their tokens) and, for a request with an API token, the token's own (``token``,
+    keyed on its public prefix)."""
 
-    scope = "token"
-
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        token = request.auth
-        if not isinstance(token, ApiToken):
-            return None
-        return token.prefix
-
-
-class UserRateThrottle(CountingRateThrottle):
-    """Counts the requests of one user, by session or by any of their tokens."""
-
-    scope = "user"
-
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+    def scoped_keys(self, request: Request, view: APIView) -> list[tuple[str, str]]:
         if not (request.user and request.user.is_authenticated):
-            return None
-        return str(request.user.pk)
+            return []
+        keys = [("user", str(request.user.pk))]
+        token = request.auth
+        if isinstance(token, ApiToken):
+            keys.append(("token", token.prefix))
+        return keys
 
 
 class AnonRateThrottle(CountingRateThrottle):
     """Counts anonymous requests per client address (as far as proxies can be trusted)."""
 
-    scope = "anon"
-
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+    def scoped_keys(self, request: Request, view: APIView) -> list[tuple[str, str]]:
         if request.user and request.user.is_authenticated:
-            return None
-        return client_ip(request)
+            return []
+        return [("anon", client_ip(request))]

@@ -343,8 +343,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api_throttles.AnonRateThrottle",
-        "config.api_throttles.UserRateThrottle",
-        "config.api_throttles.TokenRateThrottle",
+        # The user's limit and the token's, counted together.
+        "config.api_throttles.ClientRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),

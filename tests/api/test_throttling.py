@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from config.api_throttles import TokenRateThrottle
+from config.api_throttles import ClientRateThrottle
 from orgs.tokens import token_create
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def token(tenants):
 
 
 def _throttle_at(moment):
-    throttle = TokenRateThrottle()
+    throttle = ClientRateThrottle()
     throttle.timer = lambda: moment
     return throttle
 
@@ -156,7 +156,7 @@ def test_concurrent_requests_are_all_counted(tenants, rates, settings):
 
     def attempt(_: int) -> bool:
         barrier.wait()
-        return TokenRateThrottle().allow_request(request, None)
+        return ClientRateThrottle().allow_request(request, None)
 
     try:
         with ThreadPoolExecutor(max_workers=40) as pool:
@@ -168,19 +168,43 @@ def test_concurrent_requests_are_all_counted(tenants, rates, settings):
 
 def test_counters_expire_after_the_window_that_reads_them(token, rates, settings):
     _redis_cache(settings)
-    rates(token="10/hour")
+    rates(token="10/hour", user="100/minute")
     try:
-        assert TokenRateThrottle().allow_request(_request_of(token), None)
+        assert ClientRateThrottle().allow_request(_request_of(token), None)
         backend = caches["default"]
         client = backend._cache.get_client(write=False)
-        (key,) = client.keys(f"{backend.key_prefix}*")
-        assert 3600 < client.ttl(key) <= 2 * 3600 + 1
+        ttls = {
+            key.decode().split(":")[3]: client.ttl(key)
+            for key in client.keys(f"{backend.key_prefix}*")
+        }
+        assert set(ttls) == {"user", "token"}
+        assert 3600 < ttls["token"] <= 2 * 3600 + 1
+        assert 60 < ttls["user"] <= 2 * 60 + 1
     finally:
         _forget_redis_counts()
+
+
+def test_a_request_refused_by_one_limit_counts_against_none(tenants, rates, counting_cache):
+    # The token's limit refuses its third request; that request does not use up its user's
+    # allowance, which another token of the same user still has one request of.
+    rates(token="2/minute", user="3/minute")
+    moment = WINDOW_START + 5
+    first, _raw = token_create(user=tenants.viewer, name="first")
+    second, _raw = token_create(user=tenants.viewer, name="second")
+    assert _throttle_at(moment).allow_request(_request_of(first), None)
+    assert _throttle_at(moment).allow_request(_request_of(first), None)
+    refused = _throttle_at(moment)
+    assert not refused.allow_request(_request_of(first), None)
+    assert _throttle_at(moment).allow_request(_request_of(second), None)
+    # Now both of the user's limits refuse: the wait is the longer one's.
+    both = _throttle_at(moment)
+    assert not both.allow_request(_request_of(first), None)
+    assert both.wait() == pytest.approx(55 + 60 * (1 - 1 / 2))
+    assert refused.wait() == both.wait()
 
 
 @pytest.mark.parametrize("rate", ["ten/minute", "10/fortnight", "10", "-1/minute"])
 def test_an_unreadable_rate_is_a_configuration_error(token, rates, rate):
     rates(token=rate)
     with pytest.raises(ImproperlyConfigured, match="API rate"):
-        TokenRateThrottle().allow_request(_request_of(token), None)
+        ClientRateThrottle().allow_request(_request_of(token), None)
