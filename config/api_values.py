@@ -559,14 +559,16 @@ class ValuesListMixin:
             return super().list(request, *args, **kwargs)  # type: ignore[no-any-return,misc]
         self.rows_as_values = True
         queryset = self.filter_queryset(self.get_queryset())
-        ordering = _ordering_columns(self, queryset.model)
         if as_json:
             assert rendering is not None and isinstance(paginator, KeysetPagination)
-            # The rows come back as JSON from the database (config/api_json.py).
+            if queryset._prefetch_related_lookups:
+                # Related rows the view would prefetch for its objects come with each row's
+                # JSON.
+                queryset = queryset.prefetch_related(None)
+            # The rows come back as JSON from the database (config/api_json.py); the page is
+            # their ids and ordering columns (the paginator selects those).
             rows = paginator.paginate_queryset(
-                # The page is ids and ordering columns; related rows the view would prefetch
-                # for its objects come with each row's JSON.
-                queryset.prefetch_related(None).values(*dict.fromkeys(ordering)),
+                queryset,
                 request,
                 view=self,
                 fetch=lambda page, keys, reverse: rendering.fetch(
@@ -580,6 +582,7 @@ class ValuesListMixin:
                     previous_link=paginator.get_previous_link(),
                 )
             )
+        ordering = _ordering_columns(self, queryset.model)
         page = self.paginate_queryset(queryset.values(*dict.fromkeys([*plan.columns, *ordering])))
         return self.get_paginated_response([plan.represent(row, bound) for row in page])
 
