@@ -19,6 +19,7 @@ while refused is let in again once its rate allows.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import math
 import time
@@ -61,66 +62,77 @@ def parse_rate(rate: str) -> tuple[int, int]:
 @dataclass(frozen=True)
 class _Limit:
     """One limit a request is counted against: ``allowed`` requests per ``window`` seconds
-    for the client ``key`` names."""
+    for the client ``key`` names, in the window numbered ``index`` (``elapsed`` seconds into
+    it)."""
 
     key: str
     allowed: int
     window: int
+    index: int
+    elapsed: float
+
+    @property
+    def current(self) -> str:
+        return f"{self.key}:{self.index}"
+
+    @property
+    def previous(self) -> str:
+        return f"{self.key}:{self.index - 1}"
 
 
-def _hit(limits: list[_Limit], now: float) -> list[tuple[int, int]]:
+def _hit(limits: list[_Limit]) -> list[tuple[int, int]]:
     """Count a request against each limit: for each, the count of its current window with
     this request, and the count of the window before."""
     backend = caches["default"]
-    slots = []
-    for limit in limits:
-        index = math.floor(now / limit.window)
-        # Kept until the window after this one has ended, the last that reads it.
-        slots.append((f"{limit.key}:{index}", f"{limit.key}:{index - 1}", 2 * limit.window + 1))
     if isinstance(backend, RedisCache):
-        # One round trip for all of them; INCR counts a missing counter from 0, atomically.
-        # (Django's own incr() asks first whether the key exists, and refuses a missing one.)
+        # One round trip for all of them (the cache's own Redis client, a pipeline); INCR
+        # counts a missing counter from 0, atomically. (Django's own incr() asks first whether
+        # the key exists, and refuses a missing one.)
         pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
-        for current, previous, keep in slots:
-            current_key = backend.make_and_validate_key(current)
+        for limit in limits:
+            current_key = backend.make_and_validate_key(limit.current)
             pipe.incr(current_key)
-            pipe.expire(current_key, keep)
-            pipe.get(backend.make_and_validate_key(previous))
+            pipe.expire(current_key, _kept(limit))
+            pipe.get(backend.make_and_validate_key(limit.previous))
         replies = pipe.execute()
         return [(int(replies[at]), int(replies[at + 2] or 0)) for at in range(0, len(replies), 3)]
     # Another cache (the in-process one of a development server): add() then incr(), each
     # atomic in the cache itself.
     counts = []
-    for current, previous, keep in slots:
-        backend.add(current, 0, keep)
+    for limit in limits:
+        backend.add(limit.current, 0, _kept(limit))
         try:
-            count = backend.incr(current)
+            count = backend.incr(limit.current)
         except ValueError:
             # Evicted between the two: count afresh.
-            backend.add(current, 0, keep)
-            count = backend.incr(current)
-        counts.append((int(count), int(backend.get(previous) or 0)))
+            backend.add(limit.current, 0, _kept(limit))
+            count = backend.incr(limit.current)
+        counts.append((int(count), int(backend.get(limit.previous) or 0)))
     return counts
 
 
-def _unhit(limits: list[_Limit], now: float) -> None:
+def _kept(limit: _Limit) -> int:
+    # A counter is kept until the window after its own has ended, the last that reads it.
+    return 2 * limit.window + 1
+
+
+def _unhit(limits: list[_Limit]) -> None:
     """Take back a request counted by ``_hit``."""
     backend = caches["default"]
-    keys = [f"{limit.key}:{math.floor(now / limit.window)}" for limit in limits]
     if isinstance(backend, RedisCache):
         pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
-        for key in keys:
-            pipe.decr(backend.make_and_validate_key(key))
+        for limit in limits:
+            pipe.decr(backend.make_and_validate_key(limit.current))
         pipe.execute()
         return
-    for key in keys:
+    for limit in limits:
         # A counter evicted meanwhile has nothing left to take back.
         with contextlib.suppress(ValueError):
-            backend.decr(key)
+            backend.decr(limit.current)
 
 
-class CountingRateThrottle(BaseThrottle):
-    """Counts a request against each limit ``limits_of`` names, all of them at once.
+class CountingRateThrottle(BaseThrottle, abc.ABC):
+    """Counts a request against each limit ``scoped_keys`` names, all of them at once.
 
     A request is let through only if every limit allows it; one that is refused is taken back
     from all of them, so it counts against none (a token over its own limit does not use up
@@ -133,11 +145,12 @@ class CountingRateThrottle(BaseThrottle):
     def __init__(self) -> None:
         self._wait: float | None = None
 
+    @abc.abstractmethod
     def scoped_keys(self, request: Request, view: APIView) -> list[tuple[str, str]]:
         """(scope, client key) of each limit the request counts against."""
-        raise NotImplementedError
 
     def allow_request(self, request: Request, view: APIView) -> bool:
+        now = self.timer()
         limits = []
         for scope, ident in self.scoped_keys(request, view):
             # Read at request time: DRF binds the rates when its module is imported; this
@@ -146,22 +159,23 @@ class CountingRateThrottle(BaseThrottle):
             if rate is None:
                 continue
             allowed, window = parse_rate(str(rate))
-            limits.append(_Limit(f"throttle:{scope}:{ident}", allowed, window))
+            index = math.floor(now / window)
+            limits.append(
+                _Limit(f"throttle:{scope}:{ident}", allowed, window, index, now - index * window)
+            )
         if not limits:
             return True
-        now = self.timer()
-        counts = _hit(limits, now)
         waits = []
-        for limit, (current, previous) in zip(limits, counts, strict=True):
-            elapsed = now - math.floor(now / limit.window) * limit.window
+        for limit, (current, previous) in zip(limits, _hit(limits), strict=True):
+            window, elapsed = limit.window, limit.elapsed
             # The previous window's requests, as many as the sliding window still covers.
-            if previous * (limit.window - elapsed) / limit.window + current > limit.allowed:
+            if previous * (window - elapsed) / window + current > limit.allowed:
                 waits.append(
-                    _seconds_until_room(limit.allowed, limit.window, elapsed, current - 1, previous)
+                    _seconds_until_room(limit.allowed, window, elapsed, current - 1, previous)
                 )
         if not waits:
             return True
-        _unhit(limits, now)
+        _unhit(limits)
         self._wait = max(waits)
         return False
 
