@@ -2,33 +2,30 @@
 
 A token's own limit keeps one runaway script from using its owner's whole allowance; the
 user's limit caps everything a person does, however many tokens they hold. Rates are read at
-request time from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, so settings can change them.
+request time from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``1200/minute``, ``10 per
+hour``: the ``limits`` library's notation), so settings can change them.
 
-Requests are counted in the cache (Redis when ``REDIS_URL`` is set), by a sliding window of two
-counters: the requests of the current window (a minute, for ``N/minute``) and of the one
-before, weighted by how much of it the sliding window still covers. A request is counted
-against all of its limits at once (its user's and its token's: one Redis round trip), each
-count an atomic increment, whatever the rate. DRF's own throttles keep instead the time of
-every request of the window in one cached list, read and written back whole by each request:
-a list of 1,200 times for a token used at its limit, pickled both ways on every request, and,
-since two concurrent requests each write back the list they read, one of them is forgotten and
-a client with many connections gets through more often than its rate allows. An increment is
-never lost. A refused request is taken back from every limit, so a client that keeps knocking
-while refused is let in again once its rate allows.
+Requests are counted by the ``limits`` library's moving window, in Redis when ``REDIS_URL`` is
+set (``API_RATE_LIMIT_STORAGE``; an atomic script per count, so concurrent requests are never
+lost) and in the process otherwise. A request is let through only if every limit it counts
+against has room, and is then counted against all of them; a refused request counts against
+none, so a client that keeps knocking while refused is let in again once its rate allows.
 """
 
 from __future__ import annotations
 
 import abc
-import contextlib
-import math
+import functools
+import logging
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
+import limits
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -40,107 +37,38 @@ if TYPE_CHECKING:
     # Importing DRF's views here would import this module again through DRF's settings.
     from rest_framework.views import APIView
 
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+logger = logging.getLogger(__name__)
 
 
-def parse_rate(rate: str) -> tuple[int, int]:
-    """``"1200/minute"`` as (1200, 60): the requests allowed and the window in seconds. The
-    period is read by its first letter (``s``, ``m``, ``h`` or ``d``), as DRF reads it."""
-    count, _, period = rate.partition("/")
+def parse_rate(rate: str) -> limits.RateLimitItem:
+    """``"1200/minute"`` as a limit, or ``ImproperlyConfigured`` saying how to write it."""
     try:
-        allowed = int(count)
-        window = _PERIODS[period.strip()[:1]]
-    except (ValueError, KeyError):
+        return limits.parse(rate)
+    except ValueError:
         raise ImproperlyConfigured(
             f"Cannot read the API rate {rate!r}: write it as <requests>/<second|minute|hour|day>."
         ) from None
-    if allowed < 0:
-        raise ImproperlyConfigured(f"The API rate {rate!r} allows a negative number of requests.")
-    return allowed, window
 
 
-@dataclass(frozen=True)
-class _Limit:
-    """One limit a request is counted against: ``allowed`` requests per ``window`` seconds
-    for the client ``key`` names, in the window numbered ``index`` (``elapsed`` seconds into
-    it)."""
-
-    key: str
-    allowed: int
-    window: int
-    index: int
-    elapsed: float
-
-    @property
-    def current(self) -> str:
-        return f"{self.key}:{self.index}"
-
-    @property
-    def previous(self) -> str:
-        return f"{self.key}:{self.index - 1}"
+@functools.cache
+def _limiter(storage_uri: str, key_prefix: str) -> MovingWindowRateLimiter:
+    # One storage (and connection pool) per process and configuration.
+    storage = storage_from_string(storage_uri, key_prefix=key_prefix, wrap_exceptions=True)
+    return MovingWindowRateLimiter(storage)
 
 
-def _hit(limits: list[_Limit]) -> list[tuple[int, int]]:
-    """Count a request against each limit: for each, the count of its current window with
-    this request, and the count of the window before."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        # One round trip for all of them (the cache's own Redis client, a pipeline); INCR
-        # counts a missing counter from 0, atomically. (Django's own incr() asks first whether
-        # the key exists, and refuses a missing one.)
-        pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
-        for limit in limits:
-            current_key = backend.make_and_validate_key(limit.current)
-            pipe.incr(current_key)
-            pipe.expire(current_key, _kept(limit))
-            pipe.get(backend.make_and_validate_key(limit.previous))
-        replies = pipe.execute()
-        return [(int(replies[at]), int(replies[at + 2] or 0)) for at in range(0, len(replies), 3)]
-    # Another cache (the in-process one of a development server): add() then incr(), each
-    # atomic in the cache itself.
-    counts = []
-    for limit in limits:
-        backend.add(limit.current, 0, _kept(limit))
-        try:
-            count = backend.incr(limit.current)
-        except ValueError:
-            # Evicted between the two: count afresh.
-            backend.add(limit.current, 0, _kept(limit))
-            count = backend.incr(limit.current)
-        counts.append((int(count), int(backend.get(limit.previous) or 0)))
-    return counts
-
-
-def _kept(limit: _Limit) -> int:
-    # A counter is kept until the window after its own has ended, the last that reads it.
-    return 2 * limit.window + 1
-
-
-def _unhit(limits: list[_Limit]) -> None:
-    """Take back a request counted by ``_hit``."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
-        for limit in limits:
-            pipe.decr(backend.make_and_validate_key(limit.current))
-        pipe.execute()
-        return
-    for limit in limits:
-        # A counter evicted meanwhile has nothing left to take back.
-        with contextlib.suppress(ValueError):
-            backend.decr(limit.current)
+def limiter() -> MovingWindowRateLimiter:
+    """The limiter of the configured storage."""
+    return _limiter(settings.API_RATE_LIMIT_STORAGE, settings.API_RATE_LIMIT_PREFIX)
 
 
 class CountingRateThrottle(BaseThrottle, abc.ABC):
-    """Counts a request against each limit ``scoped_keys`` names, all of them at once.
+    """Counts a request against each limit ``scoped_keys`` names, all of them or none.
 
-    A request is let through only if every limit allows it; one that is refused is taken back
-    from all of them, so it counts against none (a token over its own limit does not use up
-    its user's). ``Retry-After`` is the longest wait any refusing limit asks for.
+    ``Retry-After`` is the longest wait any refusing limit asks for. Should the storage fail
+    (Redis down), the request is let through and a warning logged: an API that answers without
+    rate limits for a while is better than no API.
     """
-
-    # The clock, as DRF's throttles have it: seconds since the epoch.
-    timer = staticmethod(time.time)
 
     def __init__(self) -> None:
         self._wait: float | None = None
@@ -150,52 +78,34 @@ class CountingRateThrottle(BaseThrottle, abc.ABC):
         """(scope, client key) of each limit the request counts against."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        now = self.timer()
-        limits = []
+        counted = []
         for scope, ident in self.scoped_keys(request, view):
             # Read at request time: DRF binds the rates when its module is imported; this
             # follows the settings as they are now (and as tests override them).
             rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
-            if rate is None:
-                continue
-            allowed, window = parse_rate(str(rate))
-            index = math.floor(now / window)
-            limits.append(
-                _Limit(f"throttle:{scope}:{ident}", allowed, window, index, now - index * window)
-            )
-        if not limits:
+            if rate is not None:
+                counted.append((parse_rate(str(rate)), scope, ident))
+        if not counted:
             return True
-        waits = []
-        for limit, (current, previous) in zip(limits, _hit(limits), strict=True):
-            window, elapsed = limit.window, limit.elapsed
-            # The previous window's requests, as many as the sliding window still covers.
-            if previous * (window - elapsed) / window + current > limit.allowed:
-                waits.append(
-                    _seconds_until_room(limit.allowed, window, elapsed, current - 1, previous)
+        rate_limiter = limiter()
+        try:
+            full = [item for item in counted if not rate_limiter.test(*item)]
+            # Two requests may pass the test at once and race for the last place; each hit is
+            # atomic, so the loser is refused here, and only its earlier hits stay counted.
+            if not full:
+                full = [item for item in counted if not rate_limiter.hit(*item)]
+            if full:
+                now = time.time()
+                self._wait = max(
+                    max(0.0, rate_limiter.get_window_stats(*item).reset_time - now) for item in full
                 )
-        if not waits:
+        except StorageError as error:
+            logger.warning("API rate limits not counted, the request is let through: %s", error)
             return True
-        _unhit(limits)
-        self._wait = max(waits)
-        return False
+        return not full
 
     def wait(self) -> float | None:
         return self._wait
-
-
-def _seconds_until_room(
-    allowed: int, window: int, elapsed: float, current: int, previous: int
-) -> float:
-    """Seconds until one more request fits, if no other comes: ``current`` requests counted in
-    this window (``elapsed`` seconds into it) and ``previous`` in the one before."""
-    room = allowed - current - 1
-    if room >= 0 and previous:
-        # Within this window, once enough of the previous one has slid out.
-        return max(0.0, (window - elapsed) - room * window / previous)
-    # In the next window, where this window's requests are the previous ones.
-    if allowed < 1:
-        return float(window - elapsed + window)
-    return (window - elapsed) + max(0.0, window * (1 - (allowed - 1) / max(current, 1)))
 
 
 class ClientRateThrottle(CountingRateThrottle):
@@ -206,10 +116,11 @@ class ClientRateThrottle(CountingRateThrottle):
     def scoped_keys(self, request: Request, view: APIView) -> list[tuple[str, str]]:
         if not (request.user and request.user.is_authenticated):
             return []
-        keys = [("user", str(request.user.pk))]
+        keys = []
         token = request.auth
         if isinstance(token, ApiToken):
             keys.append(("token", token.prefix))
+        keys.append(("user", str(request.user.pk)))
         return keys
 
 

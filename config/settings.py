@@ -224,6 +224,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Where the API's rate limits count requests (the `limits` library's storage URI): Redis when
+# there is one, so that every process counts together; in-process otherwise.
+API_RATE_LIMIT_STORAGE = env.str("API_RATE_LIMIT_STORAGE", default=REDIS_URL or "memory://")
+API_RATE_LIMIT_PREFIX = "vendorwatch-rates"
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

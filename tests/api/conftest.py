@@ -57,11 +57,6 @@ def api(db: None) -> Clients:
 
 @pytest.fixture(autouse=True)
 def _private_throttle_counts(settings: pytest.FixtureRequest) -> None:
-    """Each test counts requests in a cache of its own, so that no test is throttled by the
-    requests of another (request counts live in the cache, which outlives a test)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"api-test-{uuid.uuid4()}",
-        }
-    }
+    """Each test counts requests under a prefix of its own, so that no test is throttled by the
+    requests of another (counts outlive a test in Redis and in the process)."""
+    settings.API_RATE_LIMIT_PREFIX = f"api-test-{uuid.uuid4()}"
