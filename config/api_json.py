@@ -66,7 +66,7 @@ from config.api_values import (
 from config.prepared import prepared_statements
 
 if TYPE_CHECKING:
-    from config.api_pagination import _Key
+    from api.pagination import _Key
 
 # A method field's SQL: an expression over the serializer's model, as annotate() takes it.
 ValuesSql = dict[str, BaseExpression]

@@ -40,7 +40,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from config.api_serializers import (
+from api.serializers import (
     CountryCodeField,
     iso_date_time,
     renders_iso_date_time,
@@ -532,8 +532,8 @@ class ValuesListMixin:
         return queryset
 
     def list(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from api.pagination import KeysetPagination
         from config.api_json import json_plan, rendered_page
-        from config.api_pagination import KeysetPagination
 
         serializer_class = self.get_serializer_class()
         plan = values_plan(serializer_class)

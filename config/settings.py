@@ -333,30 +333,30 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "config.api_permissions.TokenAccessPermission",
+        "api.permissions.TokenAccessPermission",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "config.api_filters.StrictFilterBackend",
-        "config.api_filters.StrictOrderingFilter",
+        "api.filters.StrictFilterBackend",
+        "api.filters.StrictOrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api_pagination.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
     # Numbers stay numbers in JSON (a CVSS score is 7.5, not "7.5").
     "COERCE_DECIMAL_TO_STRING": False,
     # JSON in and out; the interactive documentation is Swagger UI at /api/v1/docs/.
     "DEFAULT_RENDERER_CLASSES": ["config.api_json.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.api_throttles.AnonRateThrottle",
+        "api.throttles.AnonRateThrottle",
         # The user's limit and the token's, counted together.
-        "config.api_throttles.ClientRateThrottle",
+        "api.throttles.ClientRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="2400/minute"),
         "token": env.str("API_THROTTLE_TOKEN", default="1200/minute"),
     },
-    "EXCEPTION_HANDLER": "config.api_exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.VendorwatchAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.VendorwatchAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -9,7 +9,7 @@ from exposure import views as exposure_views
 from orgs import views_tokens
 
 urlpatterns = [
-    path("api/v1/", include("config.api", namespace="api")),
+    path("api/v1/", include("api.urls", namespace="api")),
     path("", exposure_views.overview, name="home"),
     path(
         "accounts/login/",
@@ -29,4 +29,4 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
-handler404 = "config.api_exceptions.not_found"
+handler404 = "api.exceptions.not_found"

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from advisories.feeds.errors import FeedError
 from advisories.feeds.services import csaf_import
-from config.api_permissions import CatalogueEditorOrReadOnly, TokenAccessPermission
+from api.permissions import CatalogueEditorOrReadOnly, TokenAccessPermission
 
 # Palo Alto Networks' advisory on CVE-2024-3400 as a CSAF 2.0 document, in short: one range
 # per affected PAN-OS branch.

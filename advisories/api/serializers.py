@@ -22,9 +22,9 @@ from advisories.models import (
     AffectedTarget,
     Source,
 )
-from config.api_exceptions import validation_detail
+from api.exceptions import validation_detail
+from api.serializers import CountryCodeField, StrictModelSerializer, StrictSerializer
 from config.api_json import JsonSql, related_rows, related_values
-from config.api_serializers import CountryCodeField, StrictModelSerializer, StrictSerializer
 from exposure.choices import Confidence
 from vendors.choices import CriticalityTier, Sector
 

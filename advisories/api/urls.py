@@ -1,4 +1,4 @@
-"""API routes of advisories, included at /api/v1/ by ``config.api``."""
+"""API routes of advisories, included at /api/v1/ by ``api.urls``."""
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view

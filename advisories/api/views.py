@@ -46,12 +46,12 @@ from advisories.services import (
     advisory_update,
     advisory_withdraw,
 )
+from api.exceptions import Conflict
+from api.pagination import KeysetPagination, PagePagination
+from api.viewsets import CatalogueViewSetMixin
 from audit.services import audit_record, audit_snapshot
-from config.api_exceptions import Conflict
 from config.api_json import RenderedJSON, json_plan
-from config.api_pagination import KeysetPagination, PagePagination
 from config.api_values import ValuesListMixin, values_plan
-from config.api_views import CatalogueViewSetMixin
 from config.prepared import prepared_statements
 from exposure.selectors import advisory_impact
 from orgs.scoping import request_visible_organization_ids

@@ -2,8 +2,8 @@
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 
+from api.serializers import StrictModelSerializer
 from audit.models import AuditEntry
-from config.api_serializers import StrictModelSerializer
 
 
 @extend_schema_serializer(

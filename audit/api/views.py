@@ -8,11 +8,11 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
+from api.pagination import KeysetPagination
+from api.viewsets import BASE_PERMISSIONS, ID_PATTERN
 from audit.api.serializers import AuditEntrySerializer
 from audit.filtersets import AuditEntryFilterSet
 from audit.models import AuditEntry
-from config.api_pagination import KeysetPagination
-from config.api_views import BASE_PERMISSIONS, ID_PATTERN
 
 
 @extend_schema_view(

@@ -22,7 +22,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
-from config.api_views import BASE_PERMISSIONS
+from api.viewsets import BASE_PERMISSIONS
 from exposure.api.views import FlagViewSet
 from exposure.models import Flag
 

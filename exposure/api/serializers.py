@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from advisories.models import Advisory
-from config.api_serializers import (
+from api.serializers import (
     FastRepresentationMixin,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,

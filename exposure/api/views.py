@@ -11,9 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api_pagination import KeysetPagination, PagePagination
+from api.pagination import KeysetPagination, PagePagination
+from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from config.api_values import ValuesListMixin
-from config.api_views import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from exposure.api.serializers import (
     COMMENT,
     COMMENT_EVENT,

@@ -8,8 +8,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from advisories.choices import AdvisoryKind, Severity
-from config.api_schema import object_examples
-from config.api_serializers import (
+from api.schema import object_examples
+from api.serializers import (
     CreateOnlyFieldsMixin,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,

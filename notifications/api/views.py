@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from config.api_pagination import KeysetPagination
-from config.api_views import TenantViewSetMixin
+from api.pagination import KeysetPagination
+from api.viewsets import TenantViewSetMixin
 from notifications.api.serializers import (
     ISSUED_WEBHOOK,
     TEST_DELIVERY,

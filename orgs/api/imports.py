@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.viewsets import GenericViewSet
 
-from config.api_views import TenantViewSetMixin
+from api.viewsets import TenantViewSetMixin
 from orgs.choices import ImportFormat, ImportMode, ImportStatus, Role
 from orgs.filtersets import OrganizationsFilter
 from orgs.importers.common import ImportFileError, format_detect, import_limits, size_error

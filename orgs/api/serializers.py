@@ -18,8 +18,8 @@ from django.db.models.functions import Concat
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from config.api_schema import object_examples
-from config.api_serializers import (
+from api.schema import object_examples
+from api.serializers import (
     CountryCodeField,
     CreateOnlyFieldsMixin,
     FastRepresentationMixin,

@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from config.api_pagination import KeysetPagination
+from api.pagination import KeysetPagination
+from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from config.api_values import ValuesListMixin
-from config.api_views import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from orgs.administration import (
     membership_create,
     membership_delete,

@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django.test import RequestFactory
 from django_filters.fields import RangeField
 
-from config.api_filters import filters_named, filterset_narrowed
+from api.filters import filters_named, filterset_narrowed
 from exposure.filtersets import FlagFilterSet
 from exposure.models import Flag
 from orgs.models import Organization

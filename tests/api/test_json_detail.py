@@ -28,8 +28,8 @@ from advisories.api.serializers import (
 from advisories.api.views import AdvisoryViewSet
 from advisories.choices import AdvisoryStatus, TargetKind
 from advisories.models import Advisory, AdvisoryCve, AdvisoryReference, AffectedTarget
+from api.serializers import FastRepresentationMixin, StrictModelSerializer
 from config.api_json import json_plan, related_rows
-from config.api_serializers import FastRepresentationMixin, StrictModelSerializer
 from config.api_values import _Bound, _rendering
 from tests.api.factories import FlagFactory
 from tests.api.test_json_lists import ODD_TEXT, _statement

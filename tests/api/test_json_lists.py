@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
 
+from api.serializers import StrictModelSerializer
 from config.api_json import JSONRenderer, RenderedJSON, json_plan
-from config.api_serializers import StrictModelSerializer
 from exposure.api.serializers import FlagSerializer
 from exposure.choices import FlagStatus, ResolutionReason
 from orgs.api.serializers import InventoryItemSerializer

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin
 
-from config.api_serializers import FastRepresentationMixin
+from api.serializers import FastRepresentationMixin
 from config.api_values import ValuesListMixin, values_plan
 from exposure.api.serializers import FlagSerializer
 from exposure.choices import FlagStatus, ResolutionReason

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from advisories.api.serializers import AdvisoryDetailSerializer, SourceSerializer
-from config.api_serializers import OptionalURLField, StrictModelSerializer
+from api.serializers import OptionalURLField, StrictModelSerializer
 from orgs.api.serializers import InventoryItemSerializer
 from tests.factories import InventoryItemFactory
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from config.api_throttles import ClientRateThrottle
+from api.throttles import ClientRateThrottle
 from orgs.tokens import token_create
 
 pytestmark = pytest.mark.django_db

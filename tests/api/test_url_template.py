@@ -9,7 +9,7 @@ from django.urls import set_script_prefix
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from config.api_serializers import url_template
+from api.serializers import url_template
 
 
 def drf_url(view_name: str, request: Request, pk: int) -> str:

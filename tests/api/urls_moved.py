@@ -2,4 +2,4 @@
 
 from django.urls import include, path
 
-urlpatterns = [path("elsewhere/", include("config.api", namespace="api"))]
+urlpatterns = [path("elsewhere/", include("api.urls", namespace="api"))]

@@ -5,8 +5,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from config.api_schema import object_examples
-from config.api_serializers import CountryCodeField, StrictModelSerializer
+from api.schema import object_examples
+from api.serializers import CountryCodeField, StrictModelSerializer
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
 # Vendor 7 is AO Kaspersky Lab (Moscow), the parent of the UK company in these examples.

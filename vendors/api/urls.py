@@ -1,4 +1,4 @@
-"""API routes of the catalogue, included at /api/v1/ by ``config.api``."""
+"""API routes of the catalogue, included at /api/v1/ by ``api.urls``."""
 
 from rest_framework.routers import SimpleRouter
 

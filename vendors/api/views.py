@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.serializers import BaseSerializer
 
-from config.api_views import CatalogueViewSetMixin
+from api.viewsets import CatalogueViewSetMixin
 from vendors.api.serializers import (
     ProductAliasSerializer,
     ProductSerializer,

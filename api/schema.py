@@ -11,7 +11,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiExample
 
-from config.api_pagination import PagePagination
+from api.pagination import PagePagination
 
 ERROR_COMPONENT = ResolvedComponent(
     name="Error",

@@ -15,7 +15,7 @@ from django.db.models import Model, QuerySet
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 
-from config.api_permissions import (
+from api.permissions import (
     CatalogueEditorOrReadOnly,
     OrganizationRolePermission,
     TokenAccessPermission,
