@@ -432,3 +432,109 @@ def cpe_vendor_product(text: str) -> tuple[str, str] | None:
     if not (cpe.vendor.is_plain and cpe.product.is_plain):
         return None
     return cpe.vendor.literal, cpe.product.literal
+
+
+# --- the part, as products, items and targets store it ------------------------
+
+
+class Fit(Enum):
+    """What one attribute of a match string says about a candidate's, for flagging.
+
+    NISTIR 7696 counts EQUAL and SUPERSET as a match. A SUBSET — the match string constrains
+    an attribute the candidate leaves open (ANY) — is neither a match nor a mismatch: the
+    candidate may or may not be what the match string names, and its flag is *possible*.
+    """
+
+    FITS = "fits"
+    UNDECIDED = "undecided"
+    FAILS = "fails"
+
+
+def attribute_fit(source: CpeValue, target: CpeValue) -> Fit:
+    """How attribute ``source`` of a match string decides attribute ``target`` of a candidate."""
+    relation = compare_values(source, target)
+    if relation in (Relation.EQUAL, Relation.SUPERSET):
+        return Fit.FITS
+    if relation is Relation.SUBSET:
+        return Fit.UNDECIDED
+    return Fit.FAILS
+
+
+def part_code(value: CpeValue) -> str:
+    """How a part is stored: ``a``, ``o``, ``h``, ``-`` for NA, and ``""`` for ANY.
+
+    ``""`` is also what an unknown part is stored as (a product whose part the catalogue does
+    not know, an item without a CPE name): both leave the part open, as ANY does.
+    """
+    return "" if value.is_any else value.to_fs()
+
+
+def part_value(code: str) -> CpeValue:
+    """The attribute a stored part stands for (``""`` is ANY); CpeError if it is none."""
+    if not code:
+        return ANY
+    if code == "-":
+        return NA
+    if code not in _PARTS:
+        raise CpeError(f"{code!r} is not a CPE part: it is 'a', 'o', 'h', '-' or '' (ANY)")
+    return CpeValue(ValueKind.VALUE, code)
+
+
+def cpe_part(text: str) -> str:
+    """The stored part of a formatted string; ``""`` when it is ANY or ``text`` is no CPE name."""
+    try:
+        return part_code(parse_cpe23(text).part)
+    except CpeError:
+        return ""
+
+
+def part_fit(source: str, target: str) -> Fit:
+    """How a match string's stored part decides a candidate's, as NISTIR 7696 compares them.
+
+    ``a`` fits ``a``, never ``o`` or ``h``; a match string with part ANY (``""``) fits every
+    candidate; a candidate whose part is ANY or unknown (``""``) is undecided for a match
+    string that names one. The engine's SQL writes this rule out
+    (``exposure.engine.statements.cpe_part_fits``).
+    """
+    return attribute_fit(part_value(source), part_value(target))
+
+
+def product_cpe(part: str, vendor: str, product: str) -> Cpe | None:
+    """The name a catalogue product's stored CPE parts stand for: every version, every other
+    attribute ANY. None without a CPE vendor."""
+    if not vendor:
+        return None
+    named = CpeValue(ValueKind.VALUE, product) if product else ANY
+    return Cpe(part_value(part), CpeValue(ValueKind.VALUE, vendor), named, *([ANY] * 8))
+
+
+def product_cpe_name(part: str, vendor: str, product: str) -> str:
+    """The formatted string of a catalogue product's stored CPE parts; ``""`` without them."""
+    name = product_cpe(part, vendor, product)
+    return name.to_fs() if name is not None else ""
+
+
+def parse_product_cpe(text: str) -> tuple[str, str, str]:
+    """``(part, vendor, product)`` of a catalogue product's CPE name, as the product stores them.
+
+    A product is every version of one thing, so its name is ``cpe:2.3:<part>:<vendor>:<product>``
+    with ANY in every other attribute; part ``*`` says the part is not known. ``""`` (no CPE
+    name) gives three empty parts. Raises CpeError saying what is wrong.
+    """
+    if not text.strip():
+        return "", "", ""
+    cpe = parse_cpe23(text)
+    if cpe.part.is_na:
+        raise CpeError(f"{text!r}: a product's part is 'a', 'o', 'h' or '*' (not known), not '-'")
+    for name in ("vendor", "product"):
+        if not getattr(cpe, name).is_plain:
+            raise CpeError(
+                f"{text!r}: a product's CPE name gives its {name}, without '*', '-' or wildcards"
+            )
+    named = [name for name in ATTRIBUTE_NAMES[3:] if not getattr(cpe, name).is_any]
+    if named:
+        raise CpeError(
+            f"{text!r}: a product's CPE name covers every version, so {', '.join(named)}"
+            f" must be '*'"
+        )
+    return part_code(cpe.part), cpe.vendor.literal, cpe.product.literal

@@ -120,6 +120,40 @@ def purl_identity(text: str) -> tuple[str, str, str]:
     return parse_purl(text).identity
 
 
+def parse_product_purl(text: str) -> tuple[str, str, str]:
+    """``(type, namespace, name)`` of a catalogue product's package URL, as the product stores
+    them (its identity, see ``ParsedPurl.identity``).
+
+    A product is every version of a package, so a version, qualifiers or a subpath are refused.
+    ``""`` (no purl) gives three empty parts. Raises PurlError saying what is wrong.
+    """
+    if not text.strip():
+        return "", "", ""
+    purl = parse_purl(text)
+    extras = [
+        label
+        for label, present in (
+            ("a version", purl.version),
+            ("qualifiers", purl.qualifiers),
+            ("a subpath", purl.subpath),
+        )
+        if present
+    ]
+    if extras:
+        raise PurlError(
+            f"{text!r}: a product's package URL names the package, every version:"
+            f" leave out {' and '.join(extras)}"
+        )
+    return purl.identity
+
+
+def product_purl(purl_type: str, namespace: str, name: str) -> str:
+    """The package URL of a catalogue product's stored purl parts; ``""`` without a name."""
+    if not (purl_type and name):
+        return ""
+    return PackageURL(type=purl_type, namespace=namespace or None, name=name).to_string()
+
+
 def purl_matches(
     target_purl_without_version: str | ParsedPurl,
     vers_range: VersionRange | str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -14,16 +15,24 @@ from vendors.matching.cpe import (
     Cpe,
     CpeError,
     CpeValue,
+    Fit,
     Relation,
     ValueKind,
+    attribute_fit,
     compare_cpes,
     compare_values,
     cpe_applicability,
     cpe_applies,
     cpe_name_matches,
+    cpe_part,
     cpe_vendor_product,
     nvd_version_range,
     parse_cpe23,
+    parse_product_cpe,
+    part_code,
+    part_fit,
+    part_value,
+    product_cpe_name,
 )
 
 PROPERTY = settings(max_examples=300, deadline=None, database=None)
@@ -406,3 +415,154 @@ def test_equal_inclusive_bounds_are_a_single_version() -> None:
 )
 def test_cpe_vendor_product(text: str, expected: tuple[str, str] | None) -> None:
     assert cpe_vendor_product(text) == expected
+
+
+# --- the part (application, operating system, hardware) -------------------------
+
+# Every pair of a match string's part and a candidate's. A candidate's part is "*" when its
+# own CPE name leaves it open, "unknown" when nothing says it (a catalogue product whose part
+# is not known, an item without a CPE name): both are stored as "". In each row, one letter
+# per candidate part in PARTS order: C a confirmed match, P a possible one, - none.
+# tests/exposure/test_cpe_parts.py holds the engine, SQL and Python alike, to the same grid.
+PARTS = ("a", "o", "h", "*", "unknown")
+PART_GRID = {
+    "a": "C--PP",
+    "o": "-C-PP",
+    "h": "--CPP",
+    "*": "CCCCC",
+}
+GRID_FIT = {"C": Fit.FITS, "P": Fit.UNDECIDED, "-": Fit.FAILS}
+
+
+def stored_part(part: str) -> str:
+    """The part as a row stores it: read from a CPE name, or "" when nothing says it."""
+    return "" if part == "unknown" else cpe_part(f"cpe:2.3:{part}:acme:widget:1.0:*:*:*:*:*:*:*")
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [(source, target) for source in PART_GRID for target in PARTS],
+    ids=[f"{source}_vs_{target}" for source in PART_GRID for target in PARTS],
+)
+def test_part_comparison_covers_every_pair(source: str, target: str) -> None:
+    expected = GRID_FIT[PART_GRID[source][PARTS.index(target)]]
+    assert part_fit(stored_part(source), stored_part(target)) is expected
+
+
+def test_part_comparison_is_nistir_attribute_comparison() -> None:
+    # NA is a part too, if an odd one: it only fits NA, and leaves an open part undecided.
+    assert part_fit("-", "-") is Fit.FITS
+    assert part_fit("-", "a") is Fit.FAILS
+    assert part_fit("a", "-") is Fit.FAILS
+    assert part_fit("-", "") is Fit.UNDECIDED
+    assert part_fit("", "-") is Fit.FITS
+    for source in ("a", "o", "h", "-", ""):
+        for target in ("a", "o", "h", "-", ""):
+            relation = compare_values(part_value(source), part_value(target))
+            assert part_fit(source, target) is attribute_fit(part_value(source), part_value(target))
+            assert (part_fit(source, target) is Fit.FITS) is (
+                relation in (Relation.EQUAL, Relation.SUPERSET)
+            )
+
+
+def test_an_application_name_never_matches_an_os_or_hardware_name() -> None:
+    application = cpe("cpe:2.3:a:linux:linux_kernel:*:*:*:*:*:*:*:*")
+    for part in ("o", "h"):
+        candidate = cpe(f"cpe:2.3:{part}:linux:linux_kernel:6.1:*:*:*:*:*:*:*")
+        assert compare_cpes(application, candidate) is Relation.DISJOINT
+        assert not cpe_name_matches(application, candidate)
+    assert cpe_name_matches(application, cpe("cpe:2.3:a:linux:linux_kernel:6.1:*:*:*:*:*:*:*"))
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("cpe:2.3:a:x:y:*:*:*:*:*:*:*:*", "a"),
+        ("cpe:2.3:O:x:y:*:*:*:*:*:*:*:*", "o"),
+        ("cpe:2.3:h:x:y:*:*:*:*:*:*:*:*", "h"),
+        ("cpe:2.3:-:x:y:*:*:*:*:*:*:*:*", "-"),
+        ("cpe:2.3:*:x:y:*:*:*:*:*:*:*:*", ""),
+        ("cpe:2.3:a:x", ""),
+        ("", ""),
+    ],
+    ids=["application", "os_uppercase", "hardware", "na", "any", "not_a_cpe", "empty"],
+)
+def test_the_stored_part_of_a_name(text: str, code: str) -> None:
+    assert cpe_part(text) == code
+    if text.count(":") == 12:
+        assert part_value(code) == cpe(text).part
+        assert part_code(cpe(text).part) == code
+
+
+def test_a_stored_part_must_be_a_part() -> None:
+    with pytest.raises(CpeError, match="is not a CPE part"):
+        part_value("x")
+
+
+# --- a catalogue product's CPE name ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "parts", "canonical"),
+    [
+        (
+            "cpe:2.3:a:Kaspersky:Endpoint_Security:*:*:*:*:*:*:*:*",
+            ("a", "kaspersky", "endpoint_security"),
+            "cpe:2.3:a:kaspersky:endpoint_security:*:*:*:*:*:*:*:*",
+        ),
+        (
+            "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*",
+            ("o", "fortinet", "fortios"),
+            "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*",
+        ),
+        (
+            "cpe:2.3:*:sap:s\\/4hana:*:*:*:*:*:*:*:*",
+            ("", "sap", "s/4hana"),
+            "cpe:2.3:*:sap:s\\/4hana:*:*:*:*:*:*:*:*",
+        ),
+        ("  ", ("", "", ""), ""),
+    ],
+    ids=["application", "operating_system", "part_not_known_and_quoting", "none"],
+)
+def test_a_products_cpe_name_is_parsed_into_its_parts_and_made_again_from_them(
+    text: str, parts: tuple[str, str, str], canonical: str
+) -> None:
+    assert parse_product_cpe(text) == parts
+    assert product_cpe_name(*parts) == canonical
+    if canonical:
+        assert parse_product_cpe(canonical) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("cpe:2.3:a:kaspersky:endpoint_security", "expected 11"),
+        ("cpe:/a:kaspersky:endpoint_security", "must start with"),
+        ("cpe:2.3:-:kaspersky:endpoint_security:*:*:*:*:*:*:*:*", "not '-'"),
+        ("cpe:2.3:a:*:endpoint_security:*:*:*:*:*:*:*:*", "gives its vendor"),
+        ("cpe:2.3:a:kaspersky:-:*:*:*:*:*:*:*:*", "gives its product"),
+        ("cpe:2.3:a:kaspersky:endpoint_*:*:*:*:*:*:*:*:*", "gives its product"),
+        ("cpe:2.3:a:kaspersky:endpoint_security:11.1:*:*:*:*:*:*:*", "so version must be '*'"),
+        (
+            "cpe:2.3:a:kaspersky:endpoint_security:*:*:*:*:*:windows:x64:*",
+            "so target_sw, target_hw must be '*'",
+        ),
+    ],
+    ids=[
+        "short",
+        "uri_binding",
+        "na_part",
+        "any_vendor",
+        "na_product",
+        "wildcard",
+        "version",
+        "targets",
+    ],
+)
+def test_a_name_that_is_not_a_products_is_refused_saying_why(text: str, message: str) -> None:
+    with pytest.raises(CpeError, match=re.escape(message)):
+        parse_product_cpe(text)
+
+
+def test_a_products_name_without_a_cpe_vendor_is_empty() -> None:
+    assert product_cpe_name("a", "", "") == ""

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from vendors.matching.purls import ParsedPurl, PurlError, parse_purl, purl_identity, purl_matches
+from vendors.matching.purls import (
+    ParsedPurl,
+    PurlError,
+    parse_product_purl,
+    parse_purl,
+    product_purl,
+    purl_identity,
+    purl_matches,
+)
 from vendors.matching.vers import VersRangeError, parse_vers
 
 IDENTITIES = [
@@ -154,3 +162,52 @@ def test_target_with_version_is_rejected() -> None:
 def test_bad_vers_is_reported() -> None:
     with pytest.raises(VersRangeError):
         purl_matches("pkg:npm/lodash", "vers:npm/>=2|>=3", "pkg:npm/lodash@4.17.20")
+
+
+# --- a catalogue product's package URL ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "parts", "canonical"),
+    [
+        ("pkg:PyPI/Django_Rest_Framework", ("pypi", "", "django-rest-framework"), None),
+        ("pkg:npm/%40angular/core", ("npm", "@angular", "core"), None),
+        (
+            "pkg:maven/org.apache.logging.log4j/log4j-core",
+            ("maven", "org.apache.logging.log4j", "log4j-core"),
+            None,
+        ),
+        (
+            "pkg:golang/github.com/gorilla/context",
+            ("golang", "github.com/gorilla", "context"),
+            None,
+        ),
+        ("", ("", "", ""), ""),
+    ],
+    ids=["pypi", "npm_scope", "maven", "golang_nested_namespace", "none"],
+)
+def test_a_products_purl_is_parsed_into_its_identity_and_made_again_from_it(
+    text: str, parts: tuple[str, str, str], canonical: str | None
+) -> None:
+    assert parse_product_purl(text) == parts
+    made = product_purl(*parts)
+    if canonical is not None:
+        assert made == canonical
+    else:
+        assert parse_purl(made).identity == parts
+        assert parse_product_purl(made) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("pkg:pypi/django@4.2", "leave out a version"),
+        ("pkg:deb/debian/openssl?distro=debian-12", "leave out qualifiers"),
+        ("pkg:golang/github.com/x/y#sub/dir", "leave out a subpath"),
+        ("django", "not a valid package URL"),
+    ],
+    ids=["version", "qualifiers", "subpath", "not_a_purl"],
+)
+def test_a_purl_that_is_not_a_products_is_refused_saying_why(text: str, message: str) -> None:
+    with pytest.raises(PurlError, match=message):
+        parse_product_purl(text)
