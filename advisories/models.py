@@ -261,6 +261,8 @@ class AffectedTarget(models.Model):
         help_text="A vers range (vers:generic/>=21.0|<21.3.10) or the source's own text.",
     )
     cpe = models.CharField("CPE match string", max_length=500, blank=True)
+    # The part the match string names ("a", "o", "h", "-" for NA); blank for ANY.
+    cpe_part = models.CharField(max_length=1, blank=True, editable=False)
     cpe_vendor = models.CharField(max_length=200, blank=True, editable=False)
     cpe_product = models.CharField(max_length=200, blank=True, editable=False)
     version_start_including = models.CharField(max_length=100, blank=True)

@@ -26,7 +26,13 @@ from advisories.models import (
 )
 from audit.services import audit_record
 from vendors.match_requests import MATCH_ADVISORIES, matching_request_on_commit
-from vendors.matching.cpe import CpeError, cpe_vendor_product, nvd_version_range, parse_cpe23
+from vendors.matching.cpe import (
+    CpeError,
+    cpe_vendor_product,
+    nvd_version_range,
+    parse_cpe23,
+    part_code,
+)
 from vendors.matching.freetext import Unparseable, parse_free_range
 from vendors.matching.purls import PurlError, parse_purl
 from vendors.matching.ranges import Interval, VersionRange
@@ -81,6 +87,7 @@ def _compile_range(target: AffectedTarget) -> VersionRange | Unparseable | None:
     except CpeError as error:
         return Unparseable(reason=f"CPE: {error}")
     target.cpe_vendor, target.cpe_product = cpe_vendor_product(target.cpe) or ("", "")
+    target.cpe_part = part_code(cpe.part)
     bounds = {
         name: value.strip() or None
         for name, value in (

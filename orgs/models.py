@@ -22,7 +22,7 @@ from orgs.choices import (
 from orgs.scoping import OrganizationQuerySet, OrgScopedQuerySet
 from vendors.choices import CriticalityTier, Sector
 from vendors.fields import VersionKeyField
-from vendors.matching.cpe import cpe_vendor_product
+from vendors.matching.cpe import cpe_part, cpe_vendor_product
 from vendors.matching.names import normalize_name
 from vendors.matching.purls import PurlError, purl_identity
 from vendors.matching.versions import version_key
@@ -171,6 +171,9 @@ class InventoryItem(TimeStampedModel):
     version = models.CharField(max_length=100, blank=True)
     version_key = VersionKeyField(null=True, blank=True, editable=False)
     cpe = models.CharField("CPE", max_length=500, blank=True)
+    # The part its own CPE name gives ("a", "o", "h", "-" for NA); blank when the name leaves
+    # it open, or the item has none (see vendors.matching.cpe.part_code).
+    cpe_part = models.CharField(max_length=1, blank=True, editable=False)
     cpe_vendor = models.CharField(max_length=200, blank=True, editable=False)
     cpe_product = models.CharField(max_length=200, blank=True, editable=False)
     purl = models.CharField(max_length=500, blank=True)
@@ -270,6 +273,7 @@ class InventoryItem(TimeStampedModel):
         self.normalized_product = normalize_name(self.raw_product, legal_forms=False)
         parts = cpe_vendor_product(self.cpe) if self.cpe else None
         self.cpe_vendor, self.cpe_product = parts or ("", "")
+        self.cpe_part = cpe_part(self.cpe) if self.cpe else ""
         try:
             identity = purl_identity(self.purl) if self.purl else ("", "", "")
         except PurlError:

@@ -54,6 +54,7 @@ _BULK_UPDATE_FIELDS = [
     "normalized_vendor",
     "normalized_product",
     "version_key",
+    "cpe_part",
     "cpe_vendor",
     "cpe_product",
     "purl_type",

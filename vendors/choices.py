@@ -27,6 +27,14 @@ class ProductCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class CpePart(models.TextChoices):
+    """What kind of thing a product's CPE names name (the CPE ``part``); blank: not known."""
+
+    APPLICATION = "a", "Application"
+    OPERATING_SYSTEM = "o", "Operating system"
+    HARDWARE = "h", "Hardware"
+
+
 class Sector(models.TextChoices):
     ENERGY = "energy", "Energy"
     WATER = "water", "Water"

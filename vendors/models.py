@@ -9,8 +9,10 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from config.models import TimeStampedModel
-from vendors.choices import ProductCategory
+from vendors.choices import CpePart, ProductCategory
+from vendors.matching.cpe import product_cpe_name
 from vendors.matching.names import normalize_name
+from vendors.matching.purls import product_purl
 
 
 class Vendor(TimeStampedModel):
@@ -154,6 +156,15 @@ class Product(TimeStampedModel):
     category = models.CharField(
         max_length=40, choices=ProductCategory.choices, default=ProductCategory.OTHER
     )
+    # The parts of its CPE name and purl: what matching and resolution join on. Editors give
+    # the whole name (``cpe``, ``purl`` below), which the services parse into these.
+    cpe_part = models.CharField(
+        "CPE part",
+        max_length=1,
+        choices=CpePart.choices,
+        blank=True,
+        help_text="Application, operating system or hardware; blank when not known.",
+    )
     cpe_vendor = models.CharField("CPE vendor", max_length=200, blank=True)
     cpe_product = models.CharField(
         "CPE product",
@@ -206,6 +217,16 @@ class Product(TimeStampedModel):
         )
 
     @property
+    def cpe(self) -> str:
+        """Its CPE 2.3 name, every version, made from the stored parts ("" without one)."""
+        return product_cpe_name(self.cpe_part, self.cpe_vendor, self.cpe_product)
+
+    @property
+    def purl(self) -> str:
+        """Its package URL, every version, made from the stored parts ("" without one)."""
+        return product_purl(self.purl_type, self.purl_namespace, self.purl_name)
+
+    @property
     def risk_trait_count(self) -> int:
         return sum(
             (self.deep_system_access, self.permanent_cloud_connection, self.vendor_pushed_updates)
@@ -215,8 +236,8 @@ class Product(TimeStampedModel):
         self.cpe_vendor = self.cpe_vendor.strip().lower()
         self.cpe_product = self.cpe_product.strip().lower()
         self.purl_type = self.purl_type.strip().lower()
-        if self.cpe_product and not self.cpe_vendor:
-            raise ValidationError({"cpe_vendor": "A CPE product needs its CPE vendor."})
+        if (self.cpe_product or self.cpe_part) and not self.cpe_vendor:
+            raise ValidationError({"cpe_vendor": "A CPE part or product needs its CPE vendor."})
         if self.purl_name and not self.purl_type:
             raise ValidationError({"purl_type": "A purl name needs its purl type."})
 

@@ -240,8 +240,9 @@ def _build(items: int) -> None:
             """
             INSERT INTO orgs_inventoryitem (created_at, updated_at, organization_id, product_id,
                 raw_vendor, raw_product, normalized_vendor, normalized_product, version,
-                version_key, cpe, cpe_vendor, cpe_product, purl, purl_type, purl_namespace,
-                purl_name, quantity, environment, criticality, source, external_ref, notes)
+                version_key, cpe, cpe_part, cpe_vendor, cpe_product, purl, purl_type,
+                purl_namespace, purl_name, quantity, environment, criticality, source,
+                external_ref, notes)
             SELECT %(now)s, %(now)s, 1 + (g %% %(orgs)s),
                 CASE WHEN r.unresolved THEN NULL ELSE p.id END,
                 v.name,
@@ -256,6 +257,7 @@ def _build(items: int) -> None:
                     THEN 'cpe:2.3:a:' || p.cpe_vendor || ':' || p.cpe_product || ':'
                          || CASE WHEN r.unversioned THEN '*' ELSE bv.version END
                          || ':*:*:*:*:*:*:*' ELSE '' END,
+                CASE WHEN r.with_cpe AND NOT r.unresolved THEN 'a' ELSE '' END,
                 CASE WHEN r.with_cpe AND NOT r.unresolved THEN p.cpe_vendor ELSE '' END,
                 CASE WHEN r.with_cpe AND NOT r.unresolved THEN p.cpe_product ELSE '' END,
                 '', '', '', '', 1, 'production',
