@@ -4,11 +4,14 @@ edits re-resolve inventory and re-match like any other."""
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
+from vendors.matching.cpe import CpeError, parse_product_cpe
+from vendors.matching.purls import PurlError, parse_product_purl
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 from vendors.services import (
     PRODUCT_FIELDS,
@@ -66,9 +69,65 @@ class ProductAliasInline(admin.TabularInline):
     extra = 1
 
 
+class ProductAdminForm(ModelForm):  # type: ignore[type-arg]
+    """A product with its CPE name and purl given whole, as the API takes them; the service
+    stores their parts."""
+
+    cpe = forms.CharField(
+        label="CPE name",
+        max_length=500,
+        required=False,
+        help_text="Every version: cpe:2.3:a:vendor:product:*:*:*:*:*:*:*:* (part a, o, h, or *"
+        " when not known).",
+    )
+    purl = forms.CharField(
+        label="Package URL",
+        max_length=500,
+        required=False,
+        help_text="Every version: pkg:type/namespace/name, e.g. pkg:pypi/django.",
+    )
+
+    class Meta:
+        model = Product
+        fields = (
+            "vendor",
+            "name",
+            "slug",
+            "category",
+            "cpe",
+            "purl",
+            "deep_system_access",
+            "permanent_cloud_connection",
+            "vendor_pushed_updates",
+            "website",
+            "description",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("cpe", self.instance.cpe)
+        self.initial.setdefault("purl", self.instance.purl)
+
+    def clean_cpe(self) -> str:
+        try:
+            parse_product_cpe(self.cleaned_data["cpe"])
+        except CpeError as error:
+            raise forms.ValidationError(str(error)) from error
+        return str(self.cleaned_data["cpe"]).strip()
+
+    def clean_purl(self) -> str:
+        try:
+            parse_product_purl(self.cleaned_data["purl"])
+        except PurlError as error:
+            raise forms.ValidationError(str(error)) from error
+        return str(self.cleaned_data["purl"]).strip()
+
+
 class ProductInline(admin.TabularInline):
     model = Product
-    fields = ("name", "category", "cpe_product")
+    fields = ("name", "category", "cpe")
+    # The CPE name is edited on the product's own page, where it is checked whole.
+    readonly_fields = ("cpe",)
     show_change_link = True
     extra = 0
     can_delete = False
@@ -126,7 +185,7 @@ class VendorAdmin(admin.ModelAdmin):
             data = {
                 name: getattr(product, name)
                 for name in ProductInline.fields
-                if name in PRODUCT_FIELDS
+                if name in PRODUCT_FIELDS and name not in ProductInline.readonly_fields
             }
             saved = product_create(
                 data={**data, "vendor": form.instance}, user=request.user, request=request
@@ -150,10 +209,12 @@ class VendorAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
     list_display = (
         "name",
         "vendor",
         "category",
+        "cpe_part",
         "deep_system_access",
         "permanent_cloud_connection",
         "vendor_pushed_updates",

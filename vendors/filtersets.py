@@ -8,6 +8,9 @@ from django_countries import countries
 
 from config.filtersets import SearchFilterSet
 from vendors.choices import ProductCategory
+from vendors.matching.cpe import PREFIX as CPE_PREFIX
+from vendors.matching.cpe import CpeError, parse_cpe23, part_code
+from vendors.matching.purls import PurlError, purl_identity
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
 
@@ -35,8 +38,35 @@ class VendorFilterSet(SearchFilterSet):
         )
 
 
+def product_identifier_filter(text: str) -> Q | None:
+    """The products a whole CPE 2.3 name or package URL names; None when ``text`` is neither.
+
+    A CPE name finds its vendor:product whatever version it names, of a part that fits its own
+    (as matching compares them); a purl finds its package.
+    """
+    text = text.strip()
+    if text[: len(CPE_PREFIX)].lower() == CPE_PREFIX:
+        try:
+            cpe = parse_cpe23(text)
+        except CpeError:
+            return None
+        if not (cpe.vendor.is_plain and cpe.product.is_plain):
+            return None
+        named = Q(cpe_vendor=cpe.vendor.literal, cpe_product=cpe.product.literal)
+        part = part_code(cpe.part)
+        return named & Q(cpe_part__in=[part, ""]) if part else named
+    if text[:4].lower() == "pkg:":
+        try:
+            purl_type, namespace, name = purl_identity(text)
+        except PurlError:
+            return None
+        return Q(purl_type=purl_type, purl_namespace=namespace, purl_name=name)
+    return None
+
+
 class ProductFilterSet(SearchFilterSet):
-    """``q`` searches product names, aliases, CPE and purl names, and the vendor's name."""
+    """``q`` searches product names, aliases, CPE and purl names, and the vendor's name; a
+    whole CPE name or package URL finds the products it names."""
 
     vendor = django_filters.ModelMultipleChoiceFilter(queryset=Vendor.objects.all())
     category = django_filters.MultipleChoiceFilter(choices=ProductCategory.choices)
@@ -58,6 +88,9 @@ class ProductFilterSet(SearchFilterSet):
         value = value.strip()
         if not value:
             return queryset
+        identifier = product_identifier_filter(value)
+        if identifier is not None:
+            return queryset.filter(identifier)
         alias = ProductAlias.objects.filter(product=OuterRef("pk"), name__icontains=value)
         return queryset.filter(
             Q(name__icontains=value)

@@ -17,28 +17,27 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
-from packageurl import PackageURL
 
 from audit.services import audit_record, audit_snapshot
 from vendors.match_requests import MATCH_CATALOGUE, matching_request_on_commit
+from vendors.matching.cpe import CpeError, parse_product_cpe
 from vendors.matching.names import normalize_name
-from vendors.matching.purls import PurlError, parse_purl
+from vendors.matching.purls import PurlError, parse_product_purl
 from vendors.models import Product, ProductAlias, Vendor, VendorAlias
 
 VENDOR_FIELDS = frozenset(
     {"name", "slug", "country", "parent", "cpe_vendor", "website", "description"}
 )
+# A product's CPE name and purl are given whole ("cpe:2.3:a:kaspersky:endpoint_security:*:…",
+# "pkg:pypi/django") and stored as the parts that matching joins on.
 PRODUCT_FIELDS = frozenset(
     {
         "vendor",
         "name",
         "slug",
         "category",
-        "cpe_vendor",
-        "cpe_product",
-        "purl_type",
-        "purl_namespace",
-        "purl_name",
+        "cpe",
+        "purl",
         "deep_system_access",
         "permanent_cloud_connection",
         "vendor_pushed_updates",
@@ -46,9 +45,12 @@ PRODUCT_FIELDS = frozenset(
         "description",
     }
 )
+_CPE_COLUMNS = ("cpe_part", "cpe_vendor", "cpe_product")
+_PURL_COLUMNS = ("purl_type", "purl_namespace", "purl_name")
+_PRODUCT_COLUMNS = PRODUCT_FIELDS - {"cpe", "purl"} | {*_CPE_COLUMNS, *_PURL_COLUMNS}
 # Changes that can change resolution or matching (jurisdiction follows country and parent).
 _VENDOR_MATCHING_FIELDS = frozenset({"name", "country", "parent", "cpe_vendor"})
-_PRODUCT_MATCHING_FIELDS = PRODUCT_FIELDS - {"slug", "category", "website", "description"}
+_PRODUCT_MATCHING_FIELDS = _PRODUCT_COLUMNS - {"slug", "category", "website", "description"}
 
 
 def _set(obj: Vendor | Product, data: Mapping[str, Any], allowed: frozenset[str]) -> set[str]:
@@ -170,22 +172,24 @@ def vendor_alias_remove(
     _request_catalogue_match(vendor=vendor)
 
 
-def _normalize_identifiers(product: Product) -> None:
-    """Lowercase the CPE parts and store the purl parts the way items' purls are keyed."""
-    product.clean()
-    if not product.purl_type:
-        return
-    try:
-        identity = parse_purl(
-            PackageURL(
-                type=product.purl_type,
-                namespace=product.purl_namespace or None,
-                name=product.purl_name,
-            ).to_string()
-        ).identity
-    except (PurlError, ValueError) as error:
-        raise ValidationError({"purl_name": f"Not a valid package URL: {error}"}) from error
-    product.purl_type, product.purl_namespace, product.purl_name = identity
+def _product_columns(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with the whole CPE name and purl parsed into the columns that store them;
+    ValidationError naming the field if one is not a product's CPE name or purl."""
+    unknown = set(data) - PRODUCT_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    columns = {name: value for name, value in data.items() if name not in ("cpe", "purl")}
+    if "cpe" in data:
+        try:
+            columns.update(zip(_CPE_COLUMNS, parse_product_cpe(data["cpe"]), strict=True))
+        except CpeError as error:
+            raise ValidationError({"cpe": str(error)}) from error
+    if "purl" in data:
+        try:
+            columns.update(zip(_PURL_COLUMNS, parse_product_purl(data["purl"]), strict=True))
+        except PurlError as error:
+            raise ValidationError({"purl": str(error)}) from error
+    return columns
 
 
 @transaction.atomic
@@ -194,9 +198,8 @@ def product_create(
 ) -> Product:
     """Add a product; unresolved items that name it (or its CPE or purl) are re-resolved."""
     product = Product()
-    _set(product, data, PRODUCT_FIELDS)
+    _set(product, _product_columns(data), _PRODUCT_COLUMNS)
     product.slug = product.slug or slugify(product.name)
-    _normalize_identifiers(product)
     product.normalized_name = normalize_name(product.name, legal_forms=False)
     product.full_clean()
     product.save()
@@ -222,8 +225,7 @@ def product_update(
     """Change a product; a new name, vendor, CPE, purl or risk trait is re-matched."""
     product = Product.objects.select_for_update().get(pk=product.pk)
     before = audit_snapshot(product)
-    changed = _set(product, data, PRODUCT_FIELDS)
-    _normalize_identifiers(product)
+    changed = _set(product, _product_columns(data), _PRODUCT_COLUMNS)
     product.normalized_name = normalize_name(product.name, legal_forms=False)
     product.full_clean()
     product.save()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from config.listing import OneOfSelect, SortColumn, filter_fields, paginate, sort_queryset
 from orgs.permissions import can_edit_catalogue
-from vendors.filtersets import ProductFilterSet, VendorFilterSet
+from vendors.filtersets import ProductFilterSet, VendorFilterSet, product_identifier_filter
 from vendors.models import Product, Vendor
 from vendors.selectors import (
     ProductPage,
@@ -151,16 +151,20 @@ def vendor_search_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def product_search_view(request: HttpRequest) -> HttpResponse:
-    """The product picker's matches (htmx): by product, alias or vendor name."""
+    """The product picker's matches (htmx): by product, alias or vendor name, or the products
+    a pasted CPE name or purl names."""
     context: dict[str, object] = dict(_picker_context(request))
     query = str(context["query"])
     matches = []
     if query:
         matches = list(
             Product.objects.filter(
-                Q(name__icontains=query)
-                | Q(aliases__name__icontains=query)
-                | Q(vendor__name__icontains=query)
+                product_identifier_filter(query)
+                or (
+                    Q(name__icontains=query)
+                    | Q(aliases__name__icontains=query)
+                    | Q(vendor__name__icontains=query)
+                )
             )
             .select_related("vendor")
             .distinct()

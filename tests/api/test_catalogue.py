@@ -167,3 +167,103 @@ def test_a_number_for_a_name_is_refused_not_coerced(tenants, api):
     response = api.session(editor).post("/api/v1/vendors/", {"name": 42}, format="json")
     assert response.status_code == 400
     assert response.json() == {"name": ["Expected a string."]}
+
+
+KES_CPE = "cpe:2.3:a:kaspersky:endpoint_security:*:*:*:*:*:*:*:*"
+
+
+def test_a_product_takes_its_whole_cpe_name_and_purl_and_shows_them_back(tenants, api):
+    client = api.session(TestProducts().user(tenants, "editor"))
+    response = client.post(
+        "/api/v1/products/",
+        {
+            "vendor": VendorFactory().pk,
+            "name": "Endpoint Security",
+            "cpe": "CPE:2.3:a:Kaspersky:Endpoint_Security:*:*:*:*:*:*:*:*",
+            "purl": "pkg:PyPI/Kaspersky_Client",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["cpe"], response.json()["purl"]) == (
+        KES_CPE,
+        "pkg:pypi/kaspersky-client",
+    )
+    product = Product.objects.get(pk=response.json()["id"])
+    assert (product.cpe_part, product.cpe_vendor, product.cpe_product) == (
+        "a",
+        "kaspersky",
+        "endpoint_security",
+    )
+    assert (product.purl_type, product.purl_namespace, product.purl_name) == (
+        "pypi",
+        "",
+        "kaspersky-client",
+    )
+    shown = client.get(f"/api/v1/products/{product.pk}/").json()
+    assert (shown["cpe"], shown["purl"]) == (KES_CPE, "pkg:pypi/kaspersky-client")
+    assert not {"cpe_part", "cpe_vendor", "cpe_product", "purl_type", "purl_name"} & set(shown)
+
+
+def test_a_products_part_not_known_is_written_and_shown_as_a_star(tenants, api):
+    product = ProductFactory(cpe_part="o", cpe_vendor="fortinet", cpe_product="fortios")
+    client = api.session(TestProducts().user(tenants, "editor"))
+    response = client.patch(
+        f"/api/v1/products/{product.pk}/",
+        {"cpe": "cpe:2.3:*:fortinet:fortios:*:*:*:*:*:*:*:*"},
+        format="json",
+    )
+    assert response.json()["cpe"] == "cpe:2.3:*:fortinet:fortios:*:*:*:*:*:*:*:*"
+    product.refresh_from_db()
+    assert (product.cpe_part, product.cpe_vendor) == ("", "fortinet")
+
+    cleared = client.patch(f"/api/v1/products/{product.pk}/", {"cpe": ""}, format="json")
+    assert cleared.json()["cpe"] == ""
+    product.refresh_from_db()
+    assert (product.cpe_part, product.cpe_vendor, product.cpe_product) == ("", "", "")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"cpe": "cpe:2.3:a:kaspersky:endpoint_security"}, "cpe", "expected 11"),
+        ({"cpe": "cpe:2.3:a:kaspersky:endpoint_security:11.1:*:*:*:*:*:*:*"}, "cpe", "version"),
+        ({"cpe": "cpe:2.3:a:kaspersky:*:*:*:*:*:*:*:*:*"}, "cpe", "gives its product"),
+        ({"purl": "pkg:pypi/kaspersky-client@1.0"}, "purl", "leave out a version"),
+        ({"purl": "kaspersky-client"}, "purl", "not a valid package URL"),
+        ({"cpe_vendor": "kaspersky"}, "cpe_vendor", "Unknown field"),
+    ],
+    ids=["short_cpe", "versioned_cpe", "any_product", "versioned_purl", "bare_name", "parts"],
+)
+def test_a_bad_cpe_name_or_purl_is_refused_naming_the_field(tenants, api, body, field, message):
+    product = ProductFactory(cpe_part="a", cpe_vendor="kaspersky", cpe_product="anti_virus")
+    name = product.name
+    client = api.session(TestProducts().user(tenants, "editor"))
+    response = client.patch(
+        f"/api/v1/products/{product.pk}/", {"name": "Renamed", **body}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert message in str(response.json()[field])
+    product.refresh_from_db()
+    assert (product.name, product.cpe) == (name, "cpe:2.3:a:kaspersky:anti_virus:*:*:*:*:*:*:*:*")
+
+
+def test_the_product_list_finds_products_by_a_whole_cpe_name_or_purl(tenants, api):
+    application = ProductFactory(cpe_part="a", cpe_vendor="linux", cpe_product="linux_kernel")
+    system = ProductFactory(cpe_part="o", cpe_vendor="linux", cpe_product="linux_kernel")
+    unknown = ProductFactory(cpe_vendor="linux", cpe_product="linux_kernel")
+    package = ProductFactory(purl_type="pypi", purl_name="django")
+    client = api.session(tenants.viewer)
+
+    def found(q: str) -> set[int]:
+        return {row["id"] for row in client.get("/api/v1/products/", {"q": q}).json()["results"]}
+
+    # A scanner's versioned name finds its product; the part narrows it as matching does.
+    assert found("cpe:2.3:o:linux:linux_kernel:6.1.2:*:*:*:*:*:*:*") == {system.pk, unknown.pk}
+    assert found("cpe:2.3:*:linux:linux_kernel:*:*:*:*:*:*:*:*") == {
+        application.pk,
+        system.pk,
+        unknown.pk,
+    }
+    assert found("pkg:pypi/Django@4.2") == {package.pk}

@@ -154,3 +154,44 @@ def test_a_vendor_added_with_inline_alias_and_product_goes_through_the_services(
     item.refresh_from_db()
     assert item.product is not None and item.product.vendor.name == "Acme Cameras"
     assert AuditEntry.objects.filter(action="vendor.alias_add").exists()
+
+
+_EMPTY_FORMSET = {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0, "MIN_NUM_FORMS": 0, "MAX_NUM_FORMS": 1000}
+
+
+def _product_form(product, **changes):
+    data = {
+        "vendor": product.vendor_id,
+        "name": product.name,
+        "slug": product.slug,
+        "category": product.category,
+        "cpe": product.cpe,
+        "purl": product.purl,
+        "website": "",
+        "description": "",
+        **{f"aliases-{key}": value for key, value in _EMPTY_FORMSET.items()},
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("cpe", "cpe:2.3:o:fortinet:fortios:7.2.1:*:*:*:*:*:*:*", "so version must be"),
+        ("purl", "pkg:generic/fortios@7.2.1", "leave out a version"),
+    ],
+    ids=["cpe", "purl"],
+)
+def test_a_bad_cpe_name_or_purl_in_the_admin_is_shown_on_its_field(
+    catalogue, admin_client, field, value, message
+):
+    fortios = catalogue.products["fortios"]
+    before = fortios.cpe
+    url = reverse("admin:vendors_product_change", args=[fortios.pk])
+
+    response = admin_client.post(url, _product_form(fortios, name="FortiOS 7", **{field: value}))
+
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors[field])
+    fortios.refresh_from_db()
+    assert (fortios.name, fortios.cpe) == ("FortiOS", before)

@@ -170,18 +170,55 @@ def test_a_product_given_a_cpe_is_matched_by_cpe_advisories(committed, endpoint,
     committed(
         product_update,
         product=endpoint,
-        data={"cpe_vendor": "Kaspersky", "cpe_product": "Endpoint_Security"},
+        data={"cpe": "cpe:2.3:a:Kaspersky:Endpoint_Security:*:*:*:*:*:*:*:*"},
     )
 
     assert flagged(advisory) == {item.pk}
 
 
 def test_a_products_purl_is_stored_as_items_purls_are_keyed(endpoint):
-    product = product_update(
-        product=endpoint,
-        data={"purl_type": "PyPI", "purl_namespace": "", "purl_name": "Kaspersky_Client"},
+    product = product_update(product=endpoint, data={"purl": "pkg:PyPI/Kaspersky_Client"})
+    assert (product.purl_type, product.purl_namespace, product.purl_name) == (
+        "pypi",
+        "",
+        "kaspersky-client",
     )
-    assert (product.purl_type, product.purl_name) == ("pypi", "kaspersky-client")
+    assert product.purl == "pkg:pypi/kaspersky-client"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"cpe": "cpe:2.3:a:kaspersky"}, "cpe", "expected 11"),
+        ({"cpe": "cpe:2.3:a:kaspersky:endpoint*:*:*:*:*:*:*:*:*"}, "cpe", "gives its product"),
+        ({"cpe": "cpe:2.3:a:kaspersky:kes:11.1:*:*:*:*:*:*:*"}, "cpe", "version must be"),
+        ({"cpe": "cpe:2.3:-:kaspersky:kes:*:*:*:*:*:*:*:*"}, "cpe", "not '-'"),
+        ({"purl": "pkg:pypi/kaspersky-client@1.0"}, "purl", "leave out a version"),
+        ({"purl": "kaspersky-client"}, "purl", "not a valid package URL"),
+    ],
+    ids=["short", "wildcard", "versioned", "na_part", "versioned_purl", "not_a_purl"],
+)
+def test_a_bad_cpe_name_or_purl_is_refused_naming_the_field_and_nothing_is_stored(
+    endpoint, data, field, message
+):
+    endpoint.refresh_from_db()
+    before = (endpoint.cpe, endpoint.purl, endpoint.updated_at)
+    with pytest.raises(ValidationError) as raised:
+        product_update(product=endpoint, data={**data, "name": "Renamed"})
+    assert list(raised.value.message_dict) == [field]
+    assert message in raised.value.message_dict[field][0]
+    endpoint.refresh_from_db()
+    assert (endpoint.name, endpoint.cpe, endpoint.purl, endpoint.updated_at) == (
+        "Endpoint Security",
+        *before,
+    )
+
+
+def test_the_parts_of_a_cpe_name_are_not_a_second_way_in(endpoint):
+    with pytest.raises(ValidationError, match="Unknown fields: cpe_product, cpe_vendor"):
+        product_update(
+            product=endpoint, data={"cpe_vendor": "kaspersky", "cpe_product": "endpoint_security"}
+        )
 
 
 def test_risk_traits_raise_the_priority_of_existing_flags(committed, endpoint, tenants):

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import InventoryItemFactory, ProductFactory, VendorFactory
+from vendors.models import Product
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,45 @@ def test_vendor_page_makes_the_same_number_of_queries_for_many_items(
         InventoryItemFactory(organization=OrganizationFactory(), product=product)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(world.vendor.get_absolute_url())
+
+
+def test_product_page_shows_its_whole_cpe_name_with_its_part_and_its_purl(client, world):
+    Product.objects.filter(pk=world.product.pk).update(
+        cpe_part="a",
+        cpe_vendor="kaspersky",
+        cpe_product="endpoint_security",
+        purl_type="npm",
+        purl_namespace="@kaspersky",
+        purl_name="agent",
+    )
+    other = ProductFactory(name="Agent", cpe_vendor="kaspersky", cpe_product="agent")
+    client.force_login(world.tenants.viewer)
+
+    page = client.get(world.product.get_absolute_url()).content.decode()
+    assert "cpe:2.3:a:kaspersky:endpoint_security:*:*:*:*:*:*:*:*</span> (application)" in page
+    assert "pkg:npm/%40kaspersky/agent" in page
+    unknown = client.get(other.get_absolute_url()).content.decode()
+    assert "cpe:2.3:*:kaspersky:agent:*:*:*:*:*:*:*:*" in unknown
+    assert "part not known" in unknown
+
+
+def test_product_list_and_picker_find_a_product_by_a_pasted_cpe_name_or_purl(client, world):
+    Product.objects.filter(pk=world.product.pk).update(
+        cpe_part="a", cpe_vendor="kaspersky", cpe_product="endpoint_security"
+    )
+    firmware = ProductFactory(
+        name="Firmware", cpe_part="o", cpe_vendor="kaspersky", cpe_product="endpoint_security"
+    )
+    package = ProductFactory(name="Agent", purl_type="pypi", purl_name="kaspersky-agent")
+    scanned = "cpe:2.3:a:kaspersky:endpoint_security:11.1.0:*:*:*:*:*:*:*"
+
+    client.force_login(world.tenants.viewer)
+    rows = client.get(PRODUCTS, {"q": scanned}).context["page"].object_list
+    assert [p.pk for p in rows] == [world.product.pk]
+    rows = client.get(PRODUCTS, {"q": "pkg:pypi/Kaspersky_Agent@2.0"}).context["page"].object_list
+    assert [p.pk for p in rows] == [package.pk]
+
+    client.force_login(world.editor)
+    picker = reverse("vendors:product_search")
+    options = client.get(picker, {"q": scanned.replace(":a:", ":o:", 1)}).context["options"]
+    assert [pk for pk, _label, _category in options] == [firmware.pk]

@@ -78,6 +78,7 @@ class VendorSerializer(StrictModelSerializer[Vendor]):
         extra_kwargs = {"slug": {"required": False}}
 
 
+KESB_CPE = "cpe:2.3:a:kaspersky:endpoint_security:*:*:*:*:*:*:*:*"
 KESB_DESCRIPTION = (
     "Anti-malware agent with firewall and device control for Windows, Linux and macOS, managed "
     "from Kaspersky Security Center."
@@ -96,11 +97,8 @@ KESB_DESCRIPTION = (
                 "name": "Kaspersky Endpoint Security for Business",
                 "slug": "kaspersky-endpoint-security-for-business",
                 "category": "endpoint_protection",
-                "cpe_vendor": "kaspersky",
-                "cpe_product": "endpoint_security",
-                "purl_type": "",
-                "purl_namespace": "",
-                "purl_name": "",
+                "cpe": KESB_CPE,
+                "purl": "",
                 "deep_system_access": True,
                 "permanent_cloud_connection": True,
                 "vendor_pushed_updates": True,
@@ -122,8 +120,7 @@ KESB_DESCRIPTION = (
                 "vendor": 7,
                 "name": "Kaspersky Endpoint Security for Business",
                 "category": "endpoint_protection",
-                "cpe_vendor": "kaspersky",
-                "cpe_product": "endpoint_security",
+                "cpe": KESB_CPE,
                 "deep_system_access": True,
                 "permanent_cloud_connection": True,
                 "vendor_pushed_updates": True,
@@ -137,6 +134,21 @@ KESB_DESCRIPTION = (
 class ProductSerializer(StrictModelSerializer[Product]):
     url = serializers.HyperlinkedIdentityField(view_name="api:product-detail")
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    # Given whole, stored as their parts (vendors.services), shown whole again from them.
+    cpe = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Its CPE 2.3 name, every version: cpe:2.3:<part>:<vendor>:<product> and '*'"
+        " in the other eight attributes; part a (application), o (operating system),"
+        ' h (hardware) or * (not known). "" for none.',
+    )
+    purl = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text='Its package URL, every version: pkg:<type>/<namespace>/<name>. "" for none.',
+    )
     aliases: serializers.SlugRelatedField[ProductAlias] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="name", help_text="Other names the product goes by."
     )
@@ -151,11 +163,8 @@ class ProductSerializer(StrictModelSerializer[Product]):
             "name",
             "slug",
             "category",
-            "cpe_vendor",
-            "cpe_product",
-            "purl_type",
-            "purl_namespace",
-            "purl_name",
+            "cpe",
+            "purl",
             "deep_system_access",
             "permanent_cloud_connection",
             "vendor_pushed_updates",
