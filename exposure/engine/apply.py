@@ -37,7 +37,13 @@ from exposure.choices import FlagEventKind, FlagStatus, ResolutionReason
 from exposure.engine import dialect
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, execute, literal, param
-from exposure.engine.statements import confidence_sql, due_date_sql, final_cte
+from exposure.engine.statements import (
+    confidence_sql,
+    cpe_part_fits,
+    due_date_sql,
+    final_cte,
+    item_cpe_part,
+)
 from exposure.engine.targets import plan_targets
 
 
@@ -326,8 +332,8 @@ def _create(
 
 
 # Why a flag no longer matches, most specific first. "version_not_affected" when the item is
-# still what a versioned target of the advisory names (its product, CPE or purl) — so it is
-# the version, or a versioned exclusion, that now keeps it out.
+# still what a versioned target of the advisory names (its product, CPE — of a part that fits —
+# or purl) — so it is the version, or a versioned exclusion, that now keeps it out.
 _REASON_SQL = compose(
     "CASE WHEN f.item_id IS NULL THEN {item_removed}"
     " WHEN a.status = {withdrawn} THEN {advisory_withdrawn}"
@@ -336,7 +342,7 @@ _REASON_SQL = compose(
     " LEFT JOIN vendors_product p2 ON p2.id = i2.product_id"
     " WHERE t2.advisory_id = f.advisory_id AND NOT t2.needs_review AND ("
     "(t2.kind = 'product_range' AND t2.product_id = i2.product_id)"
-    " OR (t2.kind = 'cpe' AND t2.cpe_vendor <> '' AND ("
+    " OR (t2.kind = 'cpe' AND t2.cpe_vendor <> '' AND {cpe_part_fits} AND ("
     "(t2.cpe_vendor = i2.cpe_vendor AND t2.cpe_product = i2.cpe_product)"
     " OR (t2.cpe_vendor = p2.cpe_vendor AND t2.cpe_product = p2.cpe_product)))"
     " OR (t2.kind = 'purl' AND t2.purl_type <> '' AND ("
@@ -345,6 +351,7 @@ _REASON_SQL = compose(
     " OR (t2.purl_type = p2.purl_type AND t2.purl_namespace = p2.purl_namespace"
     " AND t2.purl_name = p2.purl_name)))))"
     " THEN {version_not_affected} ELSE {no_longer_matches} END",
+    cpe_part_fits=cpe_part_fits("t2", item_cpe_part("i2", "p2")),
     item_removed=literal(ResolutionReason.ITEM_REMOVED),
     withdrawn=literal(AdvisoryStatus.WITHDRAWN),
     advisory_withdrawn=literal(ResolutionReason.ADVISORY_WITHDRAWN),

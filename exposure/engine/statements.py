@@ -24,6 +24,11 @@ without a usable version are found by the same pass (one per way a ranged target
 items: the product's items through the ``(product_id, version_key)`` index for a few
 targets, one scan of the table for many), and are only *possible* unless one of the target's
 intervals holds every version.
+
+CPE targets compare the part (application, operating system, hardware) as NISTIR 7696 does
+(``vendors.matching.cpe.part_fit``): an item is compared by the part its own CPE name gives,
+else by its catalogue product's; an item of another part is no match, one whose part nobody
+knows only a *possible* one.
 """
 
 from __future__ import annotations
@@ -84,20 +89,49 @@ _WALKED_VENDOR = (
     "SELECT tv.advisory_id, i.id, tv.target_id, 0{columns} FROM target_vendors tv {to_items}"
     " WHERE tv.is_exclusion = {exclusion} AND {item_condition} AND {items}"
 )
-# (kind, join from the target to items, extra condition) for kinds with version ranges.
-_RANGED = {
-    "product_range": (("JOIN orgs_inventoryitem i ON i.product_id = t.product_id", "1 = 1"),),
+
+
+def item_cpe_part(item: str, product: str) -> str:
+    """The CPE part item ``item`` is compared by: the part its own CPE name gives, else its
+    catalogue product's (``product`` is the item's product, NULL without one); '' when
+    neither says."""
+    return f"COALESCE(NULLIF({item}.cpe_part, ''), {product}.cpe_part, '')"
+
+
+def cpe_part_fits(target: str, part: str) -> str:
+    """Whether target ``target``'s CPE part lets an item of part ``part`` through: the rule
+    of ``vendors.matching.cpe.part_fit`` (not FAILS), '' standing for ANY on both sides."""
+    return f"({target}.cpe_part = '' OR {part} = '' OR {part} = {target}.cpe_part)"
+
+
+def cpe_part_undecided(target: str, part: str) -> str:
+    """Whether it does so only possibly: the target names a part, the item's is unknown."""
+    return f"({target}.cpe_part <> '' AND {part} = '')"
+
+
+# How a CPE target reaches items: by the item's own CPE vendor:product, or by its product's.
+# Either way the item is compared by the part it has (``item_cpe_part``), its product's in the
+# first case joined for the purpose.
+_OWN_PART = item_cpe_part("i", "ip")
+_PRODUCTS_PART = item_cpe_part("i", "p")
+# (join from the target to items, extra condition, what makes a hit only possible besides an
+# unknown version, or None) for kinds with version ranges.
+_RANGED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
+    "product_range": (("JOIN orgs_inventoryitem i ON i.product_id = t.product_id", "1 = 1", None),),
     "cpe": (
         (
             "JOIN orgs_inventoryitem i"
-            " ON i.cpe_vendor = t.cpe_vendor AND i.cpe_product = t.cpe_product",
-            "t.cpe_vendor <> ''",
+            " ON i.cpe_vendor = t.cpe_vendor AND i.cpe_product = t.cpe_product"
+            " LEFT JOIN vendors_product ip ON ip.id = i.product_id",
+            f"t.cpe_vendor <> '' AND {cpe_part_fits('t', _OWN_PART)}",
+            cpe_part_undecided("t", _OWN_PART),
         ),
         (
             "JOIN vendors_product p"
             " ON p.cpe_vendor = t.cpe_vendor AND p.cpe_product = t.cpe_product"
             " JOIN orgs_inventoryitem i ON i.product_id = p.id",
-            "t.cpe_vendor <> ''",
+            f"t.cpe_vendor <> '' AND {cpe_part_fits('t', _PRODUCTS_PART)}",
+            cpe_part_undecided("t", _PRODUCTS_PART),
         ),
     ),
     "purl": (
@@ -105,12 +139,14 @@ _RANGED = {
             "JOIN orgs_inventoryitem i ON i.purl_type = t.purl_type"
             " AND i.purl_namespace = t.purl_namespace AND i.purl_name = t.purl_name",
             "t.purl_type <> ''",
+            None,
         ),
         (
             "JOIN vendors_product p ON p.purl_type = t.purl_type"
             " AND p.purl_namespace = t.purl_namespace AND p.purl_name = t.purl_name"
             " JOIN orgs_inventoryitem i ON i.product_id = p.id",
             "t.purl_type <> ''",
+            None,
         ),
     ),
 }
@@ -277,11 +313,12 @@ _SELECT_CONFIRMED = "SELECT t.advisory_id, i.id, t.id, 0{columns}"
 # A ranged target reaches an item once per interval: a versioned item inside it is confirmed;
 # an item without a usable version is possible, unless the interval holds every version
 # (normalized ranges make "all versions" their one interval). A range that holds nothing (no
-# interval) thus matches nothing, even an unversioned item.
+# interval) thus matches nothing, even an unversioned item. A kind may add a reason of its own
+# to be only possible (a CPE target naming a part the item does not say).
 _SELECT_RANGED = (
-    "SELECT t.advisory_id, i.id, t.id, CASE WHEN i.version_key IS NOT NULL"
-    " OR (ti.lower IS NULL AND ti.upper IS NULL) THEN 0 ELSE 1 END{columns}"
+    "SELECT t.advisory_id, i.id, t.id, CASE WHEN {confirmed} THEN 0 ELSE 1 END{columns}"
 )
+_RANGED_CONFIRMED = "(i.version_key IS NOT NULL OR (ti.lower IS NULL AND ti.upper IS NULL))"
 _BRANCH = (
     "{select} {target_from} {joins} WHERE t.kind = {kind} AND {condition} AND {targets} AND {items}"
 )
@@ -317,11 +354,16 @@ def _branch(branch: Branch, targets: Sql, items: Sql, columns: str) -> list[Sql]
     if branch.kind in _RANGED:
         return [
             select(
-                _SELECT_RANGED,
+                _SELECT_RANGED.replace(
+                    "{confirmed}",
+                    _RANGED_CONFIRMED
+                    if undecided is None
+                    else f"{_RANGED_CONFIRMED} AND NOT {undecided}",
+                ),
                 "JOIN advisories_targetinterval ti ON ti.target_id = t.id " + join,
                 f"{condition} AND {_WITHIN_INTERVAL_OR_UNVERSIONED}",
             )
-            for join, condition in _RANGED[branch.kind]
+            for join, condition, undecided in _RANGED[branch.kind]
         ]
     if branch.kind == "vendor" and not branch.include_subsidiaries:
         return [

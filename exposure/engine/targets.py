@@ -12,7 +12,8 @@ need the pure matching layer as well, and are matched here in Python after an SQ
 * a purl with qualifiers (``?distro=debian-12``): a qualifier the item's own purl contradicts
   rules it out; an item that lacks the qualifier is not ruled out (as ``purl_matches`` does).
 
-The CPE ``part`` is not compared, in SQL or here: a vendor:product names one product.
+The CPE ``part`` is compared here as in SQL (``vendors.matching.cpe.part_fit``): the item's
+own CPE name gives it, else its catalogue product's stored part; unknown leaves it open.
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ from exposure.engine.dialect import in_ids
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, execute, param
 from vendors.matching.cpe import (
-    ANY,
     Cpe,
     CpeError,
     CpeValue,
+    Fit,
     Relation,
-    ValueKind,
+    attribute_fit,
     compare_values,
     parse_cpe23,
+    part_value,
+    product_cpe,
 )
 from vendors.matching.purls import ParsedPurl, PurlError, parse_purl
 from vendors.matching.ranges import Interval, VersionRange
@@ -256,8 +259,8 @@ def _cpe_hits(
     execute(
         cursor,
         compose(
-            "SELECT i.id, i.cpe, i.version_key, COALESCE(p.cpe_vendor, ''),"
-            " COALESCE(p.cpe_product, '')"
+            "SELECT i.id, i.cpe, i.version_key, COALESCE(p.cpe_part, ''),"
+            " COALESCE(p.cpe_vendor, ''), COALESCE(p.cpe_product, '')"
             " FROM orgs_inventoryitem i LEFT JOIN vendors_product p ON p.id = i.product_id"
             " WHERE {items} AND ("
             "(i.cpe_vendor <> '' AND i.cpe_vendor LIKE {vendor} ESCAPE '\\'"
@@ -269,29 +272,22 @@ def _cpe_hits(
             product=param(product),
         ),
     )
-    for item_id, item_cpe, key, product_vendor, product_product in cursor.fetchall():
-        # The item's own CPE is the more specific reading; its product's name stands in only
-        # when it has none.
+    for item_id, item_cpe, key, product_part, product_vendor, product_product in cursor.fetchall():
         own = _parsed_cpe(item_cpe) if item_cpe else None
-        fit = _cpe_fit(
-            cpe, own if own is not None else _product_cpe(product_vendor, product_product)
-        )
+        fit = _cpe_fit(cpe, _item_cpe(own, product_part, product_vendor, product_product))
         version = _version_fit(target.versions, key)
         if fit is not None and version is not None:
             yield Hit(target.advisory_id, item_id, target.id, fit or version, target.is_exclusion)
 
 
-def _product_cpe(vendor: str, product: str) -> Cpe | None:
-    """A name for an item known only through its catalogue product: every other attribute is
-    unknown (ANY)."""
-    if not (vendor and product):
-        return None
-    return Cpe(
-        ANY,
-        CpeValue(ValueKind.VALUE, vendor),
-        CpeValue(ValueKind.VALUE, product),
-        *([ANY] * 8),
-    )
+def _item_cpe(own: Cpe | None, part: str, vendor: str, product: str) -> Cpe | None:
+    """The name an item is compared by. Its own CPE name is the more specific reading; its
+    catalogue product's name stands in only when it has none (every attribute but the
+    product's part, vendor and product unknown: ANY). The part its own name leaves open is
+    its product's, as the SQL branches take it (``statements.item_cpe_part``)."""
+    if own is None:
+        return product_cpe(part, vendor, product) if vendor and product else None
+    return replace(own, part=part_value(part)) if own.part.is_any else own
 
 
 def _cpe_fit(target: Cpe, candidate: Cpe | None) -> bool | None:
@@ -302,11 +298,11 @@ def _cpe_fit(target: Cpe, candidate: Cpe | None) -> bool | None:
         if compare_values(getattr(target, name), getattr(candidate, name)) not in _FITS:
             return None
     possible = False
-    for name in _TRAILING_ATTRIBUTES:
-        relation = compare_values(getattr(target, name), getattr(candidate, name))
-        if relation is Relation.SUBSET:
+    for name in ("part", *_TRAILING_ATTRIBUTES):
+        fit = attribute_fit(getattr(target, name), getattr(candidate, name))
+        if fit is Fit.UNDECIDED:
             possible = True
-        elif relation not in _FITS:
+        elif fit is Fit.FAILS:
             return None
     return possible
 

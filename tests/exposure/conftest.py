@@ -39,20 +39,20 @@ VENDORS = {
     "newtonsoft": ("Newtonsoft", "US", None, ""),
 }
 PRODUCTS = {
-    # key: (vendor key, name, (cpe vendor, cpe product), (purl type, namespace, name))
+    # key: (vendor key, name, (cpe part, vendor, product), (purl type, namespace, name))
     "endpoint_security": (
         "kaspersky",
         "Endpoint Security",
-        ("kaspersky", "endpoint_security"),
+        ("a", "kaspersky", "endpoint_security"),
         None,
     ),
-    "anti_virus": ("kaspersky", "Anti-Virus", ("kaspersky", "anti_virus"), None),
+    "anti_virus": ("kaspersky", "Anti-Virus", ("a", "kaspersky", "anti_virus"), None),
     "mail_gateway": ("kaspersky_uk", "Secure Mail Gateway", None, None),
     "mdr": ("kaspersky_uk_services", "Managed Detection", None, None),
-    "camera": ("hikvision", "DS-2CD2043G0", ("hikvision", "ds-2cd2043g0_firmware"), None),
-    "scalance": ("siemens", "SCALANCE X200", ("siemens", "scalance_x200"), None),
-    "sql_server": ("microsoft", "SQL Server", ("microsoft", "sql_server"), None),
-    "fortios": ("fortinet", "FortiOS", ("fortinet", "fortios"), None),
+    "camera": ("hikvision", "DS-2CD2043G0", ("o", "hikvision", "ds-2cd2043g0_firmware"), None),
+    "scalance": ("siemens", "SCALANCE X200", ("h", "siemens", "scalance_x200"), None),
+    "sql_server": ("microsoft", "SQL Server", ("a", "microsoft", "sql_server"), None),
+    "fortios": ("fortinet", "FortiOS", ("o", "fortinet", "fortios"), None),
     "django": ("dsf", "Django", None, ("pypi", "", "django")),
     "lodash": ("openjs", "lodash", None, ("npm", "", "lodash")),
     "openssl": ("debian", "openssl", None, ("deb", "debian", "openssl")),
@@ -73,12 +73,13 @@ def catalogue(db: None) -> Catalogue:
         )
     VendorAlias.objects.create(vendor=built.vendors["kaspersky"], name="Laboratoriya Kasperskogo")
     for key, (vendor, name, cpe, purl) in PRODUCTS.items():
-        cpe_vendor, cpe_product = cpe or ("", "")
+        cpe_part, cpe_vendor, cpe_product = cpe or ("", "", "")
         purl_type, purl_namespace, purl_name = purl or ("", "", "")
         built.products[key] = ProductFactory(
             vendor=built.vendors[vendor],
             name=name,
             slug=key.replace("_", "-"),
+            cpe_part=cpe_part,
             cpe_vendor=cpe_vendor,
             cpe_product=cpe_product,
             purl_type=purl_type,

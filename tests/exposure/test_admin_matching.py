@@ -174,6 +174,31 @@ def _product_form(product, **changes):
     return {**data, **changes}
 
 
+def test_a_products_whole_cpe_name_given_in_the_admin_is_stored_and_matched(
+    catalogue, admin_client, make_item, publish, posted
+):
+    fortios = catalogue.products["fortios"]
+    fortios.cpe_part = ""
+    fortios.save()
+    item = make_item({"p": "fortios", "v": "7.2.1"})
+    advisory = publish({"kind": "cpe", "cpe": "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*"})
+    assert open_flags(advisory) == {item.pk: "possible"}
+    url = reverse("admin:vendors_product_change", args=[fortios.pk])
+    assert 'value="cpe:2.3:*:fortinet:fortios:*:*:*:*:*:*:*:*"' in admin_client.get(url).text
+
+    response = posted(url, _product_form(fortios, cpe="cpe:2.3:o:Fortinet:FortiOS:*:*:*:*:*:*:*:*"))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    fortios.refresh_from_db()
+    assert (fortios.cpe_part, fortios.cpe_vendor, fortios.cpe_product) == (
+        "o",
+        "fortinet",
+        "fortios",
+    )
+    assert open_flags(advisory) == {item.pk: "confirmed"}
+    assert AuditEntry.objects.filter(action="product.update").exists()
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

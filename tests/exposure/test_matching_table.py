@@ -487,7 +487,7 @@ CASES = [
         "cpe-inclusive-start-and-end",
         [
             cpe(
-                "cpe:2.3:a:fortinet:fortios:*" + ANY11,
+                "cpe:2.3:o:fortinet:fortios:*" + ANY11,
                 version_start_including="7.2.0",
                 version_end_including="7.2.4",
             )
@@ -502,7 +502,7 @@ CASES = [
     ),
     Case(
         "cpe-exclusive-start",
-        [cpe("cpe:2.3:a:fortinet:fortios:*" + ANY11, version_start_excluding="7.2.0")],
+        [cpe("cpe:2.3:o:fortinet:fortios:*" + ANY11, version_start_excluding="7.2.0")],
         {"start": {"p": "fortios", "v": "7.2.0"}, "later": {"p": "fortios", "v": "7.2.1"}},
         {"later": C},
     ),
@@ -514,19 +514,19 @@ CASES = [
     ),
     Case(
         "cpe-without-bounds-flags-every-version-for-sure",
-        [cpe("cpe:2.3:a:fortinet:fortios:*" + ANY11)],
+        [cpe("cpe:2.3:o:fortinet:fortios:*" + ANY11)],
         {"any": {"p": "fortios", "v": "5.0"}, "unknown": {"p": "fortios"}},
         {"any": C, "unknown": C},
     ),
     Case(
         "cpe-bounds-and-no-version-is-possible",
-        [cpe("cpe:2.3:a:fortinet:fortios:*" + ANY11, version_end_excluding="7.2.5")],
+        [cpe("cpe:2.3:o:fortinet:fortios:*" + ANY11, version_end_excluding="7.2.5")],
         {"unknown": {"p": "fortios"}},
         {"unknown": P},
     ),
     Case(
         "cpe-version-taken-from-the-items-cpe-when-none-given",
-        [cpe("cpe:2.3:a:fortinet:fortios:*" + ANY11, version_end_excluding="7.2.5")],
+        [cpe("cpe:2.3:o:fortinet:fortios:*" + ANY11, version_end_excluding="7.2.5")],
         {"cpe_only": {"cpe": "cpe:2.3:o:fortinet:fortios:7.2.3" + ANY11}},
         {"cpe_only": C},
     ),

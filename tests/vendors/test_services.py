@@ -174,6 +174,43 @@ def test_a_product_given_a_cpe_is_matched_by_cpe_advisories(committed, endpoint,
     )
 
     assert flagged(advisory) == {item.pk}
+    assert Flag.objects.get(advisory=advisory).confidence == "confirmed"
+
+
+def test_a_product_whose_cpe_part_changes_is_matched_again(committed, endpoint, tenants):
+    committed(
+        product_update,
+        product=endpoint,
+        data={"cpe": "cpe:2.3:*:kaspersky:endpoint_security:*:*:*:*:*:*:*:*"},
+    )
+    item = committed(
+        inventory_item_create,
+        organization=tenants.org_a,
+        data={"raw_vendor": "Kaspersky Lab", "raw_product": "Endpoint Security", "version": "11.1"},
+    )
+    advisory = published(
+        committed, kind="cpe", cpe="cpe:2.3:a:kaspersky:endpoint_security:*:*:*:*:*:*:*:*"
+    )
+    # The catalogue does not know whether it is an application: the advisory may concern it.
+    assert Flag.objects.get(advisory=advisory, item=item).confidence == "possible"
+
+    committed(
+        product_update,
+        product=endpoint,
+        data={"cpe": "cpe:2.3:a:kaspersky:endpoint_security:*:*:*:*:*:*:*:*"},
+    )
+    assert Flag.objects.get(advisory=advisory, item=item).confidence == "confirmed"
+
+    committed(
+        product_update,
+        product=endpoint,
+        data={"cpe": "cpe:2.3:h:kaspersky:endpoint_security:*:*:*:*:*:*:*:*"},
+    )
+    flag = Flag.objects.get(advisory=advisory, item=item)
+    assert (flag.status, flag.resolution_reason) == (
+        FlagStatus.RESOLVED,
+        ResolutionReason.NO_LONGER_MATCHES,
+    )
 
 
 def test_a_products_purl_is_stored_as_items_purls_are_keyed(endpoint):
