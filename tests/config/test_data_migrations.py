@@ -2,7 +2,8 @@
 
 Each migration's function is called with the current app registry on rows written as the
 previous code stored them (no key for an "R" version; a range naming an "R" release waiting
-for review), and must leave them as the current code would write them, marked for matching.
+for review; no CPE parts), and must leave them as the current code would write them, marked
+for matching.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from advisories.choices import TargetKind
 from advisories.models import Advisory, AffectedTarget, TargetInterval
-from advisories.services import target_compile
+from advisories.services import advisory_publish, target_compile
+from exposure.models import Flag
+from exposure.services import advisories_match
 from orgs.models import InventoryItem
 from tests.factories import (
     AdvisoryFactory,
@@ -24,6 +28,7 @@ from tests.factories import (
     PublishedAdvisoryFactory,
 )
 from vendors.matching.versions import version_key
+from vendors.models import Product
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +105,118 @@ def test_ranges_naming_r_releases_are_parsed_again_and_their_advisory_marked():
     draft.refresh_from_db()
     assert published.match_requested_at is not None
     assert draft.match_requested_at is None
+
+
+parts_migration = importlib.import_module("exposure.migrations.0008_cpe_parts")
+ANY8 = ":*:*:*:*:*:*:*:*"
+
+
+def _cpe_target(advisory: Advisory, cpe: str, **fields: object) -> AffectedTarget:
+    return target_compile(
+        target=AffectedTarget(advisory=advisory, kind=TargetKind.CPE, cpe=cpe, **fields)
+    )
+
+
+def _as_before_parts_were_stored() -> None:
+    InventoryItem.objects.update(cpe_part="", match_requested_at=None)
+    AffectedTarget.objects.update(cpe_part="")
+    Product.objects.filter(cpe_part__in=["a", "o"]).update(cpe_part="")
+    Advisory.objects.update(match_requested_at=None)
+
+
+def test_cpe_parts_are_filled_in_and_advisories_naming_a_part_are_marked():
+    fortios = ProductFactory(cpe_vendor="fortinet", cpe_product="fortios")
+    kes = ProductFactory(cpe_vendor="kaspersky", cpe_product="endpoint_security")
+    kernel = ProductFactory(cpe_vendor="linux", cpe_product="linux_kernel")
+    nobody = ProductFactory(cpe_vendor="acme", cpe_product="widget")
+    stated = ProductFactory(cpe_part="h", cpe_vendor="fortinet", cpe_product="fortigate")
+    own = {
+        "kes": InventoryItemFactory(cpe=f"cpe:2.3:a:kaspersky:endpoint_security:11.1{ANY8[2:]}"),
+        "kernel": InventoryItemFactory(cpe=f"cpe:2.3:a:linux:linux_kernel:6.1{ANY8[2:]}"),
+        "open": InventoryItemFactory(cpe=f"cpe:2.3:*:acme:widget:1.0{ANY8[2:]}"),
+        "gate": InventoryItemFactory(cpe=f"cpe:2.3:o:fortinet:fortigate:7.2{ANY8[2:]}"),
+    }
+    published = PublishedAdvisoryFactory()
+    any_part = PublishedAdvisoryFactory()
+    waiting = PublishedAdvisoryFactory()
+    draft = AdvisoryFactory()
+    vendor_only = PublishedAdvisoryFactory()
+    targets = {
+        "os": _cpe_target(published, f"cpe:2.3:o:fortinet:fortios{ANY8}"),
+        "kernel": _cpe_target(published, f"cpe:2.3:o:linux:linux_kernel{ANY8}"),
+        "any": _cpe_target(any_part, f"cpe:2.3:*:kaspersky:endpoint_security{ANY8}"),
+        "review": _cpe_target(waiting, f"cpe:2.3:a:acme:gadget{ANY8}", version_end_excluding="x"),
+        "draft": _cpe_target(draft, f"cpe:2.3:a:kaspersky:endpoint_security{ANY8}"),
+    }
+    AffectedTargetFactory(advisory=vendor_only)
+    assert targets["review"].needs_review
+    _as_before_parts_were_stored()
+
+    parts_migration.fill_cpe_parts(apps, None)
+
+    parts = dict(InventoryItem.objects.values_list("pk", "cpe_part"))
+    assert {name: parts[item.pk] for name, item in own.items()} == {
+        "kes": "a",
+        "kernel": "a",
+        "open": "",
+        "gate": "o",
+    }
+    parts = dict(AffectedTarget.objects.values_list("pk", "cpe_part"))
+    assert {name: parts[target.pk] for name, target in targets.items()} == {
+        "os": "o",
+        "kernel": "o",
+        "any": "",
+        "review": "a",
+        "draft": "a",
+    }
+    parts = dict(Product.objects.values_list("pk", "cpe_part"))
+    # Named as an operating system only; as an application by an item and a draft alike;
+    # as an application and an operating system (so not known); by no name with a part;
+    # stated by an editor, which an item's name does not overrule.
+    assert [parts[p.pk] for p in (fortios, kes, kernel, nobody, stated)] == ["o", "a", "", "", "h"]
+    marked = set(Advisory.objects.exclude(match_requested_at=None).values_list("pk", flat=True))
+    assert marked == {published.pk}
+
+
+def test_after_the_cpe_parts_migration_only_flags_of_another_part_change(
+    django_capture_on_commit_callbacks,
+):
+    fortios = ProductFactory(cpe_vendor="fortinet", cpe_product="fortios")
+    by_product = InventoryItemFactory(product=fortios, version="7.2.1")
+    by_name = InventoryItemFactory(
+        product=None, raw_product="", cpe=f"cpe:2.3:o:fortinet:fortios:7.2.1{ANY8[2:]}"
+    )
+    misfiled = InventoryItemFactory(
+        product=None, raw_product="", cpe=f"cpe:2.3:a:linux:linux_kernel:6.1{ANY8[2:]}"
+    )
+    advisory = AdvisoryFactory()
+    AffectedTarget.objects.create(
+        advisory=advisory, kind=TargetKind.CPE, cpe=f"cpe:2.3:o:fortinet:fortios{ANY8}"
+    )
+    AffectedTarget.objects.create(
+        advisory=advisory, kind=TargetKind.CPE, cpe=f"cpe:2.3:o:linux:linux_kernel{ANY8}"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        advisory_publish(advisory=advisory)
+    # What the previous code stored and flagged: no parts, so every item confirmed.
+    _as_before_parts_were_stored()
+    Advisory.objects.filter(pk=advisory.pk).update(match_requested_at=timezone.now())
+    advisories_match(advisory_ids=[advisory.pk])
+    confirmed = {by_product.pk: "confirmed", by_name.pk: "confirmed", misfiled.pk: "confirmed"}
+    assert _open_flags(advisory) == confirmed
+
+    parts_migration.fill_cpe_parts(apps, None)
+    advisories_match(advisory_ids=[advisory.pk])
+
+    # The item known through its product stays confirmed: the advisory's own name gave the
+    # product its part. Only the application is no longer what the advisory is about.
+    assert _open_flags(advisory) == {by_product.pk: "confirmed", by_name.pk: "confirmed"}
+    assert Flag.objects.get(item=misfiled).resolution_reason == "no_longer_matches"
+
+
+def _open_flags(advisory: Advisory) -> dict[int, str]:
+    return dict(
+        Flag.objects.filter(advisory=advisory)
+        .exclude(status="resolved")
+        .values_list("item_id", "confidence")
+    )
