@@ -15,7 +15,9 @@ What matches (``engine.statements``; ``engine.targets`` for the shapes SQL canno
 * **product + range**, **CPE**, **purl** — the product's (CPE vendor:product's, purl
   type/namespace/name's, via the item's own identifier or its catalogue product's) items
   whose version key lies in one of the target's compiled intervals. An item with no usable
-  version matches a range that is not "all versions" only as ``possible``;
+  version matches a range that is not "all versions" only as ``possible``. A CPE target's
+  part (application, operating system, hardware) must fit the item's — its own CPE name's,
+  else its product's — as NISTIR 7696 compares them; an unknown part is only ``possible``;
 * **exclusions** win over inclusions; an exclusion that cannot be decided for an item (no
   version) leaves its match ``possible``;
 * targets marked ``needs_review`` match nothing; only published advisories flag (previews
