@@ -10,8 +10,9 @@ Import from the submodules (the module names are a contract):
 * :mod:`~vendors.matching.freetext` - ``parse_free_range`` for advisory prose
   ranges, returning ``Unparseable`` rather than guessing; ``describe_range``;
 * :mod:`~vendors.matching.cpe` - CPE 2.3 parsing, NISTIR 7696 matching, NVD
-  version bounds, ``cpe_vendor_product`` for SQL pre-filtering;
+  version bounds, ``cpe_vendor_product`` for SQL pre-filtering, ``part_fit``
+  (the part rule the engine's SQL writes out) and a product's whole CPE name;
 * :mod:`~vendors.matching.purls` - ``parse_purl``, ``purl_identity`` (the SQL
-  join key) and ``purl_matches``;
+  join key), ``purl_matches`` and a product's whole purl;
 * :mod:`~vendors.matching.names` - ``normalize_name`` for vendor/product strings.
 """
