@@ -145,6 +145,7 @@ def hostile() -> dict[str, object]:
         name="Kaspersky Endpoint Security",
         slug="kes-golden",
         category="endpoint_protection",
+        cpe_part="a",
         cpe_vendor="kaspersky",
         cpe_product="endpoint_security",
         purl_type="generic",
