@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "exposure",
     "audit",
     "notifications",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from config.demo.organizations import ORGANIZATIONS
+from demo.organizations import ORGANIZATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a newcomer's shell does not have: these would point the app at the test services.

@@ -9,7 +9,7 @@ reconciliation page exists for them.
 
 from __future__ import annotations
 
-from config.demo.specs import LoginSpec, Offering, OrganizationSpec
+from demo.specs import LoginSpec, Offering, OrganizationSpec
 from orgs.choices import Role
 from vendors.choices import CriticalityTier as T
 from vendors.choices import Sector

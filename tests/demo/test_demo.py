@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from advisories.choices import AdvisoryKind, AdvisoryStatus, ReferenceCategory
 from advisories.models import Advisory, AffectedTarget
-from config.demo.builder import organization_items
-from config.demo.organizations import ORGANIZATIONS
+from demo.builder import organization_items
+from demo.organizations import ORGANIZATIONS
 from orgs.choices import ItemSource, Role
 from orgs.models import InventoryItem, Membership, Organization, User
 from vendors.models import Product, Vendor

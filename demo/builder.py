@@ -26,10 +26,10 @@ from advisories.models import (
     Source,
 )
 from advisories.services import advisory_publish, advisory_revision_add, target_compile
-from config.demo.advisories import ADVISORIES, SOURCES
-from config.demo.catalogue import PRODUCTS, VENDORS
-from config.demo.organizations import LOGINS, OFFERINGS, ORGANIZATIONS
-from config.demo.specs import AdvisorySpec, OrganizationSpec, TargetSpec
+from demo.advisories import ADVISORIES, SOURCES
+from demo.catalogue import PRODUCTS, VENDORS
+from demo.organizations import LOGINS, OFFERINGS, ORGANIZATIONS
+from demo.specs import AdvisorySpec, OrganizationSpec, TargetSpec
 from orgs.choices import ItemSource
 from orgs.models import InventoryItem, Membership, Organization, User
 from vendors.match_requests import MATCH_ORGANIZATION, matching_request_on_commit

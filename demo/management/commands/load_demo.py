@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.demo.builder import COUNTED, demo_load
-from config.demo.organizations import LOGINS
+from demo.builder import COUNTED, demo_load
+from demo.organizations import LOGINS
 
 
 class Command(BaseCommand):

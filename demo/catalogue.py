@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.demo.specs import ProductSpec, VendorSpec
+from demo.specs import ProductSpec, VendorSpec
 from vendors.choices import ProductCategory as C
 
 # Endpoint agents of a vendor under foreign state pressure are exactly the products the BSI

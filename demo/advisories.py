@@ -15,7 +15,7 @@ from advisories.choices import AdvisoryKind as K
 from advisories.choices import RecommendedAction as A
 from advisories.choices import Severity as S
 from advisories.choices import SourceKind, TargetKind
-from config.demo.specs import AdvisorySpec, ReferenceSpec, SourceSpec, TargetSpec
+from demo.specs import AdvisorySpec, ReferenceSpec, SourceSpec, TargetSpec
 from vendors.choices import CriticalityTier, Sector
 
 SOURCES: tuple[SourceSpec, ...] = (
