@@ -13,7 +13,7 @@ import base64
 import binascii
 import datetime
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -111,12 +111,6 @@ class _Key:
             return expression.desc(**nulls)
         return expression.asc(**nulls)
 
-    def order_sql(self, column: str, *, reverse: bool) -> str:
-        """``order_by`` in SQL, on ``column``: for a query that orders a page's rows again."""
-        descending = self.descending != reverse
-        nulls = (" NULLS FIRST" if reverse else " NULLS LAST") if self.field.null else ""
-        return f"{column} {'DESC' if descending else 'ASC'}{nulls}"
-
     def after(self, value: Any, *, reverse: bool) -> Q:
         """Rows strictly after ``value`` in this column, walking forward or backward."""
         name = self.field.attname
@@ -161,27 +155,18 @@ class KeysetPagination(BasePagination):
         queryset: QuerySet[Any, Any] | Sequence[Any],
         request: Request,
         view: APIView | None = None,
-        *,
-        fetch: Callable[[QuerySet[Any, Any], list[_Key], bool], list[Any]] | None = None,
     ) -> list[Any]:
-        """The page's rows: ``list()`` of the ordered, sliced queryset, or what ``fetch`` makes
-        of it, of the ordering keys and of whether it runs backwards."""
+        """The page's rows (model instances, or dictionaries of a ``values()`` queryset)."""
         assert isinstance(queryset, QuerySet), "Keyset pagination needs a queryset."
         self.request = request
         self.base_url = request.build_absolute_uri()
         self.page_size = _page_size(request, self.page_size_query_param)
         self.keys = self._keys(queryset, request, view)
         values, reverse = self._decode_cursor(request)
-
-        if fetch is not None:
-            # ``fetch`` reads the rows itself: the page query selects only what the cursor
-            # needs, the ordering's columns, which an index on them can answer alone.
-            queryset = queryset.values(*dict.fromkeys(key.field.attname for key in self.keys))
         queryset = queryset.order_by(*(key.order_by(reverse=reverse) for key in self.keys))
         if values is not None:
             queryset = queryset.filter(self._after(values, reverse=reverse))
-        page = queryset[: self.page_size + 1]
-        rows = list(page) if fetch is None else fetch(page, self.keys, reverse)
+        rows = list(queryset[: self.page_size + 1])
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if reverse:
@@ -272,7 +257,7 @@ class KeysetPagination(BasePagination):
         return condition
 
     def _values(self, row: Model | dict[str, Any]) -> list[Any]:
-        # A row is a model instance, or a dictionary of column values (``ValuesListMixin``).
+        # A row is a model instance, or a dictionary of column values (``RowListMixin``).
         if isinstance(row, dict):
             return [_encode_value(row[key.field.attname]) for key in self.keys]
         return [_encode_value(getattr(row, key.field.attname)) for key in self.keys]

@@ -104,10 +104,6 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The big lists' page statements are prepared once per connection (config/prepared.py); behind
-# a pooler that moves a session's statements between clients (PgBouncer in transaction mode),
-# turn this off.
-DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite is the single-user quick-start database; WAL lets the eager tasks and the request
     # share it without "database is locked" errors.
@@ -344,7 +340,7 @@ REST_FRAMEWORK = {
     # Numbers stay numbers in JSON (a CVSS score is 7.5, not "7.5").
     "COERCE_DECIMAL_TO_STRING": False,
     # JSON in and out; the interactive documentation is Swagger UI at /api/v1/docs/.
-    "DEFAULT_RENDERER_CLASSES": ["config.api_json.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "api.throttles.AnonRateThrottle",

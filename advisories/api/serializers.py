@@ -6,7 +6,9 @@ together. Each nested target is checked against the model's rules here, so that 
 the target and field (``targets[1].product``) rather than failing in the service.
 """
 
-from typing import Any, ClassVar
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
@@ -23,8 +25,8 @@ from advisories.models import (
     Source,
 )
 from api.exceptions import validation_detail
+from api.rows import Row, iso_date, iso_datetime
 from api.serializers import CountryCodeField, StrictModelSerializer, StrictSerializer
-from config.api_json import JsonSql, related_rows, related_values
 from exposure.choices import Confidence
 from vendors.choices import CriticalityTier, Sector
 
@@ -364,13 +366,6 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
     targets = AffectedTargetSerializer(many=True, required=False)
     cve_ids = CveIdsField(required=False)
     references = AdvisoryReferenceSerializer(many=True, required=False)
-    # The same three as PostgreSQL renders them, in the same order, for the detail's JSON
-    # (config/api_json.py; tests/api/test_json_detail.py holds the two equal).
-    json_sql: ClassVar[dict[str, JsonSql]] = {
-        "targets": related_rows(AffectedTargetSerializer, "advisory"),
-        "cve_ids": related_values(AdvisoryCve, "advisory", "cve_id"),
-        "references": related_rows(AdvisoryReferenceSerializer, "advisory"),
-    }
 
     class Meta:
         model = Advisory
@@ -416,6 +411,145 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
                     {name: "Given when the advisory is created; not editable." for name in fixed}
                 )
         return attrs
+
+
+# The advisory list's rows (api/rows.py): these columns of each advisory, of its targets and of
+# its references, and AdvisorySerializer's fields built from them.
+ADVISORY_ROW_COLUMNS = (
+    "id",
+    "source_id",
+    "source__name",
+    "identifier",
+    "title",
+    "summary",
+    "kind",
+    "severity",
+    "cvss_score",
+    "cvss_vector",
+    "status",
+    "recommended_action",
+    "action_details",
+    "action_deadline",
+    "audience_sectors",
+    "audience_tiers",
+    "known_exploited",
+    "issued_on",
+    "source_version",
+    "published_at",
+    "withdrawn_at",
+    "withdrawn_reason",
+    "created_at",
+    "updated_at",
+)
+TARGET_ROW_COLUMNS = (
+    "advisory_id",
+    "id",
+    "kind",
+    "is_exclusion",
+    "vendor_id",
+    "include_subsidiaries",
+    "product_id",
+    "version_range",
+    "cpe",
+    "version_start_including",
+    "version_start_excluding",
+    "version_end_including",
+    "version_end_excluding",
+    "purl",
+    "country",
+    "note",
+    "needs_review",
+    "review_reason",
+)
+REFERENCE_ROW_COLUMNS = ("advisory_id", "url", "summary", "category")
+
+
+def target_row(row: Row) -> dict[str, Any]:
+    """A target as AffectedTargetSerializer shows it, from TARGET_ROW_COLUMNS."""
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "is_exclusion": row["is_exclusion"],
+        "vendor": row["vendor_id"],
+        "include_subsidiaries": row["include_subsidiaries"],
+        "product": row["product_id"],
+        "version_range": row["version_range"],
+        "cpe": row["cpe"],
+        "version_start_including": row["version_start_including"],
+        "version_start_excluding": row["version_start_excluding"],
+        "version_end_including": row["version_end_including"],
+        "version_end_excluding": row["version_end_excluding"],
+        "purl": row["purl"],
+        "country": row["country"],
+        "note": row["note"],
+        "needs_review": row["needs_review"],
+        "review_reason": row["review_reason"],
+    }
+
+
+def reference_row(row: Row) -> dict[str, Any]:
+    """A reference as AdvisoryReferenceSerializer shows it, from REFERENCE_ROW_COLUMNS."""
+    return {"url": row["url"], "summary": row["summary"], "category": row["category"]}
+
+
+def advisory_rows(rows: list[Row], url: Callable[[Any], str]) -> list[dict[str, Any]]:
+    """Advisories as AdvisorySerializer shows them, from ADVISORY_ROW_COLUMNS, with their
+    targets, CVE ids and references read for all of them at once (three queries)."""
+    ids = [row["id"] for row in rows]
+    targets: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for target in (
+        AffectedTarget.objects.filter(advisory_id__in=ids)
+        .order_by("is_exclusion", "pk")
+        .values(*TARGET_ROW_COLUMNS)
+    ):
+        targets[target["advisory_id"]].append(target_row(target))
+    cve_ids: dict[int, list[str]] = defaultdict(list)
+    for advisory_id, cve_id in (
+        AdvisoryCve.objects.filter(advisory_id__in=ids)
+        .order_by("cve_id")
+        .values_list("advisory_id", "cve_id")
+    ):
+        cve_ids[advisory_id].append(cve_id)
+    references: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for reference in (
+        AdvisoryReference.objects.filter(advisory_id__in=ids)
+        .order_by("pk")
+        .values(*REFERENCE_ROW_COLUMNS)
+    ):
+        references[reference["advisory_id"]].append(reference_row(reference))
+    return [
+        {
+            "id": row["id"],
+            "url": url(row["id"]),
+            "source": row["source_id"],
+            "source_name": row["source__name"],
+            "identifier": row["identifier"],
+            "title": row["title"],
+            "summary": row["summary"],
+            "kind": row["kind"],
+            "severity": row["severity"],
+            "cvss_score": row["cvss_score"],
+            "cvss_vector": row["cvss_vector"],
+            "status": row["status"],
+            "recommended_action": row["recommended_action"],
+            "action_details": row["action_details"],
+            "action_deadline": iso_date(row["action_deadline"]),
+            "audience_sectors": row["audience_sectors"],
+            "audience_tiers": row["audience_tiers"],
+            "known_exploited": row["known_exploited"],
+            "issued_on": iso_date(row["issued_on"]),
+            "source_version": row["source_version"],
+            "published_at": iso_datetime(row["published_at"]),
+            "withdrawn_at": iso_datetime(row["withdrawn_at"]),
+            "withdrawn_reason": row["withdrawn_reason"],
+            "targets": targets[row["id"]],
+            "cve_ids": cve_ids[row["id"]],
+            "references": references[row["id"]],
+            "created_at": iso_datetime(row["created_at"]),
+            "updated_at": iso_datetime(row["updated_at"]),
+        }
+        for row in rows
+    ]
 
 
 class AdvisoryFlagCountsSerializer(StrictSerializer):

@@ -1,44 +1,37 @@
 """Viewsets of the advisory API: sources and advisories with their targets and revisions."""
 
-import json
 from typing import Any
 
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from advisories.api.serializers import (
     ADVISORY_EXAMPLE,
+    ADVISORY_ROW_COLUMNS,
     CVE_ADVISORY,
     PAN_OS_RANGES,
     VENDOR_WARNING,
     WITHDRAW_EXAMPLE,
     AdvisoryDetailSerializer,
-    AdvisoryFlagCountsSerializer,
     AdvisoryImpactSerializer,
     AdvisoryRevisionSerializer,
     AdvisorySerializer,
     AdvisoryWithdrawSerializer,
     ImpactQuerySerializer,
     SourceSerializer,
+    advisory_rows,
     advisory_write_arguments,
     target_example,
 )
 from advisories.filtersets import AdvisoryFilterSet, SourceFilterSet
 from advisories.models import Advisory, AffectedTarget, Source
-from advisories.selectors import (
-    AdvisoryFlagCounts,
-    advisories_visible_to,
-    advisory_flag_counts,
-)
+from advisories.selectors import advisories_visible_to, advisory_flag_counts
 from advisories.services import (
     AdvisoryStateError,
     advisory_create,
@@ -48,13 +41,11 @@ from advisories.services import (
 )
 from api.exceptions import Conflict
 from api.pagination import KeysetPagination, PagePagination
+from api.rows import Row, RowListMixin, row_url
 from api.viewsets import CatalogueViewSetMixin
 from audit.services import audit_record, audit_snapshot
-from config.api_json import RenderedJSON, json_plan
-from config.api_values import ValuesListMixin, values_plan
-from config.prepared import prepared_statements
 from exposure.selectors import advisory_impact
-from orgs.scoping import request_visible_organization_ids
+from orgs.scoping import organization_ids
 
 # Creating ADVISORY_EXAMPLE answers the same advisory as a draft.
 CREATED_EXAMPLE = OpenApiExample(
@@ -214,7 +205,7 @@ class SourceViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Source]):
     ),
 )
 @extend_schema(tags=["advisories"])
-class AdvisoryViewSet(ValuesListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
+class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
     serializer_class = AdvisorySerializer
     filterset_class = AdvisoryFilterSet
     pagination_class = KeysetPagination
@@ -229,24 +220,27 @@ class AdvisoryViewSet(ValuesListMixin, CatalogueViewSetMixin, viewsets.ModelView
     ordering = ["-issued_on", "-published_at", "-id"]
     # PATCH only: an edit changes fields and targets; CVE ids and references are set once.
     http_method_names = ["get", "post", "patch", "head", "options"]
+    row_columns = ADVISORY_ROW_COLUMNS
+
+    def build_rows(self, rows: list[Row]) -> list[dict[str, Any]]:
+        return advisory_rows(rows, row_url(self.request, "api:advisory-list"))
 
     def get_queryset(self) -> QuerySet[Advisory, Any]:
         advisories = advisories_visible_to(user=self.request.user)
-        if self.action == "impact":
-            # The impact is computed in SQL from the advisory's id; its representation (CVEs,
-            # references, targets, the imported document) is not read.
-            return advisories.defer("raw_document", "summary", "action_details")
-        if self.rows_as_values:
-            # A list of column values (config/api_values.py) loads no related rows.
+        if self.action in ("list", "impact"):
+            # The list reads the columns it shows (build_rows); the impact is computed in SQL
+            # from the advisory's id.
             return advisories
-        if self.action == "retrieve":
-            # The imported source document (a CSAF file can be hundreds of kilobytes) is not
-            # part of the representation; loading it would parse it on every request.
-            advisories = advisories.defer("raw_document")
-        return advisories.select_related("source").prefetch_related(
-            "cves",
-            "references",
-            Prefetch("targets", queryset=AffectedTarget.objects.order_by("is_exclusion", "pk")),
+        # The imported source document (a CSAF file can be hundreds of kilobytes) is not part
+        # of the representation; loading it would parse it on every request.
+        return (
+            advisories.defer("raw_document")
+            .select_related("source")
+            .prefetch_related(
+                "cves",
+                "references",
+                Prefetch("targets", queryset=AffectedTarget.objects.order_by("is_exclusion", "pk")),
+            )
         )
 
     def get_serializer_class(self) -> type[BaseSerializer[Advisory]]:
@@ -255,53 +249,13 @@ class AdvisoryViewSet(ValuesListMixin, CatalogueViewSetMixin, viewsets.ModelView
         return AdvisorySerializer
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        rendered = self._retrieve_rendered(request)
-        if rendered is not None:
-            return Response(rendered)
-        # Six statements of a fixed shape per request, prepared once per connection
-        # (config/prepared.py): PostgreSQL no longer plans them for every request.
-        with prepared_statements(connection):
-            advisory = self.get_object()
-            advisory.flag_counts = self._flag_counts(request, advisory.pk)  # type: ignore[attr-defined]
-        return Response(self.get_serializer(advisory).data)
-
-    def _retrieve_rendered(self, request: Request) -> RenderedJSON | None:
-        """The detail as PostgreSQL renders it (config/api_json.py), in two prepared statements
-        instead of six and with no model instance or serializer field built: about a third of
-        the Python path's CPU time. ``None`` when the request needs the Python path (a query
-        string such as a filter or ``format``, a time zone other than UTC, an indented body)."""
-        plan = json_plan(AdvisorySerializer)
-        values = values_plan(AdvisorySerializer)
-        if plan is None or values is None or request.query_params:
-            return None
-        if any(
-            type(permission).has_object_permission is not BasePermission.has_object_permission
-            for permission in self.get_permissions()
-        ):
-            # get_object() would check the object against these; no model object is built here.
-            return None
-        bound = values.bind(dict(self.get_serializer_context()))
-        if bound is None or not plan.answers(request, bound, connection.alias):
-            return None
-        # The scoping is get_object()'s: the advisories the user may read, by the URL's id.
-        advisories = advisories_visible_to(user=request.user).filter(pk=self.kwargs["pk"])
-        with prepared_statements(connection):
-            body = plan.fetch_object(advisories, bound=bound)
-            if body is None:
-                raise Http404
-            counts = self._flag_counts(request, int(self.kwargs["pk"]))
-        # The counts are the detail's last field: AdvisoryDetailSerializer's fields are
-        # AdvisorySerializer's and then flag_counts (checked by tests/api/test_json_detail.py).
-        counts_json = json.dumps(AdvisoryFlagCountsSerializer(counts).data, separators=(",", ":"))
-        return RenderedJSON(f'{body[:-1]},"flag_counts":{counts_json}}}'.encode())
-
-    @staticmethod
-    def _flag_counts(request: Request, advisory_id: int) -> AdvisoryFlagCounts:
-        return advisory_flag_counts(
-            advisory_id=advisory_id,
-            visible_ids=request_visible_organization_ids(request),
+        advisory = self.get_object()
+        advisory.flag_counts = advisory_flag_counts(  # type: ignore[attr-defined]
+            advisory_id=advisory.pk,
+            visible_ids=organization_ids(request.user),
             today=timezone.localdate(),
         )
+        return Response(self.get_serializer(advisory).data)
 
     def perform_create(self, serializer: BaseSerializer[Advisory]) -> None:
         arguments = advisory_write_arguments(dict(serializer.validated_data))
@@ -339,7 +293,6 @@ class AdvisoryViewSet(ValuesListMixin, CatalogueViewSetMixin, viewsets.ModelView
             advisory=advisory,
             user=request.user,
             samples=query.validated_data["samples"],
-            visible_ids=request_visible_organization_ids(request),
         )
         return Response(AdvisoryImpactSerializer(impact).data)
 

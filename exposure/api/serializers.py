@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from advisories.models import Advisory
+from api.rows import Row, iso_date, iso_datetime
 from api.serializers import (
-    FastRepresentationMixin,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
     StrictSerializer,
@@ -104,7 +105,7 @@ COMMENT_EVENT = OpenApiExample(
 )
 
 
-class FlagAdvisorySerializer(FastRepresentationMixin, StrictModelSerializer[Advisory]):
+class FlagAdvisorySerializer(StrictModelSerializer[Advisory]):
     """The advisory a flag comes from, as much as a flag list needs."""
 
     class Meta:
@@ -121,7 +122,7 @@ class FlagAdvisorySerializer(FastRepresentationMixin, StrictModelSerializer[Advi
         )
     ]
 )
-class FlagSerializer(FastRepresentationMixin, StrictModelSerializer[Flag]):
+class FlagSerializer(StrictModelSerializer[Flag]):
     url = serializers.HyperlinkedIdentityField(view_name="api:flag-detail")
     advisory = FlagAdvisorySerializer(read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
@@ -159,6 +160,72 @@ class FlagSerializer(FastRepresentationMixin, StrictModelSerializer[Flag]):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+# The flag list's rows (api/rows.py): these columns, and FlagSerializer's fields built from them.
+FLAG_ROW_COLUMNS = (
+    "id",
+    "organization_id",
+    "organization__name",
+    "advisory_id",
+    "advisory__identifier",
+    "advisory__title",
+    "advisory__kind",
+    "advisory__severity",
+    "advisory__recommended_action",
+    "item_id",
+    "item_label",
+    "matched_target_id",
+    "status",
+    "confidence",
+    "priority",
+    "due_date",
+    "assignee_id",
+    "assignee__username",
+    "status_reason",
+    "risk_accepted_until",
+    "resolution_reason",
+    "first_seen_at",
+    "last_matched_at",
+    "status_changed_at",
+    "resolved_at",
+    "updated_at",
+)
+
+
+def flag_row(row: Row, url: Callable[[Any], str]) -> dict[str, Any]:
+    """A flag as FlagSerializer shows it, from FLAG_ROW_COLUMNS."""
+    return {
+        "id": row["id"],
+        "url": url(row["id"]),
+        "organization": row["organization_id"],
+        "organization_name": row["organization__name"],
+        "advisory": {
+            "id": row["advisory_id"],
+            "identifier": row["advisory__identifier"],
+            "title": row["advisory__title"],
+            "kind": row["advisory__kind"],
+            "severity": row["advisory__severity"],
+            "recommended_action": row["advisory__recommended_action"],
+        },
+        "item": row["item_id"],
+        "item_label": row["item_label"],
+        "matched_target": row["matched_target_id"],
+        "status": row["status"],
+        "confidence": row["confidence"],
+        "priority": row["priority"],
+        "due_date": iso_date(row["due_date"]),
+        "assignee": row["assignee_id"],
+        "assignee_username": row["assignee__username"],
+        "status_reason": row["status_reason"],
+        "risk_accepted_until": iso_date(row["risk_accepted_until"]),
+        "resolution_reason": row["resolution_reason"],
+        "first_seen_at": iso_datetime(row["first_seen_at"]),
+        "last_matched_at": iso_datetime(row["last_matched_at"]),
+        "status_changed_at": iso_datetime(row["status_changed_at"]),
+        "resolved_at": iso_datetime(row["resolved_at"]),
+        "updated_at": iso_datetime(row["updated_at"]),
+    }
 
 
 @extend_schema_serializer(

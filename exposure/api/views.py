@@ -12,11 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.pagination import KeysetPagination, PagePagination
+from api.rows import Row, RowListMixin, row_url
 from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
-from config.api_values import ValuesListMixin
 from exposure.api.serializers import (
     COMMENT,
     COMMENT_EVENT,
+    FLAG_ROW_COLUMNS,
     RISK_ACCEPTANCE,
     RISK_ACCEPTED_FLAG,
     FlagAdvisorySerializer,
@@ -28,6 +29,7 @@ from exposure.api.serializers import (
     FlagSerializer,
     FlagTransitionSerializer,
     MatchRunSerializer,
+    flag_row,
 )
 from exposure.filtersets import FlagFilterSet, MatchRunFilterSet
 from exposure.models import Flag, MatchRun
@@ -45,7 +47,7 @@ from orgs.scoping import sees_all_organizations
     retrieve=extend_schema(summary="Get a flag"),
 )
 @extend_schema(tags=["flags"])
-class FlagViewSet(ValuesListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
+class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
     queryset = Flag.objects.select_related("advisory", "organization", "assignee")
     serializer_class = FlagSerializer
     filterset_class = FlagFilterSet
@@ -59,13 +61,17 @@ class FlagViewSet(ValuesListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelVie
     ]
     ordering = ["-priority", "due_date", "id"]
     default_write_role = Role.ANALYST
+    row_columns = FLAG_ROW_COLUMNS
+
+    def build_rows(self, rows: list[Row]) -> list[dict[str, Any]]:
+        url = row_url(self.request, "api:flag-list")
+        return [flag_row(row, url) for row in rows]
 
     def get_queryset(self) -> QuerySet[Flag, Any]:
         queryset: QuerySet[Flag, Any] = super().get_queryset()
-        if self.action == "retrieve" or (self.action == "list" and not self.rows_as_values):
+        if self.action == "retrieve":
             # Only what FlagSerializer shows of the advisory, organization and assignee: an
-            # advisory's texts and imported source document can be large, and every column
-            # loaded is a model attribute built for each of a page's rows.
+            # advisory's texts and imported source document can be large.
             queryset = queryset.only(
                 *(field.name for field in Flag._meta.concrete_fields),
                 *(f"advisory__{name}" for name in FlagAdvisorySerializer.Meta.fields),

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any
 
-from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
-    ExpressionWrapper,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Concat
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from api.rows import Row, iso_datetime
 from api.schema import object_examples
 from api.serializers import (
     CountryCodeField,
     CreateOnlyFieldsMixin,
-    FastRepresentationMixin,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
 )
-from config.api_values import ValuesMethod
 from orgs.choices import Role
 from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
 from orgs.scoping import Actor
@@ -198,9 +188,7 @@ class MembershipSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[Membersh
         ),
     ]
 )
-class InventoryItemSerializer(
-    CreateOnlyFieldsMixin, FastRepresentationMixin, StrictModelSerializer[InventoryItem]
-):
+class InventoryItemSerializer(CreateOnlyFieldsMixin, StrictModelSerializer[InventoryItem]):
     """What an organization runs. Give the vendor and product names as your systems know them
     (they resolve to the catalogue by name and alias), or a catalogue product, a CPE or a purl.
     """
@@ -217,27 +205,6 @@ class InventoryItemSerializer(
     product_name = serializers.SerializerMethodField()
     resolved = serializers.SerializerMethodField()
     create_only_fields = ("organization",)
-    # The method fields read from column values, for lists built by ValuesListMixin.
-    values_methods: ClassVar[dict[str, ValuesMethod]] = {
-        "product_name": (
-            ("product_id", "product__vendor__name", "product__name"),
-            lambda row: (
-                None
-                if row["product_id"] is None
-                else f"{row['product__vendor__name']} {row['product__name']}"
-            ),
-        ),
-        "resolved": (("product_id",), lambda row: row["product_id"] is not None),
-    }
-    # The same, in SQL, for lists whose rows the database renders (config/api_json.py).
-    values_sql: ClassVar[dict[str, Any]] = {
-        "product_name": Case(
-            When(product__isnull=True, then=Value(None)),
-            default=Concat("product__vendor__name", Value(" "), "product__name"),
-            output_field=CharField(),
-        ),
-        "resolved": ExpressionWrapper(Q(product__isnull=False), output_field=BooleanField()),
-    }
 
     class Meta:
         model = InventoryItem
@@ -284,6 +251,60 @@ class InventoryItemSerializer(
                 {"raw_product": "Name the product, or give a catalogue product, a CPE or a purl."}
             )
         return attrs
+
+
+# The inventory list's rows (api/rows.py): these columns, and InventoryItemSerializer's fields
+# built from them.
+INVENTORY_ITEM_ROW_COLUMNS = (
+    "id",
+    "organization_id",
+    "organization__name",
+    "product_id",
+    "product__vendor__name",
+    "product__name",
+    "raw_vendor",
+    "raw_product",
+    "version",
+    "cpe",
+    "purl",
+    "quantity",
+    "environment",
+    "criticality",
+    "source",
+    "external_ref",
+    "notes",
+    "created_at",
+    "updated_at",
+)
+
+
+def inventory_item_row(row: Row, url: Callable[[Any], str]) -> dict[str, Any]:
+    """An inventory item as InventoryItemSerializer shows it, from INVENTORY_ITEM_ROW_COLUMNS."""
+    resolved = row["product_id"] is not None
+    return {
+        "id": row["id"],
+        "url": url(row["id"]),
+        "organization": row["organization_id"],
+        "organization_name": row["organization__name"],
+        "product": row["product_id"],
+        "product_name": (
+            f"{row['product__vendor__name']} {row['product__name']}" if resolved else None
+        ),
+        "resolved": resolved,
+        "raw_vendor": row["raw_vendor"],
+        "raw_product": row["raw_product"],
+        "version": row["version"],
+        "cpe": row["cpe"],
+        "purl": row["purl"],
+        "quantity": row["quantity"],
+        "environment": row["environment"],
+        "criticality": row["criticality"],
+        "source": row["source"],
+        "external_ref": row["external_ref"],
+        "notes": row["notes"],
+        "created_at": iso_datetime(row["created_at"]),
+        "updated_at": iso_datetime(row["updated_at"]),
+    }
 
 
 # A token as the API shows it; issued, it comes with its text, shown that once.

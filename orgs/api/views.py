@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from api.pagination import KeysetPagination
+from api.rows import Row, RowListMixin, row_url
 from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
-from config.api_values import ValuesListMixin
 from orgs.administration import (
     membership_create,
     membership_delete,
@@ -23,11 +23,13 @@ from orgs.administration import (
     organization_update,
 )
 from orgs.api.serializers import (
+    INVENTORY_ITEM_ROW_COLUMNS,
     ApiTokenSerializer,
     InventoryItemSerializer,
     IssuedApiTokenSerializer,
     MembershipSerializer,
     OrganizationSerializer,
+    inventory_item_row,
 )
 from orgs.choices import ItemSource, Role
 from orgs.filtersets import (
@@ -159,9 +161,7 @@ class MembershipViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Membership]):
     ),
 )
 @extend_schema(tags=["inventory"])
-class InventoryItemViewSet(
-    ValuesListMixin, TenantViewSetMixin, viewsets.ModelViewSet[InventoryItem]
-):
+class InventoryItemViewSet(RowListMixin, TenantViewSetMixin, viewsets.ModelViewSet[InventoryItem]):
     queryset = InventoryItem.objects.select_related("organization", "product__vendor")
     serializer_class = InventoryItemSerializer
     filterset_class = InventoryItemFilterSet
@@ -169,6 +169,11 @@ class InventoryItemViewSet(
     ordering_fields = ["raw_vendor", "raw_product", "version", "created_at", "updated_at"]
     ordering = ["raw_vendor", "raw_product", "version", "id"]
     default_write_role = Role.ANALYST
+    row_columns = INVENTORY_ITEM_ROW_COLUMNS
+
+    def build_rows(self, rows: list[Row]) -> list[dict[str, Any]]:
+        url = row_url(self.request, "api:inventoryitem-list")
+        return [inventory_item_row(row, url) for row in rows]
 
     def perform_create(self, serializer: BaseSerializer[InventoryItem]) -> None:
         data = dict(serializer.validated_data)

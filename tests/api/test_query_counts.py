@@ -59,15 +59,6 @@ def _audit(tenants):
         audit_record(action="test.event", organization=tenants.org_a)
 
 
-# Each way a big list is built: rows as JSON from the database, or as column values rendered
-# in Python (for an indented body, which the database does not write). The other lists go
-# through DRF's serializers either way.
-WAYS = {
-    "database": {},
-    "values": {"HTTP_ACCEPT": "application/json; indent=2"},
-}
-
-
 @pytest.mark.parametrize(
     ("url", "build"),
     [
@@ -80,15 +71,13 @@ WAYS = {
         ("/api/v1/audit-entries/", _audit),
     ],
 )
-@pytest.mark.parametrize("way", list(WAYS))
-def test_a_bigger_page_costs_no_more_queries(tenants, api, url, build, way):
+def test_a_bigger_page_costs_no_more_queries(tenants, api, url, build):
     build(tenants)
     client = api.session(tenants.owner)
-    headers = WAYS[way]
     counts = []
     for size in (1, 100):
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(url, {"page_size": size}, **headers)
+            response = client.get(url, {"page_size": size})
         assert response.status_code == 200
         assert len(response.json()["results"]) == size
         counts.append(len(queries))

@@ -1,0 +1,64 @@
+"""The hot lists' rows, built from column values instead of model instances.
+
+A page of fifty flags through DRF builds some 150 model instances and walks every serializer
+field of every row; the flag, inventory and advisory lists instead fetch the columns they show
+with ``values()`` and turn each row into its response dict with a plain function written
+beside the serializer (``flag_row`` beside ``FlagSerializer``, and so on). The serializer
+stays the one description of the fields, for the schema, for writes and for single objects;
+``tests/api/test_rows.py`` holds each row builder to its serializer's keys and values.
+
+This module has what the row builders share: values rendered as DRF renders them, the rows'
+own URLs, and the list action that fetches the columns and builds the rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+Row = Mapping[str, Any]
+
+
+def iso_datetime(value: datetime.datetime | None) -> str | None:
+    """A date-time as DRF's ``DateTimeField`` shows it: ISO 8601 in the current time zone,
+    ``Z`` for UTC."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def iso_date(value: datetime.date | None) -> str | None:
+    """A date as DRF's ``DateField`` shows it."""
+    return None if value is None else value.isoformat()
+
+
+def row_url(request: Request, list_view: str) -> Callable[[Any], str]:
+    """The URL of a row of the list ``list_view`` names, from its id: the list's own URL and
+    the id, as the router writes detail routes (reversed once per request, not per row)."""
+    base = request.build_absolute_uri(reverse(list_view))
+    return lambda pk: f"{base}{pk}/"
+
+
+class RowListMixin:
+    """A list whose rows are ``build_rows`` of the ``row_columns`` of each row of the page.
+
+    Filtering, ordering and pagination are the view's own (its FilterSet, ordering filter and
+    keyset pagination, which read the ordering columns from the rows: list them among
+    ``row_columns``).
+    """
+
+    row_columns: ClassVar[Sequence[str]]
+    # The page's rows as the response shows them; defined by each list.
+    build_rows: Callable[[list[Row]], list[dict[str, Any]]]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        page = self.paginate_queryset(queryset.values(*self.row_columns))  # type: ignore[attr-defined]
+        return self.get_paginated_response(self.build_rows(page))  # type: ignore[attr-defined,no-any-return]
