@@ -22,7 +22,7 @@ from api.permissions import (
 )
 from orgs.choices import Role
 from orgs.models import Organization
-from orgs.scoping import has_role, request_visible_organization_ids
+from orgs.scoping import has_role
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
@@ -60,10 +60,7 @@ class TenantViewSetMixin:
 
     def get_queryset(self) -> QuerySet[Any, Any]:
         queryset: QuerySet[Any, Any] = super().get_queryset()  # type: ignore[misc]
-        # The visible organizations' ids, fetched once for the request (its organization
-        # filter checks against the same ids); see orgs.scoping.
-        ids = request_visible_organization_ids(self.request)
-        return queryset.in_organizations(ids)  # type: ignore[attr-defined,no-any-return]
+        return queryset.visible_to(self.request.user)  # type: ignore[attr-defined,no-any-return]
 
     def organization_of(self, obj: Model) -> Organization:
         """The organization a row belongs to."""

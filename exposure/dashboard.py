@@ -25,7 +25,7 @@ from advisories.models import Advisory
 from exposure.choices import ACTIVE_FLAG_STATUSES
 from exposure.models import Flag
 from orgs.models import Organization
-from orgs.scoping import Actor, sees_all_organizations, visible_organization_ids
+from orgs.scoping import Actor, organization_ids
 from vendors.models import Vendor
 
 TREND_DAYS = 90
@@ -328,15 +328,10 @@ def open_flag_trend(*, user: Actor, today: date, days: int = TREND_DAYS) -> list
     return points
 
 
-def _cache_key(user: Actor, today: date) -> str | None:
+def _cache_key(user: Actor, today: date) -> str:
     """Users who see the same organizations share one cached overview."""
-    if sees_all_organizations(user):
-        scope = "all"
-    else:
-        ids = visible_organization_ids(user)
-        if ids is None:
-            return None
-        scope = ",".join(str(pk) for pk in sorted(ids.values_list("pk", flat=True)))
+    ids = organization_ids(user)
+    scope = "all" if ids is None else ",".join(str(pk) for pk in sorted(ids))
     digest = hashlib.sha256(scope.encode()).hexdigest()[:24]
     return f"dashboard:overview:{today.isoformat()}:{digest}"
 

@@ -27,11 +27,7 @@ from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, Match
 from exposure.engine import Scope, preview_scope
 from exposure.models import Flag, FlagEvent, MatchRun
 from orgs.models import InventoryItem, Organization
-from orgs.scoping import (
-    Actor,
-    sees_all_organizations,
-    visible_organization_id_set,
-)
+from orgs.scoping import Actor, organization_ids, sees_all_organizations
 
 
 def organizations_with_exposure(*, user: Actor) -> QuerySet[Organization, Any]:
@@ -80,40 +76,28 @@ class AdvisoryImpact:
     targets_needing_review: int
 
 
-_FETCH: Any = object()
-
-
-def advisory_impact(
-    *,
-    advisory: Advisory,
-    user: Actor,
-    samples: int = 5,
-    visible_ids: frozenset[int] | None = _FETCH,
-) -> AdvisoryImpact:
+def advisory_impact(*, advisory: Advisory, user: Actor, samples: int = 5) -> AdvisoryImpact:
     """Preview an advisory (typically a draft): the organizations and items it would flag.
 
     The matching engine computes it exactly as a real run would, in dry-run mode (no writes),
     limited to the organizations ``user`` may see; organizations come most-affected first,
     each with up to ``samples`` of its items. Targets that need review match nothing and are
-    counted so the editor knows the preview is incomplete. ``visible_ids`` are the ids of the
-    organizations ``user`` may see (``None``: all), when the caller has them already
-    (``orgs.scoping.request_visible_organization_ids``); otherwise they are fetched.
+    counted so the editor knows the preview is incomplete.
     """
     needing_review = advisory.targets.filter(needs_review=True).count()
-    if visible_ids is _FETCH:
-        visible_ids = visible_organization_id_set(user)
-    organization_ids: tuple[int, ...] | None = None
+    visible_ids = organization_ids(user)
+    in_scope: tuple[int, ...] | None = None
     if visible_ids is not None:
         # The ids themselves rather than a subquery: the dry run's statement names the
         # organizations in each of its branches, and a list of constants is cheaper for
         # PostgreSQL to plan than a subquery repeated in each (about a millisecond).
-        organization_ids = tuple(sorted(visible_ids))
-        if not organization_ids:
+        in_scope = tuple(sorted(visible_ids))
+        if not in_scope:
             return AdvisoryImpact(0, 0, 0, (), needing_review)
     rows = preview_scope(
         Scope(
             advisory_ids=(advisory.pk,),
-            organization_ids=organization_ids,
+            organization_ids=in_scope,
             include_unpublished=True,
         ),
         samples=samples,

@@ -12,21 +12,16 @@ import datetime
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Model, OuterRef, Q, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
-from config.prepared import prepared_statements
 from orgs.choices import Role, TokenAccess
-from orgs.models import ApiToken, Membership, Organization, User
+from orgs.models import ApiToken, Organization, User
 from orgs.scoping import Actor, has_role
 
 # Every token starts with this mark, so that secret scanners can recognise a leaked one.
@@ -132,99 +127,6 @@ def token_revoke(*, token: ApiToken, user: Actor, request: HttpRequest | None = 
     return token
 
 
-# Stands in for the prefix while the lookup's SQL is compiled (prefixes are letters and digits).
-_PREFIX_STAND_IN = "-prefix-"
-
-
-@dataclass(frozen=True)
-class _CompiledLookup:
-    """The SQL of ``ApiToken.objects.select_related("user").filter(prefix=…)`` on one database,
-    with where each model's columns are in its rows and how their values are converted."""
-
-    sql: str
-    token_columns: tuple[int, ...]
-    user_columns: tuple[int, ...]
-    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
-    # Where the ids of the user's organizations are in the row (PostgreSQL only), or None.
-    member_of_column: int | None
-
-
-_MEMBER_OF = "member_of_ids"
-
-
-@cache
-def _compiled_lookup(alias: str) -> _CompiledLookup:
-    queryset = ApiToken.objects.using(alias).select_related("user").filter(prefix=_PREFIX_STAND_IN)
-    if connections[alias].vendor == "postgresql":
-        # The organizations the token's user belongs to, read in the same statement: a list
-        # scopes its rows by them, and would otherwise ask for them in a query of its own.
-        queryset = queryset.annotate(
-            **{
-                _MEMBER_OF: ArraySubquery(
-                    Membership.objects.filter(user_id=OuterRef("user_id"))
-                    .order_by()
-                    .values("organization_id")
-                )
-            }
-        )
-    compiler = queryset.query.get_compiler(using=alias)
-    sql, params = compiler.as_sql()
-    assert list(params) == [_PREFIX_STAND_IN], params
-    klass_info = compiler.klass_info
-    assert klass_info is not None
-    (user_info,) = klass_info["related_klass_infos"]
-    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-    return _CompiledLookup(
-        sql=sql,
-        token_columns=tuple(klass_info["select_fields"]),
-        user_columns=tuple(user_info["select_fields"]),
-        member_of_column=compiler.annotation_col_map.get(_MEMBER_OF),
-        converters=tuple(
-            (position, tuple(functions), expression)
-            for position, (functions, expression) in converters.items()
-        ),
-    )
-
-
-def _token_by_prefix(prefix: str) -> ApiToken | None:
-    """``ApiToken.objects.select_related("user").filter(prefix=prefix).first()`` (the prefix is
-    unique), from SQL the ORM compiled once: every API request looks its token up, and building
-    and compiling the query anew cost more than PostgreSQL's answer (about 0.4 ms of 1 ms on a
-    request that does nothing else). The rows go through the ORM's converters and ``from_db``,
-    as a queryset's would; ``tests/api/test_tokens.py`` holds both equal.
-
-    On PostgreSQL the same statement reads the ids of the organizations the token's user is a
-    member of, kept as ``token.member_of_ids`` for the request that presented the token
-    (``orgs.scoping.request_visible_organization_ids``)."""
-    alias = router.db_for_read(ApiToken)
-    lookup = _compiled_lookup(alias)
-    connection = connections[alias]
-    # Prepared once per connection: planning the join costs as much as running it.
-    with connection.cursor() as cursor, prepared_statements(connection):
-        cursor.execute(lookup.sql, [prefix])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for position, functions, expression in lookup.converters:
-        for function in functions:
-            values[position] = function(values[position], expression, connection)
-    token = ApiToken.from_db(
-        alias, _attnames(ApiToken), [values[at] for at in lookup.token_columns]
-    )
-    user = User.from_db(alias, _attnames(User), [values[at] for at in lookup.user_columns])
-    ApiToken.user.field.set_cached_value(token, user)
-    if lookup.member_of_column is not None:
-        member_of: list[int] = values[lookup.member_of_column]
-        token.member_of_ids = frozenset(member_of)  # type: ignore[attr-defined]
-    return token
-
-
-@cache
-def _attnames(model: type[Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
-
-
 def token_authenticate(raw: str) -> ApiToken | None:
     """The live token ``raw`` stands for, with its user loaded; ``None`` when it is malformed,
     unknown, wrong, expired or revoked, or its user is inactive."""
@@ -232,7 +134,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
     prefix, _, secret = rest.partition("_")
     if scheme != MARK or not prefix or not secret:
         return None
-    token = _token_by_prefix(prefix)
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.secret_hash, _secret_hash(secret)):
         return None
     now = timezone.now()

@@ -78,19 +78,6 @@ def test_impact_of_targets_without_cpe_or_purl_asks_nothing_about_them(draft, us
     assert not [query for query in queries if "t.purl LIKE" in query["sql"]]
 
 
-def test_impact_with_the_visible_ids_given_is_the_impact_with_them_fetched(draft, users, org):
-    fetched = advisory_impact(advisory=draft, user=users["member"])
-    assert (
-        advisory_impact(advisory=draft, user=users["member"], visible_ids=frozenset({org.pk}))
-        == fetched
-    )
-    everyone = advisory_impact(advisory=draft, user=users["editor"], visible_ids=None)
-    assert everyone == advisory_impact(advisory=draft, user=users["editor"])
-    assert everyone.organization_count == 2
-    nothing = advisory_impact(advisory=draft, user=users["member"], visible_ids=frozenset())
-    assert (nothing.organization_count, nothing.item_count) == (0, 0)
-
-
 def test_impact_shows_a_member_only_their_own_organization(draft, users):
     impact = advisory_impact(advisory=draft, user=users["member"])
     assert [o.name for o in impact.organizations] == ["Stadtwerke Alpha"]

@@ -7,12 +7,7 @@ from django.utils import timezone
 from exposure.models import Flag, FlagEvent
 from orgs.choices import Role
 from orgs.models import ApiToken, InventoryItem, Membership, Organization
-from orgs.scoping import (
-    has_role,
-    request_visible_organization_ids,
-    role_in,
-    visible_organization_id_set,
-)
+from orgs.scoping import has_role, organization_ids, role_in, sees_all_organizations
 from orgs.tokens import token_authenticate, token_create
 from tests.factories import InventoryItemFactory, PublishedAdvisoryFactory, UserFactory
 
@@ -153,42 +148,6 @@ def test_advisory_editor_reads_every_organization_but_cannot_triage(data):
 
 
 @pytest.mark.parametrize(
-    ("model", "org_path"), SCOPED_MODELS, ids=lambda v: getattr(v, "__name__", v)
-)
-@pytest.mark.parametrize("who", ["viewer", "outsider", "superuser", "anonymous", "org_token"])
-def test_fetched_ids_scope_rows_exactly_as_visible_to_does(data, model, org_path, who):
-    if who == "superuser":
-        user = UserFactory(is_superuser=True)
-    elif who == "anonymous":
-        user = AnonymousUser()
-    elif who == "org_token":
-        user = data.owner
-        user.api_token = ApiToken(user=user, organization=data.org_b)
-    else:
-        user = getattr(data, who)
-    ids = visible_organization_id_set(user)
-    assert (ids is None) == (who == "superuser")
-    by_ids = set(model.objects.in_organizations(ids).values_list("pk", flat=True))
-    by_subquery = set(model.objects.visible_to(user).values_list("pk", flat=True))
-    assert by_ids == by_subquery
-
-
-def test_a_reading_request_fetches_the_visible_ids_once(data, rf, django_assert_num_queries):
-    request = rf.get("/api/v1/flags/")
-    request.user = data.viewer
-    with django_assert_num_queries(1):
-        assert request_visible_organization_ids(request) == {data.org_a.pk}
-        assert request_visible_organization_ids(request) == {data.org_a.pk}
-    # A request that writes may change memberships between two reads: it asks each time.
-    request = rf.post("/api/v1/memberships/")
-    request.user = data.viewer
-    with django_assert_num_queries(1):
-        assert request_visible_organization_ids(request) == {data.org_a.pk}
-    Membership.objects.create(user=data.viewer, organization=data.org_b, role=Role.VIEWER)
-    assert request_visible_organization_ids(request) == {data.org_a.pk, data.org_b.pk}
-
-
-@pytest.mark.parametrize(
     "who",
     [
         "member",
@@ -200,12 +159,9 @@ def test_a_reading_request_fetches_the_visible_ids_once(data, rf, django_assert_
         "no_organization",
     ],
 )
-def test_the_fetched_ids_are_the_visibility_querys_for_every_kind_of_token(
-    data, rf, who, django_assert_num_queries
-):
-    # The ids a list scopes by are derived in Python from the memberships the token's lookup
-    # read in its own statement; they are exactly the organizations the visibility subquery
-    # (visible_to) finds, and a reading request asks no query more for them.
+def test_the_organizations_a_token_reaches_are_decided_by_the_one_rule(data, who):
+    # Whatever the kind of user and token, the organizations a request may see are those of
+    # organization_ids(), and every scoped model's rows follow them.
     user = {
         "member": data.owner,
         "member_org_token": data.owner,
@@ -231,16 +187,6 @@ def test_the_fetched_ids_are_the_visibility_querys_for_every_kind_of_token(
     assert token is not None
     authenticated = token.user
     authenticated.api_token = token
-    request = rf.get("/api/v1/flags/")
-    request.user = authenticated
-    with django_assert_num_queries(0):
-        by_token = request_visible_organization_ids(request)
-    by_query = set(Organization.objects.visible_to(authenticated).values_list("pk", flat=True))
-    if who == "superuser":
-        assert by_token is None
-        assert by_query == set(Organization.objects.values_list("pk", flat=True))
-    else:
-        assert by_token == by_query
     expected = {
         "member": {data.org_a.pk},
         "member_org_token": {data.org_a.pk},
@@ -250,28 +196,35 @@ def test_the_fetched_ids_are_the_visibility_querys_for_every_kind_of_token(
         "former_member_org_token": set(),
         "no_organization": set(),
     }[who]
-    assert by_token == (None if expected is None else frozenset(expected))
+    ids = organization_ids(authenticated)
+    assert ids == (None if expected is None else frozenset(expected))
+    assert sees_all_organizations(authenticated) == (expected is None)
+    for model, org_path in SCOPED_MODELS:
+        seen = set(model.objects.visible_to(authenticated).values_list(org_path, flat=True))
+        assert seen == (expected if expected is not None else {data.org_a.pk, data.org_b.pk})
 
 
-def test_a_token_carries_its_users_memberships_for_reads_only(data, rf, django_assert_num_queries):
-    # The memberships read with the token serve the request that presented it, if it only
-    # reads; a request that writes reads them afresh, and so sees a change made meanwhile.
-    _token, raw = token_create(user=data.viewer, name="memberships")
-    token = token_authenticate(raw)
-    assert token is not None
-    assert token.member_of_ids == {data.org_a.pk}
-    Membership.objects.create(user=data.viewer, organization=data.org_b, role=Role.VIEWER)
-    user = token.user
-    user.api_token = token
-    reading = rf.get("/api/v1/flags/")
-    reading.user = user
-    with django_assert_num_queries(0):
-        assert request_visible_organization_ids(reading) == {data.org_a.pk}
-    writing = rf.post("/api/v1/inventory-items/")
-    writing.user = user
-    with django_assert_num_queries(1):
-        assert request_visible_organization_ids(writing) == {data.org_a.pk, data.org_b.pk}
-    # The next request presents the token again, and sees the membership.
-    again = token_authenticate(raw)
-    assert again is not None
-    assert again.member_of_ids == {data.org_a.pk, data.org_b.pk}
+@pytest.mark.parametrize("minimum", list(Role))
+@pytest.mark.parametrize("who", ["viewer", "analyst", "owner", "outsider", "editor", "analyst_g"])
+def test_rows_with_a_role_are_those_of_the_organizations_with_that_role(data, who, minimum):
+    user = {
+        "editor": UserFactory(is_advisory_editor=True),
+        "analyst_g": UserFactory(is_global_analyst=True),
+    }.get(who) or getattr(data, who)
+    with_role = organization_ids(user, minimum=minimum)
+    by_role_in = {
+        organization.pk
+        for organization in Organization.objects.all()
+        if has_role(user, organization, minimum)
+    }
+    if with_role is None:
+        assert by_role_in == set(Organization.objects.values_list("pk", flat=True))
+    else:
+        assert with_role == by_role_in
+    items = set(
+        InventoryItem.objects.with_role(user, minimum).values_list("organization_id", flat=True)
+    )
+    assert items <= (by_role_in if with_role is not None else items)
+    assert items == {
+        pk for pk in by_role_in if InventoryItem.objects.filter(organization_id=pk).exists()
+    }
