@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django import forms
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
-from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -137,117 +134,21 @@ def filters_named(
 def filterset_narrowed(
     filterset_class: type[django_filters.FilterSet], names: frozenset[str]
 ) -> type[django_filters.FilterSet]:
-    """``filterset_class`` with only the filters in ``names``, and its form's fields built once.
+    """``filterset_class`` with only the filters in ``names``.
 
-    A FilterSet deep-copies every filter, builds a form field for each and a form class around
-    them for every request; for a FilterSet of twenty filters that was a third of an API list
-    request's time. A filter whose parameter is absent filters nothing (an absent value is
-    empty, and django-filter skips empty values), so leaving it out changes no result and no
-    error. The HTML list pages keep the whole FilterSet: their form shows every field.
+    A FilterSet deep-copies every filter and builds a form field for each on every request: for
+    the flag list's twenty filters a fifth of the request's CPU time, when a request names one
+    or two. A filter whose parameter is absent filters nothing (an absent value is empty, and
+    django-filter skips empty values), so leaving it out changes no result and no error
+    (``tests/api/test_filter_backend.py`` checks every filter of every FilterSet). The HTML
+    list pages keep the whole FilterSet: their form shows every field.
     """
     narrowed: type[django_filters.FilterSet] = type(
         filterset_class.__name__,
-        (SharedFormMixin, filterset_class),
-        {
-            "__module__": filterset_class.__module__,
-            "__doc__": filterset_class.__doc__,
-            "_shared_forms": {},
-        },
+        (filterset_class,),
+        {"__module__": filterset_class.__module__, "__doc__": filterset_class.__doc__},
     )
-    base_filters: dict[str, django_filters.Filter] = {}
-    for name, flt in filterset_class.base_filters.items():
-        if name not in names:
-            continue
-        if _per_request(flt):
-            # Its field is built per request; its label, which django-filter words from the
-            # model's field (translated) for each copy, is worded once.
-            flt = copy.deepcopy(flt)
-            flt.model = filterset_class._meta.model
-            flt.label = flt.label
-        base_filters[name] = flt
-    narrowed.base_filters = base_filters
+    narrowed.base_filters = {
+        name: flt for name, flt in filterset_class.base_filters.items() if name in names
+    }
     return narrowed
-
-
-class SharedFormMixin:
-    """A FilterSet whose form fields are built once, and shared by the forms of all requests.
-
-    django-filter builds a form field per filter and a form class around them for every
-    FilterSet, the form then deep-copies those new fields again, and each filter builds its
-    own field once more to read its choices. A filter's field depends only on the filter and
-    its model, except for the filters that choose among rows (``ModelChoiceFilter`` and the
-    like): their choices are the request's, the organizations its user may see. The fields of
-    the other filters are built once per narrowed FilterSet and model, and every form and
-    filter uses those same objects: nothing changes a field once built (cleaning only reads
-    it, and the API never renders these forms), so there is nothing to copy. Each form gets
-    the request's own fields, built for this FilterSet alone, beside them in the filters'
-    order.
-    """
-
-    filters: dict[str, django_filters.Filter]
-    queryset: QuerySet[Any, Any]
-    data: QueryDict
-    is_bound: bool
-    form_prefix: str | None
-    # The form class (without fields) and the shared fields of each model the FilterSet
-    # filters (its own, as a rule); each narrowed class has its own dictionary.
-    _shared_forms: dict[type[Model], tuple[type[forms.Form], dict[str, forms.Field]]]
-
-    def _shared_form(self) -> tuple[type[forms.Form], dict[str, forms.Field]]:
-        model = self.queryset.model
-        shared = self._shared_forms.get(model)
-        if shared is None:
-            # Two threads may both build it; either is right.
-            shared = _shared_form(type(self), model)
-            self._shared_forms[model] = shared
-        return shared
-
-    def get_form_class(self) -> type[forms.Form]:
-        return self._shared_form()[0]
-
-    @property
-    def form(self) -> forms.Form:
-        built: forms.Form | None = self.__dict__.get("_form")
-        if built is None:
-            form_class, shared = self._shared_form()
-            if self.is_bound:
-                built = form_class(self.data, prefix=self.form_prefix)
-            else:
-                built = form_class(prefix=self.form_prefix)
-            fields: dict[str, forms.Field] = {}
-            for name, flt in self.filters.items():
-                field = shared.get(name)
-                if field is None:
-                    # Only the request's own filters build a field here.
-                    field = flt.field
-                else:
-                    # The filter reads its field too (its choices, to tell a no-op): the same
-                    # one, instead of one more built for this filter alone.
-                    flt._field = field
-                fields[name] = field
-            built.fields = fields
-            self.__dict__["_form"] = built
-        return built
-
-
-def _per_request(flt: django_filters.Filter) -> bool:
-    """Whether a filter's field depends on the request: its choices are rows it may see."""
-    return isinstance(flt, QuerySetRequestMixin)
-
-
-def _shared_form(
-    filterset_class: type[django_filters.FilterSet], model: type[Model]
-) -> tuple[type[forms.Form], dict[str, forms.Field]]:
-    fields: dict[str, forms.Field] = {}
-    for name, flt in filterset_class.base_filters.items():
-        if _per_request(flt):
-            continue
-        own = copy.deepcopy(flt)
-        own.model = model
-        fields[name] = own.field
-    # The fields are set on each form (see SharedFormMixin.form), not declared on the class,
-    # which every form would deep-copy.
-    form_class: type[forms.Form] = type(
-        f"{filterset_class.__name__}Form", (filterset_class._meta.form,), {}
-    )
-    return form_class, fields
