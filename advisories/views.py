@@ -32,8 +32,6 @@ from advisories.selectors import (
     advisory_detail as select_advisory,
 )
 from advisories.selectors import (
-    advisory_flag_impact,
-    advisory_list,
     advisory_targets,
     target_range_description,
     version_range_check,
@@ -57,7 +55,11 @@ from config.listing import (
     paginate,
     sort_queryset,
 )
-from exposure.selectors import advisory_impact
+from exposure.selectors import (
+    advisories_with_active_flags,
+    advisory_flag_impact,
+    advisory_impact,
+)
 from orgs.permissions import can_edit_catalogue
 from vendors.choices import CriticalityTier, Sector
 
@@ -123,7 +125,9 @@ def _csv_row(request: HttpRequest) -> Any:
 @require_GET
 def advisory_list_view(request: HttpRequest) -> HttpResponseBase:
     """Advisories with the FilterSet the API uses, sorting, pagination and a CSV export."""
-    queryset = advisory_list(user=request.user).annotate(severity_rank=SEVERITY_ORDER)
+    queryset = advisories_with_active_flags(user=request.user).annotate(
+        severity_rank=SEVERITY_ORDER
+    )
     filterset = AdvisoryFilterSet(request.GET, queryset=queryset, request=request)
     fields = filter_fields(
         filterset,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, overload
 
 from django.db.models import (
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from advisories.choices import SEVERITY_RANK, Severity
 from advisories.models import Advisory
+from advisories.selectors import advisories_visible_to
 from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, MatchRunKind
 from exposure.engine import Scope, preview_scope
 from exposure.models import Flag, FlagEvent, MatchRun
@@ -42,6 +44,124 @@ def organizations_with_exposure(*, user: Actor) -> QuerySet[Organization, Any]:
         )
         .order_by("-open_flag_count", "name")
     )
+
+
+# --- What an advisory has flagged -----------------------------------------------------------
+
+
+def advisories_with_active_flags(*, user: Actor) -> QuerySet[Advisory, Any]:
+    """The advisories ``user`` may read, each with the active flags it has in the
+    organizations they may see (``active_flags``).
+
+    The count is a correlated subquery, so the database computes it only for the rows of the
+    page being shown.
+    """
+    count = Subquery(
+        Flag.objects.visible_to(user)
+        .filter(advisory=OuterRef("pk"), status__in=ACTIVE_FLAG_STATUSES)
+        .order_by()
+        .values("advisory")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    return (
+        advisories_visible_to(user=user)
+        .select_related("source")
+        .annotate(active_flags=Coalesce(count, Value(0)))
+    )
+
+
+@dataclass(frozen=True)
+class OrganizationFlagged:
+    """What an advisory has flagged in one organization."""
+
+    name: str
+    slug: str
+    sector: str
+    active: int
+    items: int
+    closed: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class AdvisoryFlagged:
+    """What an advisory has flagged across the organizations a user may see."""
+
+    organizations: int
+    items: int
+    active: int
+    rows: list[OrganizationFlagged]
+
+
+def advisory_flag_impact(*, advisory: Advisory, user: Actor, today: date) -> AdvisoryFlagged:
+    """Per organization the user may see: the advisory's active flags, the distinct items they
+    are on, the flags already closed and the overdue ones, in two queries."""
+    active = Q(status__in=ACTIVE_FLAG_STATUSES)
+    grouped = list(
+        Flag.objects.visible_to(user)
+        .filter(advisory=advisory)
+        .values("organization_id")
+        .annotate(
+            active=Count("pk", filter=active),
+            items=Count("item_id", filter=active, distinct=True),
+            closed=Count("pk", filter=~active),
+            overdue=Count("pk", filter=active & Q(due_date__lt=today)),
+        )
+        .order_by("-active", "organization_id")
+    )
+    organizations = Organization.objects.in_bulk([row["organization_id"] for row in grouped])
+    rows = [
+        OrganizationFlagged(
+            name=organizations[row["organization_id"]].name,
+            slug=organizations[row["organization_id"]].slug,
+            sector=organizations[row["organization_id"]].get_sector_display(),
+            active=row["active"],
+            items=row["items"],
+            closed=row["closed"],
+            overdue=row["overdue"],
+        )
+        for row in grouped
+    ]
+    return AdvisoryFlagged(
+        organizations=sum(1 for row in rows if row.active),
+        items=sum(row.items for row in rows),
+        active=sum(row.active for row in rows),
+        rows=rows,
+    )
+
+
+@dataclass(frozen=True)
+class AdvisoryFlagCounts:
+    """An advisory's flags in the organizations a user may see, counted."""
+
+    organizations: int
+    items: int
+    active: int
+    overdue: int
+    closed: int
+
+
+def advisory_flag_counts(*, advisory: Advisory, user: Actor, today: date) -> AdvisoryFlagCounts:
+    """The totals of ``advisory_flag_impact`` in one aggregate: organizations with active flags,
+    the distinct items those flags are on, active, overdue and closed flags."""
+    active = Q(status__in=ACTIVE_FLAG_STATUSES)
+    counts = (
+        Flag.objects.visible_to(user)
+        .filter(advisory=advisory)
+        .aggregate(
+            organizations=Count("organization_id", filter=active, distinct=True),
+            items=Count("item_id", filter=active, distinct=True),
+            active=Count("pk", filter=active),
+            overdue=Count("pk", filter=active & Q(due_date__lt=today)),
+            closed=Count("pk", filter=~active),
+        )
+    )
+    return AdvisoryFlagCounts(**counts)
+
+
+# --- What a draft would flag ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from config.listing import OneOfSelect, SortColumn, filter_fields, paginate, sort_queryset
+from exposure.catalogue import ProductPage, VendorPage, product_page, vendor_page
 from orgs.permissions import can_edit_catalogue
 from vendors.filtersets import ProductFilterSet, VendorFilterSet, product_identifier_filter
 from vendors.models import Product, Vendor
-from vendors.selectors import (
-    ProductPage,
-    VendorPage,
-    product_list,
-    product_page,
-    vendor_list,
-    vendor_page,
-)
+from vendors.selectors import product_list, vendor_list
 
 VENDOR_COLUMNS = [
     SortColumn("name", "Vendor", ("name",)),

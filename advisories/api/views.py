@@ -31,7 +31,7 @@ from advisories.api.serializers import (
 )
 from advisories.filtersets import AdvisoryFilterSet, SourceFilterSet
 from advisories.models import Advisory, AffectedTarget, Source
-from advisories.selectors import advisories_visible_to, advisory_flag_counts
+from advisories.selectors import advisories_visible_to
 from advisories.services import (
     AdvisoryStateError,
     advisory_create,
@@ -44,8 +44,7 @@ from api.pagination import KeysetPagination, PagePagination
 from api.rows import Row, RowListMixin, row_url
 from api.viewsets import CatalogueViewSetMixin
 from audit.services import audit_record, audit_snapshot
-from exposure.selectors import advisory_impact
-from orgs.scoping import organization_ids
+from exposure.selectors import advisory_flag_counts, advisory_impact
 
 # Creating ADVISORY_EXAMPLE answers the same advisory as a draft.
 CREATED_EXAMPLE = OpenApiExample(
@@ -251,9 +250,7 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         advisory = self.get_object()
         advisory.flag_counts = advisory_flag_counts(  # type: ignore[attr-defined]
-            advisory_id=advisory.pk,
-            visible_ids=organization_ids(request.user),
-            today=timezone.localdate(),
+            advisory=advisory, user=request.user, today=timezone.localdate()
         )
         return Response(self.get_serializer(advisory).data)
 

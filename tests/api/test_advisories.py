@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from advisories.choices import AdvisoryStatus
 from advisories.models import Advisory
-from advisories.selectors import advisory_flag_impact
 from audit.models import AuditEntry
 from exposure.choices import FlagStatus
 from exposure.models import Flag
+from exposure.selectors import advisory_flag_impact
 from orgs.choices import Role
 from tests.api.base import CreateTests, ListTests, RetrieveTests
 from tests.api.factories import FlagFactory
