@@ -14,7 +14,7 @@ from advisories.choices import (
     SourceKind,
 )
 from advisories.models import Advisory, AdvisoryCve, AffectedTarget, Source
-from config.filtersets import DateTimeFromToRangeFilter, SearchFilterSet
+from listing.filtersets import DateTimeFromToRangeFilter, SearchFilterSet
 from vendors.models import Product, Vendor
 
 

@@ -19,7 +19,6 @@ from advisories.choices import (
     SourceKind,
     TargetKind,
 )
-from config.models import TimeStampedModel
 from vendors.fields import VersionKeyField
 from vendors.models import Product, Vendor
 
@@ -28,9 +27,12 @@ CVE_ID_VALIDATOR = RegexValidator(
 )
 
 
-class Source(TimeStampedModel):
+class Source(models.Model):
     """Who publishes advisories: a national CERT (BSI), a regulator (FCC), a vendor PSIRT, or
     the team itself. A source may have a feed that is imported on a schedule."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -64,7 +66,7 @@ class Source(TimeStampedModel):
         return self.name
 
 
-class Advisory(TimeStampedModel):
+class Advisory(models.Model):
     """A statement by a source that some vendors or products put organizations at risk.
 
     It may be a CVE advisory for a version range, a national CERT's warning against a vendor
@@ -72,6 +74,9 @@ class Advisory(TimeStampedModel):
     Its targets say what it covers. Only published advisories flag inventory; withdrawing one
     resolves its flags.
     """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="advisories")
     identifier = models.CharField(

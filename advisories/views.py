@@ -44,7 +44,12 @@ from advisories.services import (
     advisory_withdraw,
     target_compile,
 )
-from config.listing import (
+from exposure.selectors import (
+    advisories_with_active_flags,
+    advisory_flag_impact,
+    advisory_impact,
+)
+from listing.pages import (
     DateRange,
     OneOfSelect,
     SortColumn,
@@ -54,11 +59,6 @@ from config.listing import (
     filter_fields,
     paginate,
     sort_queryset,
-)
-from exposure.selectors import (
-    advisories_with_active_flags,
-    advisory_flag_impact,
-    advisory_impact,
 )
 from orgs.permissions import can_edit_catalogue
 from vendors.choices import CriticalityTier, Sector

@@ -30,7 +30,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from config.net import client_ip
+from config.middleware import client_ip
 from orgs.models import ApiToken
 
 if TYPE_CHECKING:

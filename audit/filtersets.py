@@ -3,7 +3,7 @@
 import django_filters
 
 from audit.models import AuditEntry
-from config.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
+from listing.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 
 
 class AuditEntryFilterSet(SearchFilterSet):

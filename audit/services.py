@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
 from audit.models import AuditEntry
-from config.net import client_ip
+from config.middleware import client_ip
 
 if TYPE_CHECKING:
     from orgs.models import Organization

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from audit.filtersets import AuditEntryFilterSet
 from audit.models import AuditEntry
-from config.listing import DateRange, csv_response, csv_rows, filter_fields, paginate
+from listing.pages import DateRange, csv_response, csv_rows, filter_fields, paginate
 from orgs.choices import Role
 from orgs.models import Organization, User
 from orgs.scoping import Actor

@@ -51,7 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "django_countries",
-    "config",
+    "listing",
     "vendors",
     "advisories",
     "orgs",
@@ -146,7 +146,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "config.net.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # How many reverse proxies (each appending to X-Forwarded-For) stand in front of the app; 0
 # means the peer address is the client and X-Forwarded-For is ignored, since clients forge it.

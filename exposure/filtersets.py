@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from advisories.choices import AdvisoryKind, Severity
 from advisories.models import AdvisoryCve
-from config.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from exposure.choices import (
     ACTIVE_FLAG_STATUSES,
     Confidence,
@@ -17,6 +16,7 @@ from exposure.choices import (
     MatchRunStatus,
 )
 from exposure.models import Flag, MatchRun
+from listing.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from orgs.filtersets import OrganizationsFilter
 from vendors.models import Product, Vendor
 

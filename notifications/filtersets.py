@@ -12,7 +12,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.filtersets import SearchFilterSet
+from listing.filtersets import SearchFilterSet
 from notifications.choices import ChannelKind, ChannelMode, DeliveryKind, DeliveryStatus
 from notifications.models import Channel, Delivery
 from notifications.selectors import channels_visible_to, organizations_administered

@@ -10,7 +10,6 @@ from django.db import models
 from django.db.models import Q
 
 from advisories.choices import Severity
-from config.models import TimeStampedModel
 from exposure.models import Flag, FlagEvent
 from notifications.choices import (
     ChannelKind,
@@ -28,7 +27,7 @@ def all_notification_events() -> list[str]:
     return list(NotificationEvent.values)
 
 
-class Channel(TimeStampedModel):
+class Channel(models.Model):
     """Where an organization wants to be told about its flags: an email list, a signed webhook,
     a Slack or a Microsoft Teams incoming webhook, each with its own rules.
 
@@ -37,6 +36,9 @@ class Channel(TimeStampedModel):
     a daily digest. ``secret`` signs generic webhooks and is shown once; ``url`` often carries
     a token of its own (Slack's and Teams' do), so pages and the API show it masked.
     """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="notification_channels"

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from config.listing import checkboxes, filter_fields, paginate
+from listing.pages import checkboxes, filter_fields, paginate
 from notifications.filtersets import DeliveryFilterSet
 from notifications.forms import ChannelForm, SlaForm
 from notifications.models import Channel

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_countries import countries
 
-from config.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
+from listing.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
 from orgs.models import ApiToken, InventoryItem, Membership, Organization
 from vendors.choices import CriticalityTier, Sector

@@ -11,7 +11,7 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from config.listing import OneOfSelect
+from listing.pages import OneOfSelect
 from orgs.choices import BusinessCriticality, Environment, ImportFormat, ImportMode
 from orgs.importers.common import NOTES_MAX_LENGTH
 from orgs.models import InventoryItem

@@ -8,7 +8,6 @@ from django.db import models
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from config.models import TimeStampedModel
 from orgs.choices import (
     BusinessCriticality,
     Environment,
@@ -52,12 +51,15 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class Organization(TimeStampedModel):
+class Organization(models.Model):
     """A tenant: a company or public body whose inventory Vendorwatch watches.
 
     Its sector and criticality tier decide whether an advisory is aimed at it; its SLA days
     decide when a flag without an advisory deadline falls due.
     """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
@@ -90,8 +92,11 @@ class Organization(TimeStampedModel):
         return reverse("orgs:organization_detail", kwargs={"slug": self.slug})
 
 
-class Membership(TimeStampedModel):
+class Membership(models.Model):
     """A user's role in one organization."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(
@@ -149,13 +154,16 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
-class InventoryItem(TimeStampedModel):
+class InventoryItem(models.Model):
     """One thing an organization runs.
 
     It keeps the vendor and product names exactly as they were entered, and points to the
     catalogue product once they resolve. Items that resolve to nothing are kept and listed for
     reconciliation: dropping them would hide exactly the products nobody has catalogued yet.
     """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     # The indexes below that start with the organization serve its lookups.
     organization = models.ForeignKey(

@@ -20,7 +20,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from advisories.choices import SEVERITY_RANK, Severity
-from config.listing import (
+from exposure.charts import bars
+from exposure.choices import FlagStatus
+from exposure.selectors import (
+    advisories_affecting,
+    flags_most_urgent,
+    org_exposure_summary,
+    organizations_exposure_list,
+)
+from listing.pages import (
     OneOfSelect,
     SortColumn,
     checkboxes,
@@ -29,14 +37,6 @@ from config.listing import (
     filter_fields,
     paginate,
     sort_queryset,
-)
-from exposure.charts import bars
-from exposure.choices import FlagStatus
-from exposure.selectors import (
-    advisories_affecting,
-    flags_most_urgent,
-    org_exposure_summary,
-    organizations_exposure_list,
 )
 from orgs.choices import ROLE_RANK, Role
 from orgs.filtersets import OrganizationFilterSet

@@ -17,7 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from config.listing import (
+from exposure.choices import ACTIVE_FLAG_STATUSES
+from exposure.selectors import inventory_with_exposure
+from listing.pages import (
     OneOfSelect,
     SortColumn,
     checkboxes,
@@ -27,8 +29,6 @@ from config.listing import (
     paginate,
     sort_queryset,
 )
-from exposure.choices import ACTIVE_FLAG_STATUSES
-from exposure.selectors import inventory_with_exposure
 from orgs.choices import Role
 from orgs.filtersets import InventoryItemFilterSet
 from orgs.forms import InventoryItemForm

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from config.listing import SortColumn, filter_fields, paginate, sort_queryset
+from listing.pages import SortColumn, filter_fields, paginate, sort_queryset
 from orgs.filtersets import InventoryItemFilterSet
 from orgs.forms import NameMappingForm, QuickSelect, lean_organization_choices
 from orgs.permissions import can_edit_catalogue

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_countries import countries
 
-from config.filtersets import SearchFilterSet
+from listing.filtersets import SearchFilterSet
 from vendors.choices import ProductCategory
 from vendors.matching.cpe import PREFIX as CPE_PREFIX
 from vendors.matching.cpe import CpeError, parse_cpe23, part_code

@@ -8,20 +8,22 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from config.models import TimeStampedModel
 from vendors.choices import CpePart, ProductCategory
 from vendors.matching.cpe import product_cpe_name
 from vendors.matching.names import normalize_name
 from vendors.matching.purls import product_purl
 
 
-class Vendor(TimeStampedModel):
+class Vendor(models.Model):
     """A company whose products organizations run.
 
     A vendor may belong to a parent company; a subsidiary inherits its parent's jurisdiction
     (a UK subsidiary of a Russian company is still under Russian state pressure), which is what
     jurisdiction advisories match on.
     """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     name = models.CharField(max_length=200)
     # Derived from ``name`` on save: the key that inventory resolution and uniqueness use.
@@ -67,6 +69,12 @@ class Vendor(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The normalized name is a pure function of the name; deriving it here keeps the two
+        # consistent however the row is written (form, admin, import, shell).
+        self.normalized_name = normalize_name(self.name)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("vendors:vendor_detail", kwargs={"slug": self.slug})
 
@@ -92,12 +100,6 @@ class Vendor(TimeStampedModel):
                 )
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # The normalized name is a pure function of the name; deriving it here keeps the two
-        # consistent however the row is written (form, admin, import, shell).
-        self.normalized_name = normalize_name(self.name)
-        super().save(*args, **kwargs)
 
 
 class VendorAlias(models.Model):
@@ -141,13 +143,16 @@ class VendorAlias(models.Model):
             raise ValidationError({"name": f"This is already an alias of '{other.vendor}'."})
 
 
-class Product(TimeStampedModel):
+class Product(models.Model):
     """Something a vendor makes that organizations run: software, a device, a service.
 
     Risk traits describe why a product is dangerous when its vendor cannot be trusted: deep or
     kernel-level access, a permanent connection to the vendor's cloud, updates the vendor pushes.
     They raise the priority of flags on the product.
     """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
@@ -211,6 +216,10 @@ class Product(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.vendor.name} {self.name}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalized_name = normalize_name(self.name, legal_forms=False)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse(
             "vendors:product_detail", kwargs={"vendor_slug": self.vendor.slug, "slug": self.slug}
@@ -240,10 +249,6 @@ class Product(TimeStampedModel):
             raise ValidationError({"cpe_vendor": "A CPE part or product needs its CPE vendor."})
         if self.purl_name and not self.purl_type:
             raise ValidationError({"purl_type": "A purl name needs its purl type."})
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.normalized_name = normalize_name(self.name, legal_forms=False)
-        super().save(*args, **kwargs)
 
 
 class ProductAlias(models.Model):

@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from config.listing import OneOfSelect, SortColumn, filter_fields, paginate, sort_queryset
 from exposure.catalogue import ProductPage, VendorPage, product_page, vendor_page
+from listing.pages import OneOfSelect, SortColumn, filter_fields, paginate, sort_queryset
 from orgs.permissions import can_edit_catalogue
 from vendors.filtersets import ProductFilterSet, VendorFilterSet, product_identifier_filter
 from vendors.models import Product, Vendor

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from config.net import client_ip
+from config.middleware import client_ip
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

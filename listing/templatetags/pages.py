@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from config.listing import Sort
+from listing.pages import Sort
 
 register = template.Library()
 

@@ -7,6 +7,7 @@ one the API uses, so that a filter means the same thing on both.
 from __future__ import annotations
 
 import csv
+import datetime
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,33 +101,51 @@ def paginate(
     return Paginator(items, per_page).get_page(request.GET.get(param))
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a spreadsheet will safely read it: nothing for None, dates and date-times in
+    ISO 8601 (date-times in UTC), and text that a spreadsheet would run as a formula prefixed
+    with an apostrophe, so that it shows the text instead (OWASP's advice)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        # A number is a number, -5 included; only text can smuggle in a formula.
+        return str(value)
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+class _Echo:
+    """A file-like object that hands back what is written, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The header and ``rows`` as CSV lines, each value through :func:`csv_cell`."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([csv_cell(value) for value in row])
+
+
 def csv_response(
     *,
     filename: str,
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
 ) -> StreamingHttpResponse:
-    """Stream ``rows`` as a CSV download; values that a spreadsheet would run as a formula are
-    prefixed with a quote (CSV injection)."""
-
-    class _Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(_Echo())
-
-    def _safe(value: Any) -> str:
-        text = "" if value is None else str(value)
-        if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + text
-        return text
-
-    def _lines() -> Iterator[str]:
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([_safe(value) for value in row])
-
-    response = StreamingHttpResponse(_lines(), content_type="text/csv; charset=utf-8")
+    """Stream ``rows`` as a CSV download: every CSV file the app writes goes through here."""
+    response = StreamingHttpResponse(
+        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
