@@ -21,18 +21,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from config.listing import (
-    CSV_MAX_ROWS,
-    DateRange,
-    SortColumn,
-    checkboxes,
-    csv_response,
-    filter_fields,
-    paginate,
-    sort_queryset,
-)
-from exposure.api.export import COLUMNS as CSV_COLUMNS
 from exposure.choices import ACTIVE_FLAG_STATUSES, FlagStatus
+from exposure.export import flags_csv
 from exposure.filtersets import FlagFilterSet
 from exposure.forms import (
     ASSIGN_ME,
@@ -45,6 +35,14 @@ from exposure.forms import (
 from exposure.models import Flag
 from exposure.selectors import FlagRows, flag_for_page, flag_history, flag_list
 from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
+from listing.pages import (
+    DateRange,
+    SortColumn,
+    checkboxes,
+    filter_fields,
+    paginate,
+    sort_queryset,
+)
 from orgs.choices import Role
 from orgs.forms import QuickSelect, lean_organization_choices
 from orgs.models import User
@@ -112,13 +110,7 @@ def flag_list_view(request: HttpRequest) -> HttpResponseBase:
     filtered = filterset.qs if filterset.is_valid() else queryset.none()
     ordered, sort = sort_queryset(filtered, request, LIST_COLUMNS, default="-priority")
     if request.GET.get("format") == "csv":
-        return csv_response(
-            filename=f"flags-{timezone.localdate().isoformat()}.csv",
-            header=[name for name, _lookup in CSV_COLUMNS],
-            rows=ordered.values_list(*(lookup for _n, lookup in CSV_COLUMNS))[
-                :CSV_MAX_ROWS
-            ].iterator(chunk_size=2000),
-        )
+        return flags_csv(ordered)
     context = {
         "page": paginate(FlagRows(ordered, user=request.user), request),
         "filter_fields": fields,

@@ -1,22 +1,13 @@
-"""``GET /api/v1/flags/export.csv``: the flags a user may see, as a CSV file for spreadsheets.
-
-It takes the flag list's filters (the same ``FlagFilterSet``), streams the rows so that a large
-export never sits in memory, and defuses spreadsheet formulas: a cell that starts with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'``, so that Excel or
-LibreOffice shows the text instead of running it (OWASP's advice against CSV injection).
-Advisory titles and item names come from feeds and uploads, so they cannot be trusted.
-"""
+"""``GET /api/v1/flags/export.csv``: the flags a user may see, as the flag list's CSV file
+(``exposure.export``), filtered and ordered like the flag list."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
@@ -24,66 +15,14 @@ from rest_framework.request import Request
 
 from api.viewsets import BASE_PERMISSIONS
 from exposure.api.views import FlagViewSet
+from exposure.export import HEADER, flags_csv
 from exposure.models import Flag
+from listing.pages import csv_lines
 
-# (CSV column, queryset value) in the file's column order.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("flag_id", "pk"),
-    ("organization", "organization__name"),
-    ("advisory", "advisory__identifier"),
-    ("advisory_title", "advisory__title"),
-    ("severity", "advisory__severity"),
-    ("kind", "advisory__kind"),
-    ("item", "item_label"),
-    ("vendor", "item__raw_vendor"),
-    ("product", "item__raw_product"),
-    ("version", "item__version"),
-    ("status", "status"),
-    ("confidence", "confidence"),
-    ("priority", "priority"),
-    ("due_date", "due_date"),
-    ("assignee", "assignee__username"),
-    ("first_seen_at", "first_seen_at"),
-    ("resolved_at", "resolved_at"),
-    ("resolution_reason", "resolution_reason"),
-    ("status_reason", "status_reason"),
-)
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# Rows fetched per round trip: large enough to stream fast, small enough to stay a few MB.
-CHUNK_SIZE = 2_000
-
-
-def csv_cell(value: Any) -> Any:
-    """A value as a spreadsheet will safely read it: formulas defused, dates in ISO 8601."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    """A file-like object that hands back what is written, for csv.writer in a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """The header and ``rows`` as CSV lines, each cell passed through :func:`csv_cell`."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow([name for name, _ in COLUMNS])
-    for row in rows:
-        yield writer.writerow([csv_cell(value) for value in row])
-
-
-# The file as csv_lines writes it, for the schema: the header and one flag.
+# The file as the export writes it, for the schema: the header and one flag.
 CSV_EXAMPLE = "".join(
     csv_lines(
+        HEADER,
         [
             (
                 4711,
@@ -107,7 +46,7 @@ CSV_EXAMPLE = "".join(
                 "Runs on the workstations of the grid control room; the switch is planned "
                 "with the OT team.",
             )
-        ]
+        ],
     )
 )
 
@@ -153,13 +92,4 @@ class FlagExportView(GenericAPIView[Flag]):
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
-        flags = self.filter_queryset(self.get_queryset()).values_list(
-            *(lookup for _, lookup in COLUMNS)
-        )
-        response = StreamingHttpResponse(
-            csv_lines(flags.iterator(chunk_size=CHUNK_SIZE)),
-            content_type="text/csv; charset=utf-8",
-        )
-        filename = f"vendorwatch-flags-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return flags_csv(self.filter_queryset(self.get_queryset()))

@@ -6,7 +6,8 @@ import io
 import pytest
 from rest_framework.test import APIClient
 
-from exposure.api.export import COLUMNS, csv_cell
+from exposure.export import COLUMNS
+from listing.pages import csv_cell
 from exposure.choices import FlagStatus
 from exposure.models import Flag
 from orgs.choices import TokenAccess
@@ -154,7 +155,8 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tenants):
         ("a=b", "a=b"),
         ("", ""),
         (None, ""),
-        (42, 42),
+        (42, "42"),
+        (-5, "-5"),
     ],
 )
 def test_csv_cell_prefixes_only_formula_triggers(value, expected):
@@ -167,3 +169,14 @@ def test_anonymous_export_is_refused(tenants):
     response = APIClient().get(URL)
 
     assert response.status_code == 401
+
+
+def test_the_flag_list_page_downloads_the_same_file_as_the_api(tenants, client):
+    flag_for(tenants.org_a, label="=cmd")
+    flag_for(tenants.org_a, label="Kühlung Nord", priority=90)
+    client.force_login(tenants.viewer)
+    page = client.get("/flags/", {"format": "csv"})
+    response = client_for(tenants.viewer).get(URL)
+    assert page["Content-Disposition"] == response["Content-Disposition"]
+    assert b"".join(page.streaming_content) == b"".join(response.streaming_content)
+
