@@ -8,7 +8,7 @@ here once, so that the schema lists every status the API really answers with.
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, get_lib_doc_excludes
 from drf_spectacular.utils import OpenApiExample
 
 from api.pagination import PagePagination
@@ -33,6 +33,30 @@ ERROR_DESCRIPTIONS = {
     "404": "No such object, or one that belongs to an organization you cannot see.",
     "429": "Too many requests; retry after the number of seconds in `Retry-After`.",
 }
+
+
+def documentation_excludes() -> list[type]:
+    """The classes whose docstrings never describe an operation or a component: DRF's, and the
+    project's own shared viewset and serializer bases."""
+    from api.rows import RowListMixin
+    from api.serializers import (
+        CreateOnlyFieldsMixin,
+        StrictModelSerializer,
+        StrictSerializer,
+        StrictTypesMixin,
+    )
+    from api.viewsets import CatalogueViewSetMixin, TenantViewSetMixin
+
+    return [
+        *get_lib_doc_excludes(),
+        RowListMixin,
+        CatalogueViewSetMixin,
+        TenantViewSetMixin,
+        CreateOnlyFieldsMixin,
+        StrictModelSerializer,
+        StrictSerializer,
+        StrictTypesMixin,
+    ]
 
 
 class VendorwatchAutoSchema(AutoSchema):

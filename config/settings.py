@@ -368,6 +368,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Descriptions come from the endpoints' and serializers' own docstrings, never from the
+    # shared base classes (which describe the code, not the API).
+    "GET_LIB_DOC_EXCLUDES": "api.schema.documentation_excludes",
     # Request and response bodies differ (read-only fields, write-only ids); separate
     # components describe each exactly.
     "COMPONENT_SPLIT_REQUEST": True,

@@ -6,10 +6,10 @@ import io
 import pytest
 from rest_framework.test import APIClient
 
-from exposure.export import COLUMNS
-from listing.pages import csv_cell
 from exposure.choices import FlagStatus
+from exposure.export import COLUMNS
 from exposure.models import Flag
+from listing.pages import csv_cell
 from orgs.choices import TokenAccess
 from orgs.tokens import token_create
 from tests.factories import InventoryItemFactory, PublishedAdvisoryFactory
@@ -179,4 +179,3 @@ def test_the_flag_list_page_downloads_the_same_file_as_the_api(tenants, client):
     response = client_for(tenants.viewer).get(URL)
     assert page["Content-Disposition"] == response["Content-Disposition"]
     assert b"".join(page.streaming_content) == b"".join(response.streaming_content)
-
