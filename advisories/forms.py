@@ -83,7 +83,7 @@ class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
     leniency. The editor sees the parsed intervals or the reason as they type.
     """
 
-    # Fields each kind uses, besides kind, exclusion and note.
+    # Fields each kind uses, besides kind, exclusion, caveat and note.
     KIND_FIELDS: dict[str, tuple[str, ...]] = {
         TargetKind.VENDOR: ("vendor", "include_subsidiaries"),
         TargetKind.PRODUCT: ("product",),
@@ -123,6 +123,7 @@ class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
             "version_end_excluding",
             "purl",
             "country",
+            "caveat",
             "note",
         ]
         widgets = {"vendor": CatalogueChoiceWidget, "product": CatalogueChoiceWidget}

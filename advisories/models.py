@@ -20,6 +20,7 @@ from advisories.choices import (
     TargetKind,
 )
 from vendors.fields import VersionKeyField
+from vendors.matching.freetext import join_caveats
 from vendors.models import Product, Vendor
 
 CVE_ID_VALIDATOR = RegexValidator(
@@ -244,6 +245,13 @@ class AffectedTarget(models.Model):
     country). An exclusion (fixed, known not affected) wins over every inclusion. A range that
     could not be parsed marks the target ``needs_review``: it then matches nothing until an
     editor fixes it, and the editor is told so.
+
+    A target may carry a caveat: a condition the organization has to check before it knows
+    whether it is affected ("installed on XY200 devices"). It is either written into the range
+    text, and read from it (``range_caveat``), or given by hand (``caveat``: by an editor, or
+    by an importer whose source names no versions). Every flag of a target with a caveat is
+    *possible*, with the caveat as its reason. ``read_as`` says how the target was read, so
+    that a misread is seen at a glance.
     """
 
     advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="targets")
@@ -281,6 +289,24 @@ class AffectedTarget(models.Model):
     country = CountryField(blank=True, help_text="For a jurisdiction target.")
     needs_review = models.BooleanField(default=False, editable=False)
     review_reason = models.CharField(max_length=500, blank=True, editable=False)
+    caveat = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="A condition organizations must check, e.g. 'only on XY200 devices'; every "
+        "flag of the target is then possible, with this as the reason.",
+    )
+    range_caveat = models.CharField(
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text="The condition the version range text carries, as read from it.",
+    )
+    read_as = models.CharField(
+        max_length=1000,
+        blank=True,
+        editable=False,
+        help_text="How the target's versions were read, e.g. '≥ 7.80 and < 9.40'.",
+    )
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -330,6 +356,12 @@ class AffectedTarget(models.Model):
             TargetKind.JURISDICTION: lambda: f"vendors under {countries.name(self.country)}",
         }[TargetKind(self.kind)]()
         return f"{'not ' if self.is_exclusion else ''}{what}"
+
+    @property
+    def caveats(self) -> str:
+        """Every condition on the target: the range text's, then the one given by hand (as the
+        matcher joins them, ``exposure.engine.targets.CAVEAT_SQL``)."""
+        return join_caveats(self.range_caveat, self.caveat)
 
 
 class TargetInterval(models.Model):

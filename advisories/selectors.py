@@ -13,12 +13,11 @@ from typing import Any
 from django.db.models import QuerySet
 
 from advisories.choices import AdvisoryStatus
-from advisories.models import Advisory, AffectedTarget
+from advisories.models import Advisory
 from orgs.permissions import can_edit_catalogue
 from orgs.scoping import Actor
-from vendors.matching.freetext import Unparseable, describe_range, parse_free_range
-from vendors.matching.ranges import Interval, VersionRange
-from vendors.matching.vers import VersRangeError, parse_vers
+from vendors.matching.freetext import join_caveats
+from vendors.matching.reading import Reading, Unparseable, describe_reading, read_range
 
 
 def advisories_visible_to(*, user: Actor) -> QuerySet[Advisory, Any]:
@@ -42,16 +41,15 @@ def advisory_detail(*, user: Actor, pk: int) -> Advisory:
 
 def advisory_targets(*, advisory: Advisory) -> QuerySet[Any, Any]:
     """The advisory's targets with what their rows show, review-needing ones first."""
-    return (
-        advisory.targets.select_related("vendor", "product__vendor")
-        .prefetch_related("intervals")
-        .order_by("-needs_review", "is_exclusion", "pk")
+    return advisory.targets.select_related("vendor", "product__vendor").order_by(
+        "-needs_review", "is_exclusion", "pk"
     )
 
 
 @dataclass(frozen=True)
 class RangeCheck:
-    """What a version-range text means: the intervals it covers, or why it cannot be read."""
+    """How a version-range text reads: the versions it covers and its caveat, or why it
+    cannot be read."""
 
     text: str
     description: str = ""
@@ -62,32 +60,14 @@ class RangeCheck:
         return not self.error
 
 
-def version_range_check(*, text: str) -> RangeCheck:
-    """Parse ``text`` the way targets are compiled: a ``vers:`` specifier strictly, anything
-    else as advisory prose, refusing what is ambiguous."""
+def version_range_check(*, text: str, caveat: str = "") -> RangeCheck:
+    """Read ``text`` as compiling a target reads it, and describe it as the target's
+    ``read_as`` will (with the ``caveat`` typed beside it), for the editor as they type."""
     text = text.strip()
     if not text:
         return RangeCheck(text=text, error="Enter a range, e.g. vers:generic/>=21.0|<21.3.10.")
-    parsed: VersionRange | Unparseable
-    if text.lower().startswith("vers:"):
-        try:
-            parsed = parse_vers(text)
-        except VersRangeError as error:
-            parsed = Unparseable(reason=str(error))
-    else:
-        parsed = parse_free_range(text)
+    parsed = read_range(text)
     if isinstance(parsed, Unparseable):
         return RangeCheck(text=text, error=parsed.reason)
-    return RangeCheck(text=text, description=describe_range(parsed))
-
-
-def target_range_description(target: AffectedTarget) -> str:
-    """The versions a compiled target covers, in words, from its stored intervals (prefetched
-    by ``advisory_targets``); empty for kinds that cover every version."""
-    intervals = [
-        Interval(i.lower, i.lower_inclusive, i.upper, i.upper_inclusive)
-        for i in target.intervals.all()
-    ]
-    if not intervals:
-        return ""
-    return describe_range(VersionRange(tuple(intervals)))
+    caveats = join_caveats(parsed.caveat, caveat.strip())
+    return RangeCheck(text=text, description=describe_reading(Reading(parsed.range, caveats)))

@@ -33,10 +33,15 @@ from vendors.matching.cpe import (
     parse_cpe23,
     part_code,
 )
-from vendors.matching.freetext import Unparseable, parse_free_range
 from vendors.matching.purls import PurlError, parse_purl
 from vendors.matching.ranges import Interval, VersionRange
-from vendors.matching.vers import VersRangeError, parse_vers
+from vendors.matching.reading import (
+    Reading,
+    Unparseable,
+    describe_reading,
+    read_range,
+    with_caveat,
+)
 from vendors.matching.versions import version_key
 
 
@@ -44,23 +49,14 @@ class AdvisoryStateError(Exception):
     """An advisory cannot make the requested move from the status it is in."""
 
 
-def _parse_range(text: str) -> VersionRange | Unparseable:
-    text = text.strip()
-    if text.lower().startswith("vers:"):
-        try:
-            return parse_vers(text)
-        except VersRangeError as error:
-            return Unparseable(reason=str(error))
-    return parse_free_range(text)
-
-
-def _compile_range(target: AffectedTarget) -> VersionRange | Unparseable | None:
-    """The version range a target covers; ``None`` for kinds that cover every version."""
+def _compile_range(target: AffectedTarget) -> Reading | Unparseable | None:
+    """How a target's versions read; ``None`` for kinds that cover every version of what they
+    name (vendors, products, jurisdictions)."""
     kind = TargetKind(target.kind)
     if kind in (TargetKind.VENDOR, TargetKind.PRODUCT, TargetKind.JURISDICTION):
         return None
     if kind is TargetKind.PRODUCT_RANGE:
-        return _parse_range(target.version_range)
+        return read_range(target.version_range)
     if kind is TargetKind.PURL:
         try:
             purl = parse_purl(target.purl)
@@ -77,10 +73,10 @@ def _compile_range(target: AffectedTarget) -> VersionRange | Unparseable | None:
             key = version_key(purl.version, scheme=purl.type)
             if key is None:
                 return Unparseable(reason=f"The purl version '{purl.version}' is not a version.")
-            return VersionRange((Interval.point(key),))
-        return (
-            _parse_range(target.version_range) if target.version_range.strip() else VersionRange.ALL
-        )
+            return Reading(VersionRange((Interval.point(key),)))
+        if not target.version_range.strip():
+            return Reading(VersionRange.ALL)
+        return read_range(target.version_range)
     # CPE: a fixed version in the name, or NVD-style bounds around an ANY version.
     try:
         cpe = parse_cpe23(target.cpe)
@@ -99,7 +95,7 @@ def _compile_range(target: AffectedTarget) -> VersionRange | Unparseable | None:
     }
     if cpe.version.is_any:
         try:
-            return nvd_version_range(**bounds)
+            return Reading(nvd_version_range(**bounds))
         except CpeError as error:
             return Unparseable(reason=f"CPE version bounds: {error}")
     if any(bounds.values()):
@@ -109,7 +105,20 @@ def _compile_range(target: AffectedTarget) -> VersionRange | Unparseable | None:
     key = version_key(cpe.version.literal)
     if key is None:
         return Unparseable(reason=f"The CPE version '{cpe.version.literal}' is not a version.")
-    return VersionRange((Interval.point(key),))
+    return Reading(VersionRange((Interval.point(key),)))
+
+
+def target_read_as(target: AffectedTarget, compiled: Reading | Unparseable | None) -> str:
+    """How a target reads once ``compiled``: its versions in words and every caveat on it
+    (empty when it needs review: its review reason says why). Importers that write targets of
+    kinds without ranges in bulk (``compiled`` is ``None``) set ``read_as`` with it."""
+    if isinstance(compiled, Unparseable):
+        return ""
+    if compiled is not None:
+        return describe_reading(Reading(compiled.range, target.caveats))
+    kind = TargetKind(target.kind)
+    covered = "all versions" if kind is TargetKind.PRODUCT else "all products"
+    return with_caveat(covered, target.caveats)
 
 
 @transaction.atomic
@@ -118,26 +127,27 @@ def target_compile(*, target: AffectedTarget) -> AffectedTarget:
 
     What cannot be parsed marks the target ``needs_review`` with the reason and leaves it with
     no intervals, so that it matches nothing rather than everything; editors see the list.
+    A range text that carries a condition keeps it as the target's ``range_caveat``, and
+    ``read_as`` records how the whole target was read.
     """
-    target.needs_review = False
-    target.review_reason = ""
     compiled = _compile_range(target)
-    if isinstance(compiled, Unparseable):
-        target.needs_review = True
-        target.review_reason = compiled.reason[:500]
+    target.needs_review = isinstance(compiled, Unparseable)
+    target.review_reason = compiled.reason[:500] if isinstance(compiled, Unparseable) else ""
+    target.range_caveat = compiled.caveat[:500] if isinstance(compiled, Reading) else ""
+    intervals = compiled.range.intervals if isinstance(compiled, Reading) else ()
+    target.read_as = target_read_as(target, compiled)
     target.save()
     target.intervals.all().delete()
-    if isinstance(compiled, VersionRange):
-        TargetInterval.objects.bulk_create(
-            TargetInterval(
-                target=target,
-                lower=interval.lower,
-                lower_inclusive=interval.lower_inclusive,
-                upper=interval.upper,
-                upper_inclusive=interval.upper_inclusive,
-            )
-            for interval in compiled.intervals
+    TargetInterval.objects.bulk_create(
+        TargetInterval(
+            target=target,
+            lower=interval.lower,
+            lower_inclusive=interval.lower_inclusive,
+            upper=interval.upper,
+            upper_inclusive=interval.upper_inclusive,
         )
+        for interval in intervals
+    )
     return target
 
 
@@ -321,6 +331,7 @@ TARGET_FIELDS = frozenset(
         "version_end_excluding",
         "purl",
         "country",
+        "caveat",
         "note",
     }
 )

@@ -33,7 +33,6 @@ from advisories.selectors import (
 )
 from advisories.selectors import (
     advisory_targets,
-    target_range_description,
     version_range_check,
 )
 from advisories.services import (
@@ -172,7 +171,7 @@ def advisory_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     impact = advisory_flag_impact(advisory=advisory, user=request.user, today=timezone.localdate())
     context = {
         "advisory": advisory,
-        "targets": [(target, target_range_description(target)) for target in targets],
+        "targets": targets,
         "needs_review": [target for target in targets if target.needs_review],
         "audience_sectors": [
             Sector(s).label for s in advisory.audience_sectors if s in Sector.values
@@ -311,10 +310,7 @@ def advisory_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(advisory)
     context = {
         "advisory": advisory,
-        "targets": [
-            (target, target_range_description(target))
-            for target in advisory_targets(advisory=advisory)
-        ],
+        "targets": list(advisory_targets(advisory=advisory)),
         "preview": advisory_impact(advisory=advisory, user=request.user),
     }
     return render(request, "advisories/advisory_publish.html", context)
@@ -352,14 +348,17 @@ def advisory_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def version_range_check_view(request: HttpRequest) -> HttpResponse:
-    """What the range typed so far means (htmx, as the editor types)."""
+    """How the range typed so far reads, with the caveat typed beside it (htmx, as the editor
+    types): what publishing will store as the target's ``read_as``."""
     _editor_only(request)
-    # The field's name carries its formset prefix (targets-3-version_range).
-    names = [name for name in request.GET if name.endswith("version_range")]
-    text = request.GET.get(names[0], "")[:500] if names else ""
-    return render(
-        request, "advisories/_range_check.html", {"check": version_range_check(text=text)}
-    )
+
+    def typed(field: str) -> str:
+        # The field's name carries its formset prefix (targets-3-version_range).
+        names = [name for name in request.GET if name.endswith(field)]
+        return request.GET.get(names[0], "")[:500] if names else ""
+
+    check = version_range_check(text=typed("version_range"), caveat=typed("caveat"))
+    return render(request, "advisories/_range_check.html", {"check": check})
 
 
 @login_required

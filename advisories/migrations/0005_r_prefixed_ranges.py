@@ -9,20 +9,12 @@ pending work matches it.
 from django.db import migrations
 from django.utils import timezone
 
-from vendors.matching.freetext import parse_free_range
-from vendors.matching.ranges import VersionRange
-from vendors.matching.vers import VersRangeError, parse_vers
+from vendors.matching.reading import Reading, read_range
 
 
 def _parsed(text):
-    text = text.strip()
-    if text.lower().startswith("vers:"):
-        try:
-            return parse_vers(text)
-        except VersRangeError:
-            return None
-    parsed = parse_free_range(text)
-    return parsed if isinstance(parsed, VersionRange) else None
+    parsed = read_range(text)
+    return parsed.range if isinstance(parsed, Reading) else None
 
 
 def reparse_r_prefixed_ranges(apps, schema_editor):

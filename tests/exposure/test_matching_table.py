@@ -434,10 +434,14 @@ CASES = [
         {"fortios": C},
     ),
     Case(
-        "needs-review-wildcard-version-is-refused",
+        "wildcard-version-covers-its-family",
         [range_("fortios", "7.x")],
-        {"fortios": {"p": "fortios", "v": "7.0"}},
-        {},
+        {
+            "fortios": {"p": "fortios", "v": "7.0"},
+            "fortios_7_4": {"p": "fortios", "v": "7.4.3"},
+            "fortios_8": {"p": "fortios", "v": "8.0"},
+        },
+        {"fortios": C, "fortios_7_4": C},
     ),
     # --- resolution of what people typed -------------------------------------------------------
     Case(

@@ -1,47 +1,82 @@
-"""Parse the free-text version ranges real advisories use into VersionRanges.
+"""The grammar of the free-text version ranges real advisories use.
 
-CSAF ``product_version_range`` values in CISA advisories, and vendor
-bulletins in general, say things like ``<= 2014 R2 SP1``, ``>= 2.3x | <=
-6.00.327``, ``All versions prior to 4.2`` or ``3.0 through 3.4``.
-:func:`parse_free_range` understands those forms and returns
-:class:`Unparseable` with a reason for anything else: a range we do not
-understand must never silently match every version or none.
+CSAF ``product_version_range`` values in CISA advisories, and vendor bulletins in general,
+say things like ``<= 2014 R2 SP1``, ``>= 2.3x | <= 6.00.327``, ``prior to 4.2`` or ``3.0
+through 3.4``. :func:`parse_range_body` reads such a text into a :class:`Reading` (intervals,
+and a caveat when the text names a condition intervals cannot hold) or returns
+:class:`Unparseable` with a reason. It reads the range part only: callers go through
+:func:`vendors.matching.reading.read_range`, which takes off a ``vers:`` prefix, labels before
+the version and a condition after it first.
 
 Conventions:
 
-* ``|`` separates constraints with vers semantics (pairwise, validated), so
-  ``>= 2.3x | <= 6.00.327`` is one interval; ``||`` separates alternatives.
-* Constraints separated by spaces, commas or ``and`` must all hold
-  (``>=1.0 <2.0``).
-* Textual two-ended ranges (``3.0 through 3.4``, ``3.0 - 3.4``, ``between
-  3.0 and 3.4``, ``from 3.0 to 3.4``) include both ends.
-* ``up to X`` is rejected as ambiguous; ``up to and including X`` is fine.
-* Wildcard versions (``2.x``, ``2.*``) are rejected rather than guessed.
-* ``3.0-3.4`` without spaces is rejected: it could be a range or a single
-  Debian-style version.
+* ``|`` separates constraints with vers semantics (pairwise, validated), so ``>= 2.3x | <=
+  6.00.327`` is one interval; ``||`` separates alternatives.
+* Constraints separated by spaces, commas or ``and`` must all hold (``>=1.0 <2.0``).
+* Textual two-ended ranges (``3.0 through 3.4``, ``3.0 - 3.4``, ``between 3.0 and 3.4``,
+  ``from 3.0 to 3.4``) include both ends, unless a marker after a bound says otherwise
+  (``between V3.0 (including) and V3.0.2 (excluding)``).
+* ``up to X`` is refused as ambiguous; ``up to and including X`` is fine.
+* A wildcard part names a release family: ``2.4.X`` is every 2.4 version, pre-releases
+  included (``>= 2.4.x and < 2.5.x``); ``<= 7.x`` is everything below 8 (``< 8.x``).
+  Digits written as X (``16XXXXXX``) span the numbers they stand for (``>= 16000000 and <
+  17000000``). A wildcard with more parts after it (``< V2.X.5``) means "below x.5 in every 2.x
+  branch", which no finite set of intervals holds: it is read as the whole family with the
+  text as a caveat, so that no 2.x version is missed and none is confirmed.
+* One fixed version per branch after one ``<`` (``<v12.011 v11.013 v10.014``): each branch
+  is affected below its own fix, from the first version of the branch; the lowest fix's
+  branch and every earlier one are affected below it.
+* Two names of one release (``< 2020 (4.2.0)``, ``< V3.1 SP2 (3.1.540)``): when one is a
+  year-named release (its first number 1900-2099) and the other a version number below 1900,
+  the two naming schemes do not overlap, and each is compared in its own (versions below
+  1900 with the number, the rest with the year). Otherwise either name may be the one an
+  inventory uses: the range covers what either name covers, with a caveat, so its flags are
+  possible.
+* A letter after the number is a vendor revision: ``9.3a`` comes after ``9.3``.
+* ``V191-V195`` (a second ``V`` after the dash) is a range with both ends; ``3.0-3.4``
+  without spaces is refused, because it could also be one Debian-style version.
+* A letter-only version (``<= C``) and a date (``< 2021-03-01``) are not versions: refused.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-from vendors.matching.ranges import Interval, VersionRange, make_interval
-from vendors.matching.vers import Constraint, VersRangeError, build_range, parse_vers
-from vendors.matching.versions import PRE_RELEASE_NAMES, describe_key, version_key
+from vendors.matching.ranges import Interval, VersionRange
+from vendors.matching.vers import Constraint, VersRangeError, build_range
+from vendors.matching.versions import (
+    PRE_RELEASE_NAMES,
+    WILDCARD_PART_RE,
+    SegmentKind,
+    parse_version,
+    version_key,
+)
 
 
 @dataclass(frozen=True)
 class Unparseable:
-    """A range text we refuse to interpret; ``reason`` says why, for the analyst."""
+    """A range text we refuse to interpret; ``reason`` says why, for the editor."""
 
     reason: str
 
 
-ParseResult = VersionRange | Unparseable
+@dataclass(frozen=True)
+class Reading:
+    """What a range text means: the versions it covers, and the condition it puts on them.
 
-_ALL_PHRASES = frozenset(
+    ``caveat`` is empty when the text names no condition. A reading with a caveat flags only
+    *possible* matches: the organization has to check the condition (``installed on XY200
+    devices``) before it knows.
+    """
+
+    range: VersionRange
+    caveat: str = ""
+
+
+ReadResult = Reading | Unparseable
+
+ALL_PHRASES = frozenset(
     {
         "*",
         "all",
@@ -55,9 +90,7 @@ _ALL_PHRASES = frozenset(
     }
 )
 
-# Words allowed inside a free-text version besides words containing digits;
-# anything else ("firmware", "see", "latest") means the text is prose.
-_VERSION_WORDS = frozenset(
+VERSION_WORDS = frozenset(
     {
         *PRE_RELEASE_NAMES,
         "alpha",
@@ -70,6 +103,7 @@ _VERSION_WORDS = frozenset(
         "p",
         "r",
         "update",
+        "upd",
         "u",
         "build",
         "hotfix",
@@ -80,23 +114,49 @@ _VERSION_WORDS = frozenset(
         "pack",
     }
 )
+"""Words that may follow a version inside it (``2014 R2 SP1``, ``2017 Upd 4``, ``4.2 build
+12``); any other word after a version is prose."""
 
-# "All versions", "affected releases of", and with the component named: "All BIOS versions",
-# "all firmware versions" (one word: longer prose is not a version range).
-_PREFIX_RE = re.compile(
-    r"^(?:all\s+)?(?:affected\s+)?(?:[a-z][\w-]*\s+)?(?:versions?|releases?)\b\s*(?:of\s+)?",
+# A word that is part of a version: it starts with a number (or the "V"/"R" before one), or
+# it is one of VERSION_WORDS, possibly followed by its number ("SP1", "rc2", "(build 12)").
+_VERSION_START_RE = re.compile(r"^\(?[vr]?\d", re.IGNORECASE)
+_VERSION_WORD_RE = re.compile(r"^\(?([a-z]+)[\d.)-]*$", re.IGNORECASE)
+# Labels vendors put before a version: "FW12", "firmware_05", "Firmware version 2.1".
+_LABEL_RE = re.compile(
+    r"^(?:(?:firmware|software|fw|sw)(?:[\s.]*version)?|versions?)[\s.:]*(?=[vr]?\d)",
     re.IGNORECASE,
 )
 _COMPARATOR_RE = re.compile(r"(>=|<=|!=|==|=|<|>)")
-_WILDCARD_RE = re.compile(r"(?:^|[.\s])[x*](?:$|[.\s])", re.IGNORECASE)
 _DASH_RANGE_RE = re.compile(r"[vr]?\d+(?:\.\d+)+-[vr]?\d+(?:\.\d+)+", re.IGNORECASE)
+_V_DASH_RANGE_RE = re.compile(r"(?P<a>v?\d+(?:\.\d+)*)-(?P<b>v\d+(?:\.\d+)*)", re.IGNORECASE)
 _AND_SEPARATOR_RE = re.compile(r"(?:\s*(?:,|;|&&|\band\b)\s*)+$", re.IGNORECASE)
 _LIST_SEPARATOR_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bor\b)\s*", re.IGNORECASE)
+_BRANCH_FIX_RE = re.compile(r"v?\d+(?:\.\d+)+", re.IGNORECASE)
+_ALTERNATE_NAME_RE = re.compile(r"(?P<a>[^()]+?)\s*\((?P<b>[^()]+)\)")
+_BOUND_MARKER_RE = re.compile(
+    r"\s*\((?P<marker>including|inclusive|incl\.?|excluding|exclusive|excl\.?)\)$",
+    re.IGNORECASE,
+)
+_LETTER_ONLY_RE = re.compile(r"(?:rev\.?\s*)?[a-z]", re.IGNORECASE)
+DATE_RE = re.compile(
+    r"\b(?:(?:19|20)\d\d-(?:0[1-9]|1[0-2])(?:-\d\d)?|\d\d?/(?:19|20)\d\d|\d\d?/\d\d?/\d\d(?:\d\d)?"
+    r"|\d\d\.\d\d\.(?:19|20)\d\d)\b"
+)
+"""A date (2021-03-01, 03/2021, 01.03.2021): a production or build date, never a version."""
+_DIGIT_WILDCARD_RE = re.compile(r"[vr]?(?P<lead>\d+)(?P<width>x{2,})", re.IGNORECASE)
+_DOTTED_WILDCARD_RE = re.compile(
+    r"[vr]?(?P<prefix>\d+(?:\.\d+)*)\.[x*](?P<rest>(?:\.[\w*]+)*)", re.IGNORECASE
+)
+_ALL_WILDCARDS_RE = re.compile(r"(?:\.[x*])*", re.IGNORECASE)
+
+# Release names that are years, and the versions below them (see the module docstring).
+_YEARS = (1900, 2099)
+_FROM_YEARS = VersionRange.between("1900", None)
 
 _V = "(?P<v>.+)"
 _I = re.IGNORECASE
-# Two-sided forms with a leading keyword go first, so "from 3.0 to 3.4" is not
-# read as "from <version '3.0 to 3.4'>".
+# Two-sided forms with a leading keyword go first, so "from 3.0 to 3.4" is not read as
+# "from <version '3.0 to 3.4'>".
 _LEADING_TWO_SIDED = [
     re.compile(r"^between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", _I),
     re.compile(r"^from\s+(?P<a>.+?)\s+(?:through|thru|to|-)\s+(?P<b>.+)$", _I),
@@ -135,44 +195,25 @@ _ONE_SIDED: list[tuple[re.Pattern[str], str]] = [
 ]
 _AMBIGUOUS_UP_TO = re.compile(r"^up\s+to\s+", _I)
 _TWO_SIDED = re.compile(r"^(?P<a>.+?)\s+(?:through|thru|to|-)\s+(?P<b>.+)$", _I)
-_VERSION_WORD_PREFIX = re.compile(r"^versions?\s+", _I)
 
 
-def parse_free_range(text: str) -> ParseResult:
-    """Interpret a free-text version range, or explain why it cannot be trusted."""
-    cleaned = _clean(text)
-    if not cleaned:
-        return Unparseable("the range text is empty")
-    if cleaned.lower().startswith("vers:"):
-        try:
-            return _non_empty(parse_vers(cleaned), text)
-        except VersRangeError as error:
-            return Unparseable(f"invalid vers string: {error}")
-    if cleaned.lower() in _ALL_PHRASES:
-        return VersionRange.ALL
-    body = _PREFIX_RE.sub("", cleaned, count=1).strip() or cleaned
-    result = _parse_body(body)
-    if isinstance(result, VersionRange):
-        return _non_empty(result, text)
-    return result
+def join_caveats(*caveats: str) -> str:
+    """Several conditions as one caveat, each once, in order."""
+    return "; ".join(dict.fromkeys(caveat for caveat in caveats if caveat))
 
 
-def _clean(text: str) -> str:
-    cleaned = unicodedata.normalize("NFKC", text)
-    for dash in ("\u2013", "\u2014", "\u2212"):
-        cleaned = cleaned.replace(dash, " - ")
-    cleaned = cleaned.replace("\u2265", ">=").replace("\u2264", "<=").replace("\u2260", "!=")
-    cleaned = cleaned.replace("=>", ">=").replace("=<", "<=")
-    return " ".join(cleaned.split()).rstrip(".;,").strip()
+def is_version_word(word: str) -> bool:
+    """Whether ``word`` can be part of a version (rather than prose)."""
+    if _VERSION_START_RE.match(word):
+        return True
+    match = _VERSION_WORD_RE.match(word)
+    return match is not None and match.group(1).lower() in VERSION_WORDS
 
 
-def _non_empty(result: VersionRange, text: str) -> ParseResult:
-    if result.is_empty:
-        return Unparseable(f"{text!r} excludes every version")
-    return result
-
-
-def _parse_body(body: str) -> ParseResult:
+def parse_range_body(body: str) -> ReadResult:
+    """Interpret the range part of a text (see the module docstring), or say why not."""
+    if body.lower() in ALL_PHRASES:
+        return Reading(VersionRange.ALL)
     if "||" in body:
         return _parse_alternatives(body)
     if "|" in body:
@@ -182,7 +223,7 @@ def _parse_body(body: str) -> ParseResult:
     for pattern in _LEADING_TWO_SIDED:
         match = pattern.match(body)
         if match:
-            return _inclusive_range(match.group("a"), match.group("b"))
+            return _two_sided(match.group("a"), match.group("b"))
     for one_sided, comparator in _ONE_SIDED:
         match = one_sided.match(body)
         if match:
@@ -191,30 +232,46 @@ def _parse_body(body: str) -> ParseResult:
         return Unparseable(f"{body!r}: 'up to' does not say whether the version is included")
     match = _TWO_SIDED.match(body)
     if match:
-        return _inclusive_range(match.group("a"), match.group("b"))
+        return _two_sided(match.group("a"), match.group("b"))
     if _LIST_SEPARATOR_RE.search(body):
         return _parse_list(body)
     return _single("=", body)
 
 
+def _both(a: Reading, b: Reading) -> Reading:
+    return Reading(a.range.intersection(b.range), join_caveats(a.caveat, b.caveat))
+
+
+def _either(a: Reading, b: Reading) -> Reading:
+    return Reading(a.range.union(b.range), join_caveats(a.caveat, b.caveat))
+
+
+def _without_label(raw: str) -> str:
+    return _LABEL_RE.sub("", raw.strip().strip("\"'").strip(), count=1).strip()
+
+
 def _checked_version(raw: str) -> tuple[str, str] | Unparseable:
-    """Return ``(version, key)`` if ``raw`` is a plausible version, else why not."""
-    version = _VERSION_WORD_PREFIX.sub("", raw.strip().strip("\"'").strip(), count=1)
+    """Return ``(version, key)`` if ``raw`` is one plain version, else why not."""
+    version = _without_label(raw)
     if not version:
         return Unparseable("a constraint is missing its version")
-    if _WILDCARD_RE.search(version):
-        return Unparseable(f"{version!r}: wildcard versions are not supported")
+    if "*" in version or WILDCARD_PART_RE.search(version):
+        return Unparseable(f"{version!r}: a wildcard version cannot be used here")
     if _DASH_RANGE_RE.fullmatch(version):
         return Unparseable(
             f"{version!r} could be a range or a single version; write it as 'A - B' for a range"
         )
+    if _LETTER_ONLY_RE.fullmatch(version):
+        return Unparseable(
+            f"{version!r} is a letter-only revision: it has no number to compare versions with"
+        )
+    if DATE_RE.search(version):
+        return Unparseable(f"{version!r} is a date, not a version")
     words = version.split()
-    # A version starts with a digit, or with the "V" or "R" (release) vendors put before one.
-    if not re.match(r"^[vr]?\d", words[0], _I):
+    if not _VERSION_START_RE.match(words[0]) or words[0].startswith("("):
         return Unparseable(f"{version!r} is not a recognisable version or range")
     for word in words[1:]:
-        letters = re.sub(r"[^a-z0-9]", "", word.lower())
-        if not any(c.isdigit() for c in letters) and letters not in _VERSION_WORDS:
+        if not is_version_word(word):
             return Unparseable(f"{version!r} is not a recognisable version ({word!r})")
     key = version_key(version)
     if key is None:
@@ -232,40 +289,205 @@ def _constraint_range(comparator: str, key: str) -> VersionRange:
     return VersionRange((Interval(key, comparator == ">=", None, False),))
 
 
-def _single(comparator: str, raw_version: str) -> ParseResult:
-    checked = _checked_version(raw_version)
+def _single(comparator: str, raw: str) -> ReadResult:
+    """One ``<comparator> <version>``, the version in any of the shapes of the docstring."""
+    comparator = "=" if comparator == "==" else comparator
+    text = _without_label(raw)
+    words = text.split()
+    if len(words) > 1 and all(_BRANCH_FIX_RE.fullmatch(word) for word in words):
+        return _branch_fixes(comparator, text, words)
+    alternate = _ALTERNATE_NAME_RE.fullmatch(text)
+    if alternate and _VERSION_START_RE.match(alternate["b"]):
+        return _alternate_names(comparator, alternate["a"], alternate["b"])
+    family = _wildcard(comparator, text)
+    if family is not None:
+        return family
+    dashed = _V_DASH_RANGE_RE.fullmatch(text)
+    if dashed and comparator == "=":
+        return _bounded(dashed["a"], True, dashed["b"], True)
+    checked = _checked_version(text)
     if isinstance(checked, Unparseable):
         return checked
-    return _constraint_range(comparator, checked[1])
+    return Reading(_constraint_range(comparator, checked[1]))
 
 
-def _inclusive_range(raw_lower: str, raw_upper: str) -> ParseResult:
-    lower = _checked_version(raw_lower)
-    if isinstance(lower, Unparseable):
-        return lower
-    upper = _checked_version(raw_upper)
-    if isinstance(upper, Unparseable):
-        return upper
-    interval = make_interval(lower[1], True, upper[1], True)
-    if interval is None:
-        return Unparseable(f"the range start {lower[0]!r} is after its end {upper[0]!r}")
-    return VersionRange((interval,))
+def _family_start(numbers: list[int]) -> str:
+    """The lowest key of the versions that start with ``numbers`` (``2.4`` -> ``2.4.dev``)."""
+    key = version_key(".".join(map(str, numbers)) + ".dev")
+    assert key is not None
+    return key
 
 
-def _parse_conjunction(body: str) -> ParseResult:
+def _family(comparator: str, low: str, high: str) -> VersionRange:
+    """``comparator`` applied to a family of versions, ``low`` (inclusive) to ``high``."""
+    below_low = VersionRange((Interval(None, False, low, False),))
+    below_high = VersionRange((Interval(None, False, high, False),))
+    inside = below_high.difference(below_low)
+    return {
+        "<": below_low,
+        "<=": below_high,
+        ">": below_high.complement(),
+        ">=": below_low.complement(),
+        "=": inside,
+        "!=": inside.complement(),
+    }[comparator]
+
+
+def _wildcard(comparator: str, text: str) -> ReadResult | None:
+    """A version with a wildcard read as the family it names; None if it has none."""
+    digits = _DIGIT_WILDCARD_RE.fullmatch(text)
+    if digits:
+        lead, width = digits["lead"], len(digits["width"])
+        low, high = version_key(lead + "0" * width), version_key(f"{int(lead) + 1}" + "0" * width)
+        assert low is not None and high is not None
+        return Reading(_family(comparator, low, high))
+    if "*" not in text and not WILDCARD_PART_RE.search(text):
+        return None
+    dotted = _DOTTED_WILDCARD_RE.fullmatch(text)
+    if dotted is None:
+        return Unparseable(
+            f"{text!r}: a wildcard is only understood after a version number, as in 7.x or 2.4.*"
+        )
+    numbers = [int(part) for part in dotted["prefix"].split(".")]
+    low = _family_start(numbers)
+    high = _family_start([*numbers[:-1], numbers[-1] + 1])
+    if _ALL_WILDCARDS_RE.fullmatch(dotted["rest"]):
+        return Reading(_family(comparator, low, high))
+    # "< V2.X.5": below x.5 in each 2.x branch; the whole family holds every such version.
+    whole = {"<": "<=", ">": ">="}.get(comparator, comparator)
+    if whole == "!=":
+        return Unparseable(f"'!= {text}' excludes versions in every branch; list them instead")
+    condition = (
+        f"only versions matching {text}"
+        if whole == "="
+        else f"only versions {comparator} {text} within their own branch"
+    )
+    return Reading(_family(whole, low, high), caveat=condition)
+
+
+def _branch_fixes(comparator: str, text: str, words: list[str]) -> ReadResult:
+    """``<v12.011 v11.013 v10.014``: one fixed version per branch (see the docstring)."""
+    if comparator not in ("<", "<="):
+        return Unparseable(
+            f"{text!r}: a list of versions is only understood after '<' or '<=', one fixed"
+            " version per branch"
+        )
+    inclusive = comparator == "<="
+    parsed = sorted((_parsed(word) for word in words), key=lambda version: version[1])
+    lowest_text, lowest_key, _numbers = parsed[0]
+    intervals = [Interval(None, False, lowest_key, inclusive)]
+    previous = lowest_key
+    for version_text, key, numbers in parsed[1:]:
+        starts = (_family_start(numbers[:depth]) for depth in range(1, len(numbers)))
+        start = next((start for start in starts if start > previous), None)
+        if start is None:
+            return Unparseable(
+                f"{text!r}: cannot tell which branch {version_text!r} fixes; write one"
+                " range per branch"
+            )
+        intervals.append(Interval(start, True, key, inclusive))
+        previous = key
+    return Reading(VersionRange(tuple(intervals)))
+
+
+def _parsed(word: str) -> tuple[str, str, list[int]]:
+    """A dotted version's text, key and leading numbers."""
+    version = parse_version(word)
+    assert version is not None
+    numbers = []
+    for segment in version.segments:
+        if segment.kind is not SegmentKind.NUMBER:
+            break
+        numbers.append(int(segment.value))
+    return word, version.key, numbers
+
+
+def _first_number(text: str) -> int | None:
+    version = parse_version(text)
+    if version is None or not version.segments:
+        return None
+    first = version.segments[0]
+    return int(first.value) if first.kind is SegmentKind.NUMBER else None
+
+
+def _is_year(number: int | None) -> bool:
+    return number is not None and _YEARS[0] <= number <= _YEARS[1]
+
+
+def _alternate_names(comparator: str, name: str, other: str) -> ReadResult:
+    """``< 2020 (4.2.0)``: two names of one release (see the module docstring)."""
+    first, second = _single(comparator, name), _single(comparator, other)
+    if isinstance(first, Unparseable):
+        return first
+    if isinstance(second, Unparseable):
+        return second
+    if first.range == second.range or comparator == "=":
+        # The same versions, or one release under either name: both are exact.
+        return _either(first, second)
+    if comparator == "!=":
+        return Unparseable(f"'!= {name} ({other})': write the release under one name")
+    numbers = _first_number(name), _first_number(other)
+    if _is_year(numbers[0]) != _is_year(numbers[1]) and all(
+        n is not None and (n < _YEARS[0] or _is_year(n)) for n in numbers
+    ):
+        year, number = (first, second) if _is_year(numbers[0]) else (second, first)
+        return Reading(
+            number.range.difference(_FROM_YEARS).union(year.range.intersection(_FROM_YEARS)),
+            join_caveats(first.caveat, second.caveat),
+        )
+    return Reading(
+        first.range.union(second.range),
+        join_caveats(
+            first.caveat,
+            second.caveat,
+            f"{name.strip()} and {other.strip()} name one release: a version between the two"
+            " may or may not be affected",
+        ),
+    )
+
+
+def _marked(raw: str) -> tuple[str, bool]:
+    """A bound without its ``(including)``/``(excluding)`` marker, and whether it is included
+    (by default it is)."""
+    match = _BOUND_MARKER_RE.search(raw)
+    if match is None:
+        return raw, True
+    return raw[: match.start()], match["marker"].lower().startswith("incl")
+
+
+def _two_sided(raw_lower: str, raw_upper: str) -> ReadResult:
+    lower, lower_inclusive = _marked(raw_lower)
+    upper, upper_inclusive = _marked(raw_upper)
+    return _bounded(lower, lower_inclusive, upper, upper_inclusive)
+
+
+def _bounded(lower: str, lower_inclusive: bool, upper: str, upper_inclusive: bool) -> ReadResult:
+    start = _single(">=" if lower_inclusive else ">", lower)
+    if isinstance(start, Unparseable):
+        return start
+    end = _single("<=" if upper_inclusive else "<", upper)
+    if isinstance(end, Unparseable):
+        return end
+    result = _both(start, end)
+    if result.range.is_empty:
+        return Unparseable(f"the range start {lower.strip()!r} is after its end {upper.strip()!r}")
+    return result
+
+
+def _parse_conjunction(body: str) -> ReadResult:
     pieces = _COMPARATOR_RE.split(body)
     if pieces[0].strip():
         return Unparseable(f"{body!r}: unexpected text before the first comparator")
-    result = VersionRange.ALL
+    result = Reading(VersionRange.ALL)
     for comparator, raw in zip(pieces[1::2], pieces[2::2], strict=True):
         single = _single(comparator, _AND_SEPARATOR_RE.sub("", raw))
         if isinstance(single, Unparseable):
             return single
-        result = result.intersection(single)
+        result = _both(result, single)
     return result
 
 
-def _parse_pipes(body: str) -> ParseResult:
+def _parse_pipes(body: str) -> ReadResult:
     constraints: list[Constraint] = []
     for part in (p.strip() for p in body.split("|")):
         pieces = _COMPARATOR_RE.split(part)
@@ -280,52 +502,28 @@ def _parse_pipes(body: str) -> ParseResult:
             return checked
         constraints.append(Constraint("=" if comparator == "==" else comparator, checked[0]))
     try:
-        return build_range(constraints)
+        return Reading(build_range(constraints))
     except VersRangeError as error:
         return Unparseable(f"{body!r}: {error}")
 
 
-def _parse_alternatives(body: str) -> ParseResult:
-    result = VersionRange.EMPTY
+def _parse_alternatives(body: str) -> ReadResult:
+    result = Reading(VersionRange.EMPTY)
     for alternative in (a.strip() for a in body.split("||")):
         if not alternative:
             return Unparseable(f"{body!r} has an empty alternative")
-        parsed = _parse_body(alternative)
+        parsed = parse_range_body(alternative)
         if isinstance(parsed, Unparseable):
             return parsed
-        result = result.union(parsed)
+        result = _either(result, parsed)
     return result
 
 
-def _parse_list(body: str) -> ParseResult:
-    result = VersionRange.EMPTY
+def _parse_list(body: str) -> ReadResult:
+    result = Reading(VersionRange.EMPTY)
     for item in _LIST_SEPARATOR_RE.split(body):
         single = _single("=", item)
         if isinstance(single, Unparseable):
             return single
-        result = result.union(single)
+        result = _either(result, single)
     return result
-
-
-def describe_range(version_range: VersionRange) -> str:
-    """A short human-readable rendering, e.g. ``>= 1.0, < 2.0 or = 3.1``.
-
-    Versions are shown in canonical form (keys are lossy), so keep the
-    original advisory text for anything an analyst must quote.
-    """
-    if version_range.is_all:
-        return "all versions"
-    if version_range.is_empty:
-        return "no versions"
-    return " or ".join(_describe_interval(i) for i in version_range.intervals)
-
-
-def _describe_interval(interval: Interval) -> str:
-    if interval.is_point and interval.lower is not None:
-        return f"= {describe_key(interval.lower)}"
-    parts = []
-    if interval.lower is not None:
-        parts.append(f"{'>=' if interval.lower_inclusive else '>'} {describe_key(interval.lower)}")
-    if interval.upper is not None:
-        parts.append(f"{'<=' if interval.upper_inclusive else '<'} {describe_key(interval.upper)}")
-    return ", ".join(parts)

@@ -9,6 +9,10 @@ version may only be followed by a lower bound or another exact version.  The
 resulting pairs are the intervals; ``!=`` punches a hole.  Invalid input is an
 error, never silently corrected.
 
+A constraint whose version holds another comparator (``>=V2.10<V3.20``, the ``|`` left
+out) is refused here; :func:`vendors.matching.reading.read_range`, the front door for range
+texts, puts the missing ``|`` back before it calls this parser.
+
 Deliberate leniencies, because advisories in the wild contain them: spaces
 around constraints and comparators are ignored, the scheme and type are case-insensitive, and
 an explicit ``=`` comparator is accepted as well as a bare version.  A vers
@@ -39,6 +43,7 @@ _LOWER = frozenset({">", ">="})
 _UPPER = frozenset({"<", "<="})
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9.+-]*$")
 _BAD_PERCENT_RE = re.compile(r"%(?![0-9a-fA-F]{2})")
+_COMPARATOR_CHARS_RE = re.compile(r"[<>=]")
 
 
 class VersRangeError(ValueError):
@@ -102,6 +107,12 @@ def _parse_constraint(item: str, text: str) -> Constraint:
     raw_version = item[len(comparator) :].strip() if item.startswith(comparator) else item
     if not raw_version:
         raise VersRangeError(f"{text!r}: constraint {item!r} has no version")
+    if _COMPARATOR_CHARS_RE.search(raw_version):
+        # ">=V2.10<V3.20" is two constraints without their '|', not a version "V2.10<V3.20".
+        raise VersRangeError(
+            f"{text!r}: constraint {item!r} holds more than one comparator; separate"
+            " constraints with '|'"
+        )
     if _BAD_PERCENT_RE.search(raw_version):
         raise VersRangeError(f"{text!r}: constraint {item!r} has an invalid percent-encoding")
     return Constraint(comparator, unquote(raw_version))

@@ -16,7 +16,8 @@ Parsing
     separator, so ``1.0-1``, ``1.0.1`` and ``1_0_1`` are the same version.
     The first run must be a number, otherwise there is no key (``""``,
     ``"-"``, ``"unknown"``, ``"n/a"``); so is any text containing the
-    wildcards ``*`` or ``?``.
+    wildcards ``*`` or ``?``, or an ``x`` standing alone as a part (``7.x``,
+    ``2.X.5``): a wildcard names many versions, not one.
 
 Segments, lowest first
     ``PRE``  a pre-release tag: dev/snapshot < alpha/a < beta/b < pre/preview
@@ -27,6 +28,7 @@ Segments, lowest first
     ``WORD`` any other letters (post, sp, patch, p, r, update, u, build,
              hotfix, fix, Debian ``2.3x`` ...), alphabetically; they sort after
              the release but before a further number (``1.0.post1`` < ``1.0.1``).
+             ``upd`` is read as ``update`` (``2017 Upd 2`` == ``2017 Update 2``).
     ``NUM``  a number, by value.
     Zeros at the end of a numeric run are dropped, so ``1`` == ``1.0`` ==
     ``1.0.0`` and ``1.0-rc1`` == ``1-rc1``.  A trailing ``final``/``ga`` is
@@ -104,6 +106,8 @@ _PRE_RELEASE_RANKS = {
 }
 _SINGLE_LETTER_PRE = frozenset({"a", "b", "c"})
 _IGNORED_TRAILING_WORDS = frozenset({"final", "ga"})
+# Abbreviations vendors use for the same word; the key holds the full word.
+_WORD_SYNONYMS = {"upd": "update"}
 
 _PREFIX_RE = re.compile(r"^(?:version|release|ver\.?|rel\.?|v|r)\s*(?=\d)")
 _EPOCH_RE = re.compile(r"^(\d+)[!:](?=\d)")
@@ -113,6 +117,8 @@ _TILDE = "~"
 _PLUS_IS_PART_OF_VERSION = frozenset({"deb", "rpm", "alpm", "apk", "pypi"})
 _TILDE_IS_PRE_RELEASE = frozenset({"deb", "rpm", "alpm"})
 _SERVICE_PACK_RE = re.compile(r"service[\s_-]*pack")
+WILDCARD_PART_RE = re.compile(r"(?:^|[.\s_])x(?:$|[.\s_])", re.IGNORECASE)
+"""An ``x`` standing alone as a part of a version: the wildcard of ``7.x`` or ``2.X.5``."""
 
 
 class InvalidVersion(ValueError):
@@ -178,7 +184,13 @@ class Version:
 def parse_version(text: str, *, scheme: str | None = None) -> Version | None:
     """Parse ``text`` (see the module docstring), or return None if it is unusable."""
     cleaned = unicodedata.normalize("NFKC", text).strip().casefold()
-    if not cleaned or len(cleaned) > _MAX_INPUT_LENGTH or "*" in cleaned or "?" in cleaned:
+    if (
+        not cleaned
+        or len(cleaned) > _MAX_INPUT_LENGTH
+        or "*" in cleaned
+        or "?" in cleaned
+        or WILDCARD_PART_RE.search(cleaned)
+    ):
         return None
     if scheme not in _PLUS_IS_PART_OF_VERSION:
         cleaned = cleaned.split("+", 1)[0].strip()
@@ -222,7 +234,7 @@ def _segments_from_tokens(tokens: list[str]) -> tuple[Segment, ...] | None:
         if rank is not None and (token not in _SINGLE_LETTER_PRE or next_is_number):
             segments.append(Segment(SegmentKind.PRE, rank))
         else:
-            segments.append(Segment(SegmentKind.WORD, token))
+            segments.append(Segment(SegmentKind.WORD, _WORD_SYNONYMS.get(token, token)))
     _drop_trailing_zeros(segments)
     # Repeat so "1.0.final.0" and "1 final ga" both end up as plain "1".
     while segments and segments[-1].value in _IGNORED_TRAILING_WORDS:

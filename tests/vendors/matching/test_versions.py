@@ -120,6 +120,7 @@ EQUAL_PAIRS = [
     ("\uff11.\uff12", "1.2", "fullwidth_digits_nfkc"),
     ("0!1.0", "1.0", "explicit_zero_epoch"),
     ("  1.2  ", "1.2", "surrounding_whitespace"),
+    ("2017 Upd 2", "2017 Update 2", "upd_is_update"),
 ]
 
 UNUSABLE = [
@@ -132,6 +133,8 @@ UNUSABLE = [
     ("*", "star"),
     ("1.2.*", "star_wildcard"),
     ("1.?", "question_wildcard"),
+    ("7.x", "x_wildcard"),
+    ("V2.X.5", "x_wildcard_inside"),
     ("latest", "latest"),
     ("beta", "tag_without_number"),
     ("+build", "only_build_metadata"),
@@ -230,7 +233,8 @@ _numbers = st.integers(min_value=0, max_value=10**12)
 dotted = st.lists(_numbers, min_size=1, max_size=6).map(lambda ns: ".".join(map(str, ns)))
 
 _tokens = st.sampled_from(
-    ["alpha", "a", "beta", "b", "rc", "c", "dev", "pre", "post", "sp", "r", "u", "x", "final"]
+    # An "x" standing alone is a wildcard (no key); "xp" is a word like any other.
+    ["alpha", "a", "beta", "b", "rc", "c", "dev", "pre", "post", "sp", "r", "u", "xp", "final"]
 )
 _separators = st.sampled_from([".", "-", "_", " ", "", "+", "~"])
 version_like = st.builds(
