@@ -18,8 +18,16 @@ ACTIVE_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED)
 
 class Confidence(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
-    # The item matches the product but has no usable version, so a range cannot be decided.
-    POSSIBLE = "possible", "Possible (version unknown)"
+    # The organization must check the match: the flag's possible_reason says what (the item
+    # has no usable version, or the target carries a caveat).
+    POSSIBLE = "possible", "Possible"
+
+
+# The reasons a match is possible besides a target's caveat (Flag.possible_reason).
+VERSION_UNKNOWN = "version unknown"
+CPE_ATTRIBUTE_UNKNOWN = (
+    "an attribute the advisory's CPE name gives (its part, say) is unknown for the item"
+)
 
 
 class ResolutionReason(models.TextChoices):

@@ -69,6 +69,11 @@ class Flag(models.Model):
     confidence = models.CharField(
         max_length=10, choices=Confidence.choices, default=Confidence.CONFIRMED
     )
+    possible_reason = models.TextField(
+        blank=True,
+        help_text="Why a possible match is not confirmed: the matched target's caveat, or "
+        "'version unknown' when the item has no usable version.",
+    )
     priority = models.PositiveSmallIntegerField(
         default=0, help_text="0–100; higher is more urgent."
     )

@@ -3,8 +3,9 @@
 Per run, whatever the number of items:
 
 1. *refresh* — one ``UPDATE … FROM`` over the matched pairs that already have a flag: a
-   resolved flag is reopened; confidence, priority, due date, matched target, label, product
-   and vendor are brought up to date where they differ (and only there, so a re-run updates no row);
+   resolved flag is reopened; confidence and its reason, priority, due date, matched target,
+   label, product and vendor are brought up to date where they differ (and only there, so a
+   re-run updates no row);
 2. *create* — one ``INSERT … SELECT … ON CONFLICT (advisory_id, item_id) DO NOTHING
    RETURNING id`` over the matched pairs: the unique index keeps the ones that have a flag;
 3. *resolve* — one ``SELECT`` of the scope's unresolved flags that no longer match, with the
@@ -214,6 +215,7 @@ def _needs_refresh(flag: str) -> Sql:
     or holds a value other than the match's (what the refresh changes)."""
     return compose(
         f"({flag}.status = {{resolved}} OR {flag}.confidence <> {{confidence}}"
+        f" OR {flag}.possible_reason <> d.reason"
         f" OR {flag}.priority <> d.priority"
         f" OR {flag}.due_date IS DISTINCT FROM {{due}}"
         f" OR {flag}.matched_target_id IS DISTINCT FROM d.target_id"
@@ -266,7 +268,8 @@ def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int],
         " ELSE exposure_flag.resolved_at END,"
         " status_changed_at = CASE WHEN exposure_flag.status = {resolved} THEN {now}"
         " ELSE exposure_flag.status_changed_at END,"
-        " confidence = {confidence}, priority = d.priority, due_date = {due},"
+        " confidence = {confidence}, possible_reason = d.reason, priority = d.priority,"
+        " due_date = {due},"
         " matched_target_id = d.target_id, item_label = d.label,"
         " product_id = d.product_id, vendor_id = d.vendor_id,"
         " last_matched_at = {now}, updated_at = {now}"
@@ -304,12 +307,12 @@ def _create(
     first_seen = dialect.timestamp_param(now)
     statement = compose(
         "{cte} INSERT INTO exposure_flag (advisory_id, item_id, organization_id, product_id,"
-        " vendor_id, item_label, matched_target_id, status, confidence, priority, due_date,"
-        " status_reason, resolution_reason, first_seen_at, last_matched_at, status_changed_at,"
-        " updated_at)"
+        " vendor_id, item_label, matched_target_id, status, confidence, possible_reason,"
+        " priority, due_date, status_reason, resolution_reason, first_seen_at, last_matched_at,"
+        " status_changed_at, updated_at)"
         " SELECT fl.advisory_id, fl.item_id, fl.organization_id, fl.product_id, fl.vendor_id,"
-        " fl.label, fl.target_id, {open}, {confidence}, fl.priority, {due}, '', '', {now},"
-        " {now}, {now}, {now}"
+        " fl.label, fl.target_id, {open}, {confidence}, fl.reason, fl.priority, {due}, '', '',"
+        " {now}, {now}, {now}, {now}"
         " FROM final fl WHERE {new_only}"
         " ON CONFLICT (advisory_id, item_id) DO NOTHING RETURNING id",
         cte=cte,

@@ -16,6 +16,11 @@ are joined to the hits *before* several hits of one pair are collapsed, so that 
 are planned on real row estimates (hash joins for large advisories); nothing is joined after
 the collapse, whose size the planner cannot estimate.
 
+Each hit carries its *reason*: empty for a confirmed match, else why it is only possible - the
+target's caveat (``CAVEAT_SQL``), "version unknown", or both. A pair is confirmed when any of
+its hits is; otherwise its reason is the least of its hits' reasons, and the flag keeps it
+(``possible_reason``).
+
 Version ranges are compiled into ``TargetInterval`` rows of bytewise-sortable keys; an item is
 inside an interval when its ``version_key`` lies between the bounds. The comparison is
 written twice: as a plain ``BETWEEN``-style range (``COALESCE(lower, '')`` … ``COALESCE(upper,
@@ -33,10 +38,11 @@ knows only a *possible* one.
 
 from __future__ import annotations
 
+from exposure.choices import CPE_ATTRIBUTE_UNKNOWN, VERSION_UNKNOWN
 from exposure.engine import dialect
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, conjunction, literal
-from exposure.engine.targets import Branch, TargetPlan
+from exposure.engine.targets import CAVEAT_SQL, Branch, TargetPlan
 
 # Priority points: see the package docstring (exposure/engine/__init__.py) for the formula.
 SEVERITY_POINTS = {"critical": 45, "high": 35, "medium": 22, "low": 10, "none": 0}
@@ -54,6 +60,18 @@ SLA_COLUMNS = {
 }
 
 _TARGET_FROM = "FROM advisories_affectedtarget t JOIN advisories_advisory a ON a.id = t.advisory_id"
+
+
+def _reason_sql(reason: str) -> str:
+    """A reason to be only possible (one of our constants), followed by the target's caveat."""
+    text = reason.replace("'", "''")
+    return f"('{text}' || CASE WHEN {CAVEAT_SQL} <> '' THEN '; ' || {CAVEAT_SQL} ELSE '' END)"
+
+
+# The reasons of a hit on an item without a usable version, and on one whose CPE part the
+# target names but nobody knows.
+_VERSION_UNKNOWN_SQL = _reason_sql(VERSION_UNKNOWN)
+_ATTRIBUTE_UNKNOWN_SQL = _reason_sql(CPE_ATTRIBUTE_UNKNOWN)
 _VENDOR_NAMES = (
     "(SELECT v0.id AS vendor_id, v0.normalized_name AS name FROM vendors_vendor v0"
     " UNION ALL SELECT va.vendor_id, va.normalized_name FROM vendors_vendoralias va)"
@@ -81,12 +99,13 @@ _VENDOR_TO_ITEMS = (
 # ``target_vendors`` walk (subsidiaries, jurisdictions), which already applied the scope's
 # target conditions.
 _DIRECT_VENDOR = (
-    "SELECT t.advisory_id, i.id, t.id, 0{columns} {target_from} {to_items}"
+    f"SELECT t.advisory_id, i.id, t.id, {CAVEAT_SQL}{{columns}} {{target_from}} {{to_items}}"
     " WHERE t.kind = 'vendor' AND NOT t.include_subsidiaries AND {item_condition}"
     " AND {targets} AND {items}"
 )
 _WALKED_VENDOR = (
-    "SELECT tv.advisory_id, i.id, tv.target_id, 0{columns} FROM target_vendors tv {to_items}"
+    "SELECT tv.advisory_id, i.id, tv.target_id, tv.caveat{columns} FROM target_vendors tv"
+    " {to_items}"
     " WHERE tv.is_exclusion = {exclusion} AND {item_condition} AND {items}"
 )
 
@@ -154,19 +173,19 @@ _RANGED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
 # (or the vendors headquartered in its country), then, down the ownership chain, every company
 # they own. The depth guard stops a loop, which Vendor.clean() prevents, from recursing forever.
 _TARGET_VENDORS = (
-    "target_vendors (target_id, advisory_id, is_exclusion, vendor_id, depth) AS ("
-    "SELECT t.id, t.advisory_id, t.is_exclusion, t.vendor_id, 0 {target_from}"
+    "target_vendors (target_id, advisory_id, is_exclusion, caveat, vendor_id, depth) AS ("
+    "SELECT t.id, t.advisory_id, t.is_exclusion, {caveat}, t.vendor_id, 0 {target_from}"
     " WHERE t.kind = 'vendor' AND t.include_subsidiaries AND {targets}"
-    " UNION ALL SELECT t.id, t.advisory_id, t.is_exclusion, v.id, 0 {target_from}"
-    " JOIN vendors_vendor v ON v.country = t.country"
+    " UNION ALL SELECT t.id, t.advisory_id, t.is_exclusion, {caveat}, v.id, 0"
+    " {target_from} JOIN vendors_vendor v ON v.country = t.country"
     " WHERE t.kind = 'jurisdiction' AND {targets}"
-    " UNION ALL SELECT tv.target_id, tv.advisory_id, tv.is_exclusion, v.id, tv.depth + 1"
-    " FROM target_vendors tv JOIN vendors_vendor v ON v.parent_id = tv.vendor_id"
+    " UNION ALL SELECT tv.target_id, tv.advisory_id, tv.is_exclusion, tv.caveat, v.id,"
+    " tv.depth + 1 FROM target_vendors tv JOIN vendors_vendor v ON v.parent_id = tv.vendor_id"
     " WHERE tv.depth < 32)"
 )
 _NO_HITS = (
     "SELECT CAST(NULL AS bigint) AS advisory_id, CAST(NULL AS bigint) AS item_id,"
-    " CAST(NULL AS bigint) AS target_id, 0 AS possible{columns} WHERE 1 = 0"
+    " CAST(NULL AS bigint) AS target_id, CAST('' AS text) AS reason{columns} WHERE 1 = 0"
 )
 # The item's columns an inclusion hit carries (see the module docstring), under the names the
 # priority and label expressions read them by (``i.criticality``, ``i.raw_vendor``, …).
@@ -180,7 +199,7 @@ ITEM_COLUMNS = (
     ("purl", "text"),
     ("version", "text"),
 )
-_HIT_COLUMNS = "advisory_id, item_id, target_id, possible"
+_HIT_COLUMNS = "advisory_id, item_id, target_id, reason"
 
 
 def _is_walked(branch: Branch) -> bool:
@@ -196,7 +215,10 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
     if any(_is_walked(branch) for branch in plan.branches):
         ctes.append(
             compose(
-                _TARGET_VENDORS, target_from=_TARGET_FROM, targets=_target_conditions(scope, plan)
+                _TARGET_VENDORS,
+                target_from=_TARGET_FROM,
+                targets=_target_conditions(scope, plan),
+                caveat=CAVEAT_SQL,
             )
         )
     ctes.append(
@@ -210,8 +232,9 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
     ctes.append(
         compose(
             "matched AS (SELECT i.advisory_id, i.item_id,"
-            " COALESCE(MIN(CASE WHEN i.possible = 0 THEN i.target_id END), MIN(i.target_id))"
-            " AS target_id, MIN(i.possible) AS possible,"
+            " COALESCE(MIN(CASE WHEN i.reason = '' THEN i.target_id END), MIN(i.target_id))"
+            " AS target_id, CASE WHEN MIN(i.reason) = '' THEN 0 ELSE 1 END AS possible,"
+            " MIN(i.reason) AS reason,"
             " MIN(i.organization_id) AS organization_id, MIN(i.product_id) AS product_id,"
             " MIN(p.vendor_id) AS vendor_id, MIN({label}) AS label,"
             " MIN({priority}) AS priority, MIN(a.action_deadline) AS deadline,"
@@ -228,7 +251,8 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
     )
     if plan.has_exclusions:
         # Exclusions win: a confirmed exclusion removes the pair, one that cannot be decided
-        # (the item has no version) leaves it possible.
+        # (the item has no version, or the exclusion carries a caveat) leaves it possible,
+        # with the exclusion's reason when the inclusion had none.
         ctes.append(
             compose(
                 "exc_hits ({columns}) AS ({hits})",
@@ -239,13 +263,15 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
         ctes.append(
             Sql(
                 "final AS (SELECT m.advisory_id, m.item_id, m.target_id,"
-                " CASE WHEN m.possible = 1 OR x.possible = 1 THEN 1 ELSE 0 END AS possible,"
+                " CASE WHEN m.possible = 1 OR x.reason IS NOT NULL THEN 1 ELSE 0 END"
+                " AS possible, CASE WHEN m.possible = 1 THEN m.reason ELSE COALESCE(x.reason, '')"
+                " END AS reason,"
                 " m.organization_id, m.product_id, m.vendor_id, m.label, m.priority,"
                 " m.deadline, m.sla_days"
                 " FROM matched m LEFT JOIN (SELECT advisory_id, item_id,"
-                " MIN(possible) AS possible FROM exc_hits GROUP BY advisory_id, item_id) x"
+                " MIN(reason) AS reason FROM exc_hits GROUP BY advisory_id, item_id) x"
                 " ON x.advisory_id = m.advisory_id AND x.item_id = m.item_id"
-                " WHERE x.possible IS NULL OR x.possible = 1)"
+                " WHERE x.reason IS NULL OR x.reason <> '')"
             )
         )
     else:
@@ -284,20 +310,17 @@ def _hits(scope: Scope, plan: TargetPlan, *, exclusion: bool) -> Sql:
     python_hits = [hit for hit in plan.python_hits if hit.is_exclusion == exclusion]
     if python_hits:
         rows = dialect.json_rows(
-            [
-                (hit.advisory_id, hit.item_id, hit.target_id, int(hit.possible))
-                for hit in python_hits
-            ],
+            [(hit.advisory_id, hit.item_id, hit.target_id, hit.reason) for hit in python_hits],
             [
                 ("advisory_id", "bigint"),
                 ("item_id", "bigint"),
                 ("target_id", "bigint"),
-                ("possible", "int"),
+                ("reason", "text"),
             ],
         )
         branches.append(
             compose(
-                "SELECT ph.advisory_id, i.id, ph.target_id, ph.possible{columns}"
+                "SELECT ph.advisory_id, i.id, ph.target_id, ph.reason{columns}"
                 " FROM ({rows}) ph JOIN orgs_inventoryitem i ON i.id = ph.item_id",
                 columns=columns,
                 rows=rows,
@@ -309,14 +332,17 @@ def _hits(scope: Scope, plan: TargetPlan, *, exclusion: bool) -> Sql:
     return Sql.join(" UNION ALL ", branches)
 
 
-_SELECT_CONFIRMED = "SELECT t.advisory_id, i.id, t.id, 0{columns}"
-# A ranged target reaches an item once per interval: a versioned item inside it is confirmed;
-# an item without a usable version is possible, unless the interval holds every version
-# (normalized ranges make "all versions" their one interval). A range that holds nothing (no
-# interval) thus matches nothing, even an unversioned item. A kind may add a reason of its own
-# to be only possible (a CPE target naming a part the item does not say).
+_SELECT_ALL_VERSIONS = f"SELECT t.advisory_id, i.id, t.id, {CAVEAT_SQL}{{columns}}"
+# A ranged target reaches an item once per interval: a versioned item inside it is confirmed
+# (unless the target has a caveat); an item without a usable version is possible, unless the
+# interval holds every version (normalized ranges make "all versions" their one interval). A
+# range that holds nothing (no interval) thus matches nothing, even an unversioned item. A kind
+# may add a reason of its own to be only possible (a CPE target naming a part the item does
+# not say).
 _SELECT_RANGED = (
-    "SELECT t.advisory_id, i.id, t.id, CASE WHEN {confirmed} THEN 0 ELSE 1 END{columns}"
+    "SELECT t.advisory_id, i.id, t.id, CASE WHEN NOT {confirmed}"
+    f" THEN {_VERSION_UNKNOWN_SQL} WHEN {{undecided}} THEN {_ATTRIBUTE_UNKNOWN_SQL}"
+    f" ELSE {CAVEAT_SQL} END{{columns}}"
 )
 _RANGED_CONFIRMED = "(i.version_key IS NOT NULL OR (ti.lower IS NULL AND ti.upper IS NULL))"
 _BRANCH = (
@@ -346,7 +372,7 @@ def _branch(branch: Branch, targets: Sql, items: Sql, columns: str) -> list[Sql]
     if branch.kind == "product":
         return [
             select(
-                _SELECT_CONFIRMED,
+                _SELECT_ALL_VERSIONS,
                 "JOIN orgs_inventoryitem i ON i.product_id = t.product_id",
                 "1 = 1",
             )
@@ -354,11 +380,8 @@ def _branch(branch: Branch, targets: Sql, items: Sql, columns: str) -> list[Sql]
     if branch.kind in _RANGED:
         return [
             select(
-                _SELECT_RANGED.replace(
-                    "{confirmed}",
-                    _RANGED_CONFIRMED
-                    if undecided is None
-                    else f"{_RANGED_CONFIRMED} AND NOT {undecided}",
+                _SELECT_RANGED.replace("{confirmed}", _RANGED_CONFIRMED).replace(
+                    "{undecided}", "1 = 0" if undecided is None else undecided
                 ),
                 "JOIN advisories_targetinterval ti ON ti.target_id = t.id " + join,
                 f"{condition} AND {_WITHIN_INTERVAL_OR_UNVERSIONED}",

@@ -26,6 +26,7 @@ from functools import lru_cache
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
+from exposure.choices import CPE_ATTRIBUTE_UNKNOWN, VERSION_UNKNOWN
 from exposure.engine.dialect import in_ids
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, execute, param
@@ -41,6 +42,7 @@ from vendors.matching.cpe import (
     part_value,
     product_cpe,
 )
+from vendors.matching.freetext import join_caveats
 from vendors.matching.purls import ParsedPurl, PurlError, parse_purl
 from vendors.matching.ranges import Interval, VersionRange
 
@@ -55,17 +57,25 @@ _TRAILING_ATTRIBUTES = (
     "other",
 )
 _FITS = (Relation.EQUAL, Relation.SUPERSET)
+# Every condition on the target ``t``, as AffectedTarget.caveats joins them: the one its range
+# text carries, then the one given by hand.
+CAVEAT_SQL = (
+    "(CASE WHEN t.range_caveat <> '' AND t.caveat <> '' AND t.range_caveat <> t.caveat"
+    " THEN t.range_caveat || '; ' || t.caveat"
+    " WHEN t.range_caveat <> '' THEN t.range_caveat ELSE t.caveat END)"
+)
 
 
 @dataclass(frozen=True)
 class Hit:
-    """A target reaching an item: ``possible`` when the item's version (or an attribute the
-    target constrains) is unknown."""
+    """A target reaching an item. ``reason`` is empty for a confirmed match, else why it is
+    only possible: the item's version or an attribute the target constrains is unknown, or the
+    target carries a caveat."""
 
     advisory_id: int
     item_id: int
     target_id: int
-    possible: bool
+    reason: str
     is_exclusion: bool
 
 
@@ -110,6 +120,7 @@ class _PythonTarget:
     purl: ParsedPurl | None
     identity: tuple[str, str, str]
     versions: VersionRange
+    caveat: str
 
 
 def plan_targets(scope: Scope) -> TargetPlan:
@@ -160,17 +171,19 @@ def _python_targets(cursor: CursorWrapper, targets: Sql) -> list[_PythonTarget]:
     execute(
         cursor,
         compose(
-            "SELECT t.id, t.advisory_id, t.kind, t.is_exclusion, t.cpe, t.purl,"
+            "SELECT t.id, t.advisory_id, t.kind, t.is_exclusion, t.cpe, t.purl, {caveat},"
             " t.purl_type, t.purl_namespace, t.purl_name"
             " FROM advisories_affectedtarget t"
             " JOIN advisories_advisory a ON a.id = t.advisory_id"
             " WHERE {targets} AND (t.kind = 'cpe' OR (t.kind = 'purl' AND t.purl LIKE {query}))",
             targets=targets,
             query=param("%?%"),
+            caveat=CAVEAT_SQL,
         ),
     )
     chosen: list[_PythonTarget] = []
-    for pk, advisory_id, kind, exclusion, cpe_text, purl_text, *identity in cursor.fetchall():
+    for row in cursor.fetchall():
+        pk, advisory_id, kind, exclusion, cpe_text, purl_text, caveat, *identity = row
         cpe = _parsed_cpe(cpe_text) if kind == "cpe" else None
         purl = _parsed_purl(purl_text) if kind == "purl" else None
         if (cpe is not None and _needs_python(cpe)) or (purl is not None and purl.qualifiers):
@@ -184,6 +197,7 @@ def _python_targets(cursor: CursorWrapper, targets: Sql) -> list[_PythonTarget]:
                     purl=purl,
                     identity=(identity[0], identity[1], identity[2]),
                     versions=VersionRange.EMPTY,
+                    caveat=caveat,
                 )
             )
     ranges = _target_ranges(cursor, [target.id for target in chosen])
@@ -277,7 +291,12 @@ def _cpe_hits(
         fit = _cpe_fit(cpe, _item_cpe(own, product_part, product_vendor, product_product))
         version = _version_fit(target.versions, key)
         if fit is not None and version is not None:
-            yield Hit(target.advisory_id, item_id, target.id, fit or version, target.is_exclusion)
+            reason = join_caveats(
+                VERSION_UNKNOWN if version else "",
+                CPE_ATTRIBUTE_UNKNOWN if fit else "",
+                target.caveat,
+            )
+            yield Hit(target.advisory_id, item_id, target.id, reason, target.is_exclusion)
 
 
 def _item_cpe(own: Cpe | None, part: str, vendor: str, product: str) -> Cpe | None:
@@ -342,4 +361,5 @@ def _purl_hits(cursor: CursorWrapper, target: _PythonTarget, scope: Scope) -> It
             continue
         version = _version_fit(target.versions, key)
         if version is not None:
-            yield Hit(target.advisory_id, item_id, target.id, version, target.is_exclusion)
+            reason = join_caveats(VERSION_UNKNOWN if version else "", target.caveat)
+            yield Hit(target.advisory_id, item_id, target.id, reason, target.is_exclusion)
