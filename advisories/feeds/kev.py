@@ -12,7 +12,8 @@ decisions:
   keeps to a few forms: "Apply updates ..." is update, "Apply mitigations/remediations ..."
   is mitigate, end-of-life products to "disconnect" or "discontinue" are replace, anything
   else is assess;
-* the target is the product, all versions (the catalog names no versions);
+* the target is the product, all versions, with the caveat :data:`NO_VERSIONS_CAVEAT`: the
+  catalog names no versions, so its flags are *possible*, never confirmed for every version;
 * the URLs in ``notes`` become references.
 
 An entry that breaks the catalog's rules is reported with its JSON path and skipped; the
@@ -34,6 +35,10 @@ RAW_FORMAT = "cisa-kev"
 _CVE_RE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _URL_RE = re.compile(r"https?://[^\s;]+")
 _REQUIRED_TEXT = ("cveID", "vendorProject", "product", "vulnerabilityName", "requiredAction")
+NO_VERSIONS_CAVEAT = (
+    "the CISA KEV catalog names no affected versions: check the vendor's advisory for yours"
+)
+"""The caveat on a KEV entry's product target (see the module docstring)."""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from advisories.services import (
     advisory_publish,
     advisory_revision_add,
     target_compile,
+    target_read_as,
 )
 from audit.services import audit_record
 from vendors.match_requests import MATCH_ADVISORIES, matching_request_on_commit
@@ -380,7 +381,7 @@ def kev_entries_apply(
     ``advisory_create`` and ``advisory_publish`` do one advisory at a time: the advisory
     (published, marked for matching), its CVE, references, product target, one revision, and
     one audit entry for the whole import. A product target covers every version, so it has no
-    intervals to compile.
+    intervals to compile; it carries the caveat that the catalog names no versions.
     """
     result = KevResult(catalog_version=catalog_version)
     existing = {
@@ -461,7 +462,7 @@ def _kev_create(
     AdvisoryCve.objects.bulk_create(AdvisoryCve(advisory=a, cve_id=e.cve_id) for a, e in pairs)
     _kev_references_create(pairs)
     AffectedTarget.objects.bulk_create(
-        AffectedTarget(advisory=a, kind=TargetKind.PRODUCT, product=products[(e.vendor, e.product)])
+        _kev_target(AffectedTarget(advisory=a, product=products[(e.vendor, e.product)]))
         for a, e in pairs
     )
     AdvisoryRevision.objects.bulk_create(
@@ -477,6 +478,14 @@ def _kev_create(
         for a, e in pairs
     )
     return [a.pk for a in advisories]
+
+
+def _kev_target(target: AffectedTarget) -> AffectedTarget:
+    """A KEV entry's product target: every version, possible only (the catalog names none)."""
+    target.kind = TargetKind.PRODUCT
+    target.caveat = kev_mapping.NO_VERSIONS_CAVEAT
+    target.read_as = target_read_as(target, None)
+    return target
 
 
 def _kev_references_create(pairs: list[tuple[Advisory, KevEntry]]) -> None:
@@ -504,10 +513,15 @@ def _kev_update(
         advisory.match_requested_at = now
         advisory.updated_at = now
     Advisory.objects.bulk_update(advisories.values(), changed_fields)
+    kev_target = _kev_target(AffectedTarget())
     for entry in entries:
         AffectedTarget.objects.filter(
             advisory_id=ids[entry.cve_id], kind=TargetKind.PRODUCT
-        ).update(product=products[(entry.vendor, entry.product)])
+        ).update(
+            product=products[(entry.vendor, entry.product)],
+            caveat=kev_target.caveat,
+            read_as=kev_target.read_as,
+        )
     AdvisoryReference.objects.filter(advisory_id__in=ids.values()).delete()
     _kev_references_create([(advisories[e.cve_id], e) for e in entries])
     for entry in entries:
