@@ -2,8 +2,8 @@
 
 Each migration's function is called with the current app registry on rows written as the
 previous code stored them (no key for an "R" version; a range naming an "R" release waiting
-for review; no CPE parts), and must leave them as the current code would write them, marked
-for matching.
+for review; no CPE parts; prose keyed into a range; a possible flag without its reason), and
+must leave them as the current code would write them, marked for matching.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from django.apps import apps
 from django.utils import timezone
 
 from advisories.choices import TargetKind
+from advisories.feeds.kev import NO_VERSIONS_CAVEAT
 from advisories.models import Advisory, AffectedTarget, TargetInterval
 from advisories.services import advisory_publish, target_compile
 from exposure.models import Flag
 from exposure.services import advisories_match
 from orgs.models import InventoryItem
+from tests.api.factories import FlagFactory
 from tests.factories import (
     AdvisoryFactory,
     AffectedTargetFactory,
@@ -220,3 +222,124 @@ def _open_flags(advisory: Advisory) -> dict[int, str]:
         .exclude(status="resolved")
         .values_list("item_id", "confidence")
     )
+
+
+reread_migration = importlib.import_module("advisories.migrations.0008_reread_targets")
+keys_migration = importlib.import_module("orgs.migrations.0010_upd_and_wildcard_version_keys")
+reasons_migration = importlib.import_module(
+    "exposure.migrations.0010_possible_reason_of_unversioned_items"
+)
+
+
+def _target_as_stored_before(
+    advisory: Advisory, version_range: str, intervals: list[tuple[str | None, str | None]]
+) -> AffectedTarget:
+    """A product-range target as the previous reader stored it: these half-open intervals,
+    no caveat, no ``read_as``."""
+    target = AffectedTargetFactory(
+        advisory=advisory,
+        kind=TargetKind.PRODUCT_RANGE,
+        vendor=None,
+        product=ProductFactory(),
+        version_range=version_range,
+    )
+    TargetInterval.objects.filter(target=target).delete()
+    TargetInterval.objects.bulk_create(
+        TargetInterval(target=target, lower=lower, upper=upper, lower_inclusive=lower is not None)
+        for lower, upper in intervals
+    )
+    return target
+
+
+def _stored(target: AffectedTarget) -> tuple[object, ...]:
+    target.refresh_from_db()
+    intervals = list(
+        target.intervals.order_by("lower").values_list(
+            "lower", "lower_inclusive", "upper", "upper_inclusive"
+        )
+    )
+    return (target.needs_review, target.range_caveat, target.caveat, target.read_as, intervals)
+
+
+def test_targets_are_read_again_with_their_caveats_and_their_advisories_marked():
+    published = PublishedAdvisoryFactory()
+    draft = AdvisoryFactory()
+    untouched = PublishedAdvisoryFactory()
+    kev = PublishedAdvisoryFactory(raw_format="cisa-kev")
+    # The previous reader keyed the prose into the version: 4.12 itself was inside.
+    glued = _target_as_stored_before(
+        published,
+        "<V4.12_installed_on_XY200_devices",
+        [(None, version_key("V4.12_installed_on_XY200_devices"))],
+    )
+    # ... and read a vers string without its '|' as one version.
+    unbarred = _target_as_stored_before(
+        draft, "vers:all/>=V2.10<V3.20", [(version_key("2.10.3.20"), None)]
+    )
+    plain = _target_as_stored_before(untouched, "< 2.0", [(None, version_key("2.0"))])
+    kev_target = AffectedTargetFactory(
+        advisory=kev, kind=TargetKind.PRODUCT, vendor=None, product=ProductFactory()
+    )
+    Advisory.objects.update(match_requested_at=None)
+
+    reread_migration.reread_targets(apps, None)
+
+    assert _stored(glued) == (
+        False,
+        "installed on XY200 devices",
+        "",
+        "< 4.12 — condition: installed on XY200 devices",
+        [(None, False, version_key("4.12"), False)],
+    )
+    assert _stored(unbarred)[4] == [(version_key("2.10"), True, version_key("3.20"), False)]
+    assert _stored(plain) == (False, "", "", "< 2", [(None, False, version_key("2.0"), False)])
+    assert _stored(kev_target)[2:4] == (
+        reread_migration.KEV_CAVEAT,
+        f"all versions — condition: {reread_migration.KEV_CAVEAT}",
+    )
+    # What the migration stored is what compiling the target stores today.
+    for target in (glued, unbarred, plain, kev_target):
+        migrated = _stored(target)
+        assert _stored(target_compile(target=target)) == migrated
+    # Published advisories whose reading changed wait for matching; a draft matches nothing,
+    # and an advisory whose targets read as before is left alone.
+    marked = dict(Advisory.objects.values_list("pk", "match_requested_at"))
+    assert marked[published.pk] is not None and marked[kev.pk] is not None
+    assert marked[draft.pk] is None and marked[untouched.pk] is None
+
+
+def test_the_kev_caveat_of_the_migration_is_the_importers():
+    assert reread_migration.KEV_CAVEAT == NO_VERSIONS_CAVEAT
+
+
+def test_items_naming_an_upd_or_a_wildcard_get_their_new_key_and_are_marked():
+    upd = InventoryItemFactory(version="2017 Upd 2")
+    wildcard = InventoryItemFactory(version="7.x")
+    revision = InventoryItemFactory(version="2.3x")
+    # As the previous parser keyed them: "upd" as a word of its own, "x" as a word.
+    InventoryItem.objects.filter(pk=upd.pk).update(version_key="010n042017lupd.n012f")
+    InventoryItem.objects.filter(pk=wildcard.pk).update(version_key="010n017lx.f")
+    InventoryItem.objects.update(match_requested_at=None)
+
+    keys_migration.refresh_changed_keys(apps, None)
+
+    rows = {row.pk: row for row in InventoryItem.objects.all()}
+    assert rows[upd.pk].version_key == version_key("2017 Update 2")
+    assert rows[wildcard.pk].version_key is None
+    assert rows[upd.pk].match_requested_at is not None
+    assert rows[wildcard.pk].match_requested_at is not None
+    # "2.3x" is a revision, keyed as before.
+    assert rows[revision.pk].version_key == version_key("2.3x")
+    assert rows[revision.pk].match_requested_at is None
+
+
+def test_possible_flags_of_unversioned_items_say_why():
+    unversioned = FlagFactory(item=InventoryItemFactory(version=""), confidence="possible")
+    confirmed = FlagFactory(item=InventoryItemFactory(version="1.0"))
+
+    reasons_migration.explain_unversioned_possible_flags(apps, None)
+
+    unversioned.refresh_from_db()
+    confirmed.refresh_from_db()
+    assert unversioned.possible_reason == "version unknown"
+    assert confirmed.possible_reason == ""
