@@ -41,9 +41,20 @@ class AffectedTargetInline(admin.StackedInline):
     model = AffectedTarget
     extra = 0
     autocomplete_fields = ("vendor", "product")
-    readonly_fields = ("needs_review", "review_reason")
+    readonly_fields = ("needs_review", "review_reason", "range_caveat", "read_as")
     fieldsets = (
-        (None, {"fields": (("kind", "is_exclusion"), "note", ("needs_review", "review_reason"))}),
+        (
+            None,
+            {
+                "fields": (
+                    ("kind", "is_exclusion"),
+                    "note",
+                    "caveat",
+                    ("read_as", "range_caveat"),
+                    ("needs_review", "review_reason"),
+                )
+            },
+        ),
         ("Vendor / jurisdiction", {"fields": (("vendor", "include_subsidiaries"), "country")}),
         ("Product and version range", {"fields": ("product", "version_range")}),
         (
@@ -168,12 +179,12 @@ class AdvisoryAdmin(admin.ModelAdmin):
 
 @admin.register(AffectedTarget)
 class AffectedTargetAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "advisory", "kind", "is_exclusion", "needs_review")
+    list_display = ("__str__", "advisory", "kind", "is_exclusion", "read_as", "needs_review")
     list_filter = ("kind", "is_exclusion", "needs_review")
     list_select_related = ("advisory", "vendor", "product__vendor")
     search_fields = ("advisory__identifier", "vendor__name", "product__name", "cpe", "purl")
     autocomplete_fields = ("advisory", "vendor", "product")
-    readonly_fields = ("needs_review", "review_reason")
+    readonly_fields = ("needs_review", "review_reason", "range_caveat", "read_as")
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         super().save_model(request, obj, form, change)

@@ -26,6 +26,7 @@ class FlagAdmin(admin.ModelAdmin):
         "organization",
         "status",
         "confidence",
+        "possible_reason",
         "priority",
         "due_date",
         "assignee",

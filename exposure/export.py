@@ -33,6 +33,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("version", "item__version"),
     ("status", "status"),
     ("confidence", "confidence"),
+    ("possible_reason", "possible_reason"),
     ("priority", "priority"),
     ("due_date", "due_date"),
     ("assignee", "assignee__username"),

@@ -172,6 +172,7 @@ class ImpactItem:
     label: str
     confidence: str
     priority: int
+    possible_reason: str
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ def advisory_impact(*, advisory: Advisory, user: Actor, samples: int = 5) -> Adv
     )
     grouped: dict[int, OrganizationImpact] = {}
     for row in rows:
-        item = ImpactItem(row.item_id, row.label, row.confidence, row.priority)
+        item = ImpactItem(row.item_id, row.label, row.confidence, row.priority, row.possible_reason)
         known = grouped.get(row.organization_id)
         grouped[row.organization_id] = OrganizationImpact(
             organization_id=row.organization_id,
@@ -373,6 +374,7 @@ def flags_most_urgent(*, organization: Organization, user: Actor, limit: int = 1
             "due_date",
             "item_label",
             "confidence",
+            "possible_reason",
             "assignee__username",
             "assignee__first_name",
             "assignee__last_name",

@@ -137,11 +137,14 @@ class AffectedTargetSerializer(StrictModelSerializer[AffectedTarget]):
             "version_end_excluding",
             "purl",
             "country",
+            "caveat",
             "note",
             "needs_review",
             "review_reason",
+            "range_caveat",
+            "read_as",
         ]
-        read_only_fields = ["needs_review", "review_reason"]
+        read_only_fields = ["needs_review", "review_reason", "range_caveat", "read_as"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # Targets are replaced as a whole even in a PATCH, where DRF would not require a kind.
@@ -205,9 +208,12 @@ def target_example(target_id: int, kind: str, **fields: Any) -> dict[str, Any]:
         "version_end_excluding": "",
         "purl": "",
         "country": "",
+        "caveat": "",
         "note": "",
         "needs_review": False,
         "review_reason": "",
+        "range_caveat": "",
+        "read_as": "",
         **fields,
     }
 
@@ -263,6 +269,7 @@ VENDOR_WARNING: dict[str, Any] = {
             vendor=7,
             include_subsidiaries=True,
             note="AO Kaspersky Lab and every company it owns.",
+            read_as="all products",
         )
     ],
     "cve_ids": [],
@@ -271,6 +278,7 @@ VENDOR_WARNING: dict[str, Any] = {
     "updated_at": "2026-03-02T10:03:55Z",
 }
 PAN_OS_RANGES = "vers:generic/>=10.2.0|<10.2.9-h1|>=11.0.0|<11.0.4-h1|>=11.1.0|<11.1.2-h3"
+PAN_OS_READ_AS = "≥ 10.2 and < 10.2.9-h1 or ≥ 11 and < 11.0.4-h1 or ≥ 11.1 and < 11.1.2-h3"
 CVE_ADVISORY: dict[str, Any] = {
     "id": 131,
     "url": "https://vendorwatch.example.org/api/v1/advisories/131/",
@@ -298,7 +306,15 @@ CVE_ADVISORY: dict[str, Any] = {
     "published_at": "2026-03-04T14:20:31Z",
     "withdrawn_at": None,
     "withdrawn_reason": "",
-    "targets": [target_example(455, "product_range", product=57, version_range=PAN_OS_RANGES)],
+    "targets": [
+        target_example(
+            455,
+            "product_range",
+            product=57,
+            version_range=PAN_OS_RANGES,
+            read_as=PAN_OS_READ_AS,
+        )
+    ],
     "cve_ids": ["CVE-2024-3400"],
     "references": [
         {
@@ -457,9 +473,12 @@ TARGET_ROW_COLUMNS = (
     "version_end_excluding",
     "purl",
     "country",
+    "caveat",
     "note",
     "needs_review",
     "review_reason",
+    "range_caveat",
+    "read_as",
 )
 REFERENCE_ROW_COLUMNS = ("advisory_id", "url", "summary", "category")
 
@@ -481,9 +500,12 @@ def target_row(row: Row) -> dict[str, Any]:
         "version_end_excluding": row["version_end_excluding"],
         "purl": row["purl"],
         "country": row["country"],
+        "caveat": row["caveat"],
         "note": row["note"],
         "needs_review": row["needs_review"],
         "review_reason": row["review_reason"],
+        "range_caveat": row["range_caveat"],
+        "read_as": row["read_as"],
     }
 
 
@@ -660,6 +682,9 @@ class ImpactItemSerializer(StrictSerializer):
     label = serializers.CharField()  # type: ignore[assignment]
     confidence = serializers.ChoiceField(choices=Confidence.choices)
     priority = serializers.IntegerField()
+    possible_reason = serializers.CharField(
+        help_text="Why a possible match is not confirmed (a caveat, or 'version unknown')."
+    )
 
 
 class OrganizationImpactSerializer(StrictSerializer):
@@ -667,7 +692,8 @@ class OrganizationImpactSerializer(StrictSerializer):
     name = serializers.CharField()
     item_count = serializers.IntegerField(help_text="Items it would flag.")
     possible_count = serializers.IntegerField(
-        help_text="Of those, items without a usable version: possible, not confirmed."
+        help_text="Of those, possible, not confirmed: items without a usable version, or "
+        "matched by a target with a caveat."
     )
     sample_items = ImpactItemSerializer(many=True, help_text="A few of the items.")
 
@@ -693,18 +719,21 @@ class OrganizationImpactSerializer(StrictSerializer):
                                 "label": "Palo Alto Networks PAN-OS",
                                 "confidence": "possible",
                                 "priority": 60,
+                                "possible_reason": "version unknown",
                             },
                             {
                                 "id": 20388,
                                 "label": "Palo Alto Networks PAN-OS 10.2.7",
                                 "confidence": "confirmed",
                                 "priority": 60,
+                                "possible_reason": "",
                             },
                             {
                                 "id": 20391,
                                 "label": "Palo Alto Networks PAN-OS 11.1.1",
                                 "confidence": "confirmed",
                                 "priority": 65,
+                                "possible_reason": "",
                             },
                         ],
                     },
@@ -719,12 +748,14 @@ class OrganizationImpactSerializer(StrictSerializer):
                                 "label": "Palo Alto Networks PAN-OS 10.2.4",
                                 "confidence": "confirmed",
                                 "priority": 65,
+                                "possible_reason": "",
                             },
                             {
                                 "id": 3160,
                                 "label": "Palo Alto Networks PAN-OS 11.0.2",
                                 "confidence": "confirmed",
                                 "priority": 55,
+                                "possible_reason": "",
                             },
                         ],
                     },

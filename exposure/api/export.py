@@ -37,6 +37,7 @@ CSV_EXAMPLE = "".join(
                 "21.3",
                 "acknowledged",
                 "confirmed",
+                "",
                 86,
                 date(2026, 12, 2),
                 "j.becker",

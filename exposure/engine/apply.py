@@ -77,6 +77,7 @@ class PreviewRow:
     label: str
     confidence: str
     priority: int
+    possible_reason: str
     organization_item_count: int
     organization_possible_count: int
 
@@ -156,13 +157,14 @@ def preview_scope(scope: Scope, *, samples: int) -> list[PreviewRow]:
     statement = compose(
         "{cte}, preview AS (SELECT fl.organization_id, o.name AS organization_name,"
         " fl.item_id, fl.label, {confidence} AS confidence, fl.priority, fl.possible,"
+        " fl.reason,"
         " ROW_NUMBER() OVER (PARTITION BY fl.organization_id ORDER BY fl.label, fl.item_id)"
         " AS position,"
         " COUNT(*) OVER (PARTITION BY fl.organization_id) AS item_count,"
         " SUM(fl.possible) OVER (PARTITION BY fl.organization_id) AS possible_count"
         " FROM final fl JOIN orgs_organization o ON o.id = fl.organization_id)"
         " SELECT organization_id, organization_name, item_id, label, confidence, priority,"
-        " item_count, possible_count FROM preview WHERE position <= {samples}"
+        " reason, item_count, possible_count FROM preview WHERE position <= {samples}"
         " ORDER BY item_count DESC, organization_name, organization_id, position",
         cte=final_cte(scope, plan),
         confidence=confidence_sql("fl"),
@@ -178,8 +180,9 @@ def preview_scope(scope: Scope, *, samples: int) -> list[PreviewRow]:
                 label=row[3],
                 confidence=row[4],
                 priority=int(row[5]),
-                organization_item_count=int(row[6]),
-                organization_possible_count=int(row[7]),
+                possible_reason=str(row[6]),
+                organization_item_count=int(row[7]),
+                organization_possible_count=int(row[8]),
             )
             for row in cursor.fetchall()
         ]

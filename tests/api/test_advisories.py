@@ -107,6 +107,49 @@ def test_creating_compiles_ranges_and_flags_unparseable_ones_for_review(api, edi
     assert AuditEntry.objects.filter(action="advisory.create", actor_id=editor.pk).exists()
 
 
+def test_each_target_says_how_it_was_read_and_takes_a_caveat(api, editor):
+    product = ProductFactory()
+    response = api.session(editor).post(
+        "/api/v1/advisories/",
+        {
+            "source": SourceFactory().pk,
+            "identifier": "VW-2",
+            "title": "Update the gateway",
+            "kind": "vulnerability",
+            "targets": [
+                {
+                    "kind": "product_range",
+                    "product": product.pk,
+                    "version_range": "<V4.12_installed_on_XY200_devices",
+                },
+                {"kind": "product", "product": product.pk, "caveat": "only with VPN enabled"},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    ranged, whole = response.json()["targets"]
+    assert (ranged["range_caveat"], ranged["caveat"], ranged["read_as"]) == (
+        "installed on XY200 devices",
+        "",
+        "< 4.12 — condition: installed on XY200 devices",
+    )
+    assert (whole["caveat"], whole["read_as"]) == (
+        "only with VPN enabled",
+        "all versions — condition: only with VPN enabled",
+    )
+    # What the detail shows is what was stored, and a client cannot write how it reads.
+    detail = api.session(editor).get(response.json()["url"]).json()
+    assert detail["targets"] == response.json()["targets"]
+    edited = api.session(editor).patch(
+        response.json()["url"],
+        {"targets": [{"kind": "product", "product": product.pk, "read_as": "anything"}]},
+        format="json",
+    )
+    assert edited.status_code == 200, edited.json()
+    assert [t["read_as"] for t in edited.json()["targets"]] == ["all versions"]
+
+
 def test_the_detail_and_the_list_do_not_load_the_imported_source_document(tenants, api):
     """The document an advisory was imported from is kept, not shown: the detail reads around
     it (a CSAF file can be hundreds of kilobytes, parsed on every request otherwise)."""

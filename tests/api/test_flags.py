@@ -278,3 +278,18 @@ def test_filtering_by_a_foreign_organization_is_refused_like_a_missing_one(tenan
     assert foreign.json()["organization"][0].replace(str(tenants.org_a.pk), "N") == missing.json()[
         "organization"
     ][0].replace(str(10**9), "N")
+
+
+def test_a_possible_flag_says_why(tenants, api, flag):
+    Flag.objects.filter(pk=flag.pk).update(
+        confidence="possible", possible_reason="installed on XY200 devices"
+    )
+    body = api.session(tenants.viewer).get(f"/api/v1/flags/{flag.pk}/").json()
+    assert (body["confidence"], body["possible_reason"]) == (
+        "possible",
+        "installed on XY200 devices",
+    )
+    listed = api.session(tenants.viewer).get("/api/v1/flags/").json()["results"]
+    assert [row["possible_reason"] for row in listed if row["id"] == flag.pk] == [
+        "installed on XY200 devices"
+    ]

@@ -3,6 +3,7 @@ withdraw with confirmation, every write audited."""
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from advisories.models import Advisory
 from audit.models import AuditEntry
@@ -121,16 +122,64 @@ def test_unreadable_range_is_saved_for_review(client, world):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("vers:generic/>=21.0|<21.3.10", b"Covers &gt;= 21, &lt; 21.3.10"),
-        ("<= 2014 R2 SP1", b"Covers"),
-        ("vers:generic/<2|>1", b"check-error"),
-        ("up to 4.2", b"check-error"),
+        ("vers:generic/>=21.0|<21.3.10", "Read as ≥ 21 and &lt; 21.3.10"),
+        ("<= 2014 R2 SP1", "Read as ≤ 2014-r2-sp1"),
+        ("vers:generic/<2|>1", "check-error"),
+        ("up to 4.2", "check-error"),
     ],
 )
-def test_range_check_shows_intervals_or_the_error(client, world, text, expected):
+def test_range_check_shows_the_reading_or_the_error(client, world, text, expected):
     client.force_login(world.editor)
     response = client.get(reverse("advisories:range_check"), {"version_range": text})
-    assert expected in response.content
+    assert expected in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "caveat"),
+    [
+        ("<V4.12_installed_on_XY200_devices", ""),
+        ("<v9.040_v8.052_v7.061", "only with the web server enabled"),
+        ("vers:all/>=V2.10<V3.20", ""),
+        ("< 2021 (5.3.0)", ""),
+        ("see bulletin", ""),
+    ],
+    ids=["condition", "branches_and_typed_caveat", "vers_without_bar", "two_names", "review"],
+)
+def test_the_live_check_reads_as_publishing_stores(client, world, text, caveat):
+    client.force_login(world.editor)
+    data = _draft_data(SourceFactory(), world.vendor)
+    data.update(
+        {
+            "targets-1-product": world.product.pk,
+            "targets-1-version_range": text,
+            "targets-1-caveat": caveat,
+        }
+    )
+    check = client.get(
+        reverse("advisories:range_check"),
+        {"targets-1-version_range": text, "targets-1-caveat": caveat},
+    ).content.decode()
+    assert client.post(CREATE, data).status_code == 302
+
+    target = Advisory.objects.get(identifier="CSIRT-IT-2022-01").targets.get(kind="product_range")
+    if target.needs_review:
+        assert escape(target.review_reason) in check
+    else:
+        assert f"Read as {escape(target.read_as)}</p>" in check
+        assert target.caveat == caveat
+
+
+def test_the_editor_shows_each_saved_target_as_read(client, world):
+    client.force_login(world.editor)
+    data = _draft_data(SourceFactory(), world.vendor, **{"targets-0-caveat": "only on-premises"})
+    data.update({"targets-1-product": world.product.pk, "targets-1-version_range": "4.7.X"})
+    assert client.post(CREATE, data).status_code == 302
+    advisory = Advisory.objects.get(identifier="CSIRT-IT-2022-01")
+
+    page = client.get(reverse("advisories:advisory_edit", args=[advisory.pk])).content.decode()
+
+    assert "Read as all products — condition: only on-premises" in page
+    assert "Read as ≥ 4.7.x and &lt; 4.8.x" in page
 
 
 def test_vendor_search_finds_by_alias_and_fills_the_named_field(client, world):

@@ -5,6 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from advisories.models import AffectedTarget
+from advisories.services import target_compile
 from tests.factories import PublishedAdvisoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +155,20 @@ def test_list_filters_by_issue_date_with_labelled_date_pickers(client, world):
     assert "OLD-1" not in identifiers
     assert b'aria-label="Issued from"' in response.content
     assert b'aria-label="Issued to"' in response.content
+
+
+def test_advisory_page_shows_how_each_target_was_read_and_its_caveat(client, world):
+    target = AffectedTarget(
+        advisory=world.warning,
+        kind="product_range",
+        product=world.product,
+        version_range="<V7.15_installed_on_AB300_controllers",
+    )
+    target_compile(target=target)
+    client.force_login(world.tenants.viewer)
+
+    page = client.get(world.warning.get_absolute_url()).content.decode()
+
+    assert "&lt; 7.15 — condition: installed on AB300 controllers" in page
+    assert escape("<V7.15_installed_on_AB300_controllers") in page
+    assert "Its flags are possible" in page

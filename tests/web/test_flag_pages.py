@@ -252,3 +252,17 @@ def test_organization_filter_offers_the_users_organizations_escaped_and_keeps_th
     assert f'<option value="{world.tenants.org_a.pk}" selected>Stadtwerke Alpha</option>' in body
     assert "&lt;b&gt;Wasser &amp; Co&lt;/b&gt;</option>" in body
     assert "Klinikum Beta" not in body
+
+
+def test_a_possible_flag_says_why_in_the_list_and_on_its_page(client, world):
+    Flag.objects.filter(pk=world.flag_a.pk).update(
+        confidence="possible", possible_reason="installed on AB300 controllers"
+    )
+    client.force_login(world.tenants.viewer)
+
+    listing = client.get(LIST).content.decode()
+    page = client.get(detail(world.flag_a)).content.decode()
+
+    assert "possible: installed on AB300 controllers" in listing
+    assert "Possible because" in page
+    assert "installed on AB300 controllers; check whether this item is affected." in page
