@@ -15,6 +15,7 @@ import json
 
 import pytest
 
+from advisories.feeds.kev import NO_VERSIONS_CAVEAT
 from advisories.feeds.services import csaf_import, kev_import
 from exposure.models import Flag
 from orgs.models import InventoryItem
@@ -87,22 +88,26 @@ def test_a_newer_csaf_version_that_adds_a_product_flags_its_items(advisory_docum
     assert console.pk in _flagged(advisory.pk)
 
 
-def test_a_kev_import_flags_the_organizations_running_the_exploited_product():
+def test_a_kev_import_flags_the_organizations_running_the_exploited_product_as_possible():
     catalog = json.loads((OWN_FIXTURES / "kev-small.json").read_text())
     entry = catalog["vulnerabilities"][0]
     bank = OrganizationFactory(name="Hansebank", sector="finance")
-    firewall = inventory_item_create(
-        organization=bank,
-        data={"raw_vendor": entry["vendorProject"], "raw_product": entry["product"]},
-    )
+    product = {"raw_vendor": entry["vendorProject"], "raw_product": entry["product"]}
+    firewall = inventory_item_create(organization=bank, data=product)
+    patched = inventory_item_create(organization=bank, data={**product, "version": "99.0"})
     other = inventory_item_create(
         organization=bank, data={"raw_vendor": "Nobody Inc", "raw_product": "Nothing"}
     )
 
     kev_import(content=json.dumps(catalog).encode())
 
-    flags = Flag.objects.filter(item=firewall, status="open")
-    assert [f.advisory.identifier for f in flags] == [entry["cveID"]]
+    flags = Flag.objects.filter(item__in=[firewall, patched], status="open")
+    assert {f.advisory.identifier for f in flags} == {entry["cveID"]}
+    # The catalog names no versions: every version is flagged possible, never confirmed.
+    assert {(f.item_id, f.confidence, f.possible_reason) for f in flags} == {
+        (firewall.pk, "possible", NO_VERSIONS_CAVEAT),
+        (patched.pk, "possible", NO_VERSIONS_CAVEAT),
+    }
     assert not Flag.objects.filter(item=other).exists()
 
 
