@@ -18,7 +18,7 @@ from advisories.choices import (
     TargetKind,
 )
 from advisories.feeds.errors import DocumentInvalid
-from advisories.feeds.services import csaf_import
+from advisories.feeds.services import csaf_document_apply, csaf_import
 from advisories.models import Advisory, AdvisoryRevision, AffectedTarget, Source
 from audit.models import AuditEntry
 from tests.advisories.feeds.conftest import as_bytes, shared_documents, writes
@@ -250,3 +250,32 @@ def test_a_document_of_another_csaf_version_is_refused_as_such(advisory_document
     assert [str(p) for p in refused.value.problems] == [
         "/document/csaf_version: expected CSAF 2.0, found '2.1'"
     ]
+
+
+def test_a_product_version_that_is_a_range_in_disguise_is_read_as_that_range(advisory_document):
+    gateway = advisory_document["product_tree"]["branches"][0]["branches"][0]["branches"]
+    gateway += [
+        {
+            "category": "product_version",
+            "name": name,
+            "product": {"name": f"Acme Gateway {name}", "product_id": product_id},
+        }
+        for name, product_id in (("2.4.X", "ACME-GW-2.4.X"), ("V191-V195", "ACME-GW-V191"))
+    ]
+    advisory_document["vulnerabilities"][0]["product_status"]["known_affected"] += [
+        "ACME-GW-2.4.X",
+        "ACME-GW-V191",
+    ]
+
+    # Mandatory test 6.1.31 refuses "2.4.X" in a product_version; what the document means
+    # once it is let through is what this test is about, so it is applied as validated.
+    advisory = csaf_document_apply(document=advisory_document).advisory
+
+    read = dict(
+        advisory.targets.filter(version_range__in=["2.4.X", "V191-V195"]).values_list(
+            "version_range", "read_as"
+        )
+    )
+    # Matched as one literal version, 2.4.X would have flagged nothing and V191-V195 only
+    # a version "191.195".
+    assert read == {"2.4.X": "≥ 2.4.x and < 2.5.x", "V191-V195": "≥ 191 and ≤ 195"}
