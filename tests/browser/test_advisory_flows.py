@@ -148,7 +148,16 @@ def test_editor_drafts_and_publishes_a_vendor_warning(page, kaspersky_world):
     ranged = page.locator("[data-target-row]").last
     ranged.get_by_label("Kind").select_option("product_range")
     ranged.get_by_label("Version range").fill("vers:generic/>=5.0|<5.7.3")
-    expect(ranged.locator(".range-check")).to_contain_text("Covers >= 5, < 5.7.3")
+    expect(ranged.locator(".range-check")).to_contain_text("Read as ≥ 5 and < 5.7.3")
+    # A caveat typed beside the range is part of how the target reads, as it will be stored.
+    ranged.get_by_label("Caveat").fill("only on NVR models")
+    expect(ranged.locator(".range-check")).to_contain_text(
+        "Read as ≥ 5 and < 5.7.3 — condition: only on NVR models"
+    )
+    ranged.get_by_label("Version range").fill("<V5.7.3_with_the_cloud_module")
+    expect(ranged.locator(".range-check")).to_contain_text(
+        "Read as < 5.7.3 — condition: with the cloud module; only on NVR models"
+    )
     ranged.get_by_label("Version range").fill("up to 5.7")
     expect(ranged.locator(".check-error")).to_be_visible()
     ranged.get_by_label("Remove").check()
