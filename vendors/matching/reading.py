@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from vendors.matching.freetext import (
     ALL_PHRASES,
@@ -134,6 +135,8 @@ _MARKER_RE = re.compile(r"\((?:including|inclusive|incl\.?|excluding|exclusive|e
 _COMPARATOR, _RANGE, _VERSION, _PROSE = "comparator", "range", "version", "prose"
 
 
+# Advisories repeat their range texts (one per product of a family); readings are immutable.
+@lru_cache(maxsize=4096)
 def read_range(text: str) -> ReadResult:
     """Read a version range or version text (see the module docstring)."""
     cleaned = _clean(text)
