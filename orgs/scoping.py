@@ -13,10 +13,13 @@ request without any view having to remember it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import models
+from django.db import connection, models
+from django.http import HttpRequest, HttpResponse
 
 from orgs.choices import ROLE_RANK, Role
 
@@ -56,22 +59,62 @@ def organization_ids(user: Actor, *, minimum: Role = Role.VIEWER) -> frozenset[i
 
     The user's platform role (``platform_role``) reaches every organization, their
     memberships reach theirs; an organization token narrows either to its own organization.
+    A request that only reads asks the database once (``ReadingRequestMemo``).
     """
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     narrowed_to = _token_organization_id(user)
+    memo = _reading_request_memo.get()
+    key = (user.pk, narrowed_to, minimum)
+    if memo is not None and key in memo:
+        return memo[key]
+    ids = _organization_ids(user, minimum, narrowed_to)
+    if memo is not None:
+        memo[key] = ids
+    return ids
+
+
+def _organization_ids(user: Actor, minimum: Role, narrowed_to: int | None) -> frozenset[int] | None:
     platform = platform_role(user)
     if platform is not None and ROLE_RANK[platform] >= ROLE_RANK[minimum]:
         return None if narrowed_to is None else frozenset({narrowed_to})
     from orgs.models import Membership
 
-    memberships = Membership.objects.filter(
-        user_id=user.pk,
-        role__in=[role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[minimum]],
+    # A statement of fixed text: every API request asks it, and building and compiling the
+    # same filter with the ORM cost several times its answer.
+    roles = [role.value for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[minimum]]
+    sql = (
+        f"SELECT organization_id FROM {Membership._meta.db_table}"  # noqa: S608
+        f" WHERE user_id = %s AND role IN ({', '.join(['%s'] * len(roles))})"
     )
-    if narrowed_to is not None:
-        memberships = memberships.filter(organization_id=narrowed_to)
-    return frozenset(memberships.values_list("organization_id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, *roles])
+        ids = frozenset(row[0] for row in cursor.fetchall())
+    return ids if narrowed_to is None else ids & {narrowed_to}
+
+
+# What organization_ids answered during the request being served, if it only reads.
+_reading_request_memo: ContextVar[dict[Any, frozenset[int] | None] | None] = ContextVar(
+    "vendorwatch_organization_ids", default=None
+)
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadingRequestMemo:
+    """Middleware: a request that only reads asks ``organization_ids`` once per user, token
+    and role; a list scopes its rows and checks its organization filter by the same answer.
+    A request that writes may change memberships between two questions, so it asks afresh
+    each time, as does anything outside a request (a task, a command, a test)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _reading_request_memo.set({} if request.method in _READS else None)
+        try:
+            return self.get_response(request)
+        finally:
+            _reading_request_memo.reset(token)
 
 
 def sees_all_organizations(user: Actor) -> bool:
