@@ -7,13 +7,16 @@ so that asking for a foreign one is refused exactly like asking for one that doe
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_countries import countries
+from django_filters.fields import ModelMultipleChoiceField
 
 from listing.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from orgs.choices import BusinessCriticality, Environment, ItemSource, Role, TokenAccess
 from orgs.models import ApiToken, InventoryItem, Membership, Organization
+from orgs.scoping import organization_ids
 from vendors.choices import CriticalityTier, Sector
 from vendors.models import Product, Vendor
 
@@ -24,14 +27,62 @@ def _visible_organizations(request: HttpRequest | None) -> QuerySet[Organization
     return Organization.objects.visible_to(request.user)
 
 
+class OrganizationIdsField(ModelMultipleChoiceField):
+    """Organization ids, each among the field's organizations, cleaned to ids.
+
+    Django's field loads every chosen organization to check it; for a user whose visible
+    organizations are known already (``visible_ids``, the request's answer of the one tenant
+    rule) the check is against those ids, with no query. The errors are Django's.
+    """
+
+    visible_ids: frozenset[int] | None = None
+
+    def _check_values(self, value: Any) -> Any:
+        if self.visible_ids is None:
+            # Every organization: Django's own check, against the table.
+            return [organization.pk for organization in super()._check_values(value)]
+        ids = []
+        for raw in value:
+            try:
+                pk = int(str(raw))
+            except ValueError:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": raw},
+                ) from None
+            if pk not in self.visible_ids:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": raw},
+                )
+            ids.append(pk)
+        return ids
+
+
 class OrganizationsFilter(django_filters.ModelMultipleChoiceFilter):
     """Rows of any of the chosen organizations, among those the request's user may see."""
+
+    field_class = OrganizationIdsField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", _visible_organizations)
         # Rows of an organization's own tables cannot repeat: no DISTINCT over every row.
         kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
+
+    @property
+    def field(self) -> OrganizationIdsField:
+        field: OrganizationIdsField = super().field
+        request = self.get_request()
+        if request is not None:
+            field.visible_ids = organization_ids(request.user)
+        return field
+
+    def get_filter_predicate(self, v: Any) -> dict[str, Any]:
+        # The field cleans to ids, not organizations.
+        return {f"{self.field_name}__{self.lookup_expr}": v}
 
 
 class OrganizationFilterSet(SearchFilterSet):
