@@ -7,9 +7,12 @@ hour``: the ``limits`` library's notation), so settings can change them.
 
 Requests are counted by the ``limits`` library's moving window, in Redis when ``REDIS_URL`` is
 set (``API_RATE_LIMIT_STORAGE``; an atomic script per count, so concurrent requests are never
-lost) and in the process otherwise. A request is let through only if every limit it counts
-against has room, and is then counted against all of them; a refused request counts against
-none, so a client that keeps knocking while refused is let in again once its rate allows.
+lost) and in the process otherwise. A request is counted against its limits narrowest first
+(its token's, then its user's) and stops at the first that refuses it, which records nothing:
+a token over its own limit uses up none of its user's allowance, and a client that keeps
+knocking while refused is let in again once its rate allows. (A request its user's limit
+refuses has been counted against its token, whose own limit is then no nearer than the
+user's already is.)
 """
 
 from __future__ import annotations
@@ -63,9 +66,9 @@ def limiter() -> MovingWindowRateLimiter:
 
 
 class CountingRateThrottle(BaseThrottle, abc.ABC):
-    """Counts a request against each limit ``scoped_keys`` names, all of them or none.
+    """Counts a request against each limit ``scoped_keys`` names, in order, until one refuses.
 
-    ``Retry-After`` is the longest wait any refusing limit asks for. Should the storage fail
+    ``Retry-After`` is the wait the refusing limit asks for. Should the storage fail
     (Redis down), the request is let through and a warning logged: an API that answers without
     rate limits for a while is better than no API.
     """
@@ -89,20 +92,16 @@ class CountingRateThrottle(BaseThrottle, abc.ABC):
             return True
         rate_limiter = limiter()
         try:
-            full = [item for item in counted if not rate_limiter.test(*item)]
-            # Two requests may pass the test at once and race for the last place; each hit is
-            # atomic, so the loser is refused here, and only its earlier hits stay counted.
-            if not full:
-                full = [item for item in counted if not rate_limiter.hit(*item)]
-            if full:
-                now = time.time()
-                self._wait = max(
-                    max(0.0, rate_limiter.get_window_stats(*item).reset_time - now) for item in full
-                )
+            for item in counted:
+                # Narrowest first (a token's limit before its user's): a request refused stops
+                # here, and counts against no limit after the one that refused it.
+                if not rate_limiter.hit(*item):
+                    reset = rate_limiter.get_window_stats(*item).reset_time
+                    self._wait = max(0.0, reset - time.time())
+                    return False
         except StorageError as error:
             logger.warning("API rate limits not counted, the request is let through: %s", error)
-            return True
-        return not full
+        return True
 
     def wait(self) -> float | None:
         return self._wait

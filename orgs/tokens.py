@@ -134,8 +134,11 @@ def token_authenticate(raw: str) -> ApiToken | None:
     prefix, _, secret = rest.partition("_")
     if scheme != MARK or not prefix or not secret:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-    if token is None or not hmac.compare_digest(token.secret_hash, _secret_hash(secret)):
+    try:
+        token = ApiToken.objects.select_related("user").get(prefix=prefix)
+    except ApiToken.DoesNotExist:
+        return None
+    if not hmac.compare_digest(token.secret_hash, _secret_hash(secret)):
         return None
     now = timezone.now()
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
