@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.urls import reverse
@@ -25,25 +26,38 @@ from rest_framework.response import Response
 Row = Mapping[str, Any]
 
 
-def iso_datetime(value: datetime.datetime | None) -> str | None:
-    """A date-time as DRF's ``DateTimeField`` shows it: ISO 8601 in the current time zone,
-    ``Z`` for UTC."""
-    if value is None:
-        return None
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+@dataclass(frozen=True)
+class RowFormat:
+    """How one request shows values: rows' URLs, and date-times in its time zone."""
+
+    base_url: str
+    zone: datetime.tzinfo
+
+    def url(self, pk: Any) -> str:
+        """A row's own URL, as the router writes detail routes: the list's URL and the id."""
+        return f"{self.base_url}{pk}/"
+
+    def date_time(self, value: datetime.datetime | None) -> str | None:
+        """A date-time as DRF's ``DateTimeField`` shows it: ISO 8601 in the request's time
+        zone, ``Z`` for UTC."""
+        if value is None:
+            return None
+        text = value.astimezone(self.zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    @staticmethod
+    def date(value: datetime.date | None) -> str | None:
+        """A date as DRF's ``DateField`` shows it."""
+        return None if value is None else value.isoformat()
 
 
-def iso_date(value: datetime.date | None) -> str | None:
-    """A date as DRF's ``DateField`` shows it."""
-    return None if value is None else value.isoformat()
-
-
-def row_url(request: Request, list_view: str) -> Callable[[Any], str]:
-    """The URL of a row of the list ``list_view`` names, from its id: the list's own URL and
-    the id, as the router writes detail routes (reversed once per request, not per row)."""
-    base = request.build_absolute_uri(reverse(list_view))
-    return lambda pk: f"{base}{pk}/"
+def row_format(request: Request, list_view: str) -> RowFormat:
+    """The format of the rows of the list ``list_view`` names, for ``request``: its URL
+    reversed and its time zone looked up once, not once per value."""
+    return RowFormat(
+        base_url=request.build_absolute_uri(reverse(list_view)),
+        zone=timezone.get_current_timezone(),
+    )
 
 
 class RowListMixin:

@@ -7,7 +7,6 @@ the target and field (``targets[1].product``) rather than failing in the service
 """
 
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,7 +24,7 @@ from advisories.models import (
     Source,
 )
 from api.exceptions import validation_detail
-from api.rows import Row, iso_date, iso_datetime
+from api.rows import Row, RowFormat
 from api.serializers import CountryCodeField, StrictModelSerializer, StrictSerializer
 from exposure.choices import Confidence
 from vendors.choices import CriticalityTier, Sector
@@ -514,7 +513,7 @@ def reference_row(row: Row) -> dict[str, Any]:
     return {"url": row["url"], "summary": row["summary"], "category": row["category"]}
 
 
-def advisory_rows(rows: list[Row], url: Callable[[Any], str]) -> list[dict[str, Any]]:
+def advisory_rows(rows: list[Row], out: RowFormat) -> list[dict[str, Any]]:
     """Advisories as AdvisorySerializer shows them, from ADVISORY_ROW_COLUMNS, with their
     targets, CVE ids and references read for all of them at once (three queries)."""
     ids = [row["id"] for row in rows]
@@ -542,7 +541,7 @@ def advisory_rows(rows: list[Row], url: Callable[[Any], str]) -> list[dict[str, 
     return [
         {
             "id": row["id"],
-            "url": url(row["id"]),
+            "url": out.url(row["id"]),
             "source": row["source_id"],
             "source_name": row["source__name"],
             "identifier": row["identifier"],
@@ -555,20 +554,20 @@ def advisory_rows(rows: list[Row], url: Callable[[Any], str]) -> list[dict[str, 
             "status": row["status"],
             "recommended_action": row["recommended_action"],
             "action_details": row["action_details"],
-            "action_deadline": iso_date(row["action_deadline"]),
+            "action_deadline": out.date(row["action_deadline"]),
             "audience_sectors": row["audience_sectors"],
             "audience_tiers": row["audience_tiers"],
             "known_exploited": row["known_exploited"],
-            "issued_on": iso_date(row["issued_on"]),
+            "issued_on": out.date(row["issued_on"]),
             "source_version": row["source_version"],
-            "published_at": iso_datetime(row["published_at"]),
-            "withdrawn_at": iso_datetime(row["withdrawn_at"]),
+            "published_at": out.date_time(row["published_at"]),
+            "withdrawn_at": out.date_time(row["withdrawn_at"]),
             "withdrawn_reason": row["withdrawn_reason"],
             "targets": targets[row["id"]],
             "cve_ids": cve_ids[row["id"]],
             "references": references[row["id"]],
-            "created_at": iso_datetime(row["created_at"]),
-            "updated_at": iso_datetime(row["updated_at"]),
+            "created_at": out.date_time(row["created_at"]),
+            "updated_at": out.date_time(row["updated_at"]),
         }
         for row in rows
     ]

@@ -41,7 +41,7 @@ from advisories.services import (
 )
 from api.exceptions import Conflict
 from api.pagination import KeysetPagination, PagePagination
-from api.rows import Row, RowListMixin, row_url
+from api.rows import Row, RowListMixin, row_format
 from api.viewsets import CatalogueViewSetMixin
 from audit.services import audit_record, audit_snapshot
 from exposure.selectors import advisory_flag_counts, advisory_impact
@@ -222,7 +222,7 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
     row_columns = ADVISORY_ROW_COLUMNS
 
     def build_rows(self, rows: list[Row]) -> list[dict[str, Any]]:
-        return advisory_rows(rows, row_url(self.request, "api:advisory-list"))
+        return advisory_rows(rows, row_format(self.request, "api:advisory-list"))
 
     def get_queryset(self) -> QuerySet[Advisory, Any]:
         advisories = advisories_visible_to(user=self.request.user)

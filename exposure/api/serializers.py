@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from advisories.models import Advisory
-from api.rows import Row, iso_date, iso_datetime
+from api.rows import Row, RowFormat
 from api.serializers import (
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
@@ -196,11 +195,11 @@ FLAG_ROW_COLUMNS = (
 )
 
 
-def flag_row(row: Row, url: Callable[[Any], str]) -> dict[str, Any]:
+def flag_row(row: Row, out: RowFormat) -> dict[str, Any]:
     """A flag as FlagSerializer shows it, from FLAG_ROW_COLUMNS."""
     return {
         "id": row["id"],
-        "url": url(row["id"]),
+        "url": out.url(row["id"]),
         "organization": row["organization_id"],
         "organization_name": row["organization__name"],
         "advisory": {
@@ -218,17 +217,17 @@ def flag_row(row: Row, url: Callable[[Any], str]) -> dict[str, Any]:
         "confidence": row["confidence"],
         "possible_reason": row["possible_reason"],
         "priority": row["priority"],
-        "due_date": iso_date(row["due_date"]),
+        "due_date": out.date(row["due_date"]),
         "assignee": row["assignee_id"],
         "assignee_username": row["assignee__username"],
         "status_reason": row["status_reason"],
-        "risk_accepted_until": iso_date(row["risk_accepted_until"]),
+        "risk_accepted_until": out.date(row["risk_accepted_until"]),
         "resolution_reason": row["resolution_reason"],
-        "first_seen_at": iso_datetime(row["first_seen_at"]),
-        "last_matched_at": iso_datetime(row["last_matched_at"]),
-        "status_changed_at": iso_datetime(row["status_changed_at"]),
-        "resolved_at": iso_datetime(row["resolved_at"]),
-        "updated_at": iso_datetime(row["updated_at"]),
+        "first_seen_at": out.date_time(row["first_seen_at"]),
+        "last_matched_at": out.date_time(row["last_matched_at"]),
+        "status_changed_at": out.date_time(row["status_changed_at"]),
+        "resolved_at": out.date_time(row["resolved_at"]),
+        "updated_at": out.date_time(row["updated_at"]),
     }
 
 

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.pagination import KeysetPagination, PagePagination
-from api.rows import Row, RowListMixin, row_url
+from api.rows import Row, RowListMixin, row_format
 from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from exposure.api.serializers import (
     COMMENT,
@@ -64,8 +64,8 @@ class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSe
     row_columns = FLAG_ROW_COLUMNS
 
     def build_rows(self, rows: list[Row]) -> list[dict[str, Any]]:
-        url = row_url(self.request, "api:flag-list")
-        return [flag_row(row, url) for row in rows]
+        out = row_format(self.request, "api:flag-list")
+        return [flag_row(row, out) for row in rows]
 
     def get_queryset(self) -> QuerySet[Flag, Any]:
         queryset: QuerySet[Flag, Any] = super().get_queryset()

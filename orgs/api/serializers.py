@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from api.rows import Row, iso_datetime
+from api.rows import Row, RowFormat
 from api.schema import object_examples
 from api.serializers import (
     CountryCodeField,
@@ -278,12 +277,12 @@ INVENTORY_ITEM_ROW_COLUMNS = (
 )
 
 
-def inventory_item_row(row: Row, url: Callable[[Any], str]) -> dict[str, Any]:
+def inventory_item_row(row: Row, out: RowFormat) -> dict[str, Any]:
     """An inventory item as InventoryItemSerializer shows it, from INVENTORY_ITEM_ROW_COLUMNS."""
     resolved = row["product_id"] is not None
     return {
         "id": row["id"],
-        "url": url(row["id"]),
+        "url": out.url(row["id"]),
         "organization": row["organization_id"],
         "organization_name": row["organization__name"],
         "product": row["product_id"],
@@ -302,8 +301,8 @@ def inventory_item_row(row: Row, url: Callable[[Any], str]) -> dict[str, Any]:
         "source": row["source"],
         "external_ref": row["external_ref"],
         "notes": row["notes"],
-        "created_at": iso_datetime(row["created_at"]),
-        "updated_at": iso_datetime(row["updated_at"]),
+        "created_at": out.date_time(row["created_at"]),
+        "updated_at": out.date_time(row["updated_at"]),
     }
 
 

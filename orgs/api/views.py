@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from api.pagination import KeysetPagination
-from api.rows import Row, RowListMixin, row_url
+from api.rows import Row, RowListMixin, row_format
 from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from orgs.administration import (
     membership_create,
@@ -172,8 +172,8 @@ class InventoryItemViewSet(RowListMixin, TenantViewSetMixin, viewsets.ModelViewS
     row_columns = INVENTORY_ITEM_ROW_COLUMNS
 
     def build_rows(self, rows: list[Row]) -> list[dict[str, Any]]:
-        url = row_url(self.request, "api:inventoryitem-list")
-        return [inventory_item_row(row, url) for row in rows]
+        out = row_format(self.request, "api:inventoryitem-list")
+        return [inventory_item_row(row, out) for row in rows]
 
     def perform_create(self, serializer: BaseSerializer[InventoryItem]) -> None:
         data = dict(serializer.validated_data)

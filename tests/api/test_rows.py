@@ -20,7 +20,7 @@ from advisories.api.serializers import (
     advisory_rows,
 )
 from advisories.models import Advisory, AdvisoryCve, AdvisoryReference, AffectedTarget
-from api.rows import row_url
+from api.rows import row_format
 from exposure.api.serializers import FLAG_ROW_COLUMNS, FlagSerializer, flag_row
 from exposure.choices import FlagStatus, ResolutionReason
 from exposure.models import Flag
@@ -97,7 +97,7 @@ def test_a_flag_row_is_the_flag_serializer(flags, zone):
     rows, serialized = _both(
         flags,
         FLAG_ROW_COLUMNS,
-        lambda rows, request: [flag_row(r, row_url(request, "api:flag-list")) for r in rows],
+        lambda rows, request: [flag_row(r, row_format(request, "api:flag-list")) for r in rows],
         FlagSerializer,
         zone,
     )
@@ -118,7 +118,7 @@ def test_an_inventory_item_row_is_the_item_serializer(tenants, zone):
         items,
         INVENTORY_ITEM_ROW_COLUMNS,
         lambda rows, request: [
-            inventory_item_row(r, row_url(request, "api:inventoryitem-list")) for r in rows
+            inventory_item_row(r, row_format(request, "api:inventoryitem-list")) for r in rows
         ],
         InventoryItemSerializer,
         zone,
@@ -158,7 +158,7 @@ def test_an_advisory_row_is_the_advisory_serializer(zone):
     rows, serialized = _both(
         advisories,
         ADVISORY_ROW_COLUMNS,
-        lambda rows, request: advisory_rows(rows, row_url(request, "api:advisory-list")),
+        lambda rows, request: advisory_rows(rows, row_format(request, "api:advisory-list")),
         AdvisorySerializer,
         zone,
     )
