@@ -126,6 +126,21 @@ class Advisory(models.Model):
     )
     raw_document = models.JSONField(null=True, blank=True, editable=False)
     raw_format = models.CharField(max_length=20, blank=True, editable=False)
+    # Written by the feed importer only (advisories/feeds/).
+    source_violations = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Mandatory tests of its standard that the source document fails without "
+        "changing what it says, one {path, message} each; it was imported all the same.",
+    )
+    nothing_to_match = models.CharField(
+        max_length=300,
+        blank=True,
+        editable=False,
+        help_text="Why the imported document names nothing to match (no product tree, no "
+        "vulnerabilities); such a document is kept as a draft, never published as it is.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -307,6 +322,10 @@ class AffectedTarget(models.Model):
         editable=False,
         help_text="How the target's versions were read, e.g. '≥ 7.80 and < 9.40'.",
     )
+    # What the imported document says of this target that contradicts itself (listed as
+    # affected and as fixed for one CVE, say): compiling keeps such a target in review, and
+    # only an editor who replaces it takes it out.
+    source_conflict = models.CharField(max_length=300, blank=True, editable=False)
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -404,6 +423,11 @@ class FeedRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
+    documents = models.PositiveIntegerField(
+        default=0,
+        help_text="Documents the feed lists for this run; the counts below add up to "
+        "it once the run is done.",
+    )
     fetched = models.PositiveIntegerField(default=0, help_text="Documents downloaded.")
     imported = models.PositiveIntegerField(default=0, help_text="New advisories.")
     updated = models.PositiveIntegerField(
@@ -436,3 +460,16 @@ class FeedRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} feed run {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def done(self) -> int:
+        """Documents dealt with so far: imported, updated, left unchanged or failed."""
+        return self.imported + self.updated + self.unchanged + self.failed
+
+    @property
+    def progress(self) -> str:
+        """How far the run has got, as a person reads it: "250 of 1,000 documents (25 %)"."""
+        if not self.documents:
+            return "no documents listed" if self.finished_at else "listing documents"
+        percent = min(100, 100 * self.done // self.documents)
+        return f"{self.done:,} of {self.documents:,} documents ({percent} %)"

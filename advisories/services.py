@@ -121,24 +121,23 @@ def target_read_as(target: AffectedTarget, compiled: Reading | Unparseable | Non
     return with_caveat(covered, target.caveats)
 
 
-@transaction.atomic
-def target_compile(*, target: AffectedTarget) -> AffectedTarget:
-    """Derive a target's identifier parts and version intervals from what the editor entered.
-
-    What cannot be parsed marks the target ``needs_review`` with the reason and leaves it with
-    no intervals, so that it matches nothing rather than everything; editors see the list.
-    A range text that carries a condition keeps it as the target's ``range_caveat``, and
-    ``read_as`` records how the whole target was read.
-    """
+def _target_prepare(target: AffectedTarget) -> tuple[Interval, ...]:
+    """Set a target's derived fields, review state and reading; the intervals it covers."""
     compiled = _compile_range(target)
-    target.needs_review = isinstance(compiled, Unparseable)
-    target.review_reason = compiled.reason[:500] if isinstance(compiled, Unparseable) else ""
+    reasons = [compiled.reason] if isinstance(compiled, Unparseable) else []
+    if target.source_conflict:
+        reasons.append(target.source_conflict)
+    target.needs_review = bool(reasons)
+    target.review_reason = "; ".join(reasons)[:500]
     target.range_caveat = compiled.caveat[:500] if isinstance(compiled, Reading) else ""
-    intervals = compiled.range.intervals if isinstance(compiled, Reading) else ()
     target.read_as = target_read_as(target, compiled)
-    target.save()
-    target.intervals.all().delete()
-    TargetInterval.objects.bulk_create(
+    return compiled.range.intervals if isinstance(compiled, Reading) else ()
+
+
+def _target_intervals(
+    target: AffectedTarget, intervals: Iterable[Interval]
+) -> list[TargetInterval]:
+    return [
         TargetInterval(
             target=target,
             lower=interval.lower,
@@ -147,12 +146,55 @@ def target_compile(*, target: AffectedTarget) -> AffectedTarget:
             upper_inclusive=interval.upper_inclusive,
         )
         for interval in intervals
-    )
+    ]
+
+
+@transaction.atomic
+def target_compile(*, target: AffectedTarget) -> AffectedTarget:
+    """Derive a target's identifier parts and version intervals from what the editor entered.
+
+    What cannot be parsed marks the target ``needs_review`` with the reason and leaves it with
+    no intervals, so that it matches nothing rather than everything; editors see the list.
+    A target the source document contradicts itself about stays in review as well. A range
+    text that carries a condition keeps it as the target's ``range_caveat``, and ``read_as``
+    records how the whole target was read.
+    """
+    intervals = _target_prepare(target)
+    target.save()
+    target.intervals.all().delete()
+    TargetInterval.objects.bulk_create(_target_intervals(target, intervals))
     return target
 
 
-def advisory_snapshot(advisory: Advisory) -> dict[str, Any]:
-    """What an advisory says at this moment, for its revision history."""
+def targets_compile_new(*, targets: Sequence[AffectedTarget]) -> None:
+    """Compile new targets and insert them with their intervals, in two statements.
+
+    What ``target_compile`` does one target at a time, for a feed's bulk import.
+    """
+    compiled = [_target_prepare(target) for target in targets]
+    AffectedTarget.objects.bulk_create(targets)
+    TargetInterval.objects.bulk_create(
+        interval
+        for target, intervals in zip(targets, compiled, strict=True)
+        for interval in _target_intervals(target, intervals)
+    )
+
+
+def advisory_snapshot(
+    advisory: Advisory,
+    *,
+    cve_ids: Iterable[str] | None = None,
+    targets: Iterable[AffectedTarget] | None = None,
+) -> dict[str, Any]:
+    """What an advisory says at this moment, for its revision history.
+
+    ``cve_ids`` and ``targets`` are given by a bulk import that holds them already; otherwise
+    they are read from the database.
+    """
+    if cve_ids is None:
+        cve_ids = advisory.cves.values_list("cve_id", flat=True)
+    if targets is None:
+        targets = advisory.targets.all()
     return {
         "title": advisory.title,
         "summary": advisory.summary,
@@ -166,8 +208,8 @@ def advisory_snapshot(advisory: Advisory) -> dict[str, Any]:
         else None,
         "audience_sectors": advisory.audience_sectors,
         "audience_tiers": advisory.audience_tiers,
-        "cves": sorted(advisory.cves.values_list("cve_id", flat=True)),
-        "targets": [str(target) for target in advisory.targets.all()],
+        "cves": sorted(cve_ids),
+        "targets": [str(target) for target in targets],
     }
 
 

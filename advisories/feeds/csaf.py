@@ -17,6 +17,11 @@ history, and one :class:`TargetSpec` per product it covers. The decisions, in on
   ``vers:`` string or free text, which target compilation parses or marks ``needs_review``).
   A product without those names becomes a purl target when it has a purl, else a CPE target
   when it has a CPE 2.3 name, else it is reported and skipped.
+* A product that one vulnerability lists in two contradicting groups (affected and fixed,
+  say: CSAF test 6.1.6) still becomes its target, held for review with what contradicts.
+* A document that names nothing to match - no product tree, no vulnerabilities (unless it is
+  informational), or no product listed as affected that a target can stand for - says so in
+  ``nothing_to_match``; it is kept, not published.
 * Relationships (``default_component_of``, ``installed_on`` ...) stand for their
   ``product_reference``: that component is what is affected wherever it runs.
 * Severity and CVSS come from the highest base score of any vulnerability (CVSS v3 preferred
@@ -42,6 +47,16 @@ from advisories.choices import AdvisoryKind, RecommendedAction, ReferenceCategor
 INFORMATIONAL_CATEGORY = "csaf_informational_advisory"
 INCLUDING_STATUSES = ("known_affected", "first_affected", "last_affected")
 EXCLUDING_STATUSES = ("fixed", "first_fixed", "known_not_affected")
+# The groups of CSAF test 6.1.6: a product in two of them for one vulnerability contradicts.
+_STATUS_GROUPS = {
+    "first_affected": "affected",
+    "known_affected": "affected",
+    "last_affected": "affected",
+    "known_not_affected": "not affected",
+    "first_fixed": "fixed",
+    "fixed": "fixed",
+    "under_investigation": "under investigation",
+}
 RAW_FORMAT = "csaf-2.0"
 
 _CVE_RE = re.compile(r"^CVE-\d{4}-\d{4,}$")
@@ -97,6 +112,7 @@ class TargetSpec:
     purl: str = ""
     cpe: str = ""
     note: str = ""
+    conflict: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -144,6 +160,7 @@ class CsafAdvisory:
     revisions: tuple[RevisionSpec, ...]
     targets: tuple[TargetSpec, ...]
     warnings: tuple[str, ...] = field(default=())
+    nothing_to_match: str = ""
 
     @property
     def is_draft(self) -> bool:
@@ -193,7 +210,22 @@ def csaf_map(document: dict[str, Any]) -> CsafAdvisory:
         ),
         targets=tuple(targets),
         warnings=tuple(warnings),
+        nothing_to_match=_nothing_to_match(document, targets),
     )
+
+
+def _nothing_to_match(document: dict[str, Any], targets: list[TargetSpec]) -> str:
+    if not product_index(document.get("product_tree") or {}):
+        return "The document has no product tree: it names no product."
+    informational = document["document"]["category"] == INFORMATIONAL_CATEGORY
+    if not informational and not document.get("vulnerabilities"):
+        return "The document lists no vulnerabilities: it says of no product that it is affected."
+    if not any(not target.is_exclusion for target in targets):
+        return (
+            "No product of the document is listed as affected in a way a target can stand for "
+            "(named vendor and product, a purl or a CPE 2.3 name)."
+        )
+    return ""
 
 
 def _is_cve(value: object) -> bool:
@@ -342,6 +374,7 @@ def _targets(document: dict[str, Any], warnings: list[str]) -> list[TargetSpec]:
         excluded = [
             pid for pid in _status_ids(document, EXCLUDING_STATUSES) if pid not in included_set
         ]
+    conflicts = _contradictions(document)
     specs: dict[tuple[bool, tuple[str, ...]], TargetSpec] = {}
     left_out: dict[str, None] = {}
     for is_exclusion, product_ids in ((False, included), (True, excluded)):
@@ -349,8 +382,11 @@ def _targets(document: dict[str, Any], warnings: list[str]) -> list[TargetSpec]:
             spec = _target_for(index[product_id], is_exclusion=is_exclusion)
             if spec is None:
                 left_out[product_id] = None
-            else:
-                specs.setdefault((is_exclusion, spec.key), spec)
+                continue
+            spec = replace(spec, conflict=conflicts.get(product_id, ""))
+            kept = specs.setdefault((is_exclusion, spec.key), spec)
+            if spec.conflict and not kept.conflict:
+                specs[(is_exclusion, spec.key)] = replace(kept, conflict=spec.conflict)
     if left_out:
         # Typically a package build inside a platform (Red Hat's RPMs without a purl): a
         # product target cannot say "this package on that platform", so it is not guessed.
@@ -365,6 +401,28 @@ def _targets(document: dict[str, Any], warnings: list[str]) -> list[TargetSpec]:
         for (is_exclusion, key), spec in specs.items()
         if not is_exclusion or key not in included_keys
     ]
+
+
+def _contradictions(document: dict[str, Any]) -> dict[str, str]:
+    """What contradicts, by product id, where a vulnerability puts a product in two groups."""
+    conflicts: dict[str, str] = {}
+    for number, vulnerability in enumerate(document.get("vulnerabilities", []), start=1):
+        groups: dict[str, list[str]] = {}
+        for status, product_ids in vulnerability.get("product_status", {}).items():
+            group = _STATUS_GROUPS.get(status)
+            if group is None:
+                continue
+            for product_id in product_ids:
+                if group not in groups.setdefault(product_id, []):
+                    groups[product_id].append(group)
+        name = vulnerability.get("cve") or f"vulnerability {number}"
+        for product_id, named in groups.items():
+            if len(named) > 1 and product_id not in conflicts:
+                conflicts[product_id] = (
+                    f"The source lists it as {' and as '.join(named)} for {name} "
+                    "(CSAF test 6.1.6); say which holds."
+                )
+    return conflicts
 
 
 def _status_ids(document: dict[str, Any], statuses: Iterable[str]) -> list[str]:

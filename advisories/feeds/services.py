@@ -1,18 +1,25 @@
-"""Applying a CSAF document or the KEV catalog to the database, each in one transaction.
+"""Applying CSAF documents or the KEV catalog to the database.
 
-A document either lands whole - advisory, targets, CVEs, references, revisions, vendors and
-products it named - or not at all. Applying the same thing again writes nothing.
+CSAF documents are applied in batches (:func:`csaf_import_batch`): parsing, validation and
+mapping per document, then one transaction per batch that writes in bulk statements and asks
+for matching once. Each document still lands whole - advisory, targets, CVEs, references,
+revisions, vendors and products it named - or not at all: a document the batch cannot hold is
+reported and skipped, and when the database refuses a batch, its documents are applied one by
+one so that only the bad one is left out. Applying the same thing again writes nothing, and an
+unchanged document is recognised before it is validated.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -28,7 +35,7 @@ from advisories.feeds import kev as kev_mapping
 from advisories.feeds.catalogue import products_resolve
 from advisories.feeds.csaf import RAW_FORMAT as CSAF_RAW_FORMAT
 from advisories.feeds.csaf import CsafAdvisory, TargetSpec, csaf_map
-from advisories.feeds.errors import DocumentInvalid, Problem
+from advisories.feeds.errors import DocumentInvalid, FeedError, Problem
 from advisories.feeds.kev import KevEntry, kev_parse
 from advisories.feeds.validation import csaf_validate, parse_json
 from advisories.models import (
@@ -40,19 +47,24 @@ from advisories.models import (
     Source,
 )
 from advisories.services import (
-    advisory_create,
-    advisory_publish,
     advisory_revision_add,
-    target_compile,
+    advisory_snapshot,
     target_read_as,
+    targets_compile_new,
 )
 from audit.services import audit_record
 from vendors.match_requests import MATCH_ADVISORIES, matching_request_on_commit
+from vendors.matching.names import normalize_name
 from vendors.matching.versions import InvalidVersion, compare_versions
 from vendors.models import Product
 
+logger = logging.getLogger(__name__)
+
 Outcome = Literal["imported", "updated", "unchanged", "ignored"]
 
+# Documents per transaction and per matching request: large enough that the bulk statements
+# pay off, small enough that a feed run shows progress and a refused batch is cheap to redo.
+BATCH_SIZE = 100
 # CSAF publisher categories; a coordinator is typically a national CERT such as the BSI.
 _PUBLISHER_KINDS = {
     "vendor": SourceKind.VENDOR_PSIRT,
@@ -69,6 +81,36 @@ class ImportResult:
     advisory: Advisory
     message: str
     warnings: tuple[str, ...] = ()
+    violations: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    """A document of a batch that was refused or could not be stored; nothing of it landed."""
+
+    name: str
+    error: FeedError
+
+
+@dataclass
+class BatchResult:
+    """What applying a batch did: a result per document applied, a failure per one refused,
+    each with its position in the batch."""
+
+    results: list[tuple[int, str, ImportResult]] = field(default_factory=list)
+    failures: list[tuple[int, ImportFailure]] = field(default_factory=list)
+
+
+@dataclass
+class _Document:
+    """A document of a batch on its way in: validated, mapped, then given its source."""
+
+    position: int
+    name: str
+    mapped: CsafAdvisory
+    raw: dict[str, Any]
+    violations: tuple[Problem, ...]
+    source: Source | None = None
 
 
 def csaf_import(
@@ -79,66 +121,270 @@ def csaf_import(
     user: Any = None,
     request: Any = None,
 ) -> ImportResult:
-    """Parse, validate and apply one CSAF 2.0 document; raises ``DocumentInvalid`` if it is not.
+    """Parse, validate and apply one CSAF 2.0 document; raises ``DocumentInvalid`` (or another
+    ``FeedError``) if it is refused.
 
     ``source`` is the feed's source when the document came from one; otherwise the source is
     found from the document's publisher (namespace, then name), or created.
     """
-    document = parse_json(content, name=name)
-    csaf_validate(document, name=name)
-    try:
-        return csaf_document_apply(document=document, source=source, user=user, request=request)
-    except ValidationError as error:
-        # Valid CSAF our model cannot hold (an id over 100 characters, say); the transaction
-        # has rolled back everything this document wrote.
-        raise DocumentInvalid(
-            f"{name} is valid CSAF but cannot be stored.",
-            [Problem("", f"{field}: {' '.join(messages)}") for field, messages in _messages(error)],
-        ) from error
+    batch = csaf_import_batch(
+        documents=[(name, content)], source=source, user=user, request=request
+    )
+    if batch.failures:
+        raise batch.failures[0][1].error
+    return batch.results[0][2]
 
 
-def _messages(error: ValidationError) -> list[tuple[str, list[str]]]:
-    if hasattr(error, "error_dict"):
-        return list(error.message_dict.items())
-    return [("document", list(error.messages))]
-
-
-@transaction.atomic
-def csaf_document_apply(
+def csaf_import_batch(
     *,
-    document: dict[str, Any],
+    documents: Sequence[tuple[str, bytes]],
     source: Source | None = None,
     user: Any = None,
     request: Any = None,
-) -> ImportResult:
-    """Apply a validated CSAF document: create, move to a newer version, or leave alone."""
-    mapped = csaf_map(document)
-    source = source or _publisher_source(mapped)
-    existing = (
-        Advisory.objects.select_for_update()
-        .filter(source=source, identifier=mapped.identifier)
-        .first()
+) -> BatchResult:
+    """Apply ``(name, content)`` CSAF documents as one batch; see the module docstring.
+
+    A document that is refused is reported in ``failures`` with why; the others land. The
+    batch should hold at most ``BATCH_SIZE`` documents.
+    """
+    batch = BatchResult()
+    parsed: list[tuple[int, str, dict[str, Any]]] = []
+    for position, (name, content) in enumerate(documents):
+        try:
+            parsed.append((position, name, parse_json(content, name=name)))
+        except FeedError as error:
+            batch.failures.append((position, ImportFailure(name, error)))
+    unchanged = _already_imported(parsed, source)
+    pending: list[_Document] = []
+    for position, name, document in parsed:
+        if position in unchanged:
+            batch.results.append((position, name, unchanged[position]))
+            continue
+        try:
+            violations = csaf_validate(document, name=name)
+            pending.append(_Document(position, name, csaf_map(document), document, violations))
+        except FeedError as error:
+            batch.failures.append((position, ImportFailure(name, error)))
+        except Exception as error:  # one broken document must never stop the others
+            logger.exception("Mapping %s failed", name)
+            batch.failures.append(
+                (
+                    position,
+                    ImportFailure(
+                        name,
+                        DocumentInvalid(
+                            f"{name} could not be read: {error.__class__.__name__}: {error}"
+                        ),
+                    ),
+                )
+            )
+    if pending:
+        _apply_isolating_failures(pending, source, user, request, batch)
+    batch.results.sort(key=lambda result: result[0])
+    batch.failures.sort(key=lambda failure: failure[0])
+    return batch
+
+
+def _peek(document: dict[str, Any]) -> tuple[str, str, str, str] | None:
+    """Identifier, version, publisher namespace and name, read without validating."""
+    meta = document.get("document")
+    if not isinstance(meta, dict):
+        return None
+    tracking, publisher = meta.get("tracking"), meta.get("publisher")
+    if not isinstance(tracking, dict) or not isinstance(publisher, dict):
+        return None
+    parts = (
+        tracking.get("id"),
+        tracking.get("version"),
+        publisher.get("namespace"),
+        publisher.get("name"),
     )
-    if existing is None:
-        return _csaf_create(mapped, document, source, user, request)
+    if not all(isinstance(part, str) for part in parts):
+        return None
+    identifier, version, namespace, name = (str(part).strip() for part in parts)
+    return identifier, version, namespace, name
+
+
+def _already_imported(
+    parsed: list[tuple[int, str, dict[str, Any]]], source: Source | None
+) -> dict[int, ImportResult]:
+    """The documents whose id and version are imported already, found in a query or two
+    and before validation, so that re-reading a provider costs little."""
+    wanted: dict[int, tuple[Source, str, str]] = {}
+    sources: dict[tuple[str, str], Source | None] = {}
+    for position, _name, document in parsed:
+        peeked = _peek(document)
+        if peeked is None:
+            continue
+        identifier, version, namespace, name = peeked
+        found = source
+        if found is None:
+            if (namespace, name) not in sources:
+                sources[(namespace, name)] = _publisher_source_find(namespace, name)
+            found = sources[(namespace, name)]
+        if found is not None:
+            wanted[position] = (found, identifier, version)
+    if not wanted:
+        return {}
+    condition = Q()
+    for found, identifier, _version in wanted.values():
+        condition |= Q(source=found, identifier=identifier)
+    existing = {
+        (advisory.source_id, advisory.identifier): advisory
+        for advisory in Advisory.objects.filter(condition, raw_format=CSAF_RAW_FORMAT).defer(
+            "raw_document"
+        )
+    }
+    unchanged: dict[int, ImportResult] = {}
+    for position, (found, identifier, version) in wanted.items():
+        advisory = existing.get((found.pk, identifier))
+        if advisory is not None and advisory.source_version == version:
+            unchanged[position] = ImportResult(
+                "unchanged", advisory, f"{identifier} version {version} is already imported."
+            )
+    return unchanged
+
+
+def _apply_isolating_failures(
+    pending: list[_Document], source: Source | None, user: Any, request: Any, batch: BatchResult
+) -> None:
+    try:
+        with transaction.atomic():
+            results, failures = _apply(pending, source, user, request)
+    except DatabaseError as error:
+        if len(pending) > 1:
+            # The database refused the batch without saying which document is at fault, and
+            # nothing of the batch landed: each document is applied alone to find it.
+            for document in pending:
+                _apply_isolating_failures([document], source, user, request, batch)
+            return
+        document = pending[0]
+        problem = Problem("", f"the database refused it: {error}".strip()[:1000])
+        refusal = DocumentInvalid(f"{document.name} is valid CSAF but cannot be stored.", [problem])
+        batch.failures.append((document.position, ImportFailure(document.name, refusal)))
+        return
+    # Recorded only once the transaction is over: the database checks some constraints (its
+    # foreign keys) at the very end.
+    batch.results += results
+    batch.failures += failures
+
+
+def _apply(
+    pending: list[_Document], source: Source | None, user: Any, request: Any
+) -> tuple[list[tuple[int, str, ImportResult]], list[tuple[int, ImportFailure]]]:
+    """Apply validated documents in bulk statements (the caller holds the transaction)."""
+    results: list[tuple[int, str, ImportResult]] = []
+    failures: list[tuple[int, ImportFailure]] = []
+    # A publisher not yet known as a source is created only if one of its documents lands.
+    publishers: dict[tuple[str, str], Source | None] = {}
+    for document in pending:
+        key = _publisher(document.mapped)
+        if source is None and key not in publishers:
+            publishers[key] = _publisher_source_find(*key)
+        document.source = source or publishers[key]
+    newest, superseded = _newest_per_advisory(pending)
+    existing = _existing_locked(newest)
+    writes: list[_Write] = []
+    for document in newest:
+        advisory = existing.get(_advisory_key(document))
+        outcome = _outcome_without_writing(document, advisory)
+        if outcome is not None:
+            results.append((document.position, document.name, outcome))
+            continue
+        try:
+            writes.append(_write_prepare(document, advisory, user))
+        except DocumentInvalid as error:
+            failures.append((document.position, ImportFailure(document.name, error)))
+    if writes:
+        results += _writes_apply(writes, user, request)
+    applied = {
+        _advisory_key(document): result.advisory
+        for document in newest
+        for position, _name, result in results
+        if position == document.position
+    }
+    for document, winner in superseded:
+        said = f"{document.mapped.identifier} version {document.mapped.version}"
+        owner = applied.get(_advisory_key(document))
+        if owner is None:
+            refusal = DocumentInvalid(
+                f"{said} was superseded in its batch by version {winner.mapped.version}, "
+                "which was refused; it is tried again next time."
+            )
+            failures.append((document.position, ImportFailure(document.name, refusal)))
+            continue
+        message = f"{said} was superseded by version {winner.mapped.version} in the same batch."
+        results.append((document.position, document.name, ImportResult("ignored", owner, message)))
+    return results, failures
+
+
+def _outcome_without_writing(document: _Document, advisory: Advisory | None) -> ImportResult | None:
+    """The outcome of a document that changes nothing (same or older version, or an advisory
+    entered by hand), or ``None`` when it is to be written."""
+    if advisory is None:
+        return None
+    mapped = document.mapped
     label = f"{mapped.identifier} version {mapped.version}"
-    if existing.raw_format != CSAF_RAW_FORMAT:
+    if advisory.raw_format != CSAF_RAW_FORMAT:
         return ImportResult(
             "ignored",
-            existing,
-            f"{label} was not applied: {source} already has an advisory {mapped.identifier} "
-            "that was not imported from CSAF.",
+            advisory,
+            f"{label} was not applied: {document.source} already has an advisory "
+            f"{mapped.identifier} that was not imported from CSAF.",
         )
-    order = _version_order(mapped.version, existing.source_version)
+    order = _version_order(mapped.version, advisory.source_version)
     if order == 0:
-        return ImportResult("unchanged", existing, f"{label} is already imported.")
+        return ImportResult("unchanged", advisory, f"{label} is already imported.")
     if order < 0:
         return ImportResult(
             "ignored",
-            existing,
-            f"{label} is older than the imported version {existing.source_version}; ignored.",
+            advisory,
+            f"{label} is older than the imported version {advisory.source_version}; ignored.",
         )
-    return _csaf_update(existing, mapped, document, user, request)
+    return None
+
+
+def _newest_per_advisory(
+    pending: list[_Document],
+) -> tuple[list[_Document], list[tuple[_Document, _Document]]]:
+    """One document per advisory, its newest version; and the others, each with that one."""
+    newest: dict[tuple[int, str], _Document] = {}
+    for document in pending:
+        key = _advisory_key(document)
+        kept = newest.get(key)
+        if kept is None or _version_order(document.mapped.version, kept.mapped.version) > 0:
+            newest[key] = document
+    chosen = {id(document) for document in newest.values()}
+    superseded = [
+        (document, newest[_advisory_key(document)])
+        for document in pending
+        if id(document) not in chosen
+    ]
+    return [document for document in pending if id(document) in chosen], superseded
+
+
+def _publisher(mapped: CsafAdvisory) -> tuple[str, str]:
+    return mapped.publisher_namespace, mapped.publisher_name
+
+
+def _advisory_key(document: _Document) -> tuple[Any, str]:
+    """Which advisory a document is a version of: its source (or, for a source still to be
+    created, its publisher) and its identifier."""
+    publisher = document.source.pk if document.source else _publisher(document.mapped)
+    return publisher, document.mapped.identifier
+
+
+def _existing_locked(documents: list[_Document]) -> dict[tuple[Any, str], Advisory]:
+    condition = Q()
+    for document in documents:
+        if document.source is not None:
+            condition |= Q(source=document.source, identifier=document.mapped.identifier)
+    if not condition:
+        return {}
+    return {
+        (advisory.source_id, advisory.identifier): advisory
+        for advisory in Advisory.objects.select_for_update().filter(condition)
+    }
 
 
 def _version_order(new: str, old: str) -> int:
@@ -150,14 +396,16 @@ def _version_order(new: str, old: str) -> int:
         return (new > old) - (new < old)
 
 
-def _publisher_source(mapped: CsafAdvisory) -> Source:
-    namespace = mapped.publisher_namespace.rstrip("/")
-    source = (
+def _publisher_source_find(namespace: str, name: str) -> Source | None:
+    namespace = namespace.rstrip("/")
+    return (
         Source.objects.filter(Q(website=namespace) | Q(website=f"{namespace}/")).first()
-        or Source.objects.filter(name=mapped.publisher_name[:200]).first()
+        or Source.objects.filter(name=name[:200]).first()
     )
-    if source is not None:
-        return source
+
+
+def _publisher_source_create(mapped: CsafAdvisory) -> Source:
+    namespace = mapped.publisher_namespace.rstrip("/")
     slug_base = _slug(mapped.publisher_name)
     slug, n = slug_base, 1
     while Source.objects.filter(slug=slug).exists():
@@ -175,7 +423,28 @@ def _slug(name: str) -> str:
     return slugify(name)[:90] or "source"
 
 
-def _advisory_fields(mapped: CsafAdvisory, document: dict[str, Any]) -> dict[str, Any]:
+# What an import writes on the advisory; severity only when the document gives one.
+_ADVISORY_FIELD_NAMES = (
+    "identifier",
+    "title",
+    "summary",
+    "kind",
+    "severity",
+    "cvss_score",
+    "cvss_vector",
+    "recommended_action",
+    "action_details",
+    "issued_on",
+    "source_version",
+    "raw_document",
+    "raw_format",
+    "source_violations",
+    "nothing_to_match",
+)
+
+
+def _advisory_fields(document: _Document) -> dict[str, Any]:
+    mapped = document.mapped
     fields: dict[str, Any] = {
         "identifier": mapped.identifier,
         "title": mapped.title,
@@ -187,33 +456,19 @@ def _advisory_fields(mapped: CsafAdvisory, document: dict[str, Any]) -> dict[str
         "action_details": mapped.action_details,
         "issued_on": mapped.issued_on,
         "source_version": mapped.version,
-        "raw_document": document,
+        "raw_document": document.raw,
         "raw_format": CSAF_RAW_FORMAT,
+        "source_violations": [
+            {"path": problem.path, "message": problem.message} for problem in document.violations
+        ],
+        "nothing_to_match": mapped.nothing_to_match,
     }
     if mapped.severity is not None:
         fields["severity"] = mapped.severity
     return fields
 
 
-def _target_fields(specs: tuple[TargetSpec, ...]) -> list[dict[str, Any]]:
-    products = products_resolve((s.vendor, s.product) for s in specs if s.vendor and s.product)
-    targets: list[dict[str, Any]] = []
-    for spec in specs:
-        common = {"is_exclusion": spec.is_exclusion, "note": spec.note}
-        if spec.vendor and spec.product:
-            product = products[(spec.vendor, spec.product)]
-            kind = TargetKind.PRODUCT_RANGE if spec.version_range else TargetKind.PRODUCT
-            targets.append(
-                {**common, "kind": kind, "product": product, "version_range": spec.version_range}
-            )
-        elif spec.purl:
-            targets.append({**common, "kind": TargetKind.PURL, "purl": spec.purl})
-        else:
-            targets.append({**common, "kind": TargetKind.CPE, "cpe": spec.cpe})
-    return targets
-
-
-def _valid_references(mapped: CsafAdvisory, warnings: list[str]) -> list[dict[str, Any]]:
+def _valid_references(mapped: CsafAdvisory, warnings: list[str]) -> list[AdvisoryReference]:
     references = []
     for reference in mapped.references:
         try:
@@ -222,105 +477,283 @@ def _valid_references(mapped: CsafAdvisory, warnings: list[str]) -> list[dict[st
             warnings.append(f"The reference {reference.url!r} is not a valid URL; left out.")
             continue
         references.append(
-            {"url": reference.url, "summary": reference.summary, "category": reference.category}
+            AdvisoryReference(
+                url=reference.url, summary=reference.summary, category=reference.category
+            )
         )
     return references
 
 
-def _history_add(advisory: Advisory, mapped: CsafAdvisory, known: set[str]) -> None:
-    """Append the document's revision history entries that the advisory does not have yet."""
-    last = advisory.revisions.order_by("-number").values_list("number", flat=True).first() or 0
-    new = [r for r in mapped.revisions if r.number not in known]
-    AdvisoryRevision.objects.bulk_create(
-        AdvisoryRevision(
-            advisory=advisory,
-            number=last + offset,
-            source_version=revision.number[:50],
-            summary=f"{mapped.publisher_name} revision {revision.number}: {revision.summary}",
-            created_at=revision.date,
+@dataclass
+class _Write:
+    """What one document writes: its advisory (new or moved to a newer version) and parts."""
+
+    document: _Document
+    advisory: Advisory
+    previous_version: str | None  # None for a new advisory
+    publish: bool
+    cves: list[AdvisoryCve]
+    references: list[AdvisoryReference]
+    specs: tuple[TargetSpec, ...]
+    warnings: list[str]
+    targets: list[AffectedTarget] = field(default_factory=list)
+
+
+def _write_prepare(document: _Document, advisory: Advisory | None, user: Any) -> _Write:
+    """Check in Python what the database would refuse, so that one bad document does not
+    cost its batch; raises ``DocumentInvalid`` naming the field."""
+    mapped = document.mapped
+    something = not mapped.is_draft and not mapped.nothing_to_match
+    if advisory is None:
+        previous = None
+        advisory = Advisory(
+            source=document.source,
+            status=AdvisoryStatus.DRAFT,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
         )
-        for offset, revision in enumerate(new, start=1)
-    )
-
-
-def _csaf_create(
-    mapped: CsafAdvisory, document: dict[str, Any], source: Source, user: Any, request: Any
-) -> ImportResult:
-    warnings = list(mapped.warnings)
-    advisory = advisory_create(
-        user=user,
-        request=request,
-        targets=_target_fields(mapped.targets),
-        cve_ids=mapped.cves,
-        references=_valid_references(mapped, warnings),
-        source=source,
-        **_advisory_fields(mapped, document),
-    )
-    _history_add(advisory, mapped, known=set())
-    if not mapped.is_draft:
-        advisory = advisory_publish(advisory=advisory, user=user, request=request)
-    _audit_import(advisory, mapped, "imported", user, request)
-    review = advisory.targets.filter(needs_review=True).count()
-    if review:
-        warnings.append(f"{review} target(s) have a version range that needs review.")
-    return ImportResult(
-        "imported",
-        advisory,
-        f"{mapped.identifier} version {mapped.version} imported"
-        f"{' as a draft' if mapped.is_draft else ' and published'}.",
-        tuple(warnings),
-    )
-
-
-def _csaf_update(
-    advisory: Advisory, mapped: CsafAdvisory, document: dict[str, Any], user: Any, request: Any
-) -> ImportResult:
-    warnings = list(mapped.warnings)
-    previous = advisory.source_version
-    known = set(advisory.revisions.values_list("source_version", flat=True))
-    for name, value in _advisory_fields(mapped, document).items():
+        publish = something
+    else:
+        previous = advisory.source_version
+        publish = something and advisory.status == AdvisoryStatus.DRAFT
+    for name, value in _advisory_fields(document).items():
         setattr(advisory, name, value)
-    advisory.full_clean(validate_unique=False)
-    # The matcher re-reads the advisory: the durable marker is set in this same transaction.
-    advisory.match_requested_at = timezone.now()
-    advisory.save()
-    advisory.cves.all().delete()
-    AdvisoryCve.objects.bulk_create(AdvisoryCve(advisory=advisory, cve_id=c) for c in mapped.cves)
-    advisory.references.all().delete()
-    AdvisoryReference.objects.bulk_create(
-        AdvisoryReference(advisory=advisory, **r) for r in _valid_references(mapped, warnings)
-    )
-    advisory.targets.all().delete()
-    for target_fields in _target_fields(mapped.targets):
-        target_compile(target=AffectedTarget(advisory=advisory, **target_fields))
-    _history_add(advisory, mapped, known=known)
-    advisory_revision_add(
+    warnings = list(mapped.warnings)
+    write = _Write(
+        document=document,
         advisory=advisory,
-        summary=f"Updated from CSAF version {previous} to {mapped.version}.",
-        user=user,
+        previous_version=previous,
+        publish=publish,
+        cves=[AdvisoryCve(cve_id=cve) for cve in mapped.cves],
+        references=_valid_references(mapped, warnings),
+        specs=mapped.targets,
+        warnings=warnings,
     )
-    if advisory.status == AdvisoryStatus.DRAFT and not mapped.is_draft:
-        advisory = advisory_publish(advisory=advisory, user=user, request=request)
-    elif advisory.status != AdvisoryStatus.DRAFT:
-        # Already live: its new targets must reach the inventories now, not at the next sweep.
-        matching_request_on_commit(MATCH_ADVISORIES, [advisory.pk])
-    _audit_import(advisory, mapped, "updated", user, request)
-    return ImportResult(
-        "updated",
-        advisory,
-        f"{mapped.identifier} updated from version {previous} to {mapped.version}.",
-        tuple(warnings),
-    )
+    try:
+        advisory.clean_fields(exclude=["source", "created_by"])
+        for part in (*write.cves, *write.references):
+            part.clean_fields(exclude=["advisory"])
+    except ValidationError as error:
+        raise DocumentInvalid(
+            f"{document.name} is valid CSAF but cannot be stored.",
+            [Problem("", f"{name}: {' '.join(messages)}") for name, messages in _messages(error)],
+        ) from error
+    for spec in mapped.targets:
+        if (
+            spec.vendor
+            and spec.product
+            and not (
+                normalize_name(spec.vendor) and normalize_name(spec.product, legal_forms=False)
+            )
+        ):
+            raise DocumentInvalid(
+                f"{document.name} is valid CSAF but cannot be stored.",
+                [
+                    Problem(
+                        "",
+                        f"the product name {spec.vendor!r} {spec.product!r} is empty once "
+                        "normalized",
+                    )
+                ],
+            )
+    return write
 
 
-def _audit_import(
-    advisory: Advisory, mapped: CsafAdvisory, outcome: str, user: Any, request: Any
-) -> None:
+def _messages(error: ValidationError) -> list[tuple[str, list[str]]]:
+    if hasattr(error, "error_dict"):
+        return list(error.message_dict.items())
+    return [("document", list(error.messages))]
+
+
+def _targets_build(write: _Write, products: dict[tuple[str, str], Product]) -> None:
+    for spec in write.specs:
+        common = {
+            "advisory": write.advisory,
+            "is_exclusion": spec.is_exclusion,
+            "note": spec.note,
+            "source_conflict": spec.conflict[:300],
+        }
+        if spec.vendor and spec.product:
+            kind = TargetKind.PRODUCT_RANGE if spec.version_range else TargetKind.PRODUCT
+            target = AffectedTarget(
+                **common,
+                kind=kind,
+                product=products[(spec.vendor, spec.product)],
+                version_range=spec.version_range,
+            )
+        elif spec.purl:
+            target = AffectedTarget(**common, kind=TargetKind.PURL, purl=spec.purl)
+        else:
+            target = AffectedTarget(**common, kind=TargetKind.CPE, cpe=spec.cpe)
+        write.targets.append(target)
+
+
+def _writes_apply(
+    writes: list[_Write], user: Any, request: Any
+) -> list[tuple[int, str, ImportResult]]:
+    """Write every prepared document in bulk statements and ask for matching once."""
+    now = timezone.now()
+    creator = user if getattr(user, "is_authenticated", False) else None
+    created: dict[tuple[str, str], Source] = {}
+    for write in writes:
+        if write.document.source is None:
+            key = _publisher(write.document.mapped)
+            if key not in created:
+                created[key] = _publisher_source_create(write.document.mapped)
+            write.document.source = write.advisory.source = created[key]
+    products = products_resolve(
+        (spec.vendor, spec.product)
+        for write in writes
+        for spec in write.specs
+        if spec.vendor and spec.product
+    )
+    new = [write for write in writes if write.previous_version is None]
+    moved = [write for write in writes if write.previous_version is not None]
+    for write in writes:
+        advisory = write.advisory
+        advisory.updated_at = now
+        if write.publish:
+            advisory.status = AdvisoryStatus.PUBLISHED
+            advisory.published_at = now
+        if advisory.status != AdvisoryStatus.DRAFT:
+            # The durable marker of pending matching, set in the transaction of the change.
+            advisory.match_requested_at = now
+    Advisory.objects.bulk_create([write.advisory for write in new])
+    if moved:
+        ids = [write.advisory.pk for write in moved]
+        Advisory.objects.bulk_update(
+            [write.advisory for write in moved],
+            [
+                *_ADVISORY_FIELD_NAMES,
+                "status",
+                "published_at",
+                "match_requested_at",
+                "updated_at",
+            ],
+        )
+        AdvisoryCve.objects.filter(advisory_id__in=ids).delete()
+        AdvisoryReference.objects.filter(advisory_id__in=ids).delete()
+        AffectedTarget.objects.filter(advisory_id__in=ids).delete()
+    for write in writes:
+        for cve in write.cves:
+            cve.advisory = write.advisory
+        for reference in write.references:
+            reference.advisory = write.advisory
+        _targets_build(write, products)
+    AdvisoryCve.objects.bulk_create(cve for write in writes for cve in write.cves)
+    AdvisoryReference.objects.bulk_create(ref for write in writes for ref in write.references)
+    targets_compile_new(targets=[target for write in writes for target in write.targets])
+    _revisions_add(writes, now, creator)
+    results = []
+    for write in writes:
+        results.append((write.document.position, write.document.name, _result(write)))
+        _audit_import(write, user, request)
+    live = [write.advisory.pk for write in writes if write.advisory.status != AdvisoryStatus.DRAFT]
+    if live:
+        # Published advisories, new or moved to a newer version, reach the inventories now.
+        matching_request_on_commit(MATCH_ADVISORIES, live)
+    return results
+
+
+def _revisions_add(writes: list[_Write], now: Any, creator: Any) -> None:
+    """Each document's new revision-history entries, then a revision saying what was done."""
+    moved_ids = [write.advisory.pk for write in writes if write.previous_version is not None]
+    last = dict(
+        AdvisoryRevision.objects.filter(advisory_id__in=moved_ids)
+        .values("advisory_id")
+        .annotate(last=Max("number"))
+        .values_list("advisory_id", "last")
+    )
+    known: dict[int, set[str]] = {}
+    for advisory_id, number in AdvisoryRevision.objects.filter(
+        advisory_id__in=moved_ids
+    ).values_list("advisory_id", "source_version"):
+        known.setdefault(advisory_id, set()).add(number)
+    revisions = []
+    for write in writes:
+        advisory, mapped = write.advisory, write.document.mapped
+        number = last.get(advisory.pk, 0)
+        seen = known.get(advisory.pk, set())
+        for entry in mapped.revisions:
+            if entry.number in seen:
+                continue
+            number += 1
+            revisions.append(
+                AdvisoryRevision(
+                    advisory=advisory,
+                    number=number,
+                    source_version=entry.number[:50],
+                    summary=f"{mapped.publisher_name} revision {entry.number}: {entry.summary}",
+                    created_at=entry.date,
+                )
+            )
+        revisions.append(
+            AdvisoryRevision(
+                advisory=advisory,
+                number=number + 1,
+                source_version=advisory.source_version,
+                summary=_revision_summary(write),
+                snapshot=advisory_snapshot(advisory, cve_ids=mapped.cves, targets=write.targets),
+                created_at=now,
+                created_by=creator,
+            )
+        )
+    AdvisoryRevision.objects.bulk_create(revisions)
+
+
+def _revision_summary(write: _Write) -> str:
+    version = write.document.mapped.version
+    if write.previous_version is None:
+        done = f"Imported from CSAF version {version}"
+    else:
+        done = f"Updated from CSAF version {write.previous_version} to {version}"
+    if write.publish:
+        return f"{done} and published."
+    return f"{done}."
+
+
+def _result(write: _Write) -> ImportResult:
+    mapped, advisory = write.document.mapped, write.advisory
+    warnings = list(write.warnings)
+    review = sum(1 for target in write.targets if target.needs_review)
+    if review:
+        warnings.append(f"{review} target(s) need review; see their reasons.")
+    if write.previous_version is None:
+        outcome: Outcome = "imported"
+        message = f"{mapped.identifier} version {mapped.version} imported"
+        if mapped.nothing_to_match:
+            message += f" as a draft: {mapped.nothing_to_match}"
+        else:
+            message += " as a draft." if mapped.is_draft else " and published."
+    else:
+        outcome = "updated"
+        message = (
+            f"{mapped.identifier} updated from version {write.previous_version} to "
+            f"{mapped.version}."
+        )
+        if mapped.nothing_to_match:
+            message += f" {mapped.nothing_to_match}"
+    if write.document.violations:
+        count = len(write.document.violations)
+        warnings.append(
+            f"It fails {count} mandatory CSAF test{'' if count == 1 else 's'} that do not change "
+            "what it says; they are recorded on the advisory."
+        )
+    return ImportResult(outcome, advisory, message, tuple(warnings), write.document.violations)
+
+
+def _audit_import(write: _Write, user: Any, request: Any) -> None:
+    mapped = write.document.mapped
     audit_record(
         action="advisory.import_csaf",
         actor=user,
-        obj=advisory,
-        after={"outcome": outcome, "version": mapped.version, "status": mapped.tracking_status},
+        obj=write.advisory,
+        after={
+            "outcome": "imported" if write.previous_version is None else "updated",
+            "version": mapped.version,
+            "status": mapped.tracking_status,
+            "advisory_status": write.advisory.status,
+            "violations": len(write.document.violations),
+        },
         request=request,
     )
 

@@ -7,11 +7,26 @@ checks there more than CSAF 2.0 asks (it refuses a VEX whose ``product_status`` 
 ``recommended``, which the OASIS example 2022-evd-uc-08 does, and remediations naming products
 outside the product status, which CISA's ICSA-20-105-06 does), and the profile tests of 6.1.27
 bear on nothing we map.
+
+Real publishers fail some mandatory tests in ways that do not change what a document says
+(a CWE name spelled otherwise than in the CWE catalogue, a range written as a
+``product_version``). Refusing those would keep real advisories from everyone, so each failed
+test is judged by whether it leaves us unsure *what* the document covers:
+
+* it **refuses** the document when it is not CSAF (schema, unreadable, not JSON) or when the
+  products it covers cannot be known: 6.1.2 and 6.1.3 (a product id defined twice, or
+  defined through itself), and 6.1.1 where the undefined product id is one the document says
+  is affected, fixed or not affected, or one a relationship is built from;
+* every other failed mandatory test is a **violation**: the document is imported, and the
+  violation is kept on the advisory for people to see (``VIOLATION_REASONS`` says why each is
+  safe). What such a document leaves unclear goes to review where it touches a target (a
+  product listed as affected and as fixed for one CVE: 6.1.6, see ``advisories.feeds.csaf``).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from csaf.csaf.v20 import validate as csaf_v20_validate
@@ -22,6 +37,54 @@ from advisories.feeds.errors import DocumentInvalid, Problem
 SKIPPED_MANDATORY_TESTS = frozenset({"6.1.27"})
 # Enough to act on; a document with thousands of problems is not worth listing in full.
 MAX_PROBLEMS = 50
+# Failed tests that leave unknown which products the document covers.
+REFUSING_TESTS = frozenset({"6.1.2", "6.1.3"})
+# 6.1.1 refuses only where the undefined id says what is covered; elsewhere (scores,
+# remediations, threats, flags, product groups) it touches no target.
+_COVERAGE_PATHS = ("/product_status/", "/product_tree/relationships/")
+# Why each other mandatory test may fail without the document being refused; the README's
+# table is written from this one.
+VIOLATION_REASONS: dict[str, str] = {
+    "6.1.1": "an undefined product id in a score, remediation, threat, flag or product group "
+    "touches no target",
+    "6.1.4": "product groups are not mapped",
+    "6.1.5": "product groups are not mapped",
+    "6.1.6": "the product stays a target, held for review",
+    "6.1.7": "the highest score is taken",
+    "6.1.8": "the score is kept as published; only severity depends on it",
+    "6.1.9": "the score is kept as published; only severity depends on it",
+    "6.1.10": "the score is kept as published; only severity depends on it",
+    "6.1.11": "the CWE is not mapped",
+    "6.1.12": "the language is not mapped",
+    "6.1.13": "a purl target that cannot be read goes to review",
+    "6.1.14": "revision history is cosmetic",
+    "6.1.15": "the document's translator is cosmetic",
+    "6.1.16": "the tracking version is what orders versions",
+    "6.1.17": "the tracking status decides draft or published",
+    "6.1.18": "revision history is cosmetic",
+    "6.1.19": "revision history is cosmetic",
+    "6.1.20": "the tracking status decides draft or published",
+    "6.1.21": "revision history is cosmetic",
+    "6.1.22": "revision history is cosmetic",
+    "6.1.23": "CVE ids are deduplicated",
+    "6.1.24": "involvements are not mapped",
+    "6.1.25": "file hashes are not mapped",
+    "6.1.26": "every category but the informational one maps to a vulnerability advisory",
+    "6.1.28": "the language is not mapped",
+    "6.1.29": "remediations are mapped advisory-wide",
+    "6.1.30": "revision history is cosmetic",
+    "6.1.31": "the range is read as a range, or its target goes to review",
+    "6.1.32": "flags are not mapped",
+    "6.1.33": "flags are not mapped",
+}
+
+
+@dataclass(frozen=True)
+class CsafCheck:
+    """What validation found: problems that refuse the document, and violations that do not."""
+
+    refusals: tuple[Problem, ...]
+    violations: tuple[Problem, ...]
 
 
 def parse_json(content: bytes, *, name: str = "the document") -> dict[str, Any]:
@@ -43,31 +106,45 @@ def parse_json(content: bytes, *, name: str = "the document") -> dict[str, Any]:
     return document
 
 
-def csaf_problems(document: dict[str, Any]) -> list[Problem]:
-    """What makes ``document`` invalid CSAF 2.0: schema errors and failed mandatory tests."""
+def csaf_check(document: dict[str, Any]) -> CsafCheck:
+    """Schema errors and failed mandatory tests of ``document``, refusing or not."""
     meta = document.get("document")
     version = meta.get("csaf_version") if isinstance(meta, dict) else None
     if version is not None and version != "2.0":
         # Another CSAF version (2.1) must not be judged, and mapped, as 2.0.
-        return [Problem("/document/csaf_version", f"expected CSAF 2.0, found {version!r}")]
+        return CsafCheck(
+            (Problem("/document/csaf_version", f"expected CSAF 2.0, found {version!r}"),), ()
+        )
     report = csaf_v20_validate(document, preset="mandatory", skip_rules=SKIPPED_MANDATORY_TESTS)
-    problems: list[Problem] = []
+    refusals: list[Problem] = []
+    violations: list[Problem] = []
     for result in report.results:
         if result.passed or result.skipped:
             continue
         label = "schema" if result.id == "schema" else f"test {result.id} ({result.title})"
-        problems += [
-            Problem(error.instance_path, f"{label}: {error.message}") for error in result.errors
-        ]
-    return problems
+        for error in result.errors:
+            problem = Problem(error.instance_path, f"{label}: {error.message}")
+            if _refuses(result.id, error.instance_path):
+                refusals.append(problem)
+            else:
+                violations.append(problem)
+    return CsafCheck(tuple(refusals), tuple(violations))
 
 
-def csaf_validate(document: dict[str, Any], *, name: str = "the document") -> None:
-    """Raise ``DocumentInvalid`` listing the problems if ``document`` is not valid CSAF 2.0."""
-    problems = csaf_problems(document)
-    if problems:
+def _refuses(test: str, path: str) -> bool:
+    if test == "6.1.1":
+        return any(part in path for part in _COVERAGE_PATHS)
+    return test == "schema" or test in REFUSING_TESTS or test not in VIOLATION_REASONS
+
+
+def csaf_validate(document: dict[str, Any], *, name: str = "the document") -> tuple[Problem, ...]:
+    """The violations ``document`` may be imported with; raises ``DocumentInvalid`` listing
+    the problems if it is not valid CSAF 2.0 or what it covers cannot be known."""
+    check = csaf_check(document)
+    if check.refusals:
+        count = len(check.refusals)
         raise DocumentInvalid(
-            f"{name} is not valid CSAF 2.0 ({len(problems)} problem"
-            f"{'' if len(problems) == 1 else 's'}).",
-            problems[:MAX_PROBLEMS],
+            f"{name} is not valid CSAF 2.0 ({count} problem{'' if count == 1 else 's'}).",
+            check.refusals[:MAX_PROBLEMS],
         )
+    return check.violations[:MAX_PROBLEMS]
