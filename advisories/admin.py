@@ -4,8 +4,9 @@ that go through their services, like every other way of doing them."""
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
 from advisories.choices import AdvisoryStatus
 from advisories.forms import AdvisoryForm
@@ -92,16 +93,48 @@ class AdvisoryRevisionInline(admin.TabularInline):
         return False
 
 
+class ImportStateFilter(admin.SimpleListFilter):
+    """Imported documents an editor should look at: nothing to match, or failed CSAF tests."""
+
+    title = "imported document"
+    parameter_name = "imported"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return (("nothing", "Nothing to match"), ("violations", "Fails CSAF tests"))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Advisory]) -> QuerySet[Advisory]:
+        if self.value() == "nothing":
+            return queryset.exclude(nothing_to_match="")
+        if self.value() == "violations":
+            return queryset.filter(~Q(source_violations=[]))
+        return queryset
+
+
 @admin.register(Advisory)
 class AdvisoryAdmin(admin.ModelAdmin):
     form = AdvisoryForm
     list_display = ("identifier", "title", "source", "kind", "severity", "status", "issued_on")
-    list_filter = ("status", "kind", "severity", "recommended_action", "known_exploited", "source")
+    list_filter = (
+        "status",
+        "kind",
+        "severity",
+        "recommended_action",
+        "known_exploited",
+        ImportStateFilter,
+        "source",
+    )
     list_select_related = ("source",)
     search_fields = ("identifier", "title", "summary", "cves__cve_id")
     date_hierarchy = "issued_on"
     autocomplete_fields = ("source",)
-    readonly_fields = ("status", "published_at", "withdrawn_at", "created_by")
+    readonly_fields = (
+        "status",
+        "published_at",
+        "withdrawn_at",
+        "created_by",
+        "nothing_to_match",
+        "violations",
+    )
     actions = ("publish_selected", "withdraw_selected")
     inlines = (
         AffectedTargetInline,
@@ -133,7 +166,21 @@ class AdvisoryAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        ("Imported document", {"fields": ("nothing_to_match", "violations")}),
     )
+
+    @admin.display(description="Failed CSAF tests (imported all the same)")
+    def violations(self, obj: Advisory) -> str:
+        if not obj.source_violations:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><code>{}</code> {}</li>",
+                ((v["path"] or "/", v["message"]) for v in obj.source_violations),
+            ),
+        )
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         if not change:
@@ -289,6 +336,7 @@ class FeedRunAdmin(RecordAdmin):
         "started_at",
         "source",
         "status",
+        "progress",
         "trigger",
         "fetched",
         "imported",
@@ -301,3 +349,4 @@ class FeedRunAdmin(RecordAdmin):
     list_select_related = ("source",)
     date_hierarchy = "started_at"
     search_fields = ("source__name", "message")
+    readonly_fields = ("progress",)

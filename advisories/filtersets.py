@@ -9,12 +9,13 @@ from django_countries import countries
 from advisories.choices import (
     AdvisoryKind,
     AdvisoryStatus,
+    FeedRunStatus,
     RecommendedAction,
     Severity,
     SourceKind,
 )
-from advisories.models import Advisory, AdvisoryCve, AffectedTarget, Source
-from listing.filtersets import DateTimeFromToRangeFilter, SearchFilterSet
+from advisories.models import Advisory, AdvisoryCve, AffectedTarget, FeedRun, Source
+from listing.filtersets import DateTimeFromToRangeFilter, IntegerFilter, SearchFilterSet
 from vendors.models import Product, Vendor
 
 
@@ -95,3 +96,13 @@ class AdvisoryFilterSet(SearchFilterSet):
         return queryset.filter(
             Exists(AdvisoryCve.objects.filter(advisory=OuterRef("pk"), cve_id=value))
         )
+
+
+class FeedRunFilterSet(django_filters.FilterSet):
+    source = IntegerFilter(field_name="source_id", label="The source whose feed ran")
+    status = django_filters.MultipleChoiceFilter(choices=FeedRunStatus.choices)
+    started = DateTimeFromToRangeFilter(field_name="started_at")
+
+    class Meta:
+        model = FeedRun
+        fields = ["source", "status"]

@@ -470,6 +470,6 @@ class FeedRun(models.Model):
     def progress(self) -> str:
         """How far the run has got, as a person reads it: "250 of 1,000 documents (25 %)"."""
         if not self.documents:
-            return "no documents listed" if self.finished_at else "listing documents"
+            return "" if self.finished_at else "listing documents"
         percent = min(100, 100 * self.done // self.documents)
         return f"{self.done:,} of {self.documents:,} documents ({percent} %)"

@@ -114,6 +114,7 @@ _IMPORTED = {
     "identifier": "CVE-2024-3400",
     "message": "CVE-2024-3400 version 1 imported and published.",
     "warnings": [],
+    "violations": [],
 }
 
 
@@ -121,7 +122,9 @@ class CsafImportView(APIView):
     """Import a CSAF 2.0 document: the JSON itself as the body, or a multipart ``file``.
 
     201 when it created an advisory; 200 when it updated one, or changed nothing (same or
-    older version); 400 with the problems (JSON path and message) when it is refused.
+    older version); 400 with the problems (JSON path and message) when it is refused. A
+    document that fails only mandatory tests that do not change what it says is imported, and
+    ``violations`` lists them (JSON path and message), as the advisory keeps them.
     """
 
     permission_classes = [TokenAccessPermission, CatalogueEditorOrReadOnly]
@@ -214,6 +217,7 @@ class CsafImportView(APIView):
                 "identifier": result.advisory.identifier,
                 "message": result.message,
                 "warnings": list(result.warnings),
+                "violations": [{"path": p.path, "message": p.message} for p in result.violations],
             },
             status=status.HTTP_201_CREATED if result.outcome == "imported" else status.HTTP_200_OK,
         )

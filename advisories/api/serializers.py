@@ -21,6 +21,7 @@ from advisories.models import (
     AdvisoryReference,
     AdvisoryRevision,
     AffectedTarget,
+    FeedRun,
     Source,
 )
 from api.exceptions import validation_detail
@@ -165,6 +166,14 @@ class AffectedTargetSerializer(StrictModelSerializer[AffectedTarget]):
         return attrs
 
 
+class SourceViolationSerializer(StrictSerializer):
+    """A mandatory test of its standard that the source document fails without changing what
+    it says (CSAF 2.0 section 6.1); the document was imported all the same."""
+
+    path = serializers.CharField(help_text="Where, as a JSON pointer into the source document.")
+    message = serializers.CharField(help_text="Which test, and what it found.")
+
+
 class AdvisoryReferenceSerializer(StrictModelSerializer[AdvisoryReference]):
     class Meta:
         model = AdvisoryReference
@@ -261,6 +270,8 @@ VENDOR_WARNING: dict[str, Any] = {
     "published_at": "2026-03-02T10:03:55Z",
     "withdrawn_at": None,
     "withdrawn_reason": "",
+    "source_violations": [],
+    "nothing_to_match": "",
     "targets": [
         target_example(
             402,
@@ -305,6 +316,15 @@ CVE_ADVISORY: dict[str, Any] = {
     "published_at": "2026-03-04T14:20:31Z",
     "withdrawn_at": None,
     "withdrawn_reason": "",
+    "source_violations": [
+        {
+            "path": "/vulnerabilities/0/cwe/name",
+            "message": "test 6.1.11 (Invalid CWE): CWE-78 name 'OS Command Injection' does not "
+            'match catalog name "Improper Neutralization of Special Elements used in an OS '
+            "Command ('OS Command Injection')\"",
+        }
+    ],
+    "nothing_to_match": "",
     "targets": [
         target_example(
             455,
@@ -378,6 +398,12 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
         required=False,
         help_text="Criticality tiers it is aimed at.",
     )
+    source_violations = SourceViolationSerializer(
+        many=True,
+        read_only=True,
+        help_text="Mandatory CSAF tests the imported document fails without changing what it "
+        "says; it was imported all the same.",
+    )
     targets = AffectedTargetSerializer(many=True, required=False)
     cve_ids = CveIdsField(required=False)
     references = AdvisoryReferenceSerializer(many=True, required=False)
@@ -408,13 +434,15 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
             "published_at",
             "withdrawn_at",
             "withdrawn_reason",
+            "source_violations",
+            "nothing_to_match",
             "targets",
             "cve_ids",
             "references",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["status", "withdrawn_reason"]
+        read_only_fields = ["status", "withdrawn_reason", "nothing_to_match"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None:
@@ -453,6 +481,8 @@ ADVISORY_ROW_COLUMNS = (
     "published_at",
     "withdrawn_at",
     "withdrawn_reason",
+    "source_violations",
+    "nothing_to_match",
     "created_at",
     "updated_at",
 )
@@ -563,6 +593,11 @@ def advisory_rows(rows: list[Row], out: RowFormat) -> list[dict[str, Any]]:
             "published_at": out.date_time(row["published_at"]),
             "withdrawn_at": out.date_time(row["withdrawn_at"]),
             "withdrawn_reason": row["withdrawn_reason"],
+            "source_violations": [
+                {"path": violation["path"], "message": violation["message"]}
+                for violation in row["source_violations"]
+            ],
+            "nothing_to_match": row["nothing_to_match"],
             "targets": targets[row["id"]],
             "cve_ids": cve_ids[row["id"]],
             "references": references[row["id"]],
@@ -793,3 +828,74 @@ class ImpactQuerySerializer(serializers.Serializer[Any]):
     samples = serializers.IntegerField(
         min_value=0, max_value=50, default=5, help_text="Items to show per organization."
     )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A first sync, a third of the way",
+            value={
+                "id": 57,
+                "source": 9,
+                "feed_kind": "csaf_provider",
+                "status": "running",
+                "trigger": "schedule",
+                "started_at": "2026-11-20T06:00:02.114532Z",
+                "finished_at": None,
+                "duration_seconds": None,
+                "documents": 3120,
+                "done": 1100,
+                "progress": "1,100 of 3,120 documents (35 %)",
+                "fetched": 1100,
+                "imported": 1093,
+                "updated": 0,
+                "unchanged": 6,
+                "failed": 1,
+                "failures": [
+                    {
+                        "document": "https://psirt.example.com/csaf/2024/example-2024-0193.json",
+                        "reason": "https://psirt.example.com/csaf/2024/example-2024-0193.json is "
+                        "not valid JSON: Expecting value at line 1 column 1.",
+                    }
+                ],
+                "notes": [],
+                "message": "",
+            },
+            response_only=True,
+        )
+    ]
+)
+class FeedRunSerializer(StrictModelSerializer[FeedRun]):
+    """One run of a source's feed, with its progress while it runs."""
+
+    done = serializers.IntegerField(
+        read_only=True,
+        help_text="Documents dealt with so far (imported, updated, unchanged, "
+        "failed), out of ``documents``.",
+    )
+    progress = serializers.CharField(read_only=True, help_text="The same, as a person reads it.")
+
+    class Meta:
+        model = FeedRun
+        fields = [
+            "id",
+            "source",
+            "feed_kind",
+            "status",
+            "trigger",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "documents",
+            "done",
+            "progress",
+            "fetched",
+            "imported",
+            "updated",
+            "unchanged",
+            "failed",
+            "failures",
+            "notes",
+            "message",
+        ]
+        read_only_fields = fields

@@ -16,6 +16,7 @@ class CsafImport(CsafImportView):
 router = SimpleRouter()
 router.register("sources", views.SourceViewSet)
 router.register("advisories", views.AdvisoryViewSet, basename="advisory")
+router.register("feed-runs", views.FeedRunViewSet, basename="feedrun")
 
 # Plain paths (not viewsets) go before the router's, so that "<pk>/" never swallows them.
 urlpatterns = [

@@ -23,14 +23,15 @@ from advisories.api.serializers import (
     AdvisoryRevisionSerializer,
     AdvisorySerializer,
     AdvisoryWithdrawSerializer,
+    FeedRunSerializer,
     ImpactQuerySerializer,
     SourceSerializer,
     advisory_rows,
     advisory_write_arguments,
     target_example,
 )
-from advisories.filtersets import AdvisoryFilterSet, SourceFilterSet
-from advisories.models import Advisory, AffectedTarget, Source
+from advisories.filtersets import AdvisoryFilterSet, FeedRunFilterSet, SourceFilterSet
+from advisories.models import Advisory, AffectedTarget, FeedRun, Source
 from advisories.selectors import advisories_visible_to
 from advisories.services import (
     AdvisoryStateError,
@@ -42,9 +43,10 @@ from advisories.services import (
 from api.exceptions import Conflict
 from api.pagination import KeysetPagination, PagePagination
 from api.rows import Row, RowListMixin, row_format
-from api.viewsets import CatalogueViewSetMixin
+from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, CatalogueViewSetMixin
 from audit.services import audit_record, audit_snapshot
 from exposure.selectors import advisory_flag_counts, advisory_impact
+from orgs.scoping import sees_all_organizations
 
 # Creating ADVISORY_EXAMPLE answers the same advisory as a draft.
 CREATED_EXAMPLE = OpenApiExample(
@@ -353,3 +355,29 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
         )
         serializer = AdvisoryRevisionSerializer(page, many=True)
         return self.get_paginated_response(serializer.data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List feed runs",
+        description="What each run of a source's feed did, newest first: the documents it "
+        "lists, how far it has got while it runs, what it imported, updated or left "
+        "unchanged, and every refused document with its reason. Feeds serve every "
+        "organization, so only platform readers (superusers, global analysts, advisory "
+        "editors) see them; for anyone else the list is empty.",
+    ),
+    retrieve=extend_schema(summary="Get a feed run"),
+)
+@extend_schema(tags=["advisories"])
+class FeedRunViewSet(viewsets.ReadOnlyModelViewSet[FeedRun]):
+    permission_classes = BASE_PERMISSIONS
+    lookup_value_regex = ID_PATTERN
+    serializer_class = FeedRunSerializer
+    filterset_class = FeedRunFilterSet
+    ordering_fields = ["started_at"]
+    ordering = ["-started_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[FeedRun, Any]:
+        if not sees_all_organizations(self.request.user):
+            return FeedRun.objects.none()
+        return FeedRun.objects.all()

@@ -5,8 +5,10 @@ directory distribution (``directory_url``: ``changes.csv``, or ``index.txt`` whe
 changes file). Feeds are fetched conditionally (ETag / Last-Modified), and a document is
 fetched only when its timestamp differs from the one the last successful import saw. Each
 document is checked against its published hashes and, when the source has an OpenPGP key,
-its signature, then imported. A bad document is recorded on the run and skipped; it never
-stops the run, and it is tried again next time.
+its signature, then imported in batches of ``BATCH_SIZE`` (one transaction and one matching
+request each); after each batch the run's counts are saved, so that its progress shows while
+it runs. A bad document is recorded on the run and skipped; it never stops the run, and it is
+tried again next time.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import requests
 from advisories.feeds.errors import FeedError, FetchError
 from advisories.feeds.http import fetch
 from advisories.feeds.integrity import hash_verify, signature_verify
-from advisories.feeds.services import ImportResult, csaf_import
+from advisories.feeds.services import BATCH_SIZE, csaf_import_batch
 from advisories.feeds.validation import parse_json
 from advisories.models import FeedRun, Source
 
@@ -64,8 +66,12 @@ def provider_sync(
         raise FeedError(f"{source.feed_url}: the provider metadata lists no distributions.")
     documents: dict[str, str] = state.setdefault("documents", {})
     pending = list(_entries(distributions, session=session, state=state, run=run))
+    run.documents = len(pending)
+    _progress_save(run)
+    batch: list[tuple[FeedEntry, bytes]] = []
     for index, entry in enumerate(pending):
         if deadline is not None and time.monotonic() > deadline:
+            _batch_import(batch, source=source, run=run, documents=documents)
             run.notes.append(
                 f"Stopped early to stay within the time limit; {len(pending) - index} "
                 "document(s) are left for the next run."
@@ -75,18 +81,41 @@ def provider_sync(
             run.unchanged += 1
             continue
         try:
-            outcome = _document_import(entry, source=source, session=session, run=run)
+            batch.append((entry, _document_fetch(entry, source=source, session=session, run=run)))
         except FeedError as error:
-            run.failed += 1
-            run.failures.append({"document": entry.url, "reason": error.describe(limit=5)})
-            continue
+            _failed(run, entry.url, error.describe(limit=5))
         except Exception as error:  # one broken document must never stop the run
-            logger.exception("Importing %s from %s failed", entry.url, source)
-            run.failed += 1
-            run.failures.append(
-                {"document": entry.url, "reason": f"unexpected error: {error.__class__.__name__}"}
-            )
-            continue
+            logger.exception("Fetching %s from %s failed", entry.url, source)
+            _failed(run, entry.url, f"unexpected error: {error.__class__.__name__}")
+        if len(batch) >= BATCH_SIZE:
+            _batch_import(batch, source=source, run=run, documents=documents)
+            batch = []
+    _batch_import(batch, source=source, run=run, documents=documents)
+
+
+def _failed(run: FeedRun, url: str, reason: str) -> None:
+    run.failed += 1
+    run.failures.append({"document": url, "reason": reason})
+
+
+def _batch_import(
+    batch: list[tuple[FeedEntry, bytes]], *, source: Source, run: FeedRun, documents: dict[str, str]
+) -> None:
+    """Import the fetched documents of a batch and count them; save the run's progress."""
+    if not batch:
+        return
+    try:
+        result = csaf_import_batch(
+            documents=[(entry.url, content) for entry, content in batch], source=source
+        )
+    except Exception as error:  # a batch that breaks as a whole is retried next run
+        logger.exception("Importing a batch of %s documents from %s failed", len(batch), source)
+        for entry, _content in batch:
+            _failed(run, entry.url, f"unexpected error: {error.__class__.__name__}")
+        _progress_save(run)
+        return
+    for position, _name, outcome in result.results:
+        entry = batch[position][0]
         documents[entry.url] = entry.updated
         if outcome.outcome == "imported":
             run.imported += 1
@@ -96,11 +125,31 @@ def provider_sync(
             run.unchanged += 1
             if outcome.outcome == "ignored":
                 run.notes.append(outcome.message)
+    for position, failure in result.failures:
+        _failed(run, batch[position][0].url, failure.error.describe(limit=5))
+    _progress_save(run)
 
 
-def _document_import(
+def _progress_save(run: FeedRun) -> None:
+    """Save the run's counts now, so that its page and the API show how far it has got."""
+    run.save(
+        update_fields=[
+            "documents",
+            "fetched",
+            "imported",
+            "updated",
+            "unchanged",
+            "failed",
+            "failures",
+            "notes",
+        ]
+    )
+
+
+def _document_fetch(
     entry: FeedEntry, *, source: Source, session: requests.Session, run: FeedRun
-) -> ImportResult:
+) -> bytes:
+    """The document's content, checked against its published hashes and signature."""
     content = fetch(entry.url, session=session).content
     run.fetched += 1
     for algorithm, url in entry.hash_urls:
@@ -114,7 +163,7 @@ def _document_import(
     if source.feed_openpgp_key.strip():
         signature = fetch(entry.signature_url, session=session, max_bytes=64 * 1024).content
         signature_verify(content, signature, public_keys=source.feed_openpgp_key, name=entry.url)
-    return csaf_import(content=content, name=entry.url, source=source)
+    return content
 
 
 def _guessed_hashes(url: str) -> tuple[tuple[str, str], ...]:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from advisories.models import (
@@ -25,6 +26,7 @@ from advisories.models import (
     AdvisoryReference,
     AdvisoryRevision,
     AffectedTarget,
+    FeedRun,
     Source,
 )
 from audit.models import AuditEntry
@@ -190,6 +192,8 @@ ROUTES: dict[str, Case] = {
     "api:advisory-withdraw": Case(lambda w: w.advisory, {"post": body(reason="Forged")}),
     "api:advisory-revisions": Case(lambda w: w.draft),
     "api:advisory-import-csaf": Case(bodies={"post": body()}),
+    "api:feedrun-list": Case(),
+    "api:feedrun-detail": Case(lambda w: feed_run(w)),
     # Organizations and their members.
     "api:organization-list": Case(bodies={"post": body(name="Forged", slug="forged")}),
     "api:organization-detail": Case(
@@ -268,6 +272,15 @@ def match_run(world: World) -> Model:
             kind="organization", organization_ids=[world.tenants.org_a.pk]
         )
     return world.objects["match_run"]
+
+
+def feed_run(world: World) -> Model:
+    """A run of the catalogue source's feed, created once per world."""
+    if "feed_run" not in world.objects:
+        world.objects["feed_run"] = FeedRun.objects.create(
+            source=world.source, feed_kind="csaf_provider", started_at=timezone.now()
+        )
+    return world.objects["feed_run"]
 
 
 def api_routes() -> Iterator[tuple[str, Any]]:
