@@ -5,6 +5,7 @@ service or endpoint that real callers use."""
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ from orgs.services import (
     inventory_items_bulk_create,
 )
 from orgs.tokens import token_create
+from tests.advisories.feeds.conftest import OWN_FIXTURES
 from tests.api.factories import FlagFactory
 from tests.conftest import Tenants
 from tests.factories import (
@@ -152,6 +154,21 @@ def advisory_created(w: World) -> Expected:
         "advisories.advisory",
         advisory.pk,
         after={"title": "Assess Russian products", "status": "draft"},
+    )
+
+
+def csaf_imported(w: World) -> Expected:
+    document = json.loads((OWN_FIXTURES / "acme-2026-0001.json").read_text())
+    document["vulnerabilities"][0]["cwe"] = {"id": "CWE-200", "name": "Information leak"}
+    response = api(w.editor).post("/api/v1/advisories/import-csaf/", document, format="json")
+    assert response.status_code == 201, response.json()
+    return Expected(
+        "advisory.import_csaf",
+        w.editor,
+        None,
+        "advisories.advisory",
+        response.json()["advisory"],
+        after={"outcome": "imported", "advisory_status": "published", "violations": 1},
     )
 
 
@@ -732,6 +749,7 @@ def sign_in_failed(w: World) -> Expected:
 
 WRITES: dict[str, Callable[[World], Expected]] = {
     "advisory create": advisory_created,
+    "CSAF import": csaf_imported,
     "advisory publish": advisory_published,
     "advisory withdraw": advisory_withdrawn,
     "advisory update": advisory_updated,

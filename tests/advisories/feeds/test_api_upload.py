@@ -68,3 +68,18 @@ def test_only_editors_with_a_writing_token_may_import(advisory_document, editor,
 
     assert response.status_code == 403
     assert not Advisory.objects.exists()
+
+
+def test_a_document_with_cosmetic_faults_is_imported_and_answers_with_its_violations(
+    advisory_document,
+):
+    advisory_document["vulnerabilities"][0]["cwe"] = {"id": "CWE-200", "name": "Information leak"}
+    client = _client(UserFactory(is_advisory_editor=True))
+
+    response = client.post(URL, as_bytes(advisory_document), content_type="application/json")
+
+    assert response.status_code == 201, response.json()
+    [violation] = response.json()["violations"]
+    assert violation["path"] == "/vulnerabilities/0/cwe/name"
+    assert violation["message"].startswith("test 6.1.11 (Invalid CWE): CWE-200 name")
+    assert Advisory.objects.get().source_violations == [violation]
