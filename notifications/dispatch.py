@@ -247,7 +247,11 @@ def _dispatch_batch(now: datetime, batch: int) -> tuple[int, int, int, bool]:
         for first, last, _noticed in gaps:
             wanted |= Q(pk__gte=int(first), pk__lte=int(last))
         events = list(
-            FlagEvent.objects.filter(wanted).select_related("flag__advisory").order_by("pk")[:batch]
+            FlagEvent.objects.filter(wanted)
+            .select_related("flag__advisory")
+            # An imported advisory's source document is large and not needed to notify.
+            .defer("flag__advisory__raw_document")
+            .order_by("pk")[:batch]
         )
         if not events and not expired:
             return 0, 0, 0, False

@@ -41,8 +41,11 @@ def matching_request_send(task_name: str, *args: Any) -> None:
     """
     app = current_app
     if app.conf.task_always_eager:
-        # Task modules are imported lazily by the Celery app; make sure they are registered.
-        app.loader.import_default_modules()
+        if task_name not in app.tasks:
+            # Task modules are imported lazily by the Celery app; import them the first time.
+            # Not on every call: with Django, importing them runs the system checks, which
+            # costs more than a small matching run.
+            app.loader.import_default_modules()
         app.tasks[task_name].apply(args=list(args), throw=True)
         return
     try:

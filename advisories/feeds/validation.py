@@ -8,6 +8,12 @@ checks there more than CSAF 2.0 asks (it refuses a VEX whose ``product_status`` 
 outside the product status, which CISA's ICSA-20-105-06 does), and the profile tests of 6.1.27
 bear on nothing we map.
 
+The package checks the schema with ``jsonschema``, which takes as long as all the mandatory
+tests together; a provider's first sync validates thousands of documents. So the schema is
+checked first by ``jsonschema-rs`` over the package's own schema files, with the package's own
+format checkers, as the package itself does for CSAF 2.1 (its "fast-schema" path). Only a
+document that fails there is checked by the package's schema step, for its messages.
+
 Real publishers fail some mandatory tests in ways that do not change what a document says
 (a CWE name spelled otherwise than in the CWE catalogue, a range written as a
 ``product_version``). Refusing those would keep real advisories from everyone, so each failed
@@ -27,12 +33,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
+from csaf._jsonschema import FORMATS
+from csaf.csaf import v20 as csaf_v20
 from csaf.csaf.v20 import validate as csaf_v20_validate
 
 from advisories.feeds.errors import DocumentInvalid, Problem
 
+_CSAF_SCHEMA_ID = "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json"
 # See the module docstring.
 SKIPPED_MANDATORY_TESTS = frozenset({"6.1.27"})
 # Enough to act on; a document with thousands of problems is not worth listing in full.
@@ -115,7 +127,10 @@ def csaf_check(document: dict[str, Any]) -> CsafCheck:
         return CsafCheck(
             (Problem("/document/csaf_version", f"expected CSAF 2.0, found {version!r}"),), ()
         )
-    report = csaf_v20_validate(document, preset="mandatory", skip_rules=SKIPPED_MANDATORY_TESTS)
+    skipped = SKIPPED_MANDATORY_TESTS
+    if _schema_validator().is_valid(document):
+        skipped |= {"schema"}
+    report = csaf_v20_validate(document, preset="mandatory", skip_rules=skipped)
     refusals: list[Problem] = []
     violations: list[Problem] = []
     for result in report.results:
@@ -129,6 +144,25 @@ def csaf_check(document: dict[str, Any]) -> CsafCheck:
             else:
                 violations.append(problem)
     return CsafCheck(tuple(refusals), tuple(violations))
+
+
+@cache
+def _schema_validator() -> Any:
+    """The CSAF 2.0 schema and the CVSS schemas it refers to, as the package ships them."""
+    folder = Path(csaf_v20.__file__).parent / "schema"
+    schemas = {}
+    for path in folder.rglob("*.json"):
+        schema = json.loads(path.read_text())
+        # The FIRST CVSS 2.0 and 3.0 schemas carry no $id; the CSAF schema names them so.
+        uri = schema.get("$id") or f"https://www.first.org/cvss/{path.name}"
+        schemas[uri.split("?")[0]] = schema
+
+    def retrieve(uri: str) -> Any:
+        return schemas[uri.split("?")[0]]
+
+    return jsonschema_rs.Draft202012Validator(
+        schemas[_CSAF_SCHEMA_ID], retriever=retrieve, validate_formats=True, formats=FORMATS
+    )
 
 
 def _refuses(test: str, path: str) -> bool:
