@@ -9,10 +9,12 @@ outside the product status, which CISA's ICSA-20-105-06 does), and the profile t
 bear on nothing we map.
 
 The package checks the schema with ``jsonschema``, which takes as long as all the mandatory
-tests together; a provider's first sync validates thousands of documents. So the schema is
-checked first by ``jsonschema-rs`` over the package's own schema files, with the package's own
-format checkers, as the package itself does for CSAF 2.1 (its "fast-schema" path). Only a
-document that fails there is checked by the package's schema step, for its messages.
+tests together, and its ``validate`` does so even when told to skip it; a provider's first
+sync validates thousands of documents. So the schema is checked by ``jsonschema-rs`` over the
+package's own schema files, with the package's own format checkers, as the package itself
+does for CSAF 2.1 (its "fast-schema" path), and the mandatory tests are run from the
+package's rule registry in its catalogue's order. Only a document that fails the schema is
+checked by the package's own schema step, for its messages.
 
 Real publishers fail some mandatory tests in ways that do not change what a document says
 (a CWE name spelled otherwise than in the CWE catalogue, a range written as a
@@ -32,6 +34,7 @@ test is judged by whether it leaves us unsure *what* the document covers:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,6 +44,7 @@ import jsonschema_rs
 from csaf._jsonschema import FORMATS
 from csaf.csaf import v20 as csaf_v20
 from csaf.csaf.v20 import validate as csaf_v20_validate
+from csaf.csaf.v20.rules._registry import all_rules as csaf_v20_rules
 
 from advisories.feeds.errors import DocumentInvalid, Problem
 
@@ -127,23 +131,40 @@ def csaf_check(document: dict[str, Any]) -> CsafCheck:
         return CsafCheck(
             (Problem("/document/csaf_version", f"expected CSAF 2.0, found {version!r}"),), ()
         )
-    skipped = SKIPPED_MANDATORY_TESTS
-    if _schema_validator().is_valid(document):
-        skipped |= {"schema"}
-    report = csaf_v20_validate(document, preset="mandatory", skip_rules=skipped)
+    if not _schema_validator().is_valid(document):
+        report = csaf_v20_validate(document, preset="schema")
+        schema_errors = tuple(
+            Problem(error.instance_path, f"schema: {error.message}")
+            for result in report.results
+            for error in result.errors
+        )
+        if schema_errors:
+            return CsafCheck(schema_errors, ())
     refusals: list[Problem] = []
     violations: list[Problem] = []
-    for result in report.results:
-        if result.passed or result.skipped:
-            continue
-        label = "schema" if result.id == "schema" else f"test {result.id} ({result.title})"
-        for error in result.errors:
-            problem = Problem(error.instance_path, f"{label}: {error.message}")
-            if _refuses(result.id, error.instance_path):
+    for test, title, check in _mandatory_tests():
+        for error in check(document):
+            problem = Problem(error.instance_path, f"test {test} ({title}): {error.message}")
+            if _refuses(test, error.instance_path):
                 refusals.append(problem)
             else:
                 violations.append(problem)
     return CsafCheck(tuple(refusals), tuple(violations))
+
+
+@cache
+def _mandatory_tests() -> tuple[tuple[str, str, Callable[[dict[str, Any]], Any]], ...]:
+    """Each mandatory test the package implements, but those we skip: id, title, check."""
+    catalog = json.loads((Path(csaf_v20.__file__).parent / "rules" / "catalog.json").read_text())
+    checks = csaf_v20_rules()
+    return tuple(
+        (entry["id"], entry["title"], checks[entry["id"]])
+        for entry in catalog["tests"]
+        if entry["group"] == "mandatory"
+        and entry["id"] in checks
+        and entry["id"] not in SKIPPED_MANDATORY_TESTS
+        and entry.get("status") not in ("obsolete", "not_implemented")
+    )
 
 
 @cache
