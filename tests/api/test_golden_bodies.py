@@ -197,6 +197,7 @@ def hostile() -> dict[str, object]:
         source_version="2",
         raw_format="csaf-2.0",
         raw_document={"document": {"title": HOSTILE}},
+        source_violations=[{"path": "/document/lang", "message": HOSTILE}],
     )
     draft = Advisory.objects.create(
         pk=90092,
@@ -207,6 +208,7 @@ def hostile() -> dict[str, object]:
         severity="none",
         cvss_score=None,
         status="draft",
+        nothing_to_match=HOSTILE[:300],
     )
     withdrawn = Advisory.objects.create(
         pk=90093,
@@ -452,6 +454,10 @@ def hostile() -> dict[str, object]:
         started_at=_at(36),
         finished_at=_at(37),
         duration_seconds=1.25,
+        documents=3,
+        imported=1,
+        unchanged=1,
+        failed=1,
         failures=[{"document": "x", "reason": HOSTILE}],
     )
 
@@ -562,6 +568,8 @@ ENDPOINTS = [
     ("flag-events", "/api/v1/flags/90161/events/"),
     ("match-runs", "/api/v1/match-runs/"),
     ("match-run", "/api/v1/match-runs/90181/"),
+    ("feed-runs", "/api/v1/feed-runs/"),
+    ("feed-run", "/api/v1/feed-runs/90191/"),
     ("notification-channels", "/api/v1/notification-channels/"),
     ("notification-channel", "/api/v1/notification-channels/90211/"),
     ("notification-deliveries", "/api/v1/notification-deliveries/"),
