@@ -251,7 +251,9 @@ def _apply_isolating_failures(
     try:
         with transaction.atomic():
             results, failures = _apply(pending, source, user, request)
-    except DatabaseError as error:
+    # psycopg2 refuses a NUL character in a text parameter with a ValueError, before the
+    # database sees it; PostgreSQL refuses it in jsonb with a DataError.
+    except (DatabaseError, ValueError) as error:
         if len(pending) > 1:
             # The database refused the batch without saying which document is at fault, and
             # nothing of the batch landed: each document is applied alone to find it.

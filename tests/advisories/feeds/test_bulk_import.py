@@ -94,12 +94,21 @@ def test_a_batch_lands_every_good_document_and_reports_each_bad_one_with_its_rea
     assert sorted(request) == sorted(Advisory.objects.values_list("pk", flat=True))
 
 
-def test_a_document_the_database_refuses_is_left_out_and_the_rest_of_its_batch_lands():
+def _nul_in_a_note(document: dict[str, Any]) -> None:
+    document["document"]["notes"][1]["text"] = "Provided as is.\u0000"
+
+
+def _nul_in_the_title(document: dict[str, Any]) -> None:
+    document["document"]["title"] = "Acme Gateway\u0000: configuration disclosure"
+
+
+@pytest.mark.parametrize("mutate", [_nul_in_a_note, _nul_in_the_title])
+def test_a_document_the_database_refuses_is_left_out_and_the_rest_of_its_batch_lands(mutate):
     source = SourceFactory(name="Acme PSIRT", slug="acme")
     refused = _document(2)
-    # Valid CSAF and valid in Python, but PostgreSQL's jsonb cannot hold a NUL character:
-    # the bulk insert of the batch fails, and only this document may be left out.
-    refused["document"]["notes"][1]["text"] = "Provided as is.\u0000"
+    # Valid CSAF, but neither jsonb (the kept document) nor a text column can hold a NUL
+    # character: the batch's bulk insert fails, and only this document may be left out.
+    mutate(refused)
     contents = [as_bytes(_document(1)), as_bytes(refused), as_bytes(_document(3))]
 
     result = csaf_import_batch(documents=_batch(contents), source=source)
