@@ -48,7 +48,7 @@ from orgs.scoping import sees_all_organizations
 )
 @extend_schema(tags=["flags"])
 class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
-    queryset = Flag.objects.select_related("advisory", "organization", "assignee")
+    queryset = Flag.objects.all()
     serializer_class = FlagSerializer
     filterset_class = FlagFilterSet
     pagination_class = KeysetPagination
@@ -69,6 +69,11 @@ class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSe
 
     def get_queryset(self) -> QuerySet[Flag, Any]:
         queryset: QuerySet[Flag, Any] = super().get_queryset()
+        if self.action == "list":
+            # The list reads the columns its rows show (build_rows); a related model to select
+            # would only be copied by every clone of the queryset.
+            return queryset
+        queryset = queryset.select_related("advisory", "organization", "assignee")
         if self.action == "retrieve":
             # Only what FlagSerializer shows of the advisory, organization and assignee: an
             # advisory's texts and imported source document can be large.

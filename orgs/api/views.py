@@ -162,7 +162,7 @@ class MembershipViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Membership]):
 )
 @extend_schema(tags=["inventory"])
 class InventoryItemViewSet(RowListMixin, TenantViewSetMixin, viewsets.ModelViewSet[InventoryItem]):
-    queryset = InventoryItem.objects.select_related("organization", "product__vendor")
+    queryset = InventoryItem.objects.all()
     serializer_class = InventoryItemSerializer
     filterset_class = InventoryItemFilterSet
     pagination_class = KeysetPagination
@@ -174,6 +174,13 @@ class InventoryItemViewSet(RowListMixin, TenantViewSetMixin, viewsets.ModelViewS
     def build_rows(self, rows: list[Row]) -> list[dict[str, Any]]:
         out = row_format(self.request, "api:inventoryitem-list")
         return [inventory_item_row(row, out) for row in rows]
+
+    def get_queryset(self) -> QuerySet[InventoryItem, Any]:
+        queryset: QuerySet[InventoryItem, Any] = super().get_queryset()
+        if self.action == "list":
+            # The list reads the columns its rows show (build_rows).
+            return queryset
+        return queryset.select_related("organization", "product__vendor")
 
     def perform_create(self, serializer: BaseSerializer[InventoryItem]) -> None:
         data = dict(serializer.validated_data)
