@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "exposure",
     "audit",
     "notifications",
+    "campaigns",
     "demo",
 ]
 
@@ -187,6 +188,16 @@ INVENTORY_IMPORT_ASYNC_ROWS = env.int("INVENTORY_IMPORT_ASYNC_ROWS", default=2_0
 # Imports into one organization are applied one at a time; how long one waits for another.
 INVENTORY_IMPORT_LOCK_TIMEOUT = env.int("INVENTORY_IMPORT_LOCK_TIMEOUT", default=20)
 
+# Replacement campaigns (campaigns/): evidence files are kept here, outside the web root and
+# never under a URL of their own; the largest file and the most files one attestation takes.
+CAMPAIGN_EVIDENCE_ROOT = env.path("CAMPAIGN_EVIDENCE_ROOT", default=VAR_DIR / "evidence")
+CAMPAIGN_EVIDENCE_MAX_BYTES = env.int("CAMPAIGN_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+CAMPAIGN_EVIDENCE_MAX_FILES = env.int("CAMPAIGN_EVIDENCE_MAX_FILES", default=10)
+# How often the campaigns' progress is sampled from the flags (a report for a past date reads
+# the samples), and how many days before a milestone its reminder goes out.
+CAMPAIGN_PROGRESS_MINUTES = env.float("CAMPAIGN_PROGRESS_MINUTES", default=10)
+CAMPAIGN_REMINDER_DAYS = env.int("CAMPAIGN_REMINDER_DAYS", default=7)
+
 # --- Security headers (on in every profile, so that tests see what production sends) -------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -314,6 +325,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "notifications-overdue-reminders": {
         "task": "notifications.overdue_reminders",
         "schedule": crontab(hour=NOTIFICATIONS_DAILY_HOUR, minute=0),
+    },
+    "campaigns-progress-record": {
+        "task": "campaigns.progress_record",
+        "schedule": timedelta(minutes=CAMPAIGN_PROGRESS_MINUTES),
     },
     "sla-risk-acceptances-expire": {
         "task": "notifications.risk_acceptances_expire",
