@@ -57,7 +57,7 @@ class AttestationAdmin(ReadOnlyAdmin):
 @admin.register(Evidence)
 class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ("name", "attestation", "content_type", "size", "created_at")
-    exclude = ("file",)
+    exclude = ("stored_as",)
 
 
 @admin.register(CampaignEvent)

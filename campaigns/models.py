@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.urls import reverse
 
@@ -165,14 +165,15 @@ class Attestation(models.Model):
 
 
 def evidence_storage() -> Storage:
-    """Evidence files live outside the web root (``CAMPAIGN_EVIDENCE_ROOT``): no URL serves
-    them, only the download view, which applies the tenant rule."""
-    return FileSystemStorage(location=settings.CAMPAIGN_EVIDENCE_ROOT, base_url=None)
+    """Where evidence files are kept: the ``evidence`` storage of ``STORAGES``, outside the
+    web root (``CAMPAIGN_EVIDENCE_ROOT``). No URL serves them, only the download view, which
+    applies the tenant rule."""
+    return storages["evidence"]
 
 
-def _evidence_path(instance: Evidence, filename: str) -> str:
-    # A random name on disk: the uploaded name is only shown, never used as a path.
-    return f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+def evidence_path(name: str) -> str:
+    """A random name on disk: the uploaded name is only shown, never used as a path."""
+    return f"{uuid.uuid4().hex}{Path(name).suffix.lower()}"
 
 
 class EvidenceQuerySet(OrgScopedQuerySet):
@@ -183,7 +184,7 @@ class Evidence(models.Model):
     """A file that backs an attestation (a removal log, a signed plan, a screenshot)."""
 
     attestation = models.ForeignKey(Attestation, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(storage=evidence_storage, upload_to=_evidence_path, max_length=200)
+    stored_as = models.CharField(max_length=100, editable=False)
     name = models.CharField(max_length=200, help_text="The file's name as uploaded.")
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

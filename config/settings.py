@@ -162,8 +162,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Evidence of campaign attestations, outside the web root; only a view that applies the tenant
+# rule reads it (campaigns/views.py).
+CAMPAIGN_EVIDENCE_ROOT = env.path("CAMPAIGN_EVIDENCE_ROOT", default=VAR_DIR / "evidence")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "evidence": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": CAMPAIGN_EVIDENCE_ROOT},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -188,9 +195,8 @@ INVENTORY_IMPORT_ASYNC_ROWS = env.int("INVENTORY_IMPORT_ASYNC_ROWS", default=2_0
 # Imports into one organization are applied one at a time; how long one waits for another.
 INVENTORY_IMPORT_LOCK_TIMEOUT = env.int("INVENTORY_IMPORT_LOCK_TIMEOUT", default=20)
 
-# Replacement campaigns (campaigns/): evidence files are kept here, outside the web root and
-# never under a URL of their own; the largest file and the most files one attestation takes.
-CAMPAIGN_EVIDENCE_ROOT = env.path("CAMPAIGN_EVIDENCE_ROOT", default=VAR_DIR / "evidence")
+# Replacement campaigns (campaigns/): the largest evidence file and the most files one
+# attestation takes (where they are kept: STORAGES["evidence"]).
 CAMPAIGN_EVIDENCE_MAX_BYTES = env.int("CAMPAIGN_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 CAMPAIGN_EVIDENCE_MAX_FILES = env.int("CAMPAIGN_EVIDENCE_MAX_FILES", default=10)
 # How often the campaigns' progress is sampled from the flags (a report for a past date reads

@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
                     models.FileField(
                         max_length=200,
                         storage=campaigns.models.evidence_storage,
-                        upload_to=campaigns.models._evidence_path,
+                        upload_to="",
                     ),
                 ),
                 (

@@ -747,6 +747,104 @@ def sign_in_failed(w: World) -> Expected:
     )
 
 
+def _campaign(w: World) -> Any:
+    from advisories.choices import RecommendedAction
+    from campaigns.services import campaign_open
+
+    Advisory.objects.filter(pk=w.published.pk).update(recommended_action=RecommendedAction.REPLACE)
+    w.published.refresh_from_db()
+    analyst = UserFactory(username="cert-analyst", is_global_analyst=True)
+    return campaign_open(advisory=w.published, user=analyst), analyst
+
+
+def campaign_opened(w: World) -> Expected:
+    campaign, analyst = _campaign(w)
+    return Expected(
+        "campaign.open",
+        analyst,
+        None,
+        "campaigns.campaign",
+        campaign.pk,
+        after={"scope": "flagged"},
+    )
+
+
+def campaign_milestone_moved(w: World) -> Expected:
+    from campaigns.services import milestone_update
+
+    campaign, analyst = _campaign(w)
+    milestone = campaign.milestones.first()
+    due = milestone.due_on + datetime.timedelta(days=1)
+    milestone_update(milestone=milestone, user=analyst, due_on=due)
+    return Expected(
+        "campaign.milestone_update",
+        analyst,
+        None,
+        "campaigns.milestone",
+        milestone.pk,
+        after={"due_on": due.isoformat()},
+    )
+
+
+def campaign_plan_saved(w: World) -> Expected:
+    from campaigns.services import plan_update
+
+    campaign, _analyst = _campaign(w)
+    plan = campaign.plans.get(organization=w.tenants.org_a)
+    plan_update(plan=plan, user=w.tenants.owner, data={"responsible": "Ada"})
+    return Expected(
+        "campaign.plan_update",
+        w.tenants.owner,
+        w.tenants.org_a,
+        "campaigns.plan",
+        plan.pk,
+        before={"responsible": ""},
+        after={"responsible": "Ada"},
+    )
+
+
+def campaign_attested(w: World) -> Expected:
+    from campaigns.attestations import attestation_submit
+
+    campaign, _analyst = _campaign(w)
+    attestation = attestation_submit(
+        plan=campaign.plans.get(organization=w.tenants.org_a),
+        milestone=campaign.milestones.first(),
+        user=w.tenants.owner,
+        statement="Found two clients.",
+    )
+    return Expected(
+        "campaign.attest",
+        w.tenants.owner,
+        w.tenants.org_a,
+        "campaigns.attestation",
+        attestation.pk,
+        after={"statement": "Found two clients.", "status": "submitted"},
+    )
+
+
+def campaign_attestation_returned(w: World) -> Expected:
+    from campaigns.attestations import attestation_review, attestation_submit
+
+    campaign, analyst = _campaign(w)
+    attestation = attestation_submit(
+        plan=campaign.plans.get(organization=w.tenants.org_a),
+        milestone=campaign.milestones.first(),
+        user=w.tenants.owner,
+        statement="Found two clients.",
+    )
+    attestation_review(attestation=attestation, user=analyst, accept=False, reason="No scan.")
+    return Expected(
+        "campaign.attestation_return",
+        analyst,
+        w.tenants.org_a,
+        "campaigns.attestation",
+        attestation.pk,
+        before={"status": "submitted"},
+        after={"status": "returned", "review_reason": "No scan."},
+    )
+
+
 WRITES: dict[str, Callable[[World], Expected]] = {
     "advisory create": advisory_created,
     "CSAF import": csaf_imported,
@@ -783,6 +881,11 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "channel secret rotation": channel_secret_rotated,
     "channel test": channel_tested,
     "catalogue change": vendor_created,
+    "campaign open": campaign_opened,
+    "campaign milestone move": campaign_milestone_moved,
+    "campaign plan": campaign_plan_saved,
+    "campaign attestation": campaign_attested,
+    "campaign attestation review": campaign_attestation_returned,
     "sign-in": signed_in,
     "failed sign-in": sign_in_failed,
 }
