@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system vendorwatch && useradd --system --gid vendorwatch --home /app vendorwatch
 WORKDIR /app
 
+# Pango and a font: WeasyPrint renders the organization report's PDF with them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
