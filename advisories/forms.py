@@ -5,11 +5,19 @@ from typing import Any
 
 from django import forms
 
+from advisories.checks import advisory_field_errors
 from advisories.choices import TargetKind
 from advisories.models import Advisory, AffectedTarget
 from vendors.choices import CriticalityTier, Sector
 
 CVE_ID_PATTERN = re.compile(r"CVE-\d{4}-\d{4,}")
+
+
+def without_maxlength(form: forms.BaseForm) -> None:
+    """Drop the ``maxlength`` attributes Django puts on text inputs: a browser silently cuts a
+    pasted text at that length, and the editor must be told instead (a field error)."""
+    for field in form.fields.values():
+        field.widget.attrs.pop("maxlength", None)
 
 
 class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -54,6 +62,10 @@ class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
             "action_deadline": forms.DateInput(attrs={"type": "date"}),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        without_maxlength(self)
+
     def clean_identifier(self) -> str:
         identifier: str = self.cleaned_data["identifier"].strip()
         if not identifier:
@@ -65,6 +77,16 @@ class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
         score, severity = cleaned.get("cvss_score"), cleaned.get("severity")
         if score is not None and severity == "none" and score > 0:
             self.add_error("severity", "A CVSS score above 0 cannot have severity 'none'.")
+        errors = advisory_field_errors(
+            cvss_vector=cleaned.get("cvss_vector") or "",
+            cvss_score=score,
+            severity=severity,
+            issued_on=cleaned.get("issued_on"),
+            action_deadline=cleaned.get("action_deadline"),
+        )
+        for name, message in errors.items():
+            if name in self.fields and not self.has_error(name):
+                self.add_error(name, message)
         return cleaned
 
 
@@ -128,6 +150,10 @@ class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
         ]
         widgets = {"vendor": CatalogueChoiceWidget, "product": CatalogueChoiceWidget}
         labels = {"is_exclusion": "Exclusion (fixed or not affected)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        without_maxlength(self)
 
     @property
     def picked(self) -> dict[str, str]:
@@ -242,6 +268,7 @@ class AdvisoryEditForm(AdvisoryEditorForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        without_maxlength(self)
         del self.fields["cve_ids"]
         del self.fields["reference_urls"]
 

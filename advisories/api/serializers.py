@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from advisories.checks import advisory_field_errors
 from advisories.choices import TargetKind
 from advisories.models import (
     CVE_ID_VALIDATOR,
@@ -453,6 +454,20 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
                 raise serializers.ValidationError(
                     {name: "Given when the advisory is created; not editable." for name in fixed}
                 )
+
+        def value(name: str) -> Any:
+            # A partial update checks what it sends against what the advisory already says.
+            return attrs[name] if name in attrs else getattr(self.instance, name, None)
+
+        errors = advisory_field_errors(
+            cvss_vector=value("cvss_vector") or "",
+            cvss_score=value("cvss_score"),
+            severity=value("severity"),
+            issued_on=value("issued_on"),
+            action_deadline=value("action_deadline"),
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 
