@@ -209,6 +209,39 @@ class WithdrawForm(forms.Form):
         return reason
 
 
+class PublishForm(forms.Form):
+    """Publishing's confirmation: what publishing would do wrong unless the editor says it is
+    meant, an advisory that matches nothing or one that looks like another."""
+
+    matches_nothing = forms.BooleanField(
+        label="It is informational and matches nothing",
+        required=False,
+        help_text="It has no targets: published, it flags no item in any organization.",
+    )
+    not_a_duplicate = forms.BooleanField(
+        label="It is not a copy of the advisories above",
+        required=False,
+        help_text="Both would flag the same items, each with its own flags.",
+    )
+
+    def __init__(self, *args: Any, has_targets: bool, has_duplicates: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if has_targets:
+            del self.fields["matches_nothing"]
+        else:
+            self.fields["matches_nothing"].required = True
+            self.fields["matches_nothing"].error_messages["required"] = (
+                "Add a target, or confirm that it is informational and matches nothing."
+            )
+        if has_duplicates:
+            self.fields["not_a_duplicate"].required = True
+            self.fields["not_a_duplicate"].error_messages["required"] = (
+                "Check the advisories it looks like, and confirm it is not a copy."
+            )
+        else:
+            del self.fields["not_a_duplicate"]
+
+
 class AdvisoryEditorForm(AdvisoryForm):
     """The editor page's form: the advisory's fields, its CVE ids and reference links.
 

@@ -7,13 +7,14 @@ means for organizations, its flags, is tenant data, read in ``exposure.selectors
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from advisories.choices import AdvisoryStatus
-from advisories.models import Advisory
+from advisories.choices import AdvisoryStatus, TargetKind
+from advisories.models import Advisory, AdvisoryCve, AffectedTarget
 from orgs.permissions import can_edit_catalogue
 from orgs.scoping import Actor
 from vendors.matching.freetext import join_caveats
@@ -71,3 +72,92 @@ def version_range_check(*, text: str, caveat: str = "") -> RangeCheck:
         return RangeCheck(text=text, error=parsed.reason)
     caveats = join_caveats(parsed.caveat, caveat.strip())
     return RangeCheck(text=text, description=describe_reading(Reading(parsed.range, caveats)))
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """Another advisory that may say the same thing, and why it looks like it."""
+
+    advisory: Advisory
+    reasons: tuple[str, ...]
+
+
+def advisory_duplicates(
+    *,
+    user: Actor,
+    exclude_pk: int | None,
+    source_id: int | None,
+    identifier: str,
+    cve_ids: Iterable[str],
+    vendor_ids: Iterable[int],
+) -> list[PossibleDuplicate]:
+    """The advisories ``user`` may read, other than ``exclude_pk`` and the withdrawn ones, with
+    the same source and identifier, a CVE id in common, or a target on the same vendor: a copy
+    published under a new identifier would flag every item twice."""
+    cves = {cve.strip().upper() for cve in cve_ids if cve.strip()}
+    vendors = {pk for pk in vendor_ids if pk}
+    identifier = identifier.strip()
+    same_identifier = (
+        Q(source_id=source_id, identifier__iexact=identifier) if source_id and identifier else Q()
+    )
+    same_cve = Q(pk__in=AdvisoryCve.objects.filter(cve_id__in=cves).values("advisory_id"))
+    same_vendor = Q(
+        pk__in=AffectedTarget.objects.filter(
+            kind=TargetKind.VENDOR, is_exclusion=False, vendor_id__in=vendors
+        ).values("advisory_id")
+    )
+    wanted = Q(pk__in=[])
+    if same_identifier:
+        wanted |= same_identifier
+    if cves:
+        wanted |= same_cve
+    if vendors:
+        wanted |= same_vendor
+    candidates = (
+        advisories_visible_to(user=user)
+        .filter(wanted)
+        .exclude(status=AdvisoryStatus.WITHDRAWN)
+        .exclude(pk__in=[exclude_pk] if exclude_pk is not None else [])
+        .select_related("source")
+        .prefetch_related("cves", "targets__vendor")
+        .order_by("-pk")[:10]
+    )
+    found = []
+    for other in candidates:
+        reasons = []
+        if (
+            source_id
+            and other.source_id == source_id
+            and other.identifier.lower() == (identifier.lower())
+        ):
+            reasons.append(f"the same source and identifier ({other.identifier})")
+        shared = sorted(cves & {cve.cve_id for cve in other.cves.all()})
+        if shared:
+            reasons.append(f"the same CVE ids ({', '.join(shared)})")
+        same = sorted(
+            {
+                str(target.vendor)
+                for target in other.targets.all()
+                if target.kind == TargetKind.VENDOR
+                and not target.is_exclusion
+                and target.vendor_id in vendors
+            }
+        )
+        if same:
+            reasons.append(f"a target on the same vendor ({', '.join(same)})")
+        found.append(PossibleDuplicate(advisory=other, reasons=tuple(reasons)))
+    return found
+
+
+def advisory_own_duplicates(*, advisory: Advisory, user: Actor) -> list[PossibleDuplicate]:
+    """``advisory_duplicates`` of an advisory as it is saved."""
+    return advisory_duplicates(
+        user=user,
+        exclude_pk=advisory.pk,
+        source_id=advisory.source_id,
+        identifier=advisory.identifier,
+        cve_ids=advisory.cves.values_list("cve_id", flat=True),
+        vendor_ids=advisory.targets.filter(kind=TargetKind.VENDOR, is_exclusion=False).values_list(
+            "vendor_id", flat=True
+        ),
+    )

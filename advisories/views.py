@@ -18,22 +18,26 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from advisories.choices import SEVERITY_RANK, AdvisoryKind, AdvisoryStatus
+from advisories.choices import SEVERITY_RANK, AdvisoryKind, AdvisoryStatus, TargetKind
 from advisories.filtersets import AdvisoryFilterSet
 from advisories.forms import (
     AdvisoryEditForm,
     AdvisoryEditorForm,
+    PublishForm,
     TargetFormSet,
     WithdrawForm,
     formset_targets,
 )
 from advisories.models import Advisory, AffectedTarget, Source
 from advisories.selectors import (
-    advisory_detail as select_advisory,
-)
-from advisories.selectors import (
+    PossibleDuplicate,
+    advisory_duplicates,
+    advisory_own_duplicates,
     advisory_targets,
     version_range_check,
+)
+from advisories.selectors import (
+    advisory_detail as select_advisory,
 )
 from advisories.services import (
     AdvisoryStateError,
@@ -296,7 +300,16 @@ def advisory_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Publishing, after a confirmation page that shows what it covers, what it would flag,
     and the targets that cannot match until they are fixed."""
     advisory = _editable(request, pk)
-    if request.method == "POST":
+    targets = list(advisory_targets(advisory=advisory))
+    duplicates = advisory_own_duplicates(advisory=advisory, user=request.user)
+    # Only a draft is asked to confirm; publishing anything else is refused below, saying why.
+    draft = advisory.status == AdvisoryStatus.DRAFT
+    form = PublishForm(
+        request.POST if request.method == "POST" else None,
+        has_targets=bool(targets) or not draft,
+        has_duplicates=bool(duplicates) and draft,
+    )
+    if request.method == "POST" and form.is_valid():
         try:
             advisory_publish(advisory=advisory, user=request.user, request=request)
         except AdvisoryStateError as error:
@@ -310,10 +323,13 @@ def advisory_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(advisory)
     context = {
         "advisory": advisory,
-        "targets": list(advisory_targets(advisory=advisory)),
+        "targets": targets,
+        "duplicates": duplicates,
+        "form": form,
         "preview": advisory_impact(advisory=advisory, user=request.user),
     }
-    return render(request, "advisories/advisory_publish.html", context)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "advisories/advisory_publish.html", context, status=status)
 
 
 @login_required
@@ -374,13 +390,16 @@ def impact_preview_view(request: HttpRequest) -> HttpResponse:
     pk = request.POST.get("advisory")
     advisory = _editable(request, int(pk)) if pk and pk.isdigit() else Advisory()
     form, formset = _editor_forms(request, advisory)
-    if not formset.is_valid():
-        return render(request, "advisories/_impact_preview.html", {"incomplete": True})
     form.is_valid()
+    duplicates = {"duplicates": _typed_duplicates(request, advisory, form, formset)}
+    if not formset.is_valid():
+        return render(
+            request, "advisories/_impact_preview.html", {"incomplete": True, **duplicates}
+        )
     targets = formset_targets(formset)
     source = form.cleaned_data.get("source") or Source.objects.order_by("pk").first()
     if not targets or source is None:
-        return render(request, "advisories/_impact_preview.html", {"empty": True})
+        return render(request, "advisories/_impact_preview.html", {"empty": True, **duplicates})
     with transaction.atomic():
         copy = Advisory.objects.create(
             source=source,
@@ -399,5 +418,37 @@ def impact_preview_view(request: HttpRequest) -> HttpResponse:
     context = {
         "preview": preview,
         "needs_review": [target for target in compiled if target.needs_review],
+        **duplicates,
     }
     return render(request, "advisories/_impact_preview.html", context)
+
+
+def _typed_duplicates(
+    request: HttpRequest,
+    advisory: Advisory,
+    form: AdvisoryEditorForm,
+    formset: BaseInlineFormSet[Any, Any, Any],
+) -> list[PossibleDuplicate]:
+    """Other advisories like the one on the editor's screen, as far as it is filled in."""
+    source = form.cleaned_data.get("source")
+    if "cve_ids" in form.fields:
+        cve_ids = form.cleaned_data.get("cve_ids") or []
+    else:
+        cve_ids = list(advisory.cves.values_list("cve_id", flat=True)) if advisory.pk else []
+    vendor_ids = [
+        target.cleaned_data["vendor"].pk
+        for target in formset.forms
+        if target.is_valid()
+        and target.cleaned_data.get("kind") == TargetKind.VENDOR
+        and target.cleaned_data.get("vendor") is not None
+        and not target.cleaned_data.get("is_exclusion")
+        and not target.cleaned_data.get("DELETE")
+    ]
+    return advisory_duplicates(
+        user=request.user,
+        exclude_pk=advisory.pk,
+        source_id=source.pk if source is not None else None,
+        identifier=str(form.data.get("identifier", "")),
+        cve_ids=cve_ids,
+        vendor_ids=vendor_ids,
+    )
