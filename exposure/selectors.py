@@ -500,6 +500,21 @@ def flag_for_page(*, user: Actor, pk: int) -> Flag:
     )
 
 
+def flags_on_same_item(*, flag: Flag, user: Actor) -> QuerySet[Flag, Any]:
+    """The other flags ``user`` may see on ``flag``'s inventory item: the other advisories
+    that flag it, open ones and the most severe first."""
+    if flag.item_id is None:
+        return Flag.objects.none()
+    return (
+        Flag.objects.visible_to(user)
+        .filter(item_id=flag.item_id)
+        .exclude(pk=flag.pk)
+        .select_related("advisory__source")
+        .defer("advisory__raw_document")
+        .order_by("-priority", "-pk")
+    )
+
+
 def flag_history(*, flag: Flag) -> QuerySet[FlagEvent, Any]:
     """Every change of the flag, oldest first, with who made it."""
     return flag.events.select_related("actor").order_by("created_at", "pk")

@@ -33,7 +33,13 @@ from exposure.forms import (
     FlagStatusForm,
 )
 from exposure.models import Flag
-from exposure.selectors import FlagRows, flag_for_page, flag_history, flag_list
+from exposure.selectors import (
+    FlagRows,
+    flag_for_page,
+    flag_history,
+    flag_list,
+    flags_on_same_item,
+)
 from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
 from listing.pages import (
     DateRange,
@@ -229,6 +235,7 @@ def _render_detail(
     context = {
         "flag": flag,
         "events": flag_history(flag=flag),
+        "same_item": flags_on_same_item(flag=flag, user=request.user),
         "can_triage": can_triage,
         "active": flag.status in ACTIVE_FLAG_STATUSES,
         "overdue": flag.status in ACTIVE_FLAG_STATUSES
