@@ -114,14 +114,24 @@ class MembershipFilterSet(SearchFilterSet):
 
 
 class InventoryItemFilterSet(SearchFilterSet):
-    """``q`` searches the names as entered, version, CPE, purl and external reference.
+    """``q`` searches the names as entered, version, CPE, purl, external reference, hostname and
+    site.
 
     Every multiple-choice filter follows a many-to-one path, so none can repeat an item; they
     say ``distinct=False`` because django-filter's default DISTINCT makes the database sort
     every matching item, all columns, before a page of them can be shown.
     """
 
-    search_fields = ("raw_vendor", "raw_product", "version", "cpe", "purl", "external_ref")
+    search_fields = (
+        "raw_vendor",
+        "raw_product",
+        "version",
+        "cpe",
+        "purl",
+        "external_ref",
+        "hostname",
+        "site",
+    )
 
     organization = OrganizationsFilter()
     product = django_filters.ModelMultipleChoiceFilter(

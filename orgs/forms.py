@@ -100,6 +100,16 @@ class InventoryItemForm(forms.Form):
         max_length=_max_length("external_ref"),
         help_text="Its id in the system it came from (CMDB id, SBOM bom-ref).",
     )
+    hostname = forms.CharField(
+        required=False,
+        max_length=_max_length("hostname"),
+        help_text="The host it runs on, or a group of hosts.",
+    )
+    site = forms.CharField(
+        required=False,
+        max_length=_max_length("site"),
+        help_text="Where it runs: a plant, an office, a data centre.",
+    )
     notes = forms.CharField(
         required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )

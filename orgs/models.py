@@ -154,6 +154,11 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+# What tells one item apart from the organization's other items of the same product: shown
+# beside every flag (lists, pages, exports, the API) so that analysts know which asset it is.
+ASSET_FIELDS = ("external_ref", "hostname", "site", "environment", "criticality", "quantity")
+
+
 class InventoryItem(models.Model):
     """One thing an organization runs.
 
@@ -204,6 +209,13 @@ class InventoryItem(models.Model):
         max_length=200,
         blank=True,
         help_text="The item's id in the system it came from (CMDB id, SBOM bom-ref).",
+    )
+    # Where the asset is, so that analysts can tell apart items that run the same product.
+    hostname = models.CharField(
+        max_length=255, blank=True, help_text="The host it runs on, or a group of hosts."
+    )
+    site = models.CharField(
+        max_length=200, blank=True, help_text="Where it runs: a plant, an office, a data centre."
     )
     notes = models.TextField(blank=True)
     # Durable pending-work marker: set in the same transaction as the change that needs

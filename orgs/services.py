@@ -41,6 +41,8 @@ ITEM_FIELDS = frozenset(
         "criticality",
         "source",
         "external_ref",
+        "hostname",
+        "site",
         "notes",
     }
 )

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from exposure.choices import ACTIVE_FLAG_STATUSES
-from exposure.selectors import inventory_with_exposure
+from exposure.forms import FlagBulkForm
+from exposure.selectors import inventory_with_exposure, item_flags, item_for_page, item_history
 from listing.pages import (
     OneOfSelect,
     SortColumn,
@@ -59,6 +60,8 @@ CSV_HEADER = [
     "environment",
     "criticality",
     "external_ref",
+    "hostname",
+    "site",
     "notes",
     "catalogue_vendor",
     "catalogue_product",
@@ -79,6 +82,8 @@ def _csv_row(item: Any) -> list[Any]:
         item.environment,
         item.criticality,
         item.external_ref,
+        item.hostname,
+        item.site,
         item.notes,
         product.vendor.name if product else "",
         product.name if product else "",
@@ -128,6 +133,31 @@ def inventory_list_view(request: HttpRequest, slug: str) -> HttpResponseBase:
         "filtered": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
     }
     return render(request, "orgs/inventory_list.html", context)
+
+
+@login_required
+@require_GET
+def item_detail_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """An item as the unit of work: what and where it is, all its flags, one triage of its
+    active flags, and the history of its flags."""
+    organization, role = organization_for(request, slug)
+    try:
+        item = item_for_page(user=request.user, organization=organization, pk=pk)
+    except InventoryItem.DoesNotExist:
+        raise Http404("No such item.") from None
+    flags = item_flags(item=item, user=request.user)
+    active = [flag for flag in flags if flag.status in ACTIVE_FLAG_STATUSES]
+    context = {
+        "organization": organization,
+        "item": item,
+        "flags": flags,
+        "active_count": len(active),
+        "can_edit": can_edit_inventory(role),
+        "bulk_form": FlagBulkForm(),
+        "events": item_history(item=item, user=request.user),
+        "today": timezone.localdate(),
+    }
+    return render(request, "orgs/item_detail.html", context)
 
 
 def _item_for(request: HttpRequest, organization: Organization, pk: int) -> InventoryItem:

@@ -31,6 +31,8 @@ ITEM_FIELDS: dict[str, str] = {
     "environment": "environment",
     "criticality": "criticality",
     "external_ref": "external_ref",
+    "hostname": "hostname",
+    "site": "site",
     "notes": "notes",
 }
 # A row must name at least one of these, or it identifies nothing that could be matched.
@@ -280,6 +282,8 @@ def row_validate(row: RawRow, *, source: str) -> tuple[dict[str, Any] | None, li
         "environment": environment or Environment.PRODUCTION.value,
         "criticality": criticality or BusinessCriticality.MEDIUM.value,
         "external_ref": values["external_ref"],
+        "hostname": values["hostname"],
+        "site": values["site"],
         "notes": values["notes"],
         "source": source,
     }, []

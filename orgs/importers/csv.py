@@ -3,9 +3,10 @@
 The file is UTF-8, with or without a byte-order mark (Excel writes one). The first non-blank
 line is the header; its columns are the keys of ``ITEM_FIELDS`` (``vendor``, ``product``,
 ``version``, ``cpe``, ``purl``, ``quantity``, ``environment``, ``criticality``,
-``external_ref``, ``notes``) in any order and any case, and at least one of ``product``,
-``cpe`` and ``purl`` must be among them. The delimiter is a comma or a semicolon (what Excel
-writes where the decimal separator is a comma), whichever the header line holds more of.
+``external_ref``, ``hostname``, ``site``, ``notes``) in any order and any case, and at least
+one of ``product``, ``cpe`` and ``purl`` must be among them. The delimiter is a comma or a
+semicolon (what Excel writes where the decimal separator is a comma), whichever the header
+line holds more of.
 Blank lines, and lines whose cells are all empty, are skipped. Line numbers in errors are
 physical lines of the file, counting the header as line 1 when it is the first line.
 """

@@ -11,7 +11,10 @@ from orgs.importers.common import (
 )
 from orgs.importers.csv import csv_read
 
-HEADER = "vendor,product,version,cpe,purl,quantity,environment,criticality,external_ref,notes"
+HEADER = (
+    "vendor,product,version,cpe,purl,quantity,environment,criticality,external_ref,hostname,"
+    "site,notes"
+)
 
 
 def validate(text: str | bytes) -> ValidationResult:
@@ -33,7 +36,7 @@ def error_texts(result: ValidationResult) -> list[str]:
 KASPERSKY_LINE = (
     "AO Kaspersky Lab,Kaspersky Endpoint Security,11.1.1,"
     "cpe:2.3:a:kaspersky:endpoint_security:11.1.1:*:*:*:*:*:*:*,,25,production,critical,"
-    "CMDB-0042,on every office PC"
+    "CMDB-0042,pc-*.office,Hauptverwaltung,on every office PC"
 )
 KASPERSKY_ITEM = {
     "raw_vendor": "AO Kaspersky Lab",
@@ -45,6 +48,8 @@ KASPERSKY_ITEM = {
     "environment": "production",
     "criticality": "critical",
     "external_ref": "CMDB-0042",
+    "hostname": "pc-*.office",
+    "site": "Hauptverwaltung",
     "notes": "on every office PC",
     "source": "csv",
 }
@@ -202,7 +207,7 @@ def test_nul_character_is_an_error_rather_than_a_database_failure():
 def test_unknown_empty_and_duplicate_columns_are_reported_with_their_position():
     assert file_errors("product,colour,,Product\nWidget,red,,x\n") == [
         "line 1, column 2: unknown column 'colour'; the columns are vendor, product, version, "
-        "cpe, purl, quantity, environment, criticality, external_ref, notes",
+        "cpe, purl, quantity, environment, criticality, external_ref, hostname, site, notes",
         "line 1, column 3: has no name",
         "line 1, column 4: column 'Product' appears twice",
     ]
