@@ -22,14 +22,22 @@ from vendors.models import Product, Vendor
 
 
 class FlagFilterSet(SearchFilterSet):
-    """``q`` searches the advisory's identifier and title and the item's label.
+    """``q`` searches the advisory's identifier and title, the item's label and what tells the
+    asset apart (its reference, hostname and site).
 
     Every multiple-choice filter follows a many-to-one path, so none can repeat a flag; they
     say ``distinct=False`` because django-filter's default DISTINCT makes the database sort
     every matching flag, all columns, before a page of them can be shown.
     """
 
-    search_fields = ("advisory__identifier", "advisory__title", "item_label")
+    search_fields = (
+        "advisory__identifier",
+        "advisory__title",
+        "item_label",
+        "item__external_ref",
+        "item__hostname",
+        "item__site",
+    )
 
     status = django_filters.MultipleChoiceFilter(choices=FlagStatus.choices, distinct=False)
     active = django_filters.BooleanFilter(method="filter_active", label="Still asks for work")

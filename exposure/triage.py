@@ -185,7 +185,7 @@ def flags_bulk_transition(
         flag.pk: flag
         for flag in Flag.objects.visible_to(user)
         .filter(pk__in=wanted)
-        .select_related("organization")
+        .select_related("organization", "item")
         .select_for_update(of=("self",))
         .order_by("pk")
     }

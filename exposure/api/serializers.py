@@ -18,6 +18,7 @@ from exposure.choices import FlagStatus, ResolutionReason
 from exposure.models import Flag, FlagEvent, MatchRun
 from exposure.triage import BULK_LIMIT, HUMAN_STATUS_CHOICES
 from orgs.api.serializers import fellow_users
+from orgs.models import ASSET_FIELDS, InventoryItem
 
 # One story runs through the examples: Stadtwerke Nordhafen (organization 3) uploads its
 # inventory, the matcher finds its Kaspersky installations under the BSI's 2022 warning, an
@@ -37,6 +38,14 @@ FLAG_EXAMPLE: dict[str, Any] = {
     },
     "item": 1288,
     "item_label": "Kaspersky Endpoint Security 21.3",
+    "asset": {
+        "external_ref": "CMDB-004711",
+        "hostname": "ws-leit-*",
+        "site": "Leitwarte Nordhafen",
+        "environment": "production",
+        "criticality": "high",
+        "quantity": 420,
+    },
     "matched_target": 41,
     "status": "acknowledged",
     "confidence": "confirmed",
@@ -113,6 +122,15 @@ class FlagAdvisorySerializer(StrictModelSerializer[Advisory]):
         fields = ["id", "identifier", "title", "kind", "severity", "recommended_action"]
 
 
+class FlagAssetSerializer(StrictModelSerializer[InventoryItem]):
+    """The inventory item a flag is on, as much as tells it apart from the organization's
+    other items of the same product: null once the item is deleted."""
+
+    class Meta:
+        model = InventoryItem
+        fields = list(ASSET_FIELDS)
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
@@ -125,6 +143,7 @@ class FlagAdvisorySerializer(StrictModelSerializer[Advisory]):
 class FlagSerializer(StrictModelSerializer[Flag]):
     url = serializers.HyperlinkedIdentityField(view_name="api:flag-detail")
     advisory = FlagAdvisorySerializer(read_only=True)
+    asset = FlagAssetSerializer(source="item", read_only=True, allow_null=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     assignee_username = serializers.CharField(
         source="assignee.username", read_only=True, allow_null=True, default=None
@@ -143,6 +162,7 @@ class FlagSerializer(StrictModelSerializer[Flag]):
             "advisory",
             "item",
             "item_label",
+            "asset",
             "matched_target",
             "status",
             "confidence",
@@ -176,6 +196,7 @@ FLAG_ROW_COLUMNS = (
     "advisory__recommended_action",
     "item_id",
     "item_label",
+    *(f"item__{name}" for name in ASSET_FIELDS),
     "matched_target_id",
     "status",
     "confidence",
@@ -212,6 +233,11 @@ def flag_row(row: Row, out: RowFormat) -> dict[str, Any]:
         },
         "item": row["item_id"],
         "item_label": row["item_label"],
+        "asset": (
+            None
+            if row["item_id"] is None
+            else {name: row[f"item__{name}"] for name in ASSET_FIELDS}
+        ),
         "matched_target": row["matched_target_id"],
         "status": row["status"],
         "confidence": row["confidence"],

@@ -35,6 +35,7 @@ from exposure.filtersets import FlagFilterSet, MatchRunFilterSet
 from exposure.models import Flag, MatchRun
 from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
 from orgs.choices import Role
+from orgs.models import ASSET_FIELDS
 from orgs.scoping import sees_all_organizations
 
 
@@ -73,7 +74,7 @@ class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSe
             # The list reads the columns its rows show (build_rows); a related model to select
             # would only be copied by every clone of the queryset.
             return queryset
-        queryset = queryset.select_related("advisory", "organization", "assignee")
+        queryset = queryset.select_related("advisory", "organization", "assignee", "item")
         if self.action == "retrieve":
             # Only what FlagSerializer shows of the advisory, organization and assignee: an
             # advisory's texts and imported source document can be large.
@@ -82,6 +83,7 @@ class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSe
                 *(f"advisory__{name}" for name in FlagAdvisorySerializer.Meta.fields),
                 "organization__name",
                 "assignee__username",
+                *(f"item__{name}" for name in ASSET_FIELDS),
             )
         return queryset
 
