@@ -24,7 +24,7 @@ from advisories.choices import SEVERITY_RANK, AdvisoryKind, AdvisoryStatus, Seve
 from advisories.models import Advisory
 from exposure.choices import ACTIVE_FLAG_STATUSES
 from exposure.models import Flag
-from orgs.models import Organization
+from orgs.models import ASSET_FIELDS, Organization
 from orgs.scoping import Actor, organization_ids
 from vendors.models import Vendor
 
@@ -77,6 +77,8 @@ class OverdueFlag:
     organization_slug: str
     item_label: str
     due_date: date
+    # The item's ASSET_FIELDS, or None once the item is deleted.
+    asset: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,7 @@ def _overdue(user: Actor, today: date) -> list[OverdueFlag]:
         candidates += (
             Flag.objects.visible_to(user)
             .filter(status=status, due_date__lt=today)
-            .select_related("advisory", "organization")
+            .select_related("advisory", "organization", "item")
             .order_by("due_date", "-priority", "pk")[:TOP_ROWS]
         )
     rows = sorted(candidates, key=lambda f: (f.due_date, -f.priority, f.pk))[:TOP_ROWS]
@@ -238,6 +240,11 @@ def _overdue(user: Actor, today: date) -> list[OverdueFlag]:
             organization_slug=flag.organization.slug,
             item_label=flag.item_label,
             due_date=flag.due_date,
+            asset=(
+                None
+                if flag.item is None
+                else {name: getattr(flag.item, name) for name in ASSET_FIELDS}
+            ),
         )
         for flag in rows
         if flag.due_date is not None

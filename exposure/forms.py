@@ -92,29 +92,32 @@ class FlagCommentForm(forms.Form):
     )
 
 
-class FlagIdsField(forms.Field):
-    """The ids of the flags ticked in the list (``flags=1&flags=7``)."""
+class IdsField(forms.Field):
+    """The ids of the rows ticked in a list (``flags=1&flags=7``), at most ``BULK_LIMIT``;
+    empty when none is ticked (the form says whether that is allowed)."""
 
     widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, noun: str, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.noun = noun
 
     def to_python(self, value: Any) -> list[int]:
         values = value or []
         if not all(str(v).isdigit() for v in values):
-            raise forms.ValidationError("Flag ids are whole numbers.")
+            raise forms.ValidationError(f"{self.noun.capitalize()} ids are whole numbers.")
         ids = list(dict.fromkeys(int(v) for v in values))
         if len(ids) > BULK_LIMIT:
-            raise forms.ValidationError(f"Change at most {BULK_LIMIT} flags at once.")
+            raise forms.ValidationError(f"Change at most {BULK_LIMIT} {self.noun}s at once.")
         return ids
-
-    def validate(self, value: Any) -> None:
-        if not value:
-            raise forms.ValidationError("Tick at least one flag.")
 
 
 class FlagBulkForm(forms.Form):
-    """One action on every ticked flag of the triage list."""
+    """One action on every ticked flag of the triage list, or on every active flag of the
+    ticked items of the affected-assets list."""
 
-    flags = FlagIdsField()
+    flags = IdsField(noun="flag")
+    items = IdsField(noun="item")
     action = forms.ChoiceField(
         label="With the selected flags",
         # The everyday moves first; reopening is the rare one.
@@ -131,6 +134,12 @@ class FlagBulkForm(forms.Form):
     )
     reason = _reason_field()
     risk_accepted_until = _expiry_field()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if not self.errors and not cleaned.get("flags") and not cleaned.get("items"):
+            self.add_error("flags", "Tick at least one flag.")
+        return cleaned
 
     def status(self) -> str | None:
         """The status the action moves to, or ``None`` for an assignment."""

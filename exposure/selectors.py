@@ -10,8 +10,10 @@ from typing import Any, overload
 from django.db.models import (
     Case,
     Count,
+    F,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -28,7 +30,7 @@ from advisories.selectors import advisories_visible_to
 from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, MatchRunKind
 from exposure.engine import Scope, preview_scope
 from exposure.models import Flag, FlagEvent, MatchRun
-from orgs.models import InventoryItem, Organization
+from orgs.models import ASSET_FIELDS, InventoryItem, Organization
 from orgs.scoping import Actor, organization_ids, sees_all_organizations
 
 
@@ -173,6 +175,8 @@ class ImpactItem:
     confidence: str
     priority: int
     possible_reason: str
+    # The item's ASSET_FIELDS, which tell apart the items of one product.
+    asset: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -223,9 +227,22 @@ def advisory_impact(*, advisory: Advisory, user: Actor, samples: int = 5) -> Adv
         ),
         samples=samples,
     )
+    assets = {
+        values["pk"]: values
+        for values in InventoryItem.objects.filter(pk__in=[row.item_id for row in rows]).values(
+            "pk", *ASSET_FIELDS
+        )
+    }
     grouped: dict[int, OrganizationImpact] = {}
     for row in rows:
-        item = ImpactItem(row.item_id, row.label, row.confidence, row.priority, row.possible_reason)
+        item = ImpactItem(
+            row.item_id,
+            row.label,
+            row.confidence,
+            row.priority,
+            row.possible_reason,
+            assets.get(row.item_id),
+        )
         known = grouped.get(row.organization_id)
         grouped[row.organization_id] = OrganizationImpact(
             organization_id=row.organization_id,
@@ -443,8 +460,8 @@ def flag_list(*, user: Actor, by_severity: bool = False) -> QuerySet[Flag, Any]:
 
 class FlagRows(Sequence[Flag]):
     """The rows of a filtered, ordered flag list, for a ``Paginator``: the page's ids first,
-    from the flag table alone, then those flags with their advisory, organization and
-    assignee.
+    from the flag table alone, then those flags with their advisory, organization, assignee
+    and item.
 
     Ordering first and joining after is what keeps the list fast over hundreds of thousands
     of flags: PostgreSQL otherwise joins every matching flag to its advisory and organization
@@ -475,8 +492,13 @@ class FlagRows(Sequence[Flag]):
         ids = list(self.queryset.values_list("pk", flat=True)[index])
         flags = (
             Flag.objects.visible_to(self.user)
-            .select_related("advisory", "organization", "assignee")
-            .defer("advisory__raw_document", "advisory__summary", "advisory__action_details")
+            .select_related("advisory", "organization", "assignee", "item")
+            .defer(
+                "advisory__raw_document",
+                "advisory__summary",
+                "advisory__action_details",
+                "item__notes",
+            )
             .in_bulk(ids)
         )
         return [flags[pk] for pk in ids if pk in flags]
@@ -518,3 +540,130 @@ def flags_on_same_item(*, flag: Flag, user: Actor) -> QuerySet[Flag, Any]:
 def flag_history(*, flag: Flag) -> QuerySet[FlagEvent, Any]:
     """Every change of the flag, oldest first, with who made it."""
     return flag.events.select_related("actor").order_by("created_at", "pk")
+
+
+# --- Affected assets: the inventory item as the unit of work --------------------------------
+
+
+def item_active_flag_ids(*, user: Actor, item_ids: Sequence[int]) -> list[int]:
+    """The active flags ``user`` may see on the items ``item_ids``, most urgent first."""
+    return list(
+        Flag.objects.visible_to(user)
+        .filter(item_id__in=item_ids, status__in=ACTIVE_FLAG_STATUSES)
+        .order_by("-priority", "due_date", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class AssetRow:
+    """An inventory item with the flags of a filtered flag list that are on it."""
+
+    item: InventoryItem
+    flag_count: int
+    top_priority: int
+    next_due: date | None
+    # The item's flags of the list, most urgent first.
+    flags: tuple[Flag, ...]
+
+
+class AssetRows(Sequence[AssetRow]):
+    """A filtered flag list grouped by inventory item, for a ``Paginator``: one row per item,
+    the item with the most urgent flag first.
+
+    The grouping is one aggregate over the flags; the page's items and their flags are then
+    loaded for the page alone (two queries), so a page costs the same whatever the list's
+    length.
+    """
+
+    ordered = True
+
+    def __init__(self, flags: QuerySet[Flag, Any], *, user: Actor) -> None:
+        self.flags = flags.filter(item__isnull=False)
+        self.user = user
+        self.groups = (
+            self.flags.order_by()
+            .values("item_id")
+            .annotate(n=Count("pk"), top=Max("priority"), due=Min("due_date"))
+            .order_by("-top", F("due").asc(nulls_last=True), "item_id")
+        )
+
+    def __len__(self) -> int:
+        return self.groups.count()
+
+    @overload
+    def __getitem__(self, index: int) -> AssetRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AssetRow]: ...
+
+    def __getitem__(self, index: int | slice) -> AssetRow | list[AssetRow]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        groups = list(self.groups[index])
+        ids = [group["item_id"] for group in groups]
+        items = (
+            InventoryItem.objects.visible_to(self.user)
+            .select_related("organization", "product__vendor")
+            .defer("notes")
+            .in_bulk(ids)
+        )
+        flags: dict[int, list[Flag]] = {pk: [] for pk in ids}
+        for flag in (
+            self.flags.filter(item_id__in=ids)
+            .select_related("advisory")
+            .only("item_id", "status", "priority", "due_date", "confidence", *_ADVISORY_COLUMNS)
+            .order_by("-priority", "due_date", "pk")
+        ):
+            flags[flag.item_id].append(flag)  # type: ignore[index]
+        return [
+            AssetRow(
+                item=items[group["item_id"]],
+                flag_count=group["n"],
+                top_priority=group["top"],
+                next_due=group["due"],
+                flags=tuple(flags[group["item_id"]]),
+            )
+            for group in groups
+            if group["item_id"] in items
+        ]
+
+
+def item_for_page(*, user: Actor, organization: Organization, pk: int) -> InventoryItem:
+    """One item of ``organization`` that ``user`` may see, with its catalogue product;
+    ``InventoryItem.DoesNotExist`` otherwise."""
+    return (
+        InventoryItem.objects.visible_to(user)
+        .select_related("organization", "product__vendor")
+        .get(organization=organization, pk=pk)
+    )
+
+
+def item_flags(*, item: InventoryItem, user: Actor) -> list[Flag]:
+    """Every flag of the item, the active ones first, then by priority."""
+    active_first = Case(
+        When(status__in=ACTIVE_FLAG_STATUSES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return list(
+        Flag.objects.visible_to(user)
+        .filter(item=item)
+        .select_related("advisory", "assignee")
+        .defer("advisory__raw_document", "advisory__summary", "advisory__action_details")
+        .order_by(active_first, "-priority", "due_date", "pk")
+    )
+
+
+ITEM_HISTORY_ROWS = 100
+
+
+def item_history(*, item: InventoryItem, user: Actor) -> list[FlagEvent]:
+    """The latest changes of the item's flags, newest first, with who made them."""
+    return list(
+        FlagEvent.objects.visible_to(user)
+        .filter(flag__item=item)
+        .select_related("actor", "flag__advisory")
+        .defer("flag__advisory__raw_document", "flag__advisory__summary")
+        .order_by("-created_at", "-pk")[:ITEM_HISTORY_ROWS]
+    )

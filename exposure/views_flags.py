@@ -5,6 +5,7 @@ moves and their reasons, and writes the history and the audit trail."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
@@ -34,11 +36,13 @@ from exposure.forms import (
 )
 from exposure.models import Flag
 from exposure.selectors import (
+    AssetRows,
     FlagRows,
     flag_for_page,
     flag_history,
     flag_list,
     flags_on_same_item,
+    item_active_flag_ids,
 )
 from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
 from listing.pages import (
@@ -88,11 +92,19 @@ def _yes_no(any_label: str) -> forms.Select:
     return forms.Select(choices=[("", any_label), ("true", "Yes"), ("false", "No")])
 
 
-@login_required
-@require_GET
-def flag_list_view(request: HttpRequest) -> HttpResponseBase:
-    """The flags of every organization the user may see, most urgent first."""
-    by_severity = request.GET.get("sort", "").removeprefix("-") == "severity"
+@dataclass(frozen=True)
+class FlagFilters:
+    """A request's flag filters: the form fields a page shows, the filtered flags, and
+    whether the user chose any filter."""
+
+    fields: list[forms.BoundField]
+    flags: QuerySet[Flag, Any]
+    chosen: bool
+
+
+def flag_filters(request: HttpRequest, *, by_severity: bool = False) -> FlagFilters:
+    """The flag list's filters applied to the flags the user may see: the triage list and the
+    affected-assets list filter alike."""
     queryset = flag_list(user=request.user, by_severity=by_severity)
     data, chosen = _filter_data(request)
     filterset = FlagFilterSet(data, queryset=queryset, request=request)
@@ -114,19 +126,45 @@ def flag_list_view(request: HttpRequest) -> HttpResponseBase:
         },
     )
     filtered = filterset.qs if filterset.is_valid() else queryset.none()
-    ordered, sort = sort_queryset(filtered, request, LIST_COLUMNS, default="-priority")
+    return FlagFilters(fields, filtered, chosen)
+
+
+@login_required
+@require_GET
+def flag_list_view(request: HttpRequest) -> HttpResponseBase:
+    """The flags of every organization the user may see, most urgent first."""
+    by_severity = request.GET.get("sort", "").removeprefix("-") == "severity"
+    filters = flag_filters(request, by_severity=by_severity)
+    ordered, sort = sort_queryset(filters.flags, request, LIST_COLUMNS, default="-priority")
     if request.GET.get("format") == "csv":
         return flags_csv(ordered)
     context = {
         "page": paginate(FlagRows(ordered, user=request.user), request),
-        "filter_fields": fields,
+        "filter_fields": filters.fields,
         "sort": sort,
-        "filtered": chosen,
+        "filtered": filters.chosen,
         "today": timezone.localdate(),
         "bulk_form": FlagBulkForm(),
         "user_id": request.user.pk,
     }
     return render(request, "exposure/flag_list.html", context)
+
+
+@login_required
+@require_GET
+def asset_list_view(request: HttpRequest) -> HttpResponse:
+    """Affected assets: one row per inventory item with its flags of the filtered list (the
+    open and acknowledged ones unless filtered otherwise), the item with the most urgent
+    flag first, and one triage of all the active flags of the ticked items."""
+    filters = flag_filters(request)
+    context = {
+        "page": paginate(AssetRows(filters.flags, user=request.user), request),
+        "filter_fields": filters.fields,
+        "filtered": filters.chosen,
+        "today": timezone.localdate(),
+        "bulk_form": FlagBulkForm(),
+    }
+    return render(request, "exposure/asset_list.html", context)
 
 
 def _back(request: HttpRequest, fallback: str) -> str:
@@ -166,6 +204,12 @@ def flag_bulk_view(request: HttpRequest) -> HttpResponse:
                 messages.error(request, str(error))
         return redirect(back)
     ids: list[int] = form.cleaned_data["flags"]
+    if form.cleaned_data["items"]:
+        of_items = item_active_flag_ids(user=request.user, item_ids=form.cleaned_data["items"])
+        ids += [pk for pk in of_items if pk not in ids]
+        if not ids:
+            messages.error(request, "The ticked items have no open or acknowledged flags.")
+            return redirect(back)
     status = form.status()
     try:
         if status is None:

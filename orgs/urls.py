@@ -21,6 +21,11 @@ urlpatterns = [
         name="item_create",
     ),
     path(
+        "organizations/<slug:slug>/inventory/<int:pk>/",
+        views_inventory.item_detail_view,
+        name="item_detail",
+    ),
+    path(
         "organizations/<slug:slug>/inventory/<int:pk>/edit/",
         views_inventory.item_edit_view,
         name="item_edit",

@@ -127,9 +127,11 @@ function showDependentFields(root) {
   }
 }
 
-// The triage list's checkboxes: "select all on this page", and how many are selected.
+// The triage lists' checkboxes (flags, or the items of the affected-assets list): "select all
+// on this page", and how many are selected.
+const SELECTABLE = "input[name=flags], input[name=items]";
 function updateSelection(form) {
-  const boxes = [...form.querySelectorAll("input[name=flags]")];
+  const boxes = [...form.querySelectorAll(SELECTABLE)];
   const selected = boxes.filter((box) => box.checked).length;
   const all = form.querySelector("[data-select-all]");
   if (all) {
@@ -151,7 +153,7 @@ document.addEventListener("change", (event) => {
   if (!form) return;
   showDependentFields(form);
   if (target.matches("[data-select-all]")) {
-    for (const box of form.querySelectorAll("input[name=flags]")) box.checked = target.checked;
+    for (const box of form.querySelectorAll(SELECTABLE)) box.checked = target.checked;
   }
   if (form.matches("[data-bulk-form]")) updateSelection(form);
 });
