@@ -95,7 +95,7 @@ def evidence_check(upload: EvidenceFile) -> CheckedEvidence:
         raise _refuse(f"{name}: the file is empty.")
     limit = settings.CAMPAIGN_EVIDENCE_MAX_BYTES
     if size > limit:
-        raise _refuse(f"{name}: {size:,} bytes; evidence files may have at most {limit:,} bytes.")
+        raise _refuse(f"{name}: larger than {limit:,} bytes, the most an evidence file may have.")
     fits = (
         upload.content.startswith(signature)
         if isinstance(signature, bytes)

@@ -110,7 +110,7 @@ def test_oversized_evidence_is_refused_with_the_limit(
 ) -> None:
     settings.CAMPAIGN_EVIDENCE_MAX_BYTES = 1000
 
-    with pytest.raises(ValidationError, match="at most 1,000 bytes"):
+    with pytest.raises(ValidationError, match="larger than 1,000 bytes"):
         attest(world, campaign, EvidenceFile("big.pdf", PDF + b"0" * 1000))
 
     assert stored_files(evidence_root) == []

@@ -120,7 +120,66 @@ CASES: dict[str, Case] = {
     "exposure:flag_status": post("exposure:flag_status", pk=lambda w: w.flag_a.pk),
     "exposure:flag_assign": post("exposure:flag_assign", pk=lambda w: w.flag_a.pk),
     "exposure:flag_comment": post("exposure:flag_comment", pk=lambda w: w.flag_a.pk),
+    "campaigns:campaign_list": get("campaigns:campaign_list"),
+    "campaigns:campaign_open": get("campaigns:campaign_open", advisory_pk=lambda w: w.warning.pk),
+    "campaigns:campaign_detail": get("campaigns:campaign_detail", pk=lambda w: _campaign(w).pk),
+    "campaigns:milestones_edit": get("campaigns:milestones_edit", pk=lambda w: _campaign(w).pk),
+    "campaigns:plan_detail": get(
+        "campaigns:plan_detail", pk=lambda w: _campaign(w).pk, slug=_org_a
+    ),
+    "campaigns:plan_edit": post("campaigns:plan_edit", pk=lambda w: _campaign(w).pk, slug=_org_a),
+    "campaigns:attest": post(
+        "campaigns:attest", pk=lambda w: _campaign(w).pk, slug=_org_a, key=lambda w: "identify"
+    ),
+    "campaigns:review": post("campaigns:review", pk=lambda w: _attestation(w).pk),
+    "campaigns:evidence_download": get(
+        "campaigns:evidence_download", pk=lambda w: _attestation(w).evidence.get().pk
+    ),
 }
+
+
+@pytest.fixture(autouse=True)
+def _evidence_storage(settings: Any, tmp_path: Any) -> None:
+    """Evidence files of the campaign cases go to a folder of the test's own."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {**settings.STORAGES["evidence"], "OPTIONS": {"location": tmp_path}},
+    }
+
+
+def _campaign(world: World) -> Any:
+    """A replacement campaign over the warning: organizations A and B are in it."""
+    from advisories.models import Advisory
+    from campaigns.models import Campaign
+    from campaigns.services import campaign_open
+    from tests.factories import UserFactory
+
+    existing = Campaign.objects.filter(advisory=world.warning).first()
+    if existing is not None:
+        return existing
+    Advisory.objects.filter(pk=world.warning.pk).update(recommended_action="replace")
+    world.warning.refresh_from_db()
+    analyst = UserFactory(username="matrix-cert-analyst", is_global_analyst=True)
+    return campaign_open(advisory=world.warning, user=analyst)
+
+
+def _attestation(world: World) -> Any:
+    """Organization A's attestation of the first milestone, with a PDF of evidence."""
+    from campaigns.attestations import attestation_submit
+    from campaigns.evidence import EvidenceFile
+
+    campaign = _campaign(world)
+    plan = campaign.plans.get(organization=world.tenants.org_a)
+    existing = plan.attestations.first()
+    if existing is not None:
+        return existing
+    return attestation_submit(
+        plan=plan,
+        milestone=campaign.milestones.first(),
+        user=world.tenants.owner,
+        statement="Stadtwerke Alpha removed its Kaspersky clients.",
+        files=[EvidenceFile("stadtwerke-alpha-removal.pdf", b"%PDF-1.7 stadtwerke-alpha")],
+    )
 
 
 def _pattern_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> Iterator[str]:
