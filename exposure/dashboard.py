@@ -283,8 +283,15 @@ def _recent_advisories(user: Actor, now: datetime) -> list[RecentAdvisory]:
     ]
 
 
-def open_flag_trend(*, user: Actor, today: date, days: int = TREND_DAYS) -> list[TrendPoint]:
-    """How many of the user's flags were active at the end of each of the last ``days`` days.
+def open_flag_trend(
+    *,
+    user: Actor,
+    today: date,
+    days: int = TREND_DAYS,
+    organization: Organization | None = None,
+) -> list[TrendPoint]:
+    """How many of the user's flags (of ``organization`` alone when given) were active at the
+    end of each of the last ``days`` days.
 
     Derived from the flags themselves in one pass: a flag counts as active from
     ``first_seen_at`` until it was closed, where a closed flag's closing time is ``resolved_at``
@@ -300,9 +307,11 @@ def open_flag_trend(*, user: Actor, today: date, days: int = TREND_DAYS) -> list
     first_day = today - timedelta(days=days - 1)
     start = datetime.combine(first_day, time.min, tzinfo=tz)
     active = Q(status__in=ACTIVE_FLAG_STATUSES)
+    flags = Flag.objects.visible_to(user)
+    if organization is not None:
+        flags = flags.filter(organization=organization)
     rows = (
-        Flag.objects.visible_to(user)
-        .annotate(closed_at=Coalesce("resolved_at", "status_changed_at"))
+        flags.annotate(closed_at=Coalesce("resolved_at", "status_changed_at"))
         .filter(Q(first_seen_at__gte=start) | active | Q(closed_at__gte=start))
         .annotate(
             opened_on=Case(

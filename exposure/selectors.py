@@ -401,6 +401,19 @@ def flags_most_urgent(*, organization: Organization, user: Actor, limit: int = 1
     )
 
 
+def flags_overdue(
+    *, organization: Organization, user: Actor, today: date, limit: int = 50
+) -> list[Flag]:
+    """The organization's active flags past their due date, the longest overdue first."""
+    return list(
+        Flag.objects.visible_to(user)
+        .filter(organization=organization, status__in=ACTIVE_FLAG_STATUSES, due_date__lt=today)
+        .select_related("advisory")
+        .defer("advisory__raw_document")
+        .order_by("due_date", "-priority", "pk")[:limit]
+    )
+
+
 @dataclass(frozen=True)
 class AdvisoryExposure:
     """One advisory among an organization's active flags."""
