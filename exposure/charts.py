@@ -8,6 +8,7 @@ functions of their input, no ORM.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -114,11 +115,12 @@ class Bar:
 
     key: str
     label: str
-    count: int
+    count: float
     percent: float
 
 
-def bars(rows: list[tuple[str, str, int]]) -> list[Bar]:
-    """Bars of ``(key, label, count)`` rows scaled to the largest count."""
-    peak = max((count for _, _, count in rows), default=0) or 1
-    return [Bar(key, label, count, round(100 * count / peak, 1)) for key, label, count in rows]
+def bars(rows: Sequence[tuple[str, str, float]], *, peak: float | None = None) -> list[Bar]:
+    """Bars of ``(key, label, count)`` rows scaled to ``peak`` (a share's 100, say), or else
+    to the largest count."""
+    top = peak or max((count for _, _, count in rows), default=0) or 1
+    return [Bar(key, label, count, round(100 * count / top, 1)) for key, label, count in rows]

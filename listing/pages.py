@@ -1,4 +1,4 @@
-"""What every HTML list page shares: a whitelisted sort, pagination and CSV export.
+"""What every HTML list page shares: a whitelisted sort, pagination and CSV and XLSX export.
 
 Filtering is not here: list pages use the app's FilterSet (``<app>/filtersets.py``), the same
 one the API uses, so that a filter means the same thing on both.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,10 @@ from typing import Any
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_filters.widgets import DateRangeWidget
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 PAGE_SIZE = 50
 # A CSV export streams rows, but an unbounded one could still run for minutes; exports are
@@ -146,6 +149,39 @@ def csv_response(
     response = StreamingHttpResponse(
         csv_lines(header, rows), content_type="text/csv; charset=utf-8"
     )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(
+    *,
+    filename: str,
+    sheet: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> HttpResponse:
+    """``rows`` as an Excel workbook of one sheet (openpyxl, write-only). Numbers and dates
+    keep their types; text is always stored as text, never as a formula, whatever it starts
+    with. Date-times are written in UTC without a zone, as spreadsheets cannot hold one."""
+    workbook = Workbook(write_only=True)
+    worksheet = workbook.create_sheet(sheet[:31])
+    worksheet.append(list(header))
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, datetime.datetime):
+                value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+            cell = WriteOnlyCell(worksheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            cells.append(cell)
+        worksheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
