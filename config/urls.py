@@ -23,6 +23,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),
     path("flags/", include("exposure.urls")),
+    path("reports/", include("exposure.urls_reports")),
     path("campaigns/", include("campaigns.urls")),
     path("", include("orgs.urls")),
     path("", include("vendors.urls")),
