@@ -67,6 +67,13 @@ CASES: dict[str, Case] = {
     "healthz": get("healthz"),
     "tokens": get("tokens"),
     "token_revoke": post("token_revoke", pk=_organization_token),
+    "reports:reports": get("reports:reports"),
+    "reports:export": lambda w: (
+        "get",
+        reverse("reports:export", kwargs={"name": "organizations", "extension": "csv"}),
+    ),
+    # A PDF's text is compressed: tests/web/test_reports.py checks what it says.
+    "reports:organization_pdf": get("reports:organization_pdf", slug=_org_a),
     "advisories:advisory_list": get("advisories:advisory_list"),
     "advisories:advisory_create": get("advisories:advisory_create"),
     "advisories:range_check": get("advisories:range_check"),
@@ -203,6 +210,8 @@ def test_every_page_is_in_the_matrix():
 def _body(response) -> str:
     if response.streaming:
         return b"".join(response.streaming_content).decode()
+    if response.get("Content-Type") == "application/pdf":
+        return response.content.decode("latin-1")
     return response.content.decode()
 
 
