@@ -127,6 +127,7 @@ class AdvisoryAdmin(admin.ModelAdmin):
     search_fields = ("identifier", "title", "summary", "cves__cve_id")
     date_hierarchy = "issued_on"
     autocomplete_fields = ("source",)
+    filter_horizontal = ("audience_organizations", "audience_users")
     readonly_fields = (
         "status",
         "published_at",
@@ -152,7 +153,18 @@ class AdvisoryAdmin(admin.ModelAdmin):
             "What to do",
             {"fields": ("recommended_action", "action_details", "action_deadline")},
         ),
-        ("Audience", {"fields": ("audience_sectors", "audience_tiers")}),
+        (
+            "Audience and TLP",
+            {
+                "fields": (
+                    "tlp",
+                    "audience_organizations",
+                    "audience_users",
+                    "audience_sectors",
+                    "audience_tiers",
+                )
+            },
+        ),
         (
             "Lifecycle",
             {

@@ -43,6 +43,16 @@ SEVERITY_RANK = {
 }
 
 
+class Tlp(models.TextChoices):
+    """Traffic Light Protocol 2.0: who may read an advisory (``orgs.scoping`` enforces it)."""
+
+    CLEAR = "clear", "TLP:CLEAR"
+    GREEN = "green", "TLP:GREEN"
+    AMBER = "amber", "TLP:AMBER"
+    AMBER_STRICT = "amber_strict", "TLP:AMBER+STRICT"
+    RED = "red", "TLP:RED"
+
+
 class AdvisoryStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"

@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from advisories.checks import advisory_field_errors
-from advisories.choices import TargetKind
+from advisories.choices import TargetKind, Tlp
 from advisories.models import Advisory, AffectedTarget
 from vendors.choices import CriticalityTier, Sector
 
@@ -54,6 +54,9 @@ class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
             "action_deadline",
             "audience_sectors",
             "audience_tiers",
+            "tlp",
+            "audience_organizations",
+            "audience_users",
             "withdrawn_reason",
             "source_version",
         ]
@@ -65,6 +68,11 @@ class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         without_maxlength(self)
+        # A post without a label keeps the advisory's (GREEN for a new one), never a blank.
+        self.fields["tlp"].required = False
+
+    def clean_tlp(self) -> str:
+        return str(self.cleaned_data.get("tlp") or self.instance.tlp)
 
     def clean_identifier(self) -> str:
         identifier: str = self.cleaned_data["identifier"].strip()
@@ -87,6 +95,8 @@ class AdvisoryForm(forms.ModelForm):  # type: ignore[type-arg]
         for name, message in errors.items():
             if name in self.fields and not self.has_error(name):
                 self.add_error(name, message)
+        if cleaned.get("tlp") == Tlp.RED and not cleaned.get("audience_users"):
+            self.add_error("audience_users", "Name the people a TLP:RED advisory is for.")
         return cleaned
 
 

@@ -18,6 +18,7 @@ from advisories.choices import (
     Severity,
     SourceKind,
     TargetKind,
+    Tlp,
 )
 from vendors.fields import VersionKeyField
 from vendors.matching.freetext import join_caveats
@@ -114,6 +115,27 @@ class Advisory(models.Model):
         blank=True,
         help_text="Criticality tiers it is aimed at, e.g. critical infrastructure operators.",
     )
+    tlp = models.CharField(
+        "TLP",
+        max_length=12,
+        choices=Tlp.choices,
+        default=Tlp.GREEN,
+        help_text="Who may read it: CLEAR and GREEN every signed-in user (CLEAR also the public "
+        "CSAF feed); AMBER the audience's organizations and analysts granted them; AMBER+STRICT "
+        "members of the audience's organizations only; RED the named users only.",
+    )
+    # With the sectors and tiers above, the audience an AMBER advisory is restricted to (and
+    # that a RED one's flags are limited to, with its named users): see orgs.scoping.
+    audience_organizations = models.ManyToManyField(
+        "orgs.Organization", blank=True, related_name="+"
+    )
+    audience_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name="named users",
+        help_text="For TLP:RED: the people who may read it.",
+    )
     known_exploited = models.BooleanField(default=False)
     issued_on = models.DateField(
         null=True, blank=True, help_text="When the source issued it (not when it was entered)."
@@ -173,6 +195,12 @@ class Advisory(models.Model):
             models.Index(fields=["status", "-published_at"], name="advisory_status_published_idx"),
             models.Index(fields=["kind", "severity"], name="advisory_kind_severity_idx"),
             models.Index(fields=["-issued_on"], name="advisory_issued_idx"),
+            # Who may see what asks for the few restricted advisories (orgs.scoping).
+            models.Index(
+                fields=["tlp"],
+                condition=Q(tlp__in=[Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED]),
+                name="advisory_restricted_idx",
+            ),
             models.Index(
                 fields=["match_requested_at"],
                 condition=Q(match_requested_at__isnull=False),

@@ -208,6 +208,7 @@ def advisory_snapshot(
         else None,
         "audience_sectors": advisory.audience_sectors,
         "audience_tiers": advisory.audience_tiers,
+        "tlp": advisory.tlp,
         "cves": sorted(cve_ids),
         "targets": [str(target) for target in targets],
     }
@@ -244,11 +245,14 @@ def advisory_create(
     ``fields`` are Advisory fields (source, identifier, title, kind, ...); each target is a dict
     of AffectedTarget fields and is compiled. Raises ValidationError naming the bad field.
     """
+    audience = {name: fields.pop(name) for name in AUDIENCE_FIELDS if name in fields}
     advisory = Advisory(status=AdvisoryStatus.DRAFT, **fields)
     if getattr(user, "is_authenticated", False):
         advisory.created_by = user
     advisory.full_clean()
     advisory.save()
+    for name, members in audience.items():
+        getattr(advisory, name).set(members)
     for cve_id in dict.fromkeys(cve.strip().upper() for cve in cve_ids):
         cve = AdvisoryCve(advisory=advisory, cve_id=cve_id)
         cve.full_clean()
@@ -266,7 +270,7 @@ def advisory_create(
         action="advisory.create",
         actor=user,
         obj=advisory,
-        after=advisory_snapshot(advisory),
+        after=advisory_snapshot(advisory) | _audience(advisory),
         request=request,
     )
     return advisory
@@ -352,12 +356,28 @@ ADVISORY_FIELDS = frozenset(
         "action_deadline",
         "audience_sectors",
         "audience_tiers",
+        "tlp",
+        "audience_organizations",
+        "audience_users",
         "known_exploited",
         "issued_on",
         "source_version",
         "withdrawn_reason",
     }
 )
+# The audience's named organizations and users: many-to-many, set after the advisory's row.
+# They are recorded in the audit trail, not in the revisions every reader sees: they name
+# other tenants.
+AUDIENCE_FIELDS = ("audience_organizations", "audience_users")
+
+
+def _audience(advisory: Advisory) -> dict[str, list[int]]:
+    return {
+        name: sorted(getattr(advisory, name).values_list("pk", flat=True))
+        for name in AUDIENCE_FIELDS
+    }
+
+
 TARGET_FIELDS = frozenset(
     {
         "kind",
@@ -399,10 +419,14 @@ def advisory_update(
     unknown = set(data) - ADVISORY_FIELDS
     if unknown:
         raise ValidationError(f"Unknown advisory fields: {', '.join(sorted(unknown))}.")
-    before = advisory_snapshot(advisory)
+    before = advisory_snapshot(advisory) | _audience(advisory)
     for name, value in data.items():
-        setattr(advisory, name, value)
+        if name not in AUDIENCE_FIELDS:
+            setattr(advisory, name, value)
     advisory.full_clean()
+    for name in AUDIENCE_FIELDS:
+        if name in data:
+            getattr(advisory, name).set(data[name])
     if targets is not None:
         advisory.targets.all().delete()
         for spec in targets:
@@ -418,7 +442,7 @@ def advisory_update(
     if published:
         advisory.match_requested_at = timezone.now()
     advisory.save()
-    after = advisory_snapshot(advisory)
+    after = advisory_snapshot(advisory) | _audience(advisory)
     changed = sorted(name for name in after if after[name] != before.get(name))
     if published:
         advisory_revision_add(

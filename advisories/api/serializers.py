@@ -265,6 +265,7 @@ VENDOR_WARNING: dict[str, Any] = {
     "action_deadline": None,
     "audience_sectors": [],
     "audience_tiers": ["critical_infrastructure", "special_interest"],
+    "tlp": "clear",
     "known_exploited": False,
     "issued_on": "2022-03-15",
     "source_version": "",
@@ -311,6 +312,7 @@ CVE_ADVISORY: dict[str, Any] = {
     "action_deadline": "2024-04-19",
     "audience_sectors": [],
     "audience_tiers": [],
+    "tlp": "clear",
     "known_exploited": True,
     "issued_on": "2024-04-12",
     "source_version": "",
@@ -364,6 +366,7 @@ ADVISORY_EXAMPLE = OpenApiExample(
         "recommended_action": "replace",
         "action_details": VENDOR_WARNING_ACTION,
         "audience_tiers": ["critical_infrastructure", "special_interest"],
+        "tlp": "clear",
         "issued_on": "2022-03-15",
         "targets": [
             {
@@ -429,6 +432,9 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
             "action_deadline",
             "audience_sectors",
             "audience_tiers",
+            "tlp",
+            "audience_organizations",
+            "audience_users",
             "known_exploited",
             "issued_on",
             "source_version",
@@ -444,6 +450,12 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
             "updated_at",
         ]
         read_only_fields = ["status", "withdrawn_reason", "nothing_to_match"]
+        # Who the audience names is for its editors to set; a reader is told the label only
+        # (the audience's organizations are other tenants).
+        extra_kwargs = {
+            "audience_organizations": {"write_only": True},
+            "audience_users": {"write_only": True},
+        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None:
@@ -490,6 +502,7 @@ ADVISORY_ROW_COLUMNS = (
     "action_deadline",
     "audience_sectors",
     "audience_tiers",
+    "tlp",
     "known_exploited",
     "issued_on",
     "source_version",
@@ -602,6 +615,7 @@ def advisory_rows(rows: list[Row], out: RowFormat) -> list[dict[str, Any]]:
             "action_deadline": out.date(row["action_deadline"]),
             "audience_sectors": row["audience_sectors"],
             "audience_tiers": row["audience_tiers"],
+            "tlp": row["tlp"],
             "known_exploited": row["known_exploited"],
             "issued_on": out.date(row["issued_on"]),
             "source_version": row["source_version"],

@@ -162,7 +162,8 @@ def test_an_advisory_row_is_the_advisory_serializer(zone):
         AdvisorySerializer,
         zone,
     )
-    assert [list(row) for row in rows] == [list(AdvisorySerializer().fields)] * 2
+    shown = [name for name, field in AdvisorySerializer().fields.items() if not field.write_only]
+    assert [list(row) for row in rows] == [shown] * 2
     assert [list(t) for t in rows[0]["targets"]] == [
         list(AdvisorySerializer().fields["targets"].child.fields)
     ] * 3
