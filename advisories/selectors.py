@@ -1,8 +1,9 @@
 """Read queries of advisories for the pages.
 
 Advisories themselves are shared by every organization: any signed-in user reads published
-and withdrawn ones, and only those who may edit the catalogue see drafts. What an advisory
-means for organizations, its flags, is tenant data, read in ``exposure.selectors``.
+and withdrawn ones that their TLP label lets them read (the one rule, ``orgs.scoping``), and
+only those who may edit the catalogue see drafts. What an advisory means for organizations,
+its flags, is tenant data, read in ``exposure.selectors``.
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ from django.db.models import Q, QuerySet
 from advisories.choices import AdvisoryStatus, TargetKind
 from advisories.models import Advisory, AdvisoryCve, AffectedTarget
 from orgs.permissions import can_edit_catalogue
-from orgs.scoping import Actor
+from orgs.scoping import Actor, hidden_advisory_ids
 from vendors.matching.freetext import join_caveats
 from vendors.matching.reading import Reading, Unparseable, describe_reading, read_range
 
 
 def advisories_visible_to(*, user: Actor) -> QuerySet[Advisory, Any]:
-    """The advisories ``user`` may read: drafts only for those who may edit them."""
+    """The advisories ``user`` may read: drafts only for those who may edit them, restricted
+    ones (TLP) only for their audience."""
     if not user.is_authenticated or not user.is_active:
         return Advisory.objects.none()
     if can_edit_catalogue(user):
         return Advisory.objects.all()
-    return Advisory.objects.exclude(status=AdvisoryStatus.DRAFT)
+    advisories = Advisory.objects.exclude(status=AdvisoryStatus.DRAFT)
+    hidden = hidden_advisory_ids(user)
+    return advisories.exclude(pk__in=sorted(hidden)) if hidden else advisories
 
 
 def advisory_detail(*, user: Actor, pk: int) -> Advisory:

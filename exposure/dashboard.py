@@ -21,11 +21,11 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from advisories.choices import SEVERITY_RANK, AdvisoryKind, AdvisoryStatus, Severity
-from advisories.models import Advisory
+from advisories.selectors import advisories_visible_to
 from exposure.choices import ACTIVE_FLAG_STATUSES
 from exposure.models import Flag
 from orgs.models import ASSET_FIELDS, Organization
-from orgs.scoping import Actor, organization_ids
+from orgs.scoping import Actor, hidden_advisory_ids, organization_ids
 from vendors.models import Vendor
 
 TREND_DAYS = 90
@@ -261,7 +261,8 @@ def _recent_advisories(user: Actor, now: datetime) -> list[RecentAdvisory]:
         .values("n")
     )
     rows = (
-        Advisory.objects.filter(
+        advisories_visible_to(user=user)
+        .filter(
             status=AdvisoryStatus.PUBLISHED,
             published_at__gte=now - timedelta(days=RECENT_ADVISORY_DAYS),
         )
@@ -345,9 +346,10 @@ def open_flag_trend(
 
 
 def _cache_key(user: Actor, today: date) -> str:
-    """Users who see the same organizations share one cached overview."""
+    """Users who see the same organizations and advisories share one cached overview."""
     ids = organization_ids(user)
     scope = "all" if ids is None else ",".join(str(pk) for pk in sorted(ids))
+    scope += ";hidden:" + ",".join(str(pk) for pk in sorted(hidden_advisory_ids(user)))
     digest = hashlib.sha256(scope.encode()).hexdigest()[:24]
     return f"dashboard:overview:{today.isoformat()}:{digest}"
 

@@ -19,6 +19,10 @@ from orgs.scoping import OrgScopedQuerySet
 from vendors.models import Product, Vendor
 
 
+class FlagQuerySet(OrgScopedQuerySet):
+    advisory_lookup = "advisory"
+
+
 class Flag(models.Model):
     """The fact that one of an organization's inventory items matches a published advisory.
 
@@ -97,7 +101,7 @@ class Flag(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = OrgScopedQuerySet.as_manager()
+    objects = FlagQuerySet.as_manager()
 
     class Meta:
         ordering = ["-priority", "due_date", "pk"]
@@ -147,6 +151,7 @@ class Flag(models.Model):
 
 class FlagEventQuerySet(OrgScopedQuerySet):
     org_lookup = "flag__organization"
+    advisory_lookup = "flag__advisory"
 
 
 class FlagEvent(models.Model):

@@ -370,7 +370,7 @@ def _count(queryset: QuerySet[Any, Any], outer: str, *, only: Q | None = None) -
 def organizations_exposure_list(*, user: Actor) -> QuerySet[Organization, Any]:
     """The organizations ``user`` may see, each with its item count, active flags and overdue
     flags, for the organization list."""
-    active = Flag.objects.filter(status__in=ACTIVE_FLAG_STATUSES)
+    active = Flag.objects.of_readable_advisories(user).filter(status__in=ACTIVE_FLAG_STATUSES)
     return Organization.objects.visible_to(user).annotate(
         item_count=_count(InventoryItem.objects.all(), "organization"),
         active_flags=_count(active, "organization"),
@@ -455,7 +455,12 @@ def inventory_with_exposure(
         InventoryItem.objects.visible_to(user)
         .filter(organization=organization)
         .select_related("product__vendor")
-        .annotate(active_flags=_count(Flag.objects.filter(status__in=ACTIVE_FLAG_STATUSES), "item"))
+        .annotate(
+            active_flags=_count(
+                Flag.objects.of_readable_advisories(user).filter(status__in=ACTIVE_FLAG_STATUSES),
+                "item",
+            )
+        )
     )
 
 

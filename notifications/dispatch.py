@@ -37,6 +37,7 @@ from exposure.models import FlagEvent
 from notifications.choices import ChannelMode, DeliveryKind, DeliveryStatus, NotificationEvent
 from notifications.delivery import deliveries_enqueue
 from notifications.models import Channel, Delivery, DeliveryItem, DispatchCursor
+from orgs.scoping import CHANNEL_TLPS
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,10 @@ def gap_seconds() -> float:
 
 
 def notification_event(event: FlagEvent) -> str | None:
-    """What ``event`` tells a channel about, or ``None`` when it is not news."""
+    """What ``event`` tells a channel about, or ``None`` when it is not news for a channel (nor
+    for any: a channel speaks to an organization, never of a TLP:RED advisory)."""
+    if event.flag.advisory.tlp not in CHANNEL_TLPS:
+        return None
     if event.kind == FlagEventKind.CREATED:
         return NotificationEvent.NEW_FLAG
     if event.kind == FlagEventKind.RESOLVED:

@@ -189,6 +189,7 @@ class Delivery(models.Model):
 
 class DeliveryItemQuerySet(OrgScopedQuerySet):
     org_lookup = "delivery__organization"
+    advisory_lookup = "flag__advisory"
 
 
 class DeliveryItem(models.Model):

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -25,6 +25,7 @@ from notifications.dispatch import COLLECTED_ITEMS, severities_at_least
 from notifications.models import Channel, Delivery, DeliveryItem
 from notifications.selectors import flags_overdue
 from orgs.models import Membership
+from orgs.scoping import CHANNEL_TLPS
 
 # Flags reopened per transaction when risk acceptances expire.
 EXPIRY_BATCH = 500
@@ -77,6 +78,8 @@ def overdue_reminders_send(*, today: datetime.date | None = None) -> ReminderRep
     mine: dict[tuple[int, int], list[int]] = defaultdict(list)
     for pk, assignee_id, organization_id in (
         overdue.filter(assignee__isnull=False, assignee__is_active=True)
+        # A TLP:RED advisory's flag is told only to an assignee it names.
+        .filter(Q(advisory__tlp__in=CHANNEL_TLPS) | Q(advisory__audience_users=F("assignee")))
         .filter(
             Exists(
                 Membership.objects.filter(
@@ -105,6 +108,7 @@ def overdue_reminders_send(*, today: datetime.date | None = None) -> ReminderRep
         flags = overdue.filter(
             organization_id=channel.organization_id,
             advisory__severity__in=severities_at_least(channel.min_severity),
+            advisory__tlp__in=CHANNEL_TLPS,
         )
         if channel.advisory_kinds:
             flags = flags.filter(advisory__kind__in=channel.advisory_kinds)

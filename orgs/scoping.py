@@ -9,6 +9,17 @@ engine's scope, say); views, API viewsets and tasks never filter by organization
 request authenticated by an organization token carries that token on ``user.api_token`` (set by
 the token authentication), so the token's narrower scope applies to every query made for that
 request without any view having to remember it.
+
+Advisories carry a TLP 2.0 label and an audience, and the same rule decides who reads them:
+CLEAR and GREEN, every signed-in user; AMBER, whoever sees one of the audience's
+organizations (its members, and analysts granted it); AMBER+STRICT, members of the
+audience's organizations only; RED, the named users only, never through an organization's
+token. Those who write advisories read every one, as they read drafts. The audience's
+organizations are those it names and those of the sectors and tiers it lists.
+``hidden_advisory_ids(user)`` is the rule's answer - the few restricted advisories ``user``
+may not read - and every query of advisories, flags and what is made of flags excludes
+them (``advisory_lookup``). ``advisory_reach_sql`` is the same rule for the matching engine:
+flags of a restricted advisory exist only in the organizations that may read it.
 """
 
 from __future__ import annotations
@@ -117,6 +128,112 @@ class ReadingRequestMemo:
             _reading_request_memo.reset(token)
 
 
+# TLP levels (``advisories.choices.Tlp``) that restrict who reads an advisory.
+TLP_AMBER, TLP_AMBER_STRICT, TLP_RED = "amber", "amber_strict", "red"
+RESTRICTED_TLPS = (TLP_AMBER, TLP_AMBER_STRICT, TLP_RED)
+# The levels an organization's notification channels may carry: a channel (an address list,
+# a webhook) speaks to the organization, and RED is for named people only.
+CHANNEL_TLPS = ("clear", "green", TLP_AMBER, TLP_AMBER_STRICT)
+
+_AUDIENCE_SQL = (
+    "(EXISTS (SELECT 1 FROM advisories_advisory_audience_organizations ao"
+    " WHERE ao.advisory_id = {a}.id AND ao.organization_id = {o}.id)"
+    " OR CAST({a}.audience_sectors AS TEXT) LIKE %s || {o}.sector || %s"
+    " OR CAST({a}.audience_tiers AS TEXT) LIKE %s || {o}.criticality_tier || %s)"
+)
+_AUDIENCE_PARAMS = ['%"', '"%', '%"', '"%']
+
+
+def audience_sql(advisory: str, organization: str) -> tuple[str, list[Any]]:
+    """SQL and parameters: whether the organization row aliased ``organization`` is in the
+    audience of the advisory row aliased ``advisory``."""
+    return _AUDIENCE_SQL.format(a=advisory, o=organization), list(_AUDIENCE_PARAMS)
+
+
+def advisory_reach_sql(advisory: str, organization: str) -> tuple[str, list[Any]]:
+    """SQL and parameters: whether the organization row ``organization`` may hold flags of the
+    advisory row ``advisory``: every one for CLEAR and GREEN, the audience's for AMBER and
+    AMBER+STRICT, for RED those where a named user is a member."""
+    audience, params = audience_sql(advisory, organization)
+    sql = (
+        f"({advisory}.tlp NOT IN (%s, %s, %s)"  # noqa: S608 - aliases, not input
+        f" OR ({advisory}.tlp IN (%s, %s) AND {audience})"
+        f" OR ({advisory}.tlp = %s AND EXISTS (SELECT 1"
+        " FROM advisories_advisory_audience_users au JOIN orgs_membership am"
+        f" ON am.user_id = au.user_id WHERE au.advisory_id = {advisory}.id"
+        f" AND am.organization_id = {organization}.id)))"
+    )
+    return sql, [*RESTRICTED_TLPS, TLP_AMBER, TLP_AMBER_STRICT, *params, TLP_RED]
+
+
+def _writes_advisories(user: Actor) -> bool:
+    from orgs.permissions import can_edit_catalogue
+
+    return can_edit_catalogue(user)
+
+
+def hidden_advisory_ids(user: Actor) -> frozenset[int]:
+    """The ids of the restricted advisories (AMBER, AMBER+STRICT, RED) that ``user`` may not
+    read (see the module docstring). Restricted advisories are few, so the answer is a short
+    list that queries exclude; a request that only reads asks the database once."""
+    if _writes_advisories(user):
+        return frozenset()
+    narrowed_to = _token_organization_id(user)
+    memo = _reading_request_memo.get()
+    key = ("hidden advisories", user.pk, narrowed_to)
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[return-value]
+    ids = _hidden_advisory_ids(user, narrowed_to)
+    if memo is not None:
+        memo[key] = ids
+    return ids
+
+
+def _hidden_advisory_ids(user: Actor, narrowed_to: int | None) -> frozenset[int]:
+    restricted = f"a.tlp IN ({', '.join(['%s'] * len(RESTRICTED_TLPS))})"
+    if not user.is_authenticated or not user.is_active:
+        sql, params = f"SELECT a.id FROM advisories_advisory a WHERE {restricted}", []  # noqa: S608
+    else:
+        visible = organization_ids(user)
+        if visible is None:
+            seen, seen_params = "1 = 1", []
+        elif visible:
+            seen = f"o.id IN ({', '.join(['%s'] * len(visible))})"
+            seen_params = sorted(visible)
+        else:
+            seen, seen_params = "1 = 0", []
+        audience, audience_params = audience_sql("a", "o")
+        token = "" if narrowed_to is None else " AND m.organization_id = %s"
+        token_params = [] if narrowed_to is None else [narrowed_to]
+        sql = (
+            f"SELECT a.id FROM advisories_advisory a WHERE {restricted} AND NOT ("  # noqa: S608
+            f"(a.tlp = %s AND EXISTS (SELECT 1 FROM orgs_organization o"
+            f" WHERE {seen} AND {audience}))"
+            " OR (a.tlp = %s AND EXISTS (SELECT 1 FROM orgs_membership m"
+            " JOIN orgs_organization o ON o.id = m.organization_id"
+            f" WHERE m.user_id = %s{token} AND {audience}))"
+            " OR (a.tlp = %s AND %s AND EXISTS (SELECT 1"
+            " FROM advisories_advisory_audience_users au"
+            " WHERE au.advisory_id = a.id AND au.user_id = %s)))"
+        )
+        params = [
+            TLP_AMBER,
+            *seen_params,
+            *audience_params,
+            TLP_AMBER_STRICT,
+            user.pk,
+            *token_params,
+            *audience_params,
+            TLP_RED,
+            # RED is for the named person: an organization's token does not carry it.
+            narrowed_to is None,
+            user.pk,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*RESTRICTED_TLPS, *params])
+        return frozenset(row[0] for row in cursor.fetchall())
+
+
 def sees_all_organizations(user: Actor) -> bool:
     """Whether ``user`` sees every organization (a platform role, not narrowed by a token)."""
     return organization_ids(user) is None
@@ -146,17 +263,30 @@ def has_role(user: Actor, organization: Organization, minimum: Role) -> bool:
 
 
 class OrgScopedQuerySet(models.QuerySet[Any]):
-    """A queryset of tenant data; ``org_lookup`` is the path from the model to its organization."""
+    """A queryset of tenant data; ``org_lookup`` is the path from the model to its organization,
+    ``advisory_lookup`` the path to the advisory it is about, if it is about one (a flag)."""
 
     org_lookup = "organization"
+    advisory_lookup: str | None = None
 
     def visible_to(self: _Q, user: Actor) -> _Q:
-        """Rows of the organizations ``user`` may see."""
-        return self.in_organizations(organization_ids(user))
+        """Rows of the organizations ``user`` may see (about advisories they may read)."""
+        return self.in_organizations(organization_ids(user)).of_readable_advisories(user)
 
     def with_role(self: _Q, user: Actor, minimum: Role) -> _Q:
-        """Rows of the organizations where ``user`` holds at least ``minimum``."""
-        return self.in_organizations(organization_ids(user, minimum=minimum))
+        """Rows of the organizations where ``user`` holds at least ``minimum`` (about
+        advisories they may read)."""
+        ids = organization_ids(user, minimum=minimum)
+        return self.in_organizations(ids).of_readable_advisories(user)
+
+    def of_readable_advisories(self: _Q, user: Actor) -> _Q:
+        """Rows about advisories ``user`` may read (all rows of a model not about one)."""
+        if self.advisory_lookup is None:
+            return self
+        hidden = hidden_advisory_ids(user)
+        if not hidden:
+            return self
+        return self.exclude(**{f"{self.advisory_lookup}__in": sorted(hidden)})
 
     def in_organizations(self: _Q, ids: frozenset[int] | None) -> _Q:
         """Rows of the organizations of ``ids`` (``None``: all of them), as ``organization_ids``

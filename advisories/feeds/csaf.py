@@ -31,6 +31,9 @@ history, and one :class:`TargetSpec` per product it covers. The decisions, in on
   mitigate; else ``no_fix_planned`` means replace (the vendor will not fix it); else
   (``none_available``, or no remediation) assess. The advisory-level action is the best one
   any product has, so a fix for most products is not drowned by one end-of-life model.
+* TLP: CSAF 2.0 carries TLP 1.0 labels (``document.distribution.tlp.label``). WHITE reads as
+  CLEAR; AMBER reads as AMBER+STRICT when ``distribution.text`` says so (as our own export
+  writes it, ``csaf_tlp``); a document without a label is GREEN, the model's default.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from advisories.choices import AdvisoryKind, RecommendedAction, ReferenceCategory, Severity
+from advisories.choices import AdvisoryKind, RecommendedAction, ReferenceCategory, Severity, Tlp
 
 INFORMATIONAL_CATEGORY = "csaf_informational_advisory"
 INCLUDING_STATUSES = ("known_affected", "first_affected", "last_affected")
@@ -58,6 +61,17 @@ _STATUS_GROUPS = {
     "under_investigation": "under investigation",
 }
 RAW_FORMAT = "csaf-2.0"
+# TLP 1.0 labels of CSAF 2.0 and the TLP 2.0 levels they read as, and back.
+TLP_FROM_CSAF = {"WHITE": Tlp.CLEAR, "GREEN": Tlp.GREEN, "AMBER": Tlp.AMBER, "RED": Tlp.RED}
+TLP_TO_CSAF = {
+    Tlp.CLEAR: "WHITE",
+    Tlp.GREEN: "GREEN",
+    Tlp.AMBER: "AMBER",
+    Tlp.AMBER_STRICT: "AMBER",
+    Tlp.RED: "RED",
+}
+# What ``distribution.text`` says of an AMBER document that is really TLP:AMBER+STRICT.
+AMBER_STRICT_TEXT = "TLP:AMBER+STRICT"
 
 _CVE_RE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _SUMMARY_NOTE_CATEGORIES = ("summary", "description", "general")
@@ -161,6 +175,7 @@ class CsafAdvisory:
     targets: tuple[TargetSpec, ...]
     warnings: tuple[str, ...] = field(default=())
     nothing_to_match: str = ""
+    tlp: str = Tlp.GREEN
 
     @property
     def is_draft(self) -> bool:
@@ -211,7 +226,19 @@ def csaf_map(document: dict[str, Any]) -> CsafAdvisory:
         targets=tuple(targets),
         warnings=tuple(warnings),
         nothing_to_match=_nothing_to_match(document, targets),
+        tlp=csaf_tlp(meta.get("distribution")),
     )
+
+
+def csaf_tlp(distribution: Any) -> str:
+    """The TLP 2.0 level a document's ``distribution`` gives (GREEN without a label)."""
+    if not isinstance(distribution, dict):
+        return Tlp.GREEN
+    label = (distribution.get("tlp") or {}).get("label")
+    tlp = TLP_FROM_CSAF.get(str(label).upper(), Tlp.GREEN)
+    if tlp is Tlp.AMBER and AMBER_STRICT_TEXT in str(distribution.get("text") or ""):
+        return Tlp.AMBER_STRICT
+    return tlp
 
 
 def _nothing_to_match(document: dict[str, Any], targets: list[TargetSpec]) -> str:

@@ -442,6 +442,7 @@ _ADVISORY_FIELD_NAMES = (
     "raw_format",
     "source_violations",
     "nothing_to_match",
+    "tlp",
 )
 
 
@@ -464,6 +465,7 @@ def _advisory_fields(document: _Document) -> dict[str, Any]:
             {"path": problem.path, "message": problem.message} for problem in document.violations
         ],
         "nothing_to_match": mapped.nothing_to_match,
+        "tlp": mapped.tlp,
     }
     if mapped.severity is not None:
         fields["severity"] = mapped.severity

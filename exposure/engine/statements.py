@@ -14,7 +14,8 @@ that found it, so the item table is never joined back: over a whole inventory th
 scanned and hashed every item once more. The organization's, advisory's and product's rows
 are joined to the hits *before* several hits of one pair are collapsed, so that those joins
 are planned on real row estimates (hash joins for large advisories); nothing is joined after
-the collapse, whose size the planner cannot estimate.
+the collapse, whose size the planner cannot estimate. The same join keeps a restricted (TLP)
+advisory's hits to the organizations that may read it (``orgs.scoping.advisory_reach_sql``).
 
 Each hit carries its *reason*: empty for a confirmed match, else why it is only possible - the
 target's caveat (``CAVEAT_SQL``), "version unknown", or both. A pair is confirmed when any of
@@ -43,6 +44,7 @@ from exposure.engine import dialect
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, conjunction, literal
 from exposure.engine.targets import CAVEAT_SQL, Branch, TargetPlan
+from orgs.scoping import advisory_reach_sql
 
 # Priority points: see the package docstring (exposure/engine/__init__.py) for the formula.
 SEVERITY_POINTS = {"critical": 45, "high": 35, "medium": 22, "low": 10, "none": 0}
@@ -243,7 +245,9 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
             " JOIN advisories_advisory a ON a.id = i.advisory_id"
             " LEFT JOIN vendors_product p ON p.id = i.product_id"
             " LEFT JOIN vendors_vendor pv ON pv.id = p.vendor_id"
+            " WHERE {reach}"
             " GROUP BY i.advisory_id, i.item_id)",
+            reach=Sql(*advisory_reach_sql("a", "o")),
             label=LABEL_SQL,
             priority=priority_sql(),
             sla=sla_days_sql(),
