@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from campaigns.choices import DEFAULT_MILESTONES, CampaignScope
 from campaigns.models import Milestone, Plan
@@ -113,3 +115,27 @@ class ReviewForm(forms.Form):
         required=False,
         help_text="Why it is returned: what is missing.",
     )
+
+
+class ReportForm(forms.Form):
+    """The regulator report's date (its end is the moment reported) and format."""
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    format = forms.ChoiceField(choices=[("xlsx", "XLSX"), ("pdf", "PDF")])
+
+    def __init__(self, *args: Any, opened_on: datetime.date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.opened_on = opened_on
+
+    def clean_date(self) -> datetime.date:
+        day: datetime.date = self.cleaned_data["date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(
+                "A report shows what was true; choose a past date or today."
+            )
+        if self.opened_on is not None and day < self.opened_on:
+            opened = self.opened_on.isoformat()
+            raise forms.ValidationError(
+                f"The campaign opened on {opened}; choose a date from then on."
+            )
+        return day

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,18 +27,34 @@ from advisories.models import Advisory
 from campaigns.attestations import attestation_review, attestation_submit
 from campaigns.choices import AttestationStatus, CampaignStatus
 from campaigns.evidence import EvidenceFile
-from campaigns.forms import AttestForm, CampaignOpenForm, MilestoneForm, PlanForm, ReviewForm
+from campaigns.forms import (
+    AttestForm,
+    CampaignOpenForm,
+    MilestoneForm,
+    PlanForm,
+    ReportForm,
+    ReviewForm,
+)
 from campaigns.models import Evidence, Plan, evidence_storage
+from campaigns.report import report_pdf, report_xlsx
 from campaigns.selectors import (
     attestation_for_page,
     campaign_burndown,
     campaign_dashboard,
     campaign_for_page,
+    campaign_state_at,
     campaigns_visible,
+    end_of_day,
     plan_for_page,
     plan_progress,
 )
-from campaigns.services import campaign_open, can_run_campaigns, milestone_update, plan_update
+from campaigns.services import (
+    campaign_open,
+    campaign_progress_record,
+    can_run_campaigns,
+    milestone_update,
+    plan_update,
+)
 from exposure.charts import line_chart
 from orgs.choices import Role
 from orgs.scoping import has_role
@@ -113,6 +129,7 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponseBase:
         "can_run": can_run_campaigns(request.user),
         "replacements": campaign.replacement_products.select_related("vendor"),
         "today": today,
+        "report_form": ReportForm(initial={"date": today}),
     }
     return render(request, "campaigns/campaign_detail.html", context)
 
@@ -298,3 +315,36 @@ def evidence_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+def report_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The regulator report for the end of a past day (or now), as XLSX or PDF, over the
+    organizations the user may see."""
+    campaign = campaign_for_page(user=request.user, pk=pk)
+    form = ReportForm(request.GET, opened_on=timezone.localdate(campaign.opened_at))
+    if not form.is_valid():
+        problems = [
+            f"{name}: {message}" for name, errors in form.errors.items() for message in errors
+        ]
+        return HttpResponseBadRequest("; ".join(problems), content_type="text/plain; charset=utf-8")
+    day = form.cleaned_data["date"]
+    as_of = min(end_of_day(day), timezone.now())
+    if day == timezone.localdate():
+        # Today's report is read from the history like any other; bring it up to now first
+        # rather than leave it as the last periodic sample saw it.
+        campaign_progress_record(campaign=campaign)
+    state = campaign_state_at(campaign=campaign, user=request.user, as_of=as_of)
+    name = f"campaign-{campaign.pk}-{day.isoformat()}"
+    if form.cleaned_data["format"] == "pdf":
+        return HttpResponse(
+            report_pdf(state),
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    return HttpResponse(
+        report_xlsx(state),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )

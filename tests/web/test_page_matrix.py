@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tests.web.conftest import World
 
@@ -138,6 +139,12 @@ CASES: dict[str, Case] = {
     "campaigns:attest": post(
         "campaigns:attest", pk=lambda w: _campaign(w).pk, slug=_org_a, key=lambda w: "identify"
     ),
+    "campaigns:report": lambda w: (
+        "get",
+        reverse("campaigns:report", kwargs={"pk": _campaign(w).pk})
+        + "?format=xlsx&date="
+        + timezone.localdate().isoformat(),
+    ),
     "campaigns:review": post("campaigns:review", pk=lambda w: _attestation(w).pk),
     "campaigns:evidence_download": get(
         "campaigns:evidence_download", pk=lambda w: _attestation(w).evidence.get().pk
@@ -207,10 +214,17 @@ def test_every_page_is_in_the_matrix():
     assert not sorted(CASES.keys() - names), "cases for pages that no longer exist"
 
 
+# Downloads whose text, where any shows in their bytes, is checked all the same.
+BINARY_DOWNLOADS = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+
+
 def _body(response) -> str:
     if response.streaming:
         return b"".join(response.streaming_content).decode()
-    if response.get("Content-Type") == "application/pdf":
+    if response.get("Content-Type") in BINARY_DOWNLOADS:
         return response.content.decode("latin-1")
     return response.content.decode()
 

@@ -1,0 +1,160 @@
+"""The regulator report: a campaign as it stood at a moment (``selectors.campaign_state_at``),
+as an XLSX workbook (openpyxl) and a PDF (WeasyPrint). Both are built from the same rows; the
+PDF is an HTML template rendered offline (no resource is fetched from anywhere)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from campaigns.selectors import CampaignAt, OrganizationAt
+
+ORGANIZATION_HEADER = [
+    "Organization",
+    "Sector",
+    "Criticality tier",
+    "Joined",
+    "Items at start",
+    "Remaining",
+    "Replaced",
+    "State",
+    "Replacement",
+    "Responsible",
+    "Target date",
+]
+ATTESTATION_HEADER = [
+    "Organization",
+    "Milestone",
+    "Status",
+    "When",
+    "By",
+    "Statement",
+    "Evidence",
+    "Review reason",
+]
+
+
+def _plan_replacement(row: OrganizationAt) -> str:
+    parts = [row.plan.get("replacement_product", ""), row.plan.get("replacement_text", "")]
+    return " — ".join(part for part in parts if part)
+
+
+def organization_rows(state: CampaignAt) -> list[list[Any]]:
+    """One line per organization: the report's main table, in both formats."""
+    return [
+        [
+            row.organization.name,
+            row.organization.get_sector_display(),
+            row.organization.get_criticality_tier_display(),
+            timezone.localdate(row.joined_at),
+            row.items_at_start,
+            row.remaining,
+            row.replaced,
+            row.state.label,
+            _plan_replacement(row),
+            row.plan.get("responsible", ""),
+            date.fromisoformat(row.plan["target_date"]) if row.plan.get("target_date") else None,
+            *(cell.state.label for cell in row.milestones),
+        ]
+        for row in state.organizations
+    ]
+
+
+def attestation_rows(state: CampaignAt) -> list[list[Any]]:
+    return [
+        [
+            row.organization.name,
+            record.milestone,
+            record.status,
+            timezone.localtime(record.at).replace(tzinfo=None),
+            record.actor,
+            record.statement,
+            ", ".join(record.evidence),
+            record.review_reason,
+        ]
+        for row in state.organizations
+        for record in row.attestations
+    ]
+
+
+def _cells(sheet: Any, values: Iterable[Any], bold: bool = False) -> list[Any]:
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            # Text stays text: a name starting with "=" is not run as a formula.
+            cell.data_type = "s"
+        if isinstance(value, date | datetime):
+            cell.number_format = (
+                "yyyy-mm-dd" if not isinstance(value, datetime) else "yyyy-mm-dd hh:mm"
+            )
+        if bold:
+            cell.font = Font(bold=True)
+        cells.append(cell)
+    return cells
+
+
+def report_xlsx(state: CampaignAt) -> bytes:
+    """The report as a workbook: a summary, the organizations, the attestations."""
+    book = Workbook(write_only=True)
+    summary = book.create_sheet("Summary")
+    campaign = state.campaign
+    for label, value in (
+        ("Campaign", campaign.title),
+        ("Advisory", f"{campaign.advisory.identifier}: {campaign.advisory.title}"),
+        ("As of", timezone.localtime(state.as_of).replace(tzinfo=None)),
+        ("Organizations", len(state.organizations)),
+        ("Affected items at start", state.items_at_start),
+        ("Remaining", state.remaining),
+        ("Replaced", state.replaced),
+    ):
+        summary.append(_cells(summary, [label, value]))
+    summary.append([])
+    summary.append(_cells(summary, ["Milestone", "Due on"], bold=True))
+    for milestone in state.milestones:
+        summary.append(
+            _cells(summary, [milestone["name"], date.fromisoformat(milestone["due_on"])])
+        )
+    organizations = book.create_sheet("Organizations")
+    names = [milestone["name"] for milestone in state.milestones]
+    organizations.append(_cells(organizations, [*ORGANIZATION_HEADER, *names], bold=True))
+    for row in organization_rows(state):
+        organizations.append(_cells(organizations, row))
+    attestations = book.create_sheet("Attestations")
+    attestations.append(_cells(attestations, ATTESTATION_HEADER, bold=True))
+    for row in attestation_rows(state):
+        attestations.append(_cells(attestations, row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"The report fetches nothing: {url}")
+
+
+def report_pdf(state: CampaignAt) -> bytes:
+    """The report as a PDF, rendered from ``campaigns/report.html`` without network access."""
+    # Imported on first use: it loads pango, which no other page needs.
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "campaigns/report.html",
+        {
+            "state": state,
+            "campaign": state.campaign,
+            "organization_header": ORGANIZATION_HEADER,
+            "organizations": organization_rows(state),
+            "attestations": attestation_rows(state),
+            "generated_at": timezone.now(),
+        },
+    )
+    return HTML(string=html, url_fetcher=_no_fetching).write_pdf()  # type: ignore[no-any-return]

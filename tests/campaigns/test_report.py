@@ -1,0 +1,135 @@
+"""The regulator report: what was true at a past moment, rebuilt from the campaign's history,
+as XLSX and PDF, over the organizations the reader may see."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from campaigns.attestations import attestation_review, attestation_submit
+from campaigns.models import Campaign, Plan
+from campaigns.selectors import campaign_state_at
+from campaigns.services import campaign_open, campaign_progress_record, plan_update
+from orgs.models import Organization
+from orgs.services import inventory_item_delete
+from tests.campaigns.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign(world: World) -> Campaign:
+    return campaign_open(advisory=world.advisory, user=world.analyst)
+
+
+def line(state: Any, organization: Organization) -> Any:
+    return next(row for row in state.organizations if row.organization == organization)
+
+
+def test_a_report_for_an_earlier_moment_shows_what_was_true_then(
+    world: World, campaign: Campaign, run_on_commit: Callable[..., Any]
+) -> None:
+    org_a = world.tenants.org_a
+    plan = Plan.objects.get(campaign=campaign, organization=org_a)
+    before = timezone.now()
+
+    plan_update(plan=plan, user=world.tenants.owner, data={"responsible": "Ada"})
+    run_on_commit(inventory_item_delete, item=world.items_a[0])
+    campaign_progress_record(campaign=campaign)
+    attestation = attestation_submit(
+        plan=plan,
+        milestone=campaign.milestones.get(key="identify"),
+        user=world.tenants.owner,
+        statement="Found three.",
+    )
+    attestation_review(attestation=attestation, user=world.analyst, accept=True)
+
+    then = line(campaign_state_at(campaign=campaign, user=world.analyst, as_of=before), org_a)
+    assert (then.items_at_start, then.remaining, then.replaced) == (3, 3, 0)
+    assert then.plan == {}
+    assert then.attestations == []
+    assert [m.state for m in then.milestones][:2] == ["late", "pending"]
+
+    now = line(
+        campaign_state_at(campaign=campaign, user=world.analyst, as_of=timezone.now()), org_a
+    )
+    assert (now.items_at_start, now.remaining, now.replaced) == (3, 2, 1)
+    assert now.plan["responsible"] == "Ada"
+    assert [a.status for a in now.attestations] == ["Submitted, awaiting review", "Accepted"]
+    assert now.milestones[0].state == "accepted"
+
+
+def test_the_xlsx_report_lists_each_organization_and_keeps_text_as_text(
+    world: World, campaign: Campaign
+) -> None:
+    Organization.objects.filter(pk=world.tenants.org_b.pk).update(name='=HYPERLINK("x")')
+    client = Client()
+    client.force_login(world.analyst)
+
+    response = client.get(
+        reverse("campaigns:report", kwargs={"pk": campaign.pk}),
+        {"date": timezone.localdate().isoformat(), "format": "xlsx"},
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    book = load_workbook(io.BytesIO(response.content))
+    rows = list(book["Organizations"].iter_rows(values_only=True))
+    assert rows[0][:8] == (
+        "Organization",
+        "Sector",
+        "Criticality tier",
+        "Joined",
+        "Items at start",
+        "Remaining",
+        "Replaced",
+        "State",
+    )
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["Stadtwerke Alpha"][4:7] == (3, 3, 0)
+    cell = next(c for c in book["Organizations"]["A"] if c.value == '=HYPERLINK("x")')
+    assert cell.data_type == "s"
+
+
+def test_the_pdf_report_is_a_pdf_and_an_organization_reads_only_its_own(
+    world: World, campaign: Campaign
+) -> None:
+    client = Client()
+    client.force_login(world.tenants.viewer)
+    url = reverse("campaigns:report", kwargs={"pk": campaign.pk})
+    today = timezone.localdate().isoformat()
+
+    pdf = client.get(url, {"date": today, "format": "pdf"})
+    xlsx = client.get(url, {"date": today, "format": "xlsx"})
+
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    names = [
+        row[0]
+        for row in load_workbook(io.BytesIO(xlsx.content))["Organizations"].iter_rows(
+            min_row=2, values_only=True
+        )
+    ]
+    assert names == ["Stadtwerke Alpha"]
+
+
+def test_a_future_or_pre_campaign_date_is_refused_naming_the_field(
+    world: World, campaign: Campaign
+) -> None:
+    client = Client()
+    client.force_login(world.analyst)
+    url = reverse("campaigns:report", kwargs={"pk": campaign.pk})
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    future = client.get(url, {"date": tomorrow.isoformat(), "format": "xlsx"})
+    early = client.get(url, {"date": "2001-01-01", "format": "pdf"})
+
+    assert future.status_code == 400 and future.content.decode().startswith("date: ")
+    assert early.status_code == 400 and "opened on" in early.content.decode()
