@@ -78,7 +78,7 @@ LIST_COLUMNS = [
     SortColumn("identifier", "Identifier", ("identifier",)),
     SortColumn("title", "Title", ("title",)),
     SortColumn("source", "Source", ("source__name",)),
-    SortColumn("severity", "Severity", ("severity_rank",)),
+    SortColumn("severity", "Severity", ("severity_rank",), descending_first=True),
     SortColumn("kind", "Kind", ("kind",)),
     SortColumn("status", "Status", ("status",)),
     SortColumn("issued", "Issued", ("issued_on",)),

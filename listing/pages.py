@@ -34,6 +34,9 @@ class SortColumn:
     key: str
     label: str
     ordering: tuple[str, ...]
+    # A column whose useful end is its top (severity: Critical first) is sorted descending
+    # by the first click on its header.
+    descending_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,10 @@ class Sort:
 
     def toggle(self, key: str) -> str:
         """The ``sort`` value a column header links to: flips the direction of the current
-        column, and starts ascending on any other."""
+        column, and starts any other ascending, or descending if it says so."""
         if key == self.key:
             return key if self.descending else f"-{key}"
-        return key
+        return f"-{key}" if self.columns[key].descending_first else key
 
     def direction(self, key: str) -> str:
         """The ``aria-sort`` value of a column header."""
