@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views_flags.flag_list_view, name="flag_list"),
     path("bulk/", views_flags.flag_bulk_view, name="flag_bulk"),
     path("assets/", views_flags.asset_list_view, name="asset_list"),
+    path("pick/<str:kind>/", views_flags.filter_pick_view, name="filter_pick"),
     path("<int:pk>/", views_flags.flag_detail_view, name="flag_detail"),
     path("<int:pk>/status/", views_flags.flag_status_view, name="flag_status"),
     path("<int:pk>/assign/", views_flags.flag_assign_view, name="flag_assign"),

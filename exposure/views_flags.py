@@ -5,17 +5,14 @@ moves and their reasons, and writes the history and the audit trail."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from exposure.choices import ACTIVE_FLAG_STATUSES, FlagStatus
 from exposure.export import flags_csv
-from exposure.filtersets import FlagFilterSet
+from exposure.flag_filters import flag_filters, pick_options
 from exposure.forms import (
     ASSIGN_ME,
     STATUS_VERBS,
@@ -40,28 +37,23 @@ from exposure.selectors import (
     FlagRows,
     flag_for_page,
     flag_history,
-    flag_list,
     flags_on_same_item,
     item_active_flag_ids,
 )
 from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
 from listing.pages import (
-    DateRange,
     SortColumn,
-    checkboxes,
-    filter_fields,
     paginate,
     sort_queryset,
 )
 from orgs.choices import Role
-from orgs.forms import QuickSelect, lean_organization_choices
 from orgs.models import User
 from orgs.scoping import has_role
 
 LIST_COLUMNS = [
     SortColumn("priority", "Priority", ("priority", "-due_date")),
     SortColumn("advisory", "Advisory", ("advisory__identifier",)),
-    SortColumn("severity", "Severity", ("severity_rank",)),
+    SortColumn("severity", "Severity", ("severity_rank",), descending_first=True),
     SortColumn("item", "Item", ("item_label",)),
     SortColumn("organization", "Organization", ("organization__name",)),
     SortColumn("status", "Status", ("status",)),
@@ -69,64 +61,6 @@ LIST_COLUMNS = [
     SortColumn("due", "Due", ("due_date",)),
     SortColumn("seen", "First seen", ("first_seen_at",)),
 ]
-# Parameters that arrange the list rather than filter it.
-_NOT_FILTERS = ("sort", "page", "format")
-
-
-def _filter_data(request: HttpRequest) -> tuple[QueryDict, bool]:
-    """The filters to apply, and whether the user chose any.
-
-    A triage list is for work still to do: without any filter it shows the open and
-    acknowledged flags, with those boxes ticked, so the user sees how to widen it.
-    """
-    chosen = any(value for key, value in request.GET.items() if key not in _NOT_FILTERS)
-    if chosen:
-        return request.GET, True
-    data = request.GET.copy()
-    data.setlist("status", [str(status) for status in ACTIVE_FLAG_STATUSES])
-    return data, False
-
-
-def _yes_no(any_label: str) -> forms.Select:
-    """A boolean filter as "any / yes / no"."""
-    return forms.Select(choices=[("", any_label), ("true", "Yes"), ("false", "No")])
-
-
-@dataclass(frozen=True)
-class FlagFilters:
-    """A request's flag filters: the form fields a page shows, the filtered flags, and
-    whether the user chose any filter."""
-
-    fields: list[forms.BoundField]
-    flags: QuerySet[Flag, Any]
-    chosen: bool
-
-
-def flag_filters(request: HttpRequest, *, by_severity: bool = False) -> FlagFilters:
-    """The flag list's filters applied to the flags the user may see: the triage list and the
-    affected-assets list filter alike."""
-    queryset = flag_list(user=request.user, by_severity=by_severity)
-    data, chosen = _filter_data(request)
-    filterset = FlagFilterSet(data, queryset=queryset, request=request)
-    # The FilterSet's labels are written for the API's documentation; the page asks plainly.
-    filterset.form.fields["overdue"].label = "Overdue"
-    filterset.form.fields["unassigned"].label = "Unassigned"
-    lean_organization_choices(filterset.form)
-    fields = filter_fields(
-        filterset,
-        ("q", "status", "severity", "organization", "overdue", "unassigned", "kind", "due"),
-        widgets={
-            "status": checkboxes(),
-            "severity": checkboxes(),
-            "kind": checkboxes(),
-            "organization": QuickSelect(any_label="All your organizations"),
-            "overdue": _yes_no("Any"),
-            "unassigned": _yes_no("Any"),
-            "due": DateRange("Due"),
-        },
-    )
-    filtered = filterset.qs if filterset.is_valid() else queryset.none()
-    return FlagFilters(fields, filtered, chosen)
 
 
 @login_required
@@ -140,7 +74,7 @@ def flag_list_view(request: HttpRequest) -> HttpResponseBase:
         return flags_csv(ordered)
     context = {
         "page": paginate(FlagRows(ordered, user=request.user), request),
-        "filter_fields": filters.fields,
+        "filters": filters,
         "sort": sort,
         "filtered": filters.chosen,
         "today": timezone.localdate(),
@@ -159,12 +93,36 @@ def asset_list_view(request: HttpRequest) -> HttpResponse:
     filters = flag_filters(request)
     context = {
         "page": paginate(AssetRows(filters.flags, user=request.user), request),
-        "filter_fields": filters.fields,
+        "filters": filters,
         "filtered": filters.chosen,
         "today": timezone.localdate(),
         "bulk_form": FlagBulkForm(),
     }
     return render(request, "exposure/asset_list.html", context)
+
+
+# How many matches a filter picker offers; the user narrows the text rather than scrolls.
+PICK_LIMIT = 15
+
+
+@login_required
+@require_GET
+def filter_pick_view(request: HttpRequest, kind: str) -> HttpResponse:
+    """A flag filter picker's matches (htmx): advisories the user may read, or catalogue
+    vendors or products, by name."""
+    if kind not in ("advisory", "vendor", "product"):
+        raise Http404("No such picker.")
+    term = request.GET.get("term", "").strip()[:200]
+    context = {
+        "query": term,
+        # The id of the hidden input the picked option fills in; only form-field ids pass.
+        "target": "".join(c for c in request.GET.get("target", "") if c.isalnum() or c in "_-"),
+        "options": pick_options(kind=kind, term=term, user=request.user, limit=PICK_LIMIT)
+        if term
+        else [],
+        "empty": f"No {kind} matches",
+    }
+    return render(request, "vendors/_picker_options.html", context)
 
 
 def _back(request: HttpRequest, fallback: str) -> str:

@@ -124,6 +124,7 @@ CASES: dict[str, Case] = {
     "exposure:flag_list": get("exposure:flag_list"),
     "exposure:flag_bulk": post("exposure:flag_bulk"),
     "exposure:asset_list": get("exposure:asset_list"),
+    "exposure:filter_pick": get("exposure:filter_pick", kind=lambda w: "advisory"),
     "exposure:flag_detail": get("exposure:flag_detail", pk=lambda w: w.flag_a.pk),
     "exposure:flag_status": post("exposure:flag_status", pk=lambda w: w.flag_a.pk),
     "exposure:flag_assign": post("exposure:flag_assign", pk=lambda w: w.flag_a.pk),
