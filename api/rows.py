@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import preserve_builtin_query_params
 
 Row = Mapping[str, Any]
 
@@ -32,10 +33,12 @@ class RowFormat:
 
     base_url: str
     zone: datetime.tzinfo
+    # The request's ``?format=`` (DRF keeps it in the URLs it writes), or nothing.
+    query: str = ""
 
     def url(self, pk: Any) -> str:
         """A row's own URL, as the router writes detail routes: the list's URL and the id."""
-        return f"{self.base_url}{pk}/"
+        return f"{self.base_url}{pk}/{self.query}"
 
     def date_time(self, value: datetime.datetime | None) -> str | None:
         """A date-time as DRF's ``DateTimeField`` shows it: ISO 8601 in the request's time
@@ -57,6 +60,7 @@ def row_format(request: Request, list_view: str) -> RowFormat:
     return RowFormat(
         base_url=request.build_absolute_uri(reverse(list_view)),
         zone=timezone.get_current_timezone(),
+        query=preserve_builtin_query_params("", request),
     )
 
 

@@ -145,13 +145,13 @@ class AdvisoryFlagCounts:
     closed: int
 
 
-def advisory_flag_counts(*, advisory: Advisory, user: Actor, today: date) -> AdvisoryFlagCounts:
+def advisory_flag_counts(*, advisory_id: int, user: Actor, today: date) -> AdvisoryFlagCounts:
     """The totals of ``advisory_flag_impact`` in one aggregate: organizations with active flags,
     the distinct items those flags are on, active, overdue and closed flags."""
     active = Q(status__in=ACTIVE_FLAG_STATUSES)
     counts = (
         Flag.objects.visible_to(user)
-        .filter(advisory=advisory)
+        .filter(advisory_id=advisory_id)
         .aggregate(
             organizations=Count("organization_id", filter=active, distinct=True),
             items=Count("item_id", filter=active, distinct=True),

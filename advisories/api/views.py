@@ -1,8 +1,10 @@
 """Viewsets of the advisory API: sources and advisories with their targets and revisions."""
 
+import dataclasses
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -228,9 +230,9 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
 
     def get_queryset(self) -> QuerySet[Advisory, Any]:
         advisories = advisories_visible_to(user=self.request.user)
-        if self.action in ("list", "impact"):
-            # The list reads the columns it shows (build_rows); the impact is computed in SQL
-            # from the advisory's id.
+        if self.action in ("list", "retrieve", "impact"):
+            # The list and the detail read the columns their rows show (build_rows); the
+            # impact is computed in SQL from the advisory's id.
             return advisories
         # The imported source document (a CSAF file can be hundreds of kilobytes) is not part
         # of the representation; loading it would parse it on every request.
@@ -250,11 +252,18 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
         return AdvisorySerializer
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        advisory = self.get_object()
-        advisory.flag_counts = advisory_flag_counts(  # type: ignore[attr-defined]
-            advisory=advisory, user=request.user, today=timezone.localdate()
+        """The advisory as its list row shows it (one builder for both, held to
+        AdvisorySerializer by tests/api/test_rows.py), with the counts of its flags among the
+        organizations the reader sees. Reading an advisory needs no object permission beyond
+        seeing it, which the queryset decides (drafts: editors only)."""
+        rows = self.filter_queryset(self.get_queryset()).values(*self.row_columns)
+        row = get_object_or_404(rows, pk=kwargs[self.lookup_url_kwarg or self.lookup_field])
+        body = self.build_rows([row])[0]
+        counts = advisory_flag_counts(
+            advisory_id=row["id"], user=request.user, today=timezone.localdate()
         )
-        return Response(self.get_serializer(advisory).data)
+        body["flag_counts"] = dataclasses.asdict(counts)
+        return Response(body)
 
     def perform_create(self, serializer: BaseSerializer[Advisory]) -> None:
         arguments = advisory_write_arguments(dict(serializer.validated_data))
