@@ -79,6 +79,10 @@ class Milestone(models.Model):
         return f"{self.name} (by {self.due_on:%Y-%m-%d})"
 
 
+class PlanQuerySet(OrgScopedQuerySet):
+    advisory_lookup = "campaign__advisory"
+
+
 class Plan(models.Model):
     """One organization's part in a campaign: how many affected items it had when it joined,
     what it replaces them with, who answers for it and by when."""
@@ -105,7 +109,7 @@ class Plan(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = OrgScopedQuerySet.as_manager()
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["campaign", "organization__name"]
@@ -128,6 +132,7 @@ class Plan(models.Model):
 
 class AttestationQuerySet(OrgScopedQuerySet):
     org_lookup = "plan__organization"
+    advisory_lookup = "plan__campaign__advisory"
 
 
 class Attestation(models.Model):
@@ -178,6 +183,7 @@ def evidence_path(name: str) -> str:
 
 class EvidenceQuerySet(OrgScopedQuerySet):
     org_lookup = "attestation__plan__organization"
+    advisory_lookup = "attestation__plan__campaign__advisory"
 
 
 class Evidence(models.Model):

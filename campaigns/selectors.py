@@ -26,15 +26,16 @@ from campaigns.choices import (
 from campaigns.models import Attestation, Campaign, CampaignEvent, Milestone, Plan, ProgressSample
 from campaigns.progress import Counts, live_counts, milestone_state
 from orgs.models import Organization
-from orgs.scoping import Actor, organization_ids
+from orgs.scoping import Actor, hidden_advisory_ids, organization_ids
 
 
 def campaigns_visible(*, user: Actor) -> QuerySet[Campaign, Any]:
     """Campaigns with a plan in an organization ``user`` may see (every campaign for who sees
-    every organization)."""
+    every organization), of advisories they may read."""
     campaigns = Campaign.objects.select_related("advisory")
     if organization_ids(user) is None:
-        return campaigns
+        hidden = hidden_advisory_ids(user)
+        return campaigns.exclude(advisory_id__in=sorted(hidden)) if hidden else campaigns
     return campaigns.filter(pk__in=Plan.objects.visible_to(user).values("campaign_id"))
 
 

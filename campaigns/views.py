@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advisories.choices import AdvisoryStatus
-from advisories.models import Advisory
+from advisories.selectors import advisories_visible_to
 from campaigns.attestations import attestation_review, attestation_submit
 from campaigns.choices import AttestationStatus, CampaignStatus
 from campaigns.evidence import EvidenceFile
@@ -82,7 +82,11 @@ def campaign_open_view(request: HttpRequest, advisory_pk: int) -> HttpResponseBa
     """Open a campaign from a published advisory; for analysts of every organization."""
     if not can_run_campaigns(request.user):
         raise PermissionDenied("Opening a campaign needs the analyst role in every organization.")
-    advisory = Advisory.objects.filter(pk=advisory_pk, status=AdvisoryStatus.PUBLISHED).first()
+    advisory = (
+        advisories_visible_to(user=request.user)
+        .filter(pk=advisory_pk, status=AdvisoryStatus.PUBLISHED)
+        .first()
+    )
     if advisory is None:
         raise Http404("No such published advisory.")
     form = CampaignOpenForm(request.POST or None)

@@ -241,3 +241,16 @@ def test_milestones_are_moved_on_their_page(world: World, campaign: Campaign) ->
         .status_code
         == 403
     )
+
+
+def test_a_campaign_of_an_advisory_the_reader_may_not_read_is_not_found(
+    world: World, campaign: Campaign
+) -> None:
+    from advisories.models import Advisory
+
+    Advisory.objects.filter(pk=world.advisory.pk).update(tlp="red")
+    viewer = signed_in(world.tenants.viewer)
+
+    assert viewer.get(campaign.get_absolute_url()).status_code == 404
+    assert viewer.get(plan_url(campaign, world.tenants.org_a.slug)).status_code == 404
+    assert signed_in(world.analyst).get(campaign.get_absolute_url()).status_code == 404
