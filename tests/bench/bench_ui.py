@@ -82,6 +82,7 @@ def main() -> int:
         ),
         ("flag list by severity", "/flags/?sort=-severity", lambda: None),
         ("inventory of the big organization", f"{big.get_absolute_url()}inventory/", lambda: None),
+        ("reports (every organization, 90 days)", "/reports/", lambda: None),
     ]
     print(f"{world.items:,} inventory items, {world.flags:,} flags; {RENDERS} renders per page")
     medians: dict[str, float] = {}
