@@ -1,16 +1,26 @@
-"""Project-wide middleware, and the client's address as far as proxies can be trusted."""
+"""Project-wide middleware (the security headers), and the client's address as far as proxies
+can be trusted."""
 
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 
-class ContentSecurityPolicyMiddleware:
-    """Send the Content-Security-Policy header on every response.
+class SecurityHeadersMiddleware:
+    """Send the Content-Security-Policy and Permissions-Policy headers on every response, and
+    ``Cache-Control: no-store`` on every API response to a signed-in client.
 
     Every script and stylesheet is served by the app itself (no CDN, no inline code), so the
-    policy allows only the app's own origin.
+    policy allows only the app's own origin; no page uses the camera, the microphone, the
+    location or any other browser feature, so the Permissions-Policy turns them all off. The
+    middleware comes first, so that responses of the middleware below it (WhiteNoise's static
+    files in production, the HTTPS redirect) carry the headers too.
+
+    An API answer to a signed-in client holds tenant data: no shared or browser cache may keep
+    it. The user is read after the view ran, since the API authenticates tokens in the view
+    (DRF sets the request's user then).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -19,6 +29,10 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") and user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
         return response
 
 

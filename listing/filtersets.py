@@ -14,11 +14,23 @@ from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
 
+# The range of PostgreSQL's bigint, which every id and whole-number column fits in.
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+
 
 class IntegerFilter(django_filters.NumberFilter):
-    """A whole number (an id, a priority), not any decimal as ``NumberFilter`` takes."""
+    """A whole number (an id, a priority), not any decimal as ``NumberFilter`` takes.
+
+    A number outside bigint's range can match no row; it is refused with 400 naming the
+    parameter rather than handed to the database (unless the filter sets narrower bounds).
+    """
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", BIGINT_MIN)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(*args, **kwargs)
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):

@@ -7,13 +7,14 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from advisories.feeds.errors import FeedError
 from advisories.feeds.services import csaf_import
+from api.parsers import JSONParser
 from api.permissions import CatalogueEditorOrReadOnly, TokenAccessPermission
 
 # Palo Alto Networks' advisory on CVE-2024-3400 as a CSAF 2.0 document, in short: one range
