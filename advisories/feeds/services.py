@@ -37,7 +37,7 @@ from advisories.feeds.csaf import RAW_FORMAT as CSAF_RAW_FORMAT
 from advisories.feeds.csaf import CsafAdvisory, TargetSpec, csaf_map
 from advisories.feeds.errors import DocumentInvalid, FeedError, Problem
 from advisories.feeds.kev import KevEntry, kev_parse
-from advisories.feeds.validation import csaf_validate, parse_json
+from advisories.feeds.validation import csaf_validate, parse_json, text_check
 from advisories.models import (
     Advisory,
     AdvisoryCve,
@@ -151,7 +151,9 @@ def csaf_import_batch(
     parsed: list[tuple[int, str, dict[str, Any]]] = []
     for position, (name, content) in enumerate(documents):
         try:
-            parsed.append((position, name, parse_json(content, name=name)))
+            document = parse_json(content, name=name)
+            text_check(document, name=name)
+            parsed.append((position, name, document))
         except FeedError as error:
             batch.failures.append((position, ImportFailure(name, error)))
     unchanged = _already_imported(parsed, source)

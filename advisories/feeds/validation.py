@@ -47,10 +47,14 @@ from csaf.csaf.v20 import validate as csaf_v20_validate
 from csaf.csaf.v20.rules._registry import all_rules as csaf_v20_rules
 
 from advisories.feeds.errors import DocumentInvalid, Problem
+from vendors.untrusted import control_character_problem, json_depth_exceeds
 
 _CSAF_SCHEMA_ID = "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json"
 # See the module docstring.
 SKIPPED_MANDATORY_TESTS = frozenset({"6.1.27"})
+# A CSAF product tree nests a few branches deep; the schema and the mandatory tests recurse once
+# per level, so a document far deeper than any real one is refused before they see it.
+MAX_JSON_DEPTH = 64
 # Enough to act on; a document with thousands of problems is not worth listing in full.
 MAX_PROBLEMS = 50
 # Failed tests that leave unknown which products the document covers.
@@ -111,15 +115,66 @@ def parse_json(content: bytes, *, name: str = "the document") -> dict[str, Any]:
         raise DocumentInvalid(
             f"{name} is not UTF-8 text (byte {error.start} is invalid)."
         ) from error
+    too_deep = f"{name} nests more than {MAX_JSON_DEPTH} levels deep; no feed document does."
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise DocumentInvalid(
             f"{name} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
         ) from error
+    except RecursionError:
+        raise DocumentInvalid(too_deep) from None
+    if json_depth_exceeds(document, MAX_JSON_DEPTH):
+        # The validators below recurse once per level, and one of them in native code.
+        raise DocumentInvalid(too_deep)
     if not isinstance(document, dict):
         raise DocumentInvalid(f"{name} is JSON but not an object.")
     return document
+
+
+def text_check(document: dict[str, Any], *, name: str = "the document") -> None:
+    """Refuse ``document`` if any of its strings (keys included) holds what cannot be stored:
+    a NUL or another control character (``vendors.untrusted``), or an unpaired surrogate that a
+    ``\\ud800`` escape let in. The problems name each string by its JSON pointer."""
+    problems: list[Problem] = []
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack and len(problems) < MAX_PROBLEMS:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                child_path = f"{path}/{_pointer_token(key)}"
+                key_problem = _text_problem(key)
+                if key_problem:
+                    problems.append(Problem(child_path, f"the key {key_problem}"))
+                stack.append((child_path, child))
+        elif isinstance(value, list):
+            stack.extend((f"{path}/{index}", child) for index, child in enumerate(value))
+        elif isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                problems.append(Problem(path, problem))
+    if problems:
+        problems.sort(key=lambda problem: problem.path)
+        count = len(problems)
+        plural = "" if count == 1 else "s"
+        raise DocumentInvalid(
+            f"{name} holds text that cannot be stored ({count} problem{plural}).", problems
+        )
+
+
+def _pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _text_problem(text: str) -> str | None:
+    problem = control_character_problem(text)
+    if problem or text.isascii():
+        return problem
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate, which is not text"
+    return None
 
 
 def csaf_check(document: dict[str, Any]) -> CsafCheck:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
@@ -83,3 +85,42 @@ def test_a_document_with_cosmetic_faults_is_imported_and_answers_with_its_violat
     assert violation["path"] == "/vulnerabilities/0/cwe/name"
     assert violation["message"].startswith("test 6.1.11 (Invalid CWE): CWE-200 name")
     assert Advisory.objects.get().source_violations == [violation]
+
+
+@pytest.mark.parametrize(
+    "path, text, problem",
+    [
+        ("/document/tracking/id", "ACME-2026-\u00000001", "contains a NUL character"),
+        ("/document/title", "Acme Gateway\u0000", "contains a NUL character"),
+        ("/document/title", "Acme \u001b[2J Gateway", "contains the control character U+001B"),
+        ("/document/title", "Acme \ud800 Gateway", "contains an unpaired surrogate"),
+    ],
+)
+def test_text_that_cannot_be_stored_is_refused_with_its_path(
+    advisory_document, path, text, problem
+):
+    _, section, *rest = path.split("/")
+    target = advisory_document[section]
+    for key in rest[:-1]:
+        target = target[key]
+    target[rest[-1]] = text
+    client = _client(UserFactory(is_advisory_editor=True))
+
+    body = json.dumps(advisory_document).encode()  # ASCII escapes, as a JSON writer sends them
+    response = client.post(URL, body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    [found] = response.json()["problems"]
+    assert found["path"] == path
+    assert found["message"].startswith(problem)
+    assert not Advisory.objects.exists()
+
+
+def test_a_document_nested_a_thousand_levels_deep_is_refused():
+    deep = b'{"document": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    client = _client(UserFactory(is_advisory_editor=True))
+
+    response = client.post(URL, deep, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "nests more than 64 levels" in response.json()["detail"]
