@@ -124,7 +124,20 @@ def csv_cell(value: Any) -> str:
     if not isinstance(value, str):
         # A number is a number, -5 included; only text can smuggle in a formula.
         return str(value)
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    return "'" + value if _formula_guarded(value) else value
+
+
+def _formula_guarded(value: str) -> bool:
+    # Text that already starts with apostrophes before a trigger gets one more, so that
+    # :func:`csv_cell_unguard` can tell the guard from an apostrophe the text itself holds.
+    return value.lstrip("'").startswith(FORMULA_TRIGGERS)
+
+
+def csv_cell_unguard(text: str) -> str:
+    """A cell of a CSV file this app exported, as the value it was before :func:`csv_cell`
+    guarded it: the apostrophe is taken off exactly where the export put one, so that an
+    export uploaded again unchanged stores the same values."""
+    return text[1:] if text.startswith("'") and _formula_guarded(text[1:]) else text
 
 
 class _Echo:

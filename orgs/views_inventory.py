@@ -33,6 +33,8 @@ from listing.pages import (
 from orgs.choices import Role
 from orgs.filtersets import InventoryItemFilterSet
 from orgs.forms import InventoryItemForm
+from orgs.importers.common import ITEM_FIELDS
+from orgs.importers.csv import EXPORT_COLUMNS
 from orgs.models import InventoryItem, Organization
 from orgs.services import inventory_item_create, inventory_item_delete, inventory_item_update
 from orgs.views import can_edit_inventory, organization_for
@@ -50,24 +52,7 @@ LIST_COLUMNS = [
 ]
 # The columns the CSV import reads, first and under the same names, so that an export can be
 # edited and uploaded again; then what Vendorwatch knows about each item.
-CSV_HEADER = [
-    "vendor",
-    "product",
-    "version",
-    "cpe",
-    "purl",
-    "quantity",
-    "environment",
-    "criticality",
-    "external_ref",
-    "hostname",
-    "site",
-    "notes",
-    "catalogue_vendor",
-    "catalogue_product",
-    "source",
-    "open_flags",
-]
+CSV_HEADER = [*ITEM_FIELDS, *EXPORT_COLUMNS]
 
 
 def _csv_row(item: Any) -> list[Any]:

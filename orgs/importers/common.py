@@ -18,6 +18,7 @@ from orgs.choices import BusinessCriticality, Environment, ImportFormat
 from orgs.models import InventoryItem
 from vendors.matching.cpe import CpeError, parse_cpe23
 from vendors.matching.purls import PurlError, parse_purl
+from vendors.untrusted import control_character_problem
 
 # The canonical fields of an imported row, in the order errors about one row are reported,
 # and the InventoryItem field each one fills.
@@ -292,11 +293,13 @@ def row_validate(row: RawRow, *, source: str) -> tuple[dict[str, Any] | None, li
 def _unstorable(text: str) -> str | None:
     """Why PostgreSQL could not store ``text``, if it could not; naming the cell beats a 500.
 
-    Text columns cannot hold NUL, and JSON's ``\\ud800``-style escapes can smuggle in
+    Text columns cannot hold NUL, nor any other control character that is not a tab or a
+    line break (``vendors.untrusted``), and JSON's ``\\ud800``-style escapes can smuggle in
     unpaired surrogates, which are not UTF-8.
     """
-    if "\x00" in text:
-        return "contains a NUL character"
+    control = control_character_problem(text)
+    if control:
+        return control
     if text.isascii():
         return None
     try:

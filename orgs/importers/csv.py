@@ -3,12 +3,13 @@
 The file is UTF-8, with or without a byte-order mark (Excel writes one). The first non-blank
 line is the header; its columns are the keys of ``ITEM_FIELDS`` (``vendor``, ``product``,
 ``version``, ``cpe``, ``purl``, ``quantity``, ``environment``, ``criticality``,
-``external_ref``, ``hostname``, ``site``, ``notes``) in any order and any case, and at least
-one of ``product``, ``cpe`` and ``purl`` must be among them. The delimiter is a comma or a
-semicolon (what Excel writes where the decimal separator is a comma), whichever the header
-line holds more of.
-Blank lines, and lines whose cells are all empty, are skipped. Line numbers in errors are
-physical lines of the file, counting the header as line 1 when it is the first line.
+``external_ref``, ``hostname``, ``site``, ``notes``) in any order and any case (the columns
+the inventory export adds, ``EXPORT_COLUMNS``, are ignored), and at least one of ``product``,
+``cpe`` and ``purl`` must be among them. The delimiter is a comma or a semicolon (what Excel
+writes where the decimal separator is a comma), whichever the header line holds more of.
+Blank lines, and lines whose cells are all empty, are skipped. A cell that the inventory export
+guarded against spreadsheet formulas (``'=SUM(A1)``) is read without the guard. Line numbers in
+errors are physical lines of the file, counting the header as line 1 when it is the first line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 
+from listing.pages import csv_cell_unguard
 from orgs.importers.common import (
     IDENTIFYING_FIELDS,
     ITEM_FIELDS,
@@ -27,6 +29,10 @@ from orgs.importers.common import (
     size_check,
     text_decode,
 )
+
+# What the inventory export adds after the item columns: what Vendorwatch knows of each item.
+# An export uploaded again is read as it is, and these columns are ignored.
+EXPORT_COLUMNS = ("catalogue_vendor", "catalogue_product", "source", "open_flags")
 
 
 def csv_read(content: bytes) -> list[RawRow | RowError]:
@@ -63,7 +69,8 @@ def csv_read(content: bytes) -> list[RawRow | RowError]:
         if len(record) != len(columns):
             rows.append(RowError(where, f"has {len(record)} fields, the header has {len(columns)}"))
             continue
-        values = dict(zip(columns, record, strict=True))
+        # An export guards cells against spreadsheet formulas; the guard is not the value.
+        values = dict(zip(columns, map(csv_cell_unguard, record), strict=True))
         rows.append(RawRow(where=where, values=values, labels=labels, separator=", "))
     if columns is None:
         raise ImportFileError([RowError("", "The file is empty: it has no header line.")])
@@ -92,6 +99,8 @@ def _header_read(header: list[str], line: int) -> dict[str, str]:
         where = f"line {line}, column {number}"
         if not name:
             errors.append(RowError(where, "has no name"))
+        elif name in EXPORT_COLUMNS:
+            continue
         elif name not in ITEM_FIELDS:
             errors.append(
                 RowError(

@@ -204,6 +204,27 @@ def test_nul_character_is_an_error_rather_than_a_database_failure():
     ]
 
 
+def test_other_control_characters_are_errors_but_tabs_and_line_breaks_are_text():
+    assert error_texts(validate('product,notes\nWidget,"a\x1b[31mb"\nGadget,"a\tb\r\nc"\n')) == [
+        "line 2, notes: contains the control character U+001B"
+    ]
+
+
+@pytest.mark.parametrize(
+    "cell, value",
+    [
+        ("'=SUM(A1)", "=SUM(A1)"),
+        ("'-5", "-5"),
+        ("'@admin", "@admin"),
+        ("''=quoted", "'=quoted"),
+        ("'plain", "'plain"),
+        ("O'Neil", "O'Neil"),
+    ],
+)
+def test_the_exports_formula_guard_is_read_off_exactly_where_it_was_put(cell, value):
+    assert validate(f"product,notes\nWidget,{cell}\n").items[0]["notes"] == value
+
+
 def test_unknown_empty_and_duplicate_columns_are_reported_with_their_position():
     assert file_errors("product,colour,,Product\nWidget,red,,x\n") == [
         "line 1, column 2: unknown column 'colour'; the columns are vendor, product, version, "
