@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from notifications.selectors import Entry, Message, absolute_url
@@ -27,6 +28,19 @@ def _line(entry: Entry) -> str:
     return f"[{entry.severity_label}] {entry.advisory_identifier}: {entry.advisory_title}"
 
 
+# Line breaks and other control characters (C0, DEL, C1) and the Unicode line and paragraph
+# separators and bidirectional overrides: in a plain-text line they start a new line or
+# reorder what follows.
+_PLAIN_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def _plain(text: str) -> str:
+    """User text (an advisory title, an item's name, a note) as one line of an email: a name
+    that holds a line break or a text-direction override cannot forge a line of its own (a
+    fake link, a fake instruction) or a header of the message."""
+    return _PLAIN_BREAKS.sub(" ", text)
+
+
 def _details(entry: Entry) -> str:
     parts = [entry.headline, f"status {entry.status_label}", f"priority {entry.priority}"]
     if entry.due_date:
@@ -41,20 +55,21 @@ def _details(entry: Entry) -> str:
 
 def email_render(message: Message) -> tuple[str, str]:
     """The subject and plain-text body of ``message``."""
-    lines = [message.title, ""]
+    title = _plain(message.title)
+    lines = [title, ""]
     if not message.entries and message.kind == "test":
         lines.append(TEST_TEXT)
     for entry in message.entries:
-        lines.append(f"- {_line(entry)}")
-        lines.append(f"  {entry.item}")
-        lines.append(f"  {_details(entry)}")
+        lines.append(f"- {_plain(_line(entry))}")
+        lines.append(f"  {_plain(entry.item)}")
+        lines.append(f"  {_plain(_details(entry))}")
         if entry.note:
-            lines.append(f"  Note: {entry.note}")
+            lines.append(f"  Note: {_plain(entry.note)}")
         lines.append(f"  {entry.advisory_url}")
     if message.more:
         lines.append(f"… and {message.more} more.")
     lines += ["", f"Vendorwatch — {absolute_url('/')}"]
-    return f"[Vendorwatch] {message.title}"[:200], "\n".join(lines) + "\n"
+    return f"[Vendorwatch] {title}"[:200], "\n".join(lines) + "\n"
 
 
 # --- generic webhook -------------------------------------------------------------------------
@@ -159,6 +174,20 @@ def slack_payload(message: Message) -> dict[str, Any]:
 
 # --- Microsoft Teams -------------------------------------------------------------------------
 
+# What Adaptive Cards' Markdown reads as markup: emphasis, links, headings, quotes, lists, code,
+# and the backslash that escapes the rest.
+_TEAMS_MARKDOWN = re.compile(r"[\\`*_~\[\]()#>!|{}<+-]")
+# "2024. Budget" at the start of a text would become item 2024 of a numbered list.
+_TEAMS_NUMBERED = re.compile(r"^(\d+)\.")
+
+
+def _teams_escape(text: str) -> str:
+    """User text as Adaptive Card Markdown shows it literally: each character that is markup
+    backslash-escaped, so that ``[click](https://evil.example)`` in an item's name is text,
+    not a link (Slack's payload escapes its own markup the same way)."""
+    escaped = _TEAMS_MARKDOWN.sub(lambda match: "\\" + match.group(0), _plain(text))
+    return _TEAMS_NUMBERED.sub(r"\1\\.", escaped)
+
 
 def teams_payload(message: Message) -> dict[str, Any]:
     """A Teams incoming-webhook (or Workflows webhook) message carrying an Adaptive Card."""
@@ -167,7 +196,7 @@ def teams_payload(message: Message) -> dict[str, Any]:
             "type": "TextBlock",
             "size": "Medium",
             "weight": "Bolder",
-            "text": message.title,
+            "text": _teams_escape(message.title),
             "wrap": True,
         }
     ]
@@ -175,8 +204,8 @@ def teams_payload(message: Message) -> dict[str, Any]:
         body.append({"type": "TextBlock", "text": TEST_TEXT, "wrap": True})
     for entry in message.entries:
         facts = [
-            {"title": "Item", "value": entry.item},
-            {"title": "Event", "value": entry.headline},
+            {"title": "Item", "value": _teams_escape(entry.item)},
+            {"title": "Event", "value": _teams_escape(entry.headline)},
             {"title": "Severity", "value": entry.severity_label},
             {"title": "Status", "value": entry.status_label},
             {"title": "Priority", "value": str(entry.priority)},
@@ -184,7 +213,7 @@ def teams_payload(message: Message) -> dict[str, Any]:
         if entry.due_date:
             facts.append({"title": "Due", "value": f"{entry.due_date:%Y-%m-%d}"})
         if entry.note:
-            facts.append({"title": "Note", "value": entry.note})
+            facts.append({"title": "Note", "value": _teams_escape(entry.note)})
         body.append(
             {
                 "type": "Container",
@@ -194,8 +223,8 @@ def teams_payload(message: Message) -> dict[str, Any]:
                         "type": "TextBlock",
                         "weight": "Bolder",
                         "wrap": True,
-                        "text": f"[{entry.advisory_identifier}]({entry.advisory_url}) "
-                        f"{entry.advisory_title}",
+                        "text": f"[{_teams_escape(entry.advisory_identifier)}]"
+                        f"({entry.advisory_url}) {_teams_escape(entry.advisory_title)}",
                     },
                     {"type": "FactSet", "facts": facts},
                 ],
