@@ -288,13 +288,18 @@ MATCHING_SWEEP_MIN_AGE = env.float("MATCHING_SWEEP_MIN_AGE", default=10)
 MATCHING_FULL_REMATCH_HOURS = env.float("MATCHING_FULL_REMATCH_HOURS", default=24)
 MATCHING_CHUNK_ITEMS = env.int("MATCHING_CHUNK_ITEMS", default=500_000)
 
+# --- Outbound requests (outbound/) ---------------------------------------------------------
+# Webhooks and feed downloads refuse loopback, private, link-local, multicast, reserved and
+# unspecified addresses, in every IPv6 disguise (server-side request forgery); hosts listed
+# here are exempt (an intranet relay or mirror). NOTIFICATIONS_ALLOWED_HOSTS is its old name.
+OUTBOUND_ALLOWED_HOSTS = env.list(
+    "OUTBOUND_ALLOWED_HOSTS", default=env.list("NOTIFICATIONS_ALLOWED_HOSTS", default=[])
+)
+
 # --- Notifications -------------------------------------------------------------------------
-# Outbound webhooks refuse loopback, private, link-local, multicast, reserved and unspecified
-# addresses (server-side request forgery); hosts listed here are exempt (an intranet relay).
-NOTIFICATIONS_ALLOWED_HOSTS = env.list("NOTIFICATIONS_ALLOWED_HOSTS", default=[])
 NOTIFICATIONS_CONNECT_TIMEOUT = env.float("NOTIFICATIONS_CONNECT_TIMEOUT", default=5)
 NOTIFICATIONS_READ_TIMEOUT = env.float("NOTIFICATIONS_READ_TIMEOUT", default=10)
-# A whole request, however slowly the other side drips its answer.
+# A whole webhook request, however slowly the other side drips its answer.
 NOTIFICATIONS_TOTAL_TIMEOUT = env.float("NOTIFICATIONS_TOTAL_TIMEOUT", default=30)
 NOTIFICATIONS_RESPONSE_MAX_BYTES = env.int("NOTIFICATIONS_RESPONSE_MAX_BYTES", default=64 * 1024)
 # A failed delivery is tried again after base, 2×base, 4×base… seconds, up to this many tries.

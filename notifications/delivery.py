@@ -24,7 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from notifications import formats, outbound
+import outbound
+from notifications import formats
 from notifications.choices import ChannelKind, DeliveryKind, DeliveryStatus
 from notifications.models import Delivery, DeliveryAttempt
 from notifications.selectors import delivery_message
@@ -185,9 +186,23 @@ def _email(subject: str, text: str, recipients: list[str]) -> Outcome:
     return Outcome(sent=True)
 
 
+def _webhook_limits() -> outbound.Limits:
+    # Read when sending, so that settings (and tests) can change them. The reply only goes
+    # into an error message: a long one is cut, never a failure.
+    return outbound.Limits(
+        connect_timeout=settings.NOTIFICATIONS_CONNECT_TIMEOUT,
+        read_timeout=settings.NOTIFICATIONS_READ_TIMEOUT,
+        total_timeout=settings.NOTIFICATIONS_TOTAL_TIMEOUT,
+        max_bytes=settings.NOTIFICATIONS_RESPONSE_MAX_BYTES,
+        truncate=True,
+    )
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
     try:
-        response = outbound.post(url, body=body, headers=headers)
+        response = outbound.request(
+            "POST", url, body=body, headers=headers, limits=_webhook_limits()
+        )
     except outbound.OutboundRefused as error:
         return Outcome(sent=False, error=f"Refused: {error}")
     except outbound.OutboundFailed as error:

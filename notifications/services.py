@@ -17,9 +17,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+import outbound
 from advisories.choices import AdvisoryKind
 from audit.services import audit_record
-from notifications import outbound
 from notifications.choices import URL_CHANNEL_KINDS, ChannelKind, DeliveryKind, NotificationEvent
 from notifications.delivery import deliveries_enqueue
 from notifications.models import Channel, Delivery

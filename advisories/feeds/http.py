@@ -1,8 +1,11 @@
-"""Bounded downloads for feeds: timeouts, a size cap, conditional requests.
+"""Bounded downloads for feeds: through the guarded outbound client, with a size cap and
+conditional requests.
 
-Every feed download goes through :func:`fetch` with a ``requests.Session`` that the caller
-owns, so that tests serve files from a local HTTP server and production can add proxies or
-certificates in one place.
+Every feed download (a provider's metadata, its ROLIE feeds and directory listings, each
+document with its hash and signature files, the KEV catalog) goes through :func:`fetch`, and
+so through ``outbound``: a feed URL that an editor entered, or one a provider's feed lists,
+never reaches a loopback, private or otherwise internal address, in any disguise, directly or
+through a redirect. A run passes one session, so that its connections are reused.
 """
 
 from __future__ import annotations
@@ -10,17 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
+import outbound
 from advisories.feeds.errors import FetchError
 
 # A CSAF document is kilobytes, the KEV catalog about a megabyte; anything near this cap is
 # either broken or hostile, and must not be read into memory whole.
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
-# (connect, read) seconds: a provider that does not answer must not hold a worker.
-TIMEOUT = (10, 60)
+# Seconds: a provider that does not answer must not hold a worker; a whole download of the
+# largest document allowed must still fit.
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 60
+TOTAL_TIMEOUT = 300
 USER_AGENT = "Vendorwatch advisory feeds"
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,9 @@ class Fetched:
     not_modified: bool = False
 
 
-def feed_session() -> requests.Session:
+def feed_session() -> outbound.Session:
     """A session for one feed run: connection reuse and our user agent."""
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    return session
+    return outbound.Session(headers={"User-Agent": USER_AGENT})
 
 
 def _too_large(what: str, max_bytes: int) -> FetchError:
@@ -48,43 +50,46 @@ def _too_large(what: str, max_bytes: int) -> FetchError:
 def fetch(
     url: str,
     *,
-    session: requests.Session,
+    session: outbound.Session,
     max_bytes: int = MAX_DOCUMENT_BYTES,
     etag: str = "",
     last_modified: str = "",
 ) -> Fetched:
-    """GET ``url``; with ``etag``/``last_modified``, a 304 answer returns ``not_modified``."""
-    if not url.lower().startswith(("http://", "https://")):
-        raise FetchError(f"{url}: only http and https URLs can be fetched.")
+    """GET ``url`` (following up to ``outbound.MAX_REDIRECTS`` redirects, each checked);
+    with ``etag``/``last_modified``, a 304 answer returns ``not_modified``."""
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    limits = outbound.Limits(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        total_timeout=TOTAL_TIMEOUT,
+        max_bytes=max_bytes,
+    )
     try:
-        with session.get(url, headers=headers, timeout=TIMEOUT, stream=True) as response:
-            if response.status_code == 304:
-                return Fetched(
-                    url=url, content=b"", etag=etag, last_modified=last_modified, not_modified=True
-                )
-            if response.status_code >= 400:
-                raise FetchError(f"{url}: the server answered HTTP {response.status_code}.")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise _too_large(url, max_bytes)
-            body = bytearray()
-            for chunk in response.iter_content(_CHUNK):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise _too_large(url, max_bytes)
-            return Fetched(
-                url=url,
-                content=bytes(body),
-                etag=response.headers.get("ETag", ""),
-                last_modified=response.headers.get("Last-Modified", ""),
-            )
-    except requests.RequestException as error:
-        raise FetchError(f"{url}: could not be fetched ({error.__class__.__name__}).") from error
+        response = session.request(
+            "GET", url, headers=headers, limits=limits, redirects=outbound.MAX_REDIRECTS
+        )
+    except outbound.AnswerTooLarge:
+        raise _too_large(url, max_bytes) from None
+    except outbound.OutboundRefused as error:
+        raise FetchError(f"{url}: refused: {error}") from None
+    except outbound.OutboundFailed as error:
+        raise FetchError(f"{url}: could not be fetched: {error}") from None
+    if response.status == 304:
+        return Fetched(
+            url=url, content=b"", etag=etag, last_modified=last_modified, not_modified=True
+        )
+    if response.status >= 300:
+        raise FetchError(f"{url}: the server answered HTTP {response.status}.")
+    return Fetched(
+        url=url,
+        content=response.body,
+        etag=response.headers.get("ETag", ""),
+        last_modified=response.headers.get("Last-Modified", ""),
+    )
 
 
 def read_file(path: Path, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:
@@ -98,7 +103,7 @@ def read_file(path: Path, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:
 
 
 def read_location(
-    location: str, *, session: requests.Session | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
+    location: str, *, session: outbound.Session | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
 ) -> bytes:
     """The bytes at ``location``: an http(s) URL or a local file path."""
     if location.lower().startswith(("http://", "https://")):

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-import requests
-
+import outbound
 from advisories.feeds.errors import FeedError, FetchError
 from advisories.feeds.http import fetch
 from advisories.feeds.integrity import hash_verify, signature_verify
@@ -48,7 +47,7 @@ def provider_sync(
     *,
     source: Source,
     run: FeedRun,
-    session: requests.Session,
+    session: outbound.Session,
     state: dict[str, Any],
     deadline: float | None = None,
 ) -> None:
@@ -147,7 +146,7 @@ def _progress_save(run: FeedRun) -> None:
 
 
 def _document_fetch(
-    entry: FeedEntry, *, source: Source, session: requests.Session, run: FeedRun
+    entry: FeedEntry, *, source: Source, session: outbound.Session, run: FeedRun
 ) -> bytes:
     """The document's content, checked against its published hashes and signature."""
     content = fetch(entry.url, session=session).content
@@ -171,7 +170,7 @@ def _guessed_hashes(url: str) -> tuple[tuple[str, str], ...]:
 
 
 def _entries(
-    distributions: list[Any], *, session: requests.Session, state: dict[str, Any], run: FeedRun
+    distributions: list[Any], *, session: outbound.Session, state: dict[str, Any], run: FeedRun
 ) -> Iterator[FeedEntry]:
     feeds_state: dict[str, dict[str, str]] = state.setdefault("feeds", {})
     for distribution in distributions:
@@ -188,7 +187,7 @@ def _entries(
 
 
 def _conditional(
-    url: str, *, session: requests.Session, feeds_state: dict[str, dict[str, str]], run: FeedRun
+    url: str, *, session: outbound.Session, feeds_state: dict[str, dict[str, str]], run: FeedRun
 ) -> bytes | None:
     """The feed file's body, or ``None`` (noted on the run) when it has not changed."""
     seen = feeds_state.get(url, {})
@@ -206,7 +205,7 @@ def _conditional(
 
 
 def _rolie_entries(
-    url: str, *, session: requests.Session, feeds_state: dict[str, dict[str, str]], run: FeedRun
+    url: str, *, session: outbound.Session, feeds_state: dict[str, dict[str, str]], run: FeedRun
 ) -> Iterator[FeedEntry]:
     content = _conditional(url, session=session, feeds_state=feeds_state, run=run)
     if content is None:
@@ -242,7 +241,7 @@ def _link(links: list[dict[str, str]], rel: str) -> str:
 def _directory_entries(
     directory_url: str,
     *,
-    session: requests.Session,
+    session: outbound.Session,
     feeds_state: dict[str, dict[str, str]],
     run: FeedRun,
 ) -> Iterator[FeedEntry]:

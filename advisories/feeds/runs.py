@@ -14,10 +14,10 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import requests
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import outbound
 from advisories.choices import FeedKind, FeedRunStatus
 from advisories.feeds.errors import FeedError
 from advisories.feeds.http import feed_session, fetch
@@ -40,7 +40,7 @@ def feed_run(
     *,
     source: Source,
     trigger: str = "",
-    session: requests.Session | None = None,
+    session: outbound.Session | None = None,
     deadline: float | None = None,
 ) -> FeedRun:
     """Run ``source``'s feed once and return its record; raises ``FeedRunBusy`` if it runs."""
@@ -48,6 +48,7 @@ def feed_run(
     started = time.monotonic()
     # A deep copy: the walk changes nested maps, and the original tells whether to save.
     state: dict[str, Any] = copy.deepcopy(source.feed_state or {})
+    own_session = session is None
     session = session or feed_session()
     try:
         if source.feed_kind == FeedKind.CSAF_PROVIDER:
@@ -64,6 +65,9 @@ def feed_run(
         logger.exception("The feed run of %s failed", source)
         run.status = FeedRunStatus.FAILED
         run.message = f"Unexpected error: {error.__class__.__name__}: {error}"
+    finally:
+        if own_session:
+            session.close()
     run.finished_at = timezone.now()
     run.duration_seconds = round(time.monotonic() - started, 3)
     run.save()
@@ -92,7 +96,7 @@ def _claim(source: Source, trigger: str) -> FeedRun:
 
 
 def _kev_sync(
-    *, source: Source, run: FeedRun, session: requests.Session, state: dict[str, Any]
+    *, source: Source, run: FeedRun, session: outbound.Session, state: dict[str, Any]
 ) -> None:
     fetched = fetch(
         source.feed_url,

@@ -92,7 +92,7 @@ def api(db: None) -> Clients:
 @pytest.fixture
 def local_receivers_allowed(settings: Any) -> None:
     """The operator's allow-list names the local receiver, as an intranet relay would be."""
-    settings.NOTIFICATIONS_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
 
 
 @dataclass

@@ -8,7 +8,7 @@ import socket
 import pytest
 from django.core.exceptions import ValidationError
 
-from notifications import outbound
+import outbound
 from notifications.choices import ChannelKind
 from notifications.services import channel_create, channel_test
 
@@ -34,7 +34,7 @@ REFUSED = [
 @pytest.mark.parametrize("url", REFUSED)
 def test_addresses_that_are_not_public_are_refused(url):
     with pytest.raises(outbound.OutboundRefused, match="not public"):
-        outbound.post(url, body=b"{}", headers={})
+        outbound.request("POST", url, body=b"{}", headers={})
 
 
 @pytest.mark.parametrize(
@@ -43,12 +43,12 @@ def test_addresses_that_are_not_public_are_refused(url):
 )
 def test_only_http_and_https_are_called(url):
     with pytest.raises(outbound.OutboundRefused, match="Only http and https"):
-        outbound.post(url, body=b"{}", headers={})
+        outbound.request("POST", url, body=b"{}", headers={})
 
 
 def test_credentials_in_the_url_are_refused():
     with pytest.raises(outbound.OutboundRefused, match="Credentials"):
-        outbound.post("https://user:pass@example.org/hook", body=b"{}", headers={})
+        outbound.request("POST", "https://user:pass@example.org/hook", body=b"{}", headers={})
 
 
 def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> None:
@@ -75,50 +75,56 @@ def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> None:
 def test_a_host_name_that_resolves_to_a_private_address_is_refused(monkeypatch):
     fake_dns(monkeypatch, {"hooks.example.org": ["10.20.30.40"]})
     with pytest.raises(outbound.OutboundRefused, match=r"10\.20\.30\.40"):
-        outbound.post("https://hooks.example.org/hook", body=b"{}", headers={})
+        outbound.request("POST", "https://hooks.example.org/hook", body=b"{}", headers={})
 
 
 def test_every_address_of_a_name_is_checked_not_only_the_first(monkeypatch):
     fake_dns(monkeypatch, {"hooks.example.org": ["93.184.216.34", "192.168.0.9"]})
     with pytest.raises(outbound.OutboundRefused, match=r"192\.168\.0\.9"):
-        outbound.post("https://hooks.example.org/hook", body=b"{}", headers={})
+        outbound.request("POST", "https://hooks.example.org/hook", body=b"{}", headers={})
 
 
 @pytest.mark.django_db
 def test_an_allowed_host_is_reached_although_it_is_loopback(receiver, settings):
-    settings.NOTIFICATIONS_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
 
-    response = outbound.post(receiver.url, body=b'{"a": 1}', headers={"X-Test": "yes"})
+    response = outbound.request("POST", receiver.url, body=b'{"a": 1}', headers={"X-Test": "yes"})
 
     assert response.status == 200
     assert receiver.received[0].body == b'{"a": 1}'
 
 
 def test_the_allow_list_names_hosts_not_whatever_they_resolve_to(monkeypatch, settings):
-    settings.NOTIFICATIONS_ALLOWED_HOSTS = ["relay.intranet.example"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["relay.intranet.example"]
     fake_dns(monkeypatch, {"evil.example.org": ["127.0.0.1"]})
     with pytest.raises(outbound.OutboundRefused):
-        outbound.post("http://evil.example.org/hook", body=b"{}", headers={})
+        outbound.request("POST", "http://evil.example.org/hook", body=b"{}", headers={})
 
 
 def test_the_answer_is_read_up_to_the_size_cap(receiver, settings):
-    settings.NOTIFICATIONS_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.NOTIFICATIONS_RESPONSE_MAX_BYTES = 5
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    cut = outbound.Limits(max_bytes=5, truncate=True)
 
-    response = outbound.post(receiver.url, body=b"{}", headers={})
+    response = outbound.request("POST", receiver.url, body=b"{}", headers={}, limits=cut)
 
     assert response.body == b'{"ok"'
+    with pytest.raises(outbound.OutboundFailed, match="larger than 5 bytes"):
+        outbound.request("POST", receiver.url, limits=outbound.Limits(max_bytes=5))
 
 
 def test_a_silent_endpoint_times_out(settings):
-    settings.NOTIFICATIONS_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.NOTIFICATIONS_READ_TIMEOUT = 0.3
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         port = silent.getsockname()[1]
-        with pytest.raises(outbound.OutboundFailed, match="timed out"):
-            outbound.post(f"http://127.0.0.1:{port}/hook", body=b"{}", headers={})
+        with pytest.raises(outbound.OutboundFailed, match="No answer from"):
+            outbound.request(
+                "POST",
+                f"http://127.0.0.1:{port}/hook",
+                body=b"{}",
+                limits=outbound.Limits(read_timeout=0.3),
+            )
 
 
 @pytest.mark.django_db

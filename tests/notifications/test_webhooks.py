@@ -179,7 +179,7 @@ def test_the_request_goes_to_the_address_that_was_checked_with_the_original_host
 ):
     """The host is resolved once; the connection goes to that address while the request
     still names the host (Host header), so a second, different DNS answer is never used."""
-    settings.NOTIFICATIONS_ALLOWED_HOSTS = ["hooks.intranet.example"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["hooks.intranet.example"]
     port = int(receiver.url.split(":")[2].split("/")[0])
     answers = iter(["127.0.0.1", "10.66.66.66"])
     lookups = []

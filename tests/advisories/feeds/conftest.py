@@ -92,7 +92,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def local_server(tmp_path: Path) -> Iterator[LocalServer]:
+def local_server(tmp_path: Path, settings: Any) -> Iterator[LocalServer]:
+    """The provider's server is on loopback, which feeds may never reach unless an operator
+    allows it: the test's settings allow this one host, as an operator would a mirror."""
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     root = tmp_path / "www"
     root.mkdir()
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
