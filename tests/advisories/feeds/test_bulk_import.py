@@ -102,12 +102,15 @@ def _nul_in_the_title(document: dict[str, Any]) -> None:
     document["document"]["title"] = "Acme Gateway\u0000: configuration disclosure"
 
 
-@pytest.mark.parametrize("mutate", [_nul_in_a_note, _nul_in_the_title])
-def test_a_document_the_database_refuses_is_left_out_and_the_rest_of_its_batch_lands(mutate):
+@pytest.mark.parametrize(
+    "mutate, path",
+    [(_nul_in_a_note, "/document/notes/1/text"), (_nul_in_the_title, "/document/title")],
+)
+def test_a_document_that_cannot_be_stored_is_left_out_and_the_rest_of_its_batch_lands(mutate, path):
     source = SourceFactory(name="Acme PSIRT", slug="acme")
     refused = _document(2)
     # Valid CSAF, but neither jsonb (the kept document) nor a text column can hold a NUL
-    # character: the batch's bulk insert fails, and only this document may be left out.
+    # character: it is refused naming where, and only this document is left out.
     mutate(refused)
     contents = [as_bytes(_document(1)), as_bytes(refused), as_bytes(_document(3))]
 
@@ -116,7 +119,8 @@ def test_a_document_the_database_refuses_is_left_out_and_the_rest_of_its_batch_l
     assert [position for position, _name, _result in result.results] == [0, 2]
     [(position, failure)] = result.failures
     assert position == 1
-    assert "doc-1.json is valid CSAF but cannot be stored" in failure.error.describe()
+    assert "doc-1.json holds text that cannot be stored" in failure.error.describe()
+    assert f"{path}: contains a NUL character" in failure.error.describe()
     assert set(Advisory.objects.values_list("identifier", flat=True)) == {
         "ACME-2026-0001",
         "ACME-2026-0003",
