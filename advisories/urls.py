@@ -3,6 +3,7 @@
 from django.urls import path
 
 from advisories import views
+from advisories.publishing import views as publishing_views
 
 app_name = "advisories"
 
@@ -15,4 +16,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.advisory_edit_view, name="advisory_edit"),
     path("<int:pk>/publish/", views.advisory_publish_view, name="advisory_publish"),
     path("<int:pk>/withdraw/", views.advisory_withdraw_view, name="advisory_withdraw"),
+    path("<int:pk>/csaf/", publishing_views.advisory_csaf_view, name="advisory_csaf"),
 ]

@@ -309,6 +309,13 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", d
 NOTIFICATIONS_DAILY_HOUR = env.int("NOTIFICATIONS_DAILY_HOUR", default=7)
 # Links in messages point here.
 NOTIFICATIONS_BASE_URL = env.str("VENDORWATCH_BASE_URL", default="http://127.0.0.1:8000")
+
+# Our own advisories published as CSAF 2.0 (advisories/publishing/): who publishes them, and
+# the OpenPGP secret key (ASCII-armored, or a path to a file holding it) that signs them.
+CSAF_PUBLISHER_CATEGORY = env.str("CSAF_PUBLISHER_CATEGORY", default="coordinator")
+CSAF_PUBLISHER_NAME = env.str("CSAF_PUBLISHER_NAME", default="Vendorwatch")
+CSAF_PUBLISHER_NAMESPACE = env.str("CSAF_PUBLISHER_NAMESPACE", default=NOTIFICATIONS_BASE_URL)
+CSAF_OPENPGP_SECRET_KEY = env.str("CSAF_OPENPGP_SECRET_KEY", default="")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "matching-sweep-pending": {
         "task": "exposure.sweep_pending",

@@ -83,6 +83,7 @@ CASES: dict[str, Case] = {
     "advisories:advisory_detail": get("advisories:advisory_detail", pk=lambda w: w.warning.pk),
     "advisories:advisory_publish": get("advisories:advisory_publish", pk=lambda w: w.draft.pk),
     "advisories:advisory_withdraw": get("advisories:advisory_withdraw", pk=lambda w: w.warning.pk),
+    "advisories:advisory_csaf": get("advisories:advisory_csaf", pk=lambda w: w.warning.pk),
     "notifications:channel_list": get("notifications:channel_list"),
     "notifications:channel_create": get("notifications:channel_create"),
     "notifications:channel_edit": get("notifications:channel_edit", pk=lambda w: _channel(w).pk),
