@@ -64,3 +64,10 @@ class MatchRunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+
+
+class SavedViewPage(models.TextChoices):
+    """The list a saved view opens."""
+
+    FLAGS = "flags", "Flags"
+    ASSETS = "assets", "Affected assets"

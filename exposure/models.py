@@ -1,5 +1,7 @@
 """Exposure: the flags that join an organization's inventory to the advisories it matches."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -13,9 +15,10 @@ from exposure.choices import (
     MatchRunKind,
     MatchRunStatus,
     ResolutionReason,
+    SavedViewPage,
 )
 from orgs.models import InventoryItem, Organization
-from orgs.scoping import OrgScopedQuerySet
+from orgs.scoping import Actor, OrgScopedQuerySet, organization_ids
 from vendors.models import Product, Vendor
 
 
@@ -224,3 +227,54 @@ class MatchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} run {self.pk} ({self.get_status_display()})"
+
+
+class SavedViewQuerySet(models.QuerySet["SavedView"]):
+    def visible_to(self, user: Actor) -> SavedViewQuerySet:
+        """The user's own views and those shared with an organization they may see (the one
+        tenant rule): a view shared in one organization is invisible in another."""
+        if not user.is_authenticated:
+            return self.none()
+        ids = organization_ids(user)
+        shared = (
+            Q(organization__isnull=False) if ids is None else Q(organization_id__in=sorted(ids))
+        )
+        return self.filter(Q(owner=user) | shared)
+
+
+class SavedView(models.Model):
+    """A named set of filters of the flag list or the affected-assets list, kept by a user and
+    optionally shared with the members of one organization; it appears in their navigation."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_views",
+        help_text="Shared with this organization's members; empty: the owner's alone.",
+    )
+    name = models.CharField(max_length=80)
+    page = models.CharField(max_length=10, choices=SavedViewPage.choices)
+    # The filters (and sort), urlencoded as the list's query string.
+    query = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SavedViewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="savedview_unique_owner_name")
+        ]
+        indexes = [models.Index(fields=["organization"], name="savedview_org_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        base = reverse("exposure:flag_list" if self.page == "flags" else "exposure:asset_list")
+        return f"{base}?{self.query}" if self.query else base

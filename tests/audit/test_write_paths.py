@@ -845,6 +845,48 @@ def campaign_attestation_returned(w: World) -> Expected:
     )
 
 
+def saved_view_created(w: World) -> Expected:
+    response = web(w.tenants.analyst).post(
+        reverse("exposure:saved_view_create"),
+        {
+            "name": "Overdue",
+            "page": "flags",
+            "query": "overdue=true",
+            "organization": w.tenants.org_a.pk,
+        },
+    )
+    assert response.status_code == 302
+    from exposure.models import SavedView
+
+    view = SavedView.objects.get(name="Overdue")
+    return Expected(
+        "saved_view.create",
+        w.tenants.analyst,
+        w.tenants.org_a,
+        "exposure.savedview",
+        view.pk,
+        after={"name": "Overdue", "query": "overdue=true", "organization": w.tenants.org_a.pk},
+    )
+
+
+def saved_view_deleted(w: World) -> Expected:
+    from exposure.models import SavedView
+
+    view = SavedView.objects.create(owner=w.tenants.analyst, name="Mine", page="flags")
+    response = web(w.tenants.analyst).post(
+        reverse("exposure:saved_view_delete", kwargs={"pk": view.pk})
+    )
+    assert response.status_code == 302
+    return Expected(
+        "saved_view.delete",
+        w.tenants.analyst,
+        None,
+        "exposure.savedview",
+        view.pk,
+        before={"name": "Mine"},
+    )
+
+
 WRITES: dict[str, Callable[[World], Expected]] = {
     "advisory create": advisory_created,
     "CSAF import": csaf_imported,
@@ -886,6 +928,8 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "campaign plan": campaign_plan_saved,
     "campaign attestation": campaign_attested,
     "campaign attestation review": campaign_attestation_returned,
+    "saved view create": saved_view_created,
+    "saved view delete": saved_view_deleted,
     "sign-in": signed_in,
     "failed sign-in": sign_in_failed,
 }

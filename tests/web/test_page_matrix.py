@@ -57,6 +57,15 @@ def _import_job(world: World) -> int:
     return job.pk
 
 
+def _saved_view(world: World) -> int:
+    """A view the owner of organization A shared with A's members."""
+    from exposure.models import SavedView
+
+    return SavedView.objects.create(
+        owner=world.tenants.owner, organization=world.tenants.org_a, name="Matrix", page="flags"
+    ).pk
+
+
 def _org_a(world: World) -> str:
     return world.tenants.org_a.slug
 
@@ -126,6 +135,9 @@ CASES: dict[str, Case] = {
     "exposure:flag_bulk": post("exposure:flag_bulk"),
     "exposure:asset_list": get("exposure:asset_list"),
     "exposure:filter_pick": get("exposure:filter_pick", kind=lambda w: "advisory"),
+    "exposure:saved_view_list": get("exposure:saved_view_list"),
+    "exposure:saved_view_create": post("exposure:saved_view_create"),
+    "exposure:saved_view_delete": post("exposure:saved_view_delete", pk=_saved_view),
     "exposure:flag_detail": get("exposure:flag_detail", pk=lambda w: w.flag_a.pk),
     "exposure:flag_status": post("exposure:flag_status", pk=lambda w: w.flag_a.pk),
     "exposure:flag_assign": post("exposure:flag_assign", pk=lambda w: w.flag_a.pk),
