@@ -697,6 +697,22 @@ WITHDRAW_EXAMPLE = OpenApiExample(
 )
 
 
+PUBLISH_EXAMPLE = OpenApiExample(
+    "An informational advisory without targets",
+    value={"matches_nothing": True},
+    request_only=True,
+)
+
+
+@extend_schema_serializer(examples=[PUBLISH_EXAMPLE])
+class AdvisoryPublishSerializer(StrictSerializer):
+    matches_nothing = serializers.BooleanField(
+        default=False,
+        help_text="Publish an advisory without targets, which flags nothing: it is "
+        "informational. Needed (true) exactly when it has no targets.",
+    )
+
+
 @extend_schema_serializer(examples=[WITHDRAW_EXAMPLE])
 class AdvisoryWithdrawSerializer(StrictSerializer):
     reason = serializers.CharField(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -22,6 +23,7 @@ from advisories.api.serializers import (
     WITHDRAW_EXAMPLE,
     AdvisoryDetailSerializer,
     AdvisoryImpactSerializer,
+    AdvisoryPublishSerializer,
     AdvisoryRevisionSerializer,
     AdvisorySerializer,
     AdvisoryWithdrawSerializer,
@@ -32,6 +34,7 @@ from advisories.api.serializers import (
     advisory_write_arguments,
     target_example,
 )
+from advisories.choices import AdvisoryStatus
 from advisories.filtersets import AdvisoryFilterSet, FeedRunFilterSet, SourceFilterSet
 from advisories.models import Advisory, AffectedTarget, FeedRun, Source
 from advisories.selectors import advisories_visible_to
@@ -308,12 +311,27 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
         summary="Publish a draft",
         description="From now on it flags the inventories it matches; matching runs in the "
         "background within seconds.",
-        request=None,
+        request=AdvisoryPublishSerializer,
         responses={200: AdvisorySerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
         advisory = self.get_object()
+        body = AdvisoryPublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if (
+            advisory.status == AdvisoryStatus.DRAFT
+            and not body.validated_data["matches_nothing"]
+            and not advisory.targets.exists()
+        ):
+            raise ValidationError(
+                {
+                    "matches_nothing": [
+                        "It has no targets: add one, or send true to publish it as "
+                        "informational, matching nothing."
+                    ]
+                }
+            )
         try:
             advisory = advisory_publish(advisory=advisory, user=request.user, request=request)
         except AdvisoryStateError as error:

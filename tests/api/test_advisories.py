@@ -190,7 +190,14 @@ def test_an_invalid_target_is_refused_naming_it(api, editor):
 def test_publish_then_withdraw(api, editor):
     advisory = AdvisoryFactory()
     client = api.session(editor)
-    published = client.post(f"/api/v1/advisories/{advisory.pk}/publish/")
+    # Without targets it flags nothing: publishing says so explicitly.
+    refused = client.post(f"/api/v1/advisories/{advisory.pk}/publish/")
+    assert refused.status_code == 400
+    assert "send true to publish it as informational" in refused.json()["matches_nothing"][0]
+    assert Advisory.objects.get(pk=advisory.pk).status == AdvisoryStatus.DRAFT
+    published = client.post(
+        f"/api/v1/advisories/{advisory.pk}/publish/", {"matches_nothing": True}, format="json"
+    )
     assert published.status_code == 200
     assert published.json()["status"] == "published"
     again = client.post(f"/api/v1/advisories/{advisory.pk}/publish/")
