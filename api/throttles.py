@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import abc
 import functools
-import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -34,13 +33,12 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from config.middleware import client_ip
+from operations.metrics import metric_count
 from orgs.models import ApiToken
 
 if TYPE_CHECKING:
     # Importing DRF's views here would import this module again through DRF's settings.
     from rest_framework.views import APIView
-
-logger = logging.getLogger(__name__)
 
 
 def parse_rate(rate: str) -> limits.RateLimitItem:
@@ -54,23 +52,35 @@ def parse_rate(rate: str) -> limits.RateLimitItem:
 
 
 @functools.cache
-def _limiter(storage_uri: str, key_prefix: str) -> MovingWindowRateLimiter:
-    # One storage (and connection pool) per process and configuration.
-    storage = storage_from_string(storage_uri, key_prefix=key_prefix, wrap_exceptions=True)
+def _limiter(storage_uri: str, key_prefix: str, timeout: float) -> MovingWindowRateLimiter:
+    # One storage (and connection pool) per process and configuration. A Redis that does
+    # not answer must not hold the request: it waits ``timeout`` seconds, then fails open.
+    options = (
+        {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        if storage_uri.startswith(("redis://", "rediss://", "redis+unix://"))
+        else {}
+    )
+    storage = storage_from_string(
+        storage_uri, key_prefix=key_prefix, wrap_exceptions=True, **options
+    )
     return MovingWindowRateLimiter(storage)
 
 
 def limiter() -> MovingWindowRateLimiter:
     """The limiter of the configured storage."""
-    return _limiter(settings.API_RATE_LIMIT_STORAGE, settings.API_RATE_LIMIT_PREFIX)
+    return _limiter(
+        settings.API_RATE_LIMIT_STORAGE,
+        settings.API_RATE_LIMIT_PREFIX,
+        settings.REDIS_TIMEOUT_SECONDS,
+    )
 
 
 class CountingRateThrottle(BaseThrottle, abc.ABC):
     """Counts a request against each limit ``scoped_keys`` names, in order, until one refuses.
 
     ``Retry-After`` is the wait the refusing limit asks for. Should the storage fail
-    (Redis down), the request is let through and a warning logged: an API that answers without
-    rate limits for a while is better than no API.
+    (Redis down), the request is let through, counted (``api.rate_limits_unavailable``) and a
+    warning logged: an API that answers without rate limits for a while is better than no API.
     """
 
     def __init__(self) -> None:
@@ -100,7 +110,9 @@ class CountingRateThrottle(BaseThrottle, abc.ABC):
                     self._wait = max(0.0, reset - time.time())
                     return False
         except StorageError as error:
-            logger.warning("API rate limits not counted, the request is let through: %s", error)
+            # Counted, and logged at most once a minute: during an outage every request
+            # comes here.
+            metric_count("api.rate_limits_unavailable", reason=error)
         return True
 
     def wait(self) -> float | None:

@@ -61,4 +61,14 @@ def test_every_response_carries_the_security_headers(client):
 def test_health_endpoint_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert (response.json()["status"], response.json()["database"]) == ("ok", "ok")
+
+
+@pytest.mark.django_db
+def test_health_endpoint_reports_redis_down_as_degraded_not_down(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["redis"]) == ("ok", "degraded")
