@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from advisories.api.urls import router as advisories_router
 from audit.api.urls import router as audit_router
+from campaigns.api.urls import router as campaigns_router
 from exposure.api.urls import router as exposure_router
 from notifications.api.urls import router as notifications_router
 from orgs.api.urls import router as orgs_router
@@ -37,6 +38,7 @@ ROUTERS: tuple[SimpleRouter, ...] = (
     exposure_router,
     audit_router,
     notifications_router,
+    campaigns_router,
 )
 
 
@@ -97,4 +99,5 @@ urlpatterns = [
     path("", include("exposure.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("campaigns.api.urls")),
 ]

@@ -449,6 +449,10 @@ SPECTACULAR_SETTINGS = {
         "NotificationEventEnum": "notifications.choices.NotificationEvent",
         "DeliveryKindEnum": "notifications.choices.DeliveryKind",
         "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
+        "CampaignStatusEnum": "campaigns.choices.CampaignStatus",
+        "CampaignScopeEnum": "campaigns.choices.CampaignScope",
+        "AttestationStatusEnum": "campaigns.choices.AttestationStatus",
+        "MilestoneStateEnum": "campaigns.choices.MilestoneState",
     },
     # No calls to swagger.io's online validator: the CSP allows this origin only.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

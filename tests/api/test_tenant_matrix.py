@@ -31,6 +31,7 @@ from advisories.models import (
 )
 from audit.models import AuditEntry
 from audit.services import audit_record
+from campaigns.models import Attestation, CampaignEvent, Plan
 from exposure.models import Flag, FlagEvent, MatchRun
 from notifications.models import Channel, Delivery
 from notifications.services import channel_create
@@ -71,6 +72,8 @@ A_MARKERS = (
     "member-of-alpha",
     "Draft only editors see",
     "alpha-only-import",
+    "alpha-only-attestation",
+    "alpha-only-evidence",
 )
 
 
@@ -118,7 +121,7 @@ def world(tenants: Tenants) -> World:
     AffectedTargetFactory(advisory=draft, vendor=vendor)
     # B's own rows, so that lists are not empty for B's members.
     FlagFactory(item=InventoryItemFactory(organization=tenants.org_b))
-    return World(
+    world = World(
         tenants=tenants,
         item=item,
         flag=flag,
@@ -134,6 +137,40 @@ def world(tenants: Tenants) -> World:
         source=SourceFactory(),
         draft=draft,
         advisory=advisory,
+    )
+    campaign_objects(world)
+    return world
+
+
+@pytest.fixture(autouse=True)
+def _evidence_storage(settings: Any, tmp_path: Any) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {**settings.STORAGES["evidence"], "OPTIONS": {"location": tmp_path}},
+    }
+
+
+def campaign_objects(world: World) -> None:
+    """A replacement campaign over the advisory (A is flagged by it), A's plan, and A's
+    attestation with its evidence file."""
+    from campaigns.attestations import attestation_submit
+    from campaigns.evidence import EvidenceFile
+    from campaigns.services import campaign_open
+
+    Advisory.objects.filter(pk=world.advisory.pk).update(recommended_action="replace")
+    world.advisory.refresh_from_db()
+    analyst = UserFactory(username="matrix-cert-analyst", is_global_analyst=True)
+    campaign = campaign_open(advisory=world.advisory, user=analyst)
+    plan = campaign.plans.get(organization=world.tenants.org_a)
+    attestation = attestation_submit(
+        plan=plan,
+        milestone=campaign.milestones.first(),
+        user=world.tenants.owner,
+        statement="alpha-only-attestation",
+        files=[EvidenceFile("alpha-only-evidence.pdf", b"%PDF-1.7 alpha-only-evidence")],
+    )
+    world.objects.update(
+        campaign=campaign, plan=plan, attestation=attestation, evidence=attestation.evidence.get()
     )
 
 
@@ -253,6 +290,26 @@ ROUTES: dict[str, Case] = {
     "api:notificationchannel-rotate-secret": Case(lambda w: channel_of_a(w), {"post": body()}),
     "api:delivery-list": Case(),
     "api:delivery-detail": Case(lambda w: delivery_of_a(w)),
+    # Campaigns: an organization sees its own plan, attestations and evidence only.
+    "api:campaign-list": Case(),
+    "api:campaign-detail": Case(lambda w: w.objects["campaign"]),
+    "api:campaign-progress": Case(lambda w: w.objects["campaign"]),
+    "api:campaignplan-list": Case(),
+    "api:campaignplan-detail": Case(
+        lambda w: w.objects["plan"], {"patch": body(responsible="Forged")}
+    ),
+    "api:campaignattestation-list": Case(
+        bodies={
+            "post": body(plan=lambda w: w.objects["plan"].pk, milestone="plan", statement="Forged")
+        }
+    ),
+    "api:campaignattestation-detail": Case(lambda w: w.objects["attestation"]),
+    "api:campaignattestation-review": Case(
+        lambda w: w.objects["attestation"], {"post": body(decision="accept")}
+    ),
+    "api:campaignevidence-list": Case(),
+    "api:campaignevidence-detail": Case(lambda w: w.objects["evidence"]),
+    "api:campaignevidence-download": Case(lambda w: w.objects["evidence"]),
 }
 
 
@@ -345,6 +402,9 @@ def snapshot(world: World) -> str:
         User.objects.filter(memberships__organization=org_a).values("pk", "is_active"),
         Channel.objects.filter(organization=org_a),
         Delivery.objects.filter(organization=org_a),
+        Plan.objects.filter(organization=org_a),
+        Attestation.objects.filter(plan__organization=org_a),
+        CampaignEvent.objects.filter(organization=org_a),
         Vendor.objects.all(),
         VendorAlias.objects.all(),
         Product.objects.all(),
