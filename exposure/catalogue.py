@@ -53,6 +53,7 @@ def _advisories_covering(
 class OrganizationUse:
     """How much of a vendor's or product's software one organization runs."""
 
+    pk: int
     name: str
     slug: str
     items: int
@@ -79,6 +80,7 @@ def _organizations_using(
     )
     return [
         OrganizationUse(
+            pk=row["organization_id"],
             name=organizations[row["organization_id"]].name,
             slug=organizations[row["organization_id"]].slug,
             items=row["items"],

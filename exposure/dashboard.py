@@ -47,6 +47,7 @@ class CountRow:
 class OrganizationExposure:
     """An organization with its active flags, the critical and overdue among them."""
 
+    pk: int
     name: str
     slug: str
     active: int
@@ -58,6 +59,7 @@ class OrganizationExposure:
 class VendorExposure:
     """A vendor behind active flags: how many, and in how many organizations."""
 
+    pk: int
     name: str
     slug: str
     active: int
@@ -180,6 +182,7 @@ def _top_organizations(tallies: list[_Tally]) -> list[OrganizationExposure]:
     names = Organization.objects.in_bulk(top)
     return [
         OrganizationExposure(
+            pk=pk,
             name=names[pk].name,
             slug=names[pk].slug,
             active=active[pk],
@@ -207,6 +210,7 @@ def _top_vendors(flags: QuerySet[Flag, Any]) -> list[VendorExposure]:
     vendors = Vendor.objects.in_bulk([row["vendor_id"] for row in rows])
     return [
         VendorExposure(
+            pk=row["vendor_id"],
             name=vendors[row["vendor_id"]].name,
             slug=vendors[row["vendor_id"]].slug,
             active=row["active"],

@@ -78,6 +78,7 @@ def advisories_with_active_flags(*, user: Actor) -> QuerySet[Advisory, Any]:
 class OrganizationFlagged:
     """What an advisory has flagged in one organization."""
 
+    pk: int
     name: str
     slug: str
     sector: str
@@ -116,6 +117,7 @@ def advisory_flag_impact(*, advisory: Advisory, user: Actor, today: date) -> Adv
     organizations = Organization.objects.in_bulk([row["organization_id"] for row in grouped])
     rows = [
         OrganizationFlagged(
+            pk=row["organization_id"],
             name=organizations[row["organization_id"]].name,
             slug=organizations[row["organization_id"]].slug,
             sector=organizations[row["organization_id"]].get_sector_display(),
@@ -384,8 +386,10 @@ def flags_most_urgent(*, organization: Organization, user: Actor, limit: int = 1
     return list(
         Flag.objects.visible_to(user)
         .filter(organization=organization, status__in=ACTIVE_FLAG_STATUSES)
-        .select_related("advisory", "assignee")
+        .select_related("advisory", "assignee", "item")
         .only(
+            "item_id",
+            *(f"item__{name}" for name in ASSET_FIELDS),
             "status",
             "priority",
             "due_date",

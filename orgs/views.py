@@ -151,6 +151,9 @@ def organization_detail_view(request: HttpRequest, slug: str) -> HttpResponseBas
                 for severity in sorted(SEVERITY_RANK, key=SEVERITY_RANK.__getitem__, reverse=True)
             ]
         ),
+        # Each bar links to the flags it counts.
+        "severity_link": f"?organization={organization.pk}&status=open&status=acknowledged"
+        "&severity=",
         "statuses": [(FlagStatus(s), count) for s, count in summary.by_status.items()],
         "urgent": flags_most_urgent(organization=organization, user=request.user),
         "advisories": advisories_affecting(organization=organization, user=request.user),
