@@ -27,6 +27,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("", include("orgs.urls")),
     path("", include("vendors.urls")),
+    path(".well-known/csaf/", include("advisories.publishing.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

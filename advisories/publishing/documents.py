@@ -469,3 +469,12 @@ def _cvss_v3(vector: str) -> dict[str, Any] | None:
 def csaf_bytes(document: dict[str, Any]) -> bytes:
     """The document as served: one fixed serialization, so its hash and signature hold."""
     return json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n"
+
+
+def csaf_filename(identifier: str) -> str:
+    """The file name CSAF gives a document: its tracking id in lower case, every character
+    other than a-z, 0-9, '+' and '-' replaced by '_' (section 5.1)."""
+    name = "".join(
+        c if c.isascii() and (c.isalnum() or c in "+-") else "_" for c in identifier.lower()
+    )
+    return f"{name}.json"

@@ -163,7 +163,64 @@ CASES: dict[str, Case] = {
     "campaigns:evidence_download": get(
         "campaigns:evidence_download", pk=lambda w: _attestation(w).evidence.get().pk
     ),
+    # The CSAF provider: its public (CLEAR) part answers everyone.
+    "csaf:provider_metadata": get("csaf:provider_metadata"),
+    "csaf:key": get("csaf:key", fingerprint=lambda w: _csaf_fingerprint()),
+    "csaf:folder_file": lambda w: (
+        "get",
+        reverse("csaf:folder_file", kwargs={"folder": "white", "name": "index.txt"}),
+    ),
+    "csaf:document": lambda w: (
+        "get",
+        reverse(
+            "csaf:document",
+            kwargs={
+                "folder": "white",
+                "year": _clear_document(w).published_at.year,
+                "name": "vw-matrix-0001.json",
+            },
+        ),
+    ),
 }
+
+
+def _csaf_fingerprint() -> str:
+    from advisories.publishing.provider import signing_fingerprint
+
+    return signing_fingerprint()
+
+
+def _clear_document(world: World) -> Any:
+    """A TLP:CLEAR advisory of our own source, as the provider publishes it."""
+    from advisories.models import Advisory
+    from advisories.services import advisory_create, advisory_publish
+    from tests.factories import ProductFactory, SourceFactory
+
+    existing = Advisory.objects.filter(identifier="VW-MATRIX-0001").first()
+    if existing is not None:
+        return existing
+    advisory = advisory_create(
+        source=SourceFactory(name="Our CERT", slug="our-cert", kind="internal"),
+        identifier="VW-MATRIX-0001",
+        title="Public advisory",
+        kind="vulnerability",
+        tlp="clear",
+        targets=[{"kind": "product", "product": ProductFactory()}],
+    )
+    return advisory_publish(advisory=advisory)
+
+
+@pytest.fixture(autouse=True)
+def _csaf_signing_key(settings: Any) -> Iterator[None]:
+    """A signing key, so that the provider's key page has a key to show."""
+    import pysequoia
+
+    from advisories.publishing.provider import key_changed
+
+    settings.CSAF_OPENPGP_SECRET_KEY = str(pysequoia.Tsk.generate("Matrix <m@example.org>"))
+    key_changed()
+    yield
+    key_changed()
 
 
 @pytest.fixture(autouse=True)
