@@ -6,6 +6,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -13,7 +15,12 @@ from openpyxl import load_workbook
 from exposure.models import Flag
 from exposure.report_pdf import organization_report_html
 from exposure.views_reports import organization_report_context
-from tests.factories import InventoryItemFactory, PublishedAdvisoryFactory, UserFactory
+from tests.factories import (
+    InventoryItemFactory,
+    OrganizationFactory,
+    PublishedAdvisoryFactory,
+    UserFactory,
+)
 from tests.web.conftest import flag_for
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +184,16 @@ def test_the_pdf_says_exposure_overdue_trend_and_sla(rf, history):
     assert "Overdue flags" in html and "BSI-2022-0315" in html
     assert "Open flags per day" in html  # the trend's description
     assert "Klinikum Beta" not in html
+
+
+def test_the_page_costs_the_same_queries_for_one_organization_or_many(client, history):
+    client.force_login(UserFactory(is_global_analyst=True))
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(REPORTS).status_code == 200
+    for _ in range(6):
+        organization = OrganizationFactory(sector="water")
+        item = InventoryItemFactory(organization=organization, product=history.product)
+        flag_for(PublishedAdvisoryFactory(), item)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(REPORTS).status_code == 200
+    assert len(many) == len(few)
