@@ -16,6 +16,7 @@ class FeedKind(models.TextChoices):
     NONE = "", "No feed"
     CSAF_PROVIDER = "csaf_provider", "CSAF provider (provider-metadata.json)"
     CISA_KEV = "cisa_kev", "CISA Known Exploited Vulnerabilities catalog"
+    FIRST_EPSS = "first_epss", "FIRST EPSS scores (daily CSV)"
 
 
 class AdvisoryKind(models.TextChoices):

@@ -137,6 +137,30 @@ class Advisory(models.Model):
         help_text="For TLP:RED: the people who may read it.",
     )
     known_exploited = models.BooleanField(default=False)
+    # Exploitation signals of its CVEs (CveSignal), kept here by advisories.exploitation so
+    # that the matcher's priority and the flag lists read the advisory row alone.
+    kev_due_date = models.DateField(
+        "KEV due date",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The earliest CISA KEV due date of its CVEs, when the catalog lists one.",
+    )
+    epss = models.FloatField(
+        "EPSS score",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The highest EPSS probability (0–1) of its CVEs: the chance of exploitation "
+        "in the next 30 days.",
+    )
+    epss_percentile = models.FloatField(
+        "EPSS percentile",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The highest EPSS percentile (0–1) of its CVEs.",
+    )
     issued_on = models.DateField(
         null=True, blank=True, help_text="When the source issued it (not when it was entered)."
     )
@@ -260,6 +284,51 @@ class AdvisoryCve(models.Model):
 
     def __str__(self) -> str:
         return self.cve_id
+
+
+class CveSignal(models.Model):
+    """What is known of one CVE's exploitation, whatever advisory names it.
+
+    Two feeds write it: the CISA KEV catalog (the CVE is known to be exploited, with the date
+    CISA added it and the date by which it asks for a fix) and FIRST's daily EPSS scores (the
+    probability of exploitation in the next 30 days, and its percentile among all scored
+    CVEs). Every advisory naming the CVE carries these signals (``advisories.exploitation``);
+    they raise its flags' priority but never make a match of their own.
+    """
+
+    cve_id = models.CharField("CVE id", max_length=30, unique=True)
+    kev_added_on = models.DateField(
+        "added to KEV", null=True, blank=True, help_text="Set while the KEV catalog lists it."
+    )
+    kev_due_date = models.DateField("KEV due date", null=True, blank=True)
+    epss = models.FloatField("EPSS score", null=True, blank=True)
+    epss_percentile = models.FloatField("EPSS percentile", null=True, blank=True)
+    epss_scored_on = models.DateField(
+        "EPSS score date", null=True, blank=True, help_text="The day the EPSS model scored it."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cve_id"]
+        verbose_name = "CVE exploitation signal"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(epss__isnull=True) | Q(epss__gte=0, epss__lte=1),
+                name="cvesignal_epss_is_a_probability",
+            ),
+            models.CheckConstraint(
+                condition=Q(epss_percentile__isnull=True)
+                | Q(epss_percentile__gte=0, epss_percentile__lte=1),
+                name="cvesignal_percentile_in_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.cve_id
+
+    @property
+    def known_exploited(self) -> bool:
+        return self.kev_added_on is not None
 
 
 class AdvisoryReference(models.Model):

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisories.choices import AdvisoryStatus, TargetKind
+from advisories.exploitation import advisory_signals_set, signals_combine, signals_of
 from advisories.models import (
     Advisory,
     AdvisoryCve,
@@ -249,11 +250,14 @@ def advisory_create(
     advisory = Advisory(status=AdvisoryStatus.DRAFT, **fields)
     if getattr(user, "is_authenticated", False):
         advisory.created_by = user
+    cve_ids = list(dict.fromkeys(cve.strip().upper() for cve in cve_ids))
+    # What KEV and EPSS already say of its CVEs (advisories.exploitation).
+    advisory_signals_set(advisory, signals_combine(signals_of(cve_ids).values()))
     advisory.full_clean()
     advisory.save()
     for name, members in audience.items():
         getattr(advisory, name).set(members)
-    for cve_id in dict.fromkeys(cve.strip().upper() for cve in cve_ids):
+    for cve_id in cve_ids:
         cve = AdvisoryCve(advisory=advisory, cve_id=cve_id)
         cve.full_clean()
         cve.save()

@@ -22,7 +22,7 @@ from advisories.choices import FeedKind, FeedRunStatus
 from advisories.feeds.errors import FeedError
 from advisories.feeds.http import feed_session, fetch
 from advisories.feeds.provider import provider_sync
-from advisories.feeds.services import kev_import
+from advisories.feeds.services import epss_import, kev_import
 from advisories.models import FeedRun, Source
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ def feed_run(
             provider_sync(source=source, run=run, session=session, state=state, deadline=deadline)
         elif source.feed_kind == FeedKind.CISA_KEV:
             _kev_sync(source=source, run=run, session=session, state=state)
+        elif source.feed_kind == FeedKind.FIRST_EPSS:
+            _epss_sync(source=source, run=run, session=session, state=state)
         else:
             raise FeedError(f"{source} has no feed to run.")
         run.status = FeedRunStatus.PARTIAL if run.failed else FeedRunStatus.SUCCEEDED
@@ -115,4 +117,32 @@ def _kev_sync(
         {"document": f"{source.feed_url}#{problem.path}", "reason": problem.message}
         for problem in result.problems
     ]
+    state.update(etag=fetched.etag, last_modified=fetched.last_modified)
+
+
+def _epss_sync(
+    *, source: Source, run: FeedRun, session: outbound.Session, state: dict[str, Any]
+) -> None:
+    """FIRST publishes the scores once a day; the hourly run fetches them only when the file
+    changed. Counts are of CVEs: newly scored, score changed, left alone, lines skipped."""
+    fetched = fetch(
+        source.feed_url,
+        session=session,
+        etag=state.get("etag", ""),
+        last_modified=state.get("last_modified", ""),
+    )
+    if fetched.not_modified:
+        run.notes.append("The scores have not changed since the last run.")
+        return
+    run.fetched = 1
+    result = epss_import(content=fetched.content, source=source)
+    run.imported, run.updated, run.unchanged = result.created, result.updated, result.unchanged
+    run.documents = result.created + result.updated + result.unchanged
+    run.failed = len(result.problems)
+    run.failures = [
+        {"document": f"{source.feed_url}#{problem.path}", "reason": problem.message}
+        for problem in result.problems
+    ]
+    scored = result.scored_on.isoformat() if result.scored_on else "an unnamed day"
+    run.notes.append(f"EPSS model {result.model_version or 'unnamed'}, scores of {scored}.")
     state.update(etag=fetched.etag, last_modified=fetched.last_modified)

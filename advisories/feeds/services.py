@@ -1,4 +1,4 @@
-"""Applying CSAF documents or the KEV catalog to the database.
+"""Applying CSAF documents, the KEV catalog or EPSS scores to the database.
 
 CSAF documents are applied in batches (:func:`csaf_import_batch`): parsing, validation and
 mapping per document, then one transaction per batch that writes in bulk statements and asks
@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -31,10 +32,19 @@ from advisories.choices import (
     SourceKind,
     TargetKind,
 )
+from advisories.exploitation import (
+    SIGNAL_FIELDS,
+    advisory_signals_refresh,
+    advisory_signals_set,
+    cve_signals_write,
+    signals_combine,
+    signals_of,
+)
 from advisories.feeds import kev as kev_mapping
 from advisories.feeds.catalogue import products_resolve
 from advisories.feeds.csaf import RAW_FORMAT as CSAF_RAW_FORMAT
 from advisories.feeds.csaf import CsafAdvisory, TargetSpec, csaf_map
+from advisories.feeds.epss import epss_parse
 from advisories.feeds.errors import DocumentInvalid, FeedError, Problem
 from advisories.feeds.kev import KevEntry, kev_parse
 from advisories.feeds.validation import csaf_validate, parse_json, text_check
@@ -49,6 +59,7 @@ from advisories.models import (
 from advisories.services import (
     advisory_revision_add,
     advisory_snapshot,
+    advisory_withdraw,
     target_read_as,
     targets_compile_new,
 )
@@ -614,9 +625,13 @@ def _writes_apply(
     )
     new = [write for write in writes if write.previous_version is None]
     moved = [write for write in writes if write.previous_version is not None]
+    signals = signals_of(cve.cve_id for write in writes for cve in write.cves)
     for write in writes:
         advisory = write.advisory
         advisory.updated_at = now
+        advisory_signals_set(
+            advisory, signals_combine(signals[c.cve_id] for c in write.cves if c.cve_id in signals)
+        )
         if write.publish:
             advisory.status = AdvisoryStatus.PUBLISHED
             advisory.published_at = now
@@ -630,6 +645,7 @@ def _writes_apply(
             [write.advisory for write in moved],
             [
                 *_ADVISORY_FIELD_NAMES,
+                *SIGNAL_FIELDS,
                 "status",
                 "published_at",
                 "match_requested_at",
@@ -813,8 +829,15 @@ def kev_import(*, content: bytes, source: Source | None = None, user: Any = None
 def kev_entries_apply(
     *, entries: tuple[KevEntry, ...], catalog_version: str, source: Source, user: Any = None
 ) -> KevResult:
-    """Create or update one published advisory per entry, in bulk; unchanged entries cost no
-    write.
+    """Record every entry's CVE as known exploited, and give each entry that no other
+    published advisory covers an advisory of its own; unchanged entries cost no write.
+
+    The catalog's signals (added, due date) are stored per CVE and carried by every advisory
+    naming the CVE, whatever its source (``advisories.exploitation``). An entry whose CVE
+    another source's published advisory names needs no advisory of its own: that advisory
+    says which versions are affected, and a KEV advisory would flag every version beside it.
+    Such a KEV advisory is withdrawn as superseded; one whose covering advisory is gone
+    is published again.
 
     The catalog holds some 1,400 entries, so this does in a few bulk statements what
     ``advisory_create`` and ``advisory_publish`` do one advisory at a time: the advisory
@@ -823,40 +846,96 @@ def kev_entries_apply(
     intervals to compile; it carries the caveat that the catalog names no versions.
     """
     result = KevResult(catalog_version=catalog_version)
-    existing = {
-        identifier: (pk, raw)
-        for identifier, pk, raw in Advisory.objects.filter(source=source).values_list(
-            "identifier", "pk", "raw_document"
-        )
-    }
-    new = [e for e in entries if e.cve_id not in existing]
-    changed = [e for e in entries if e.cve_id in existing and existing[e.cve_id][1] != e.raw]
-    result.unchanged = len(entries) - len(new) - len(changed)
-    if not new and not changed:
-        return result
-    products = products_resolve((e.vendor, e.product) for e in (*new, *changed))
-    now = timezone.now()
-    if new:
-        result.created_ids = _kev_create(new, products, source, catalog_version, now, user)
-        result.created = len(new)
-    if changed:
-        ids = {e.cve_id: existing[e.cve_id][0] for e in changed}
-        _kev_update(changed, ids, products, catalog_version, now, user)
-        result.updated_ids = list(ids.values())
-        result.updated = len(changed)
-    # One matching task for every new or changed entry, sent once the import commits.
-    matching_request_on_commit(MATCH_ADVISORIES, [*result.created_ids, *result.updated_ids])
-    audit_record(
-        action="advisory.import_kev",
-        actor=user,
-        obj=source,
-        after={
-            "catalog_version": catalog_version,
-            "created": result.created,
-            "updated": result.updated,
+    signalled_new, signalled_changed = cve_signals_write(
+        values={
+            e.cve_id: {"kev_added_on": e.issued_on, "kev_due_date": e.action_deadline}
+            for e in entries
         },
+        fields=("kev_added_on", "kev_due_date"),
     )
+    existing = {
+        identifier: (pk, raw, status, reason)
+        for identifier, pk, raw, status, reason in Advisory.objects.filter(
+            source=source
+        ).values_list("identifier", "pk", "raw_document", "status", "withdrawn_reason")
+    }
+    covered = _kev_covered({e.cve_id for e in entries}, source)
+    own = [e for e in entries if e.cve_id not in covered]
+    new = [e for e in own if e.cve_id not in existing]
+    changed = [
+        e
+        for e in own
+        if e.cve_id in existing
+        and (existing[e.cve_id][1] != e.raw or _kev_superseded(*existing[e.cve_id][2:]))
+    ]
+    superseded = [
+        (e, existing[e.cve_id][0])
+        for e in entries
+        if e.cve_id in covered
+        and e.cve_id in existing
+        and existing[e.cve_id][2] == AdvisoryStatus.PUBLISHED
+    ]
+    result.unchanged = len(entries) - len(new) - len(changed) - len(superseded)
+    if new or changed:
+        products = products_resolve((e.vendor, e.product) for e in (*new, *changed))
+        now = timezone.now()
+        if new:
+            result.created_ids = _kev_create(new, products, source, catalog_version, now, user)
+            result.created = len(new)
+        if changed:
+            ids = {e.cve_id: existing[e.cve_id][0] for e in changed}
+            _kev_update(changed, ids, products, catalog_version, now, user)
+            result.updated_ids = list(ids.values())
+            result.updated = len(changed)
+        # One matching task for every new or changed entry, sent once the import commits.
+        matching_request_on_commit(MATCH_ADVISORIES, [*result.created_ids, *result.updated_ids])
+    for entry, pk in superseded:
+        advisory_withdraw(
+            advisory=Advisory(pk=pk),
+            reason=f"{KEV_SUPERSEDED} {', '.join(covered[entry.cve_id])}, which name "
+            f"{entry.cve_id} with the versions affected; they are marked known exploited.",
+            user=user,
+        )
+        result.updated_ids.append(pk)
+        result.updated += 1
+    signalled = [*signalled_new, *signalled_changed]
+    if signalled or new or changed:
+        # Every advisory naming a listed CVE, this import's own included, carries its signals.
+        advisory_signals_refresh(cve_ids=[*signalled, *(e.cve_id for e in (*new, *changed))])
+    if new or changed or superseded:
+        audit_record(
+            action="advisory.import_kev",
+            actor=user,
+            obj=source,
+            after={
+                "catalog_version": catalog_version,
+                "created": result.created,
+                "updated": result.updated,
+            },
+        )
     return result
+
+
+# How the reason of a KEV advisory withdrawn for another advisory naming its CVE begins.
+KEV_SUPERSEDED = "Superseded by"
+
+
+def _kev_superseded(status: str, reason: str) -> bool:
+    """Whether a KEV advisory was withdrawn because another advisory covered its CVE."""
+    return status == AdvisoryStatus.WITHDRAWN and reason.startswith(KEV_SUPERSEDED)
+
+
+def _kev_covered(cve_ids: set[str], source: Source) -> dict[str, list[str]]:
+    """The CVEs that another source's published advisories name, with those advisories."""
+    covered: dict[str, list[str]] = {}
+    for cve_id, identifier in (
+        AdvisoryCve.objects.filter(cve_id__in=cve_ids, advisory__status=AdvisoryStatus.PUBLISHED)
+        .exclude(advisory__source=source)
+        .order_by("advisory__identifier")
+        .values_list("cve_id", "advisory__identifier")
+    ):
+        covered.setdefault(cve_id, []).append(identifier)
+    return covered
 
 
 def _kev_fields(entry: KevEntry, catalog_version: str) -> dict[str, Any]:
@@ -944,11 +1023,23 @@ def _kev_update(
     user: Any,
 ) -> None:
     advisories = {a.identifier: a for a in Advisory.objects.filter(pk__in=ids.values())}
-    changed_fields = [*_kev_fields(entries[0], catalog_version), "match_requested_at", "updated_at"]
+    changed_fields = [
+        *_kev_fields(entries[0], catalog_version),
+        "status",
+        "withdrawn_at",
+        "withdrawn_reason",
+        "match_requested_at",
+        "updated_at",
+    ]
     for entry in entries:
         advisory = advisories[entry.cve_id]
         for name, value in _kev_fields(entry, catalog_version).items():
             setattr(advisory, name, value)
+        if _kev_superseded(advisory.status, advisory.withdrawn_reason):
+            # The advisory that covered its CVE is gone: the entry flags on its own again.
+            advisory.status = AdvisoryStatus.PUBLISHED
+            advisory.withdrawn_at = None
+            advisory.withdrawn_reason = ""
         advisory.match_requested_at = now
         advisory.updated_at = now
     Advisory.objects.bulk_update(advisories.values(), changed_fields)
@@ -970,3 +1061,72 @@ def _kev_update(
             user=user,
             when=now,
         )
+
+
+@dataclass
+class EpssResult:
+    """What applying an EPSS file did: CVEs scored for the first time, scores changed, left
+    alone, and the lines skipped."""
+
+    model_version: str
+    scored_on: date | None
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: tuple[Problem, ...] = ()
+
+
+def epss_source() -> Source:
+    """The source EPSS imports are recorded against when no feed source is given."""
+    source = Source.objects.filter(feed_kind="first_epss").order_by("pk").first()
+    if source is not None:
+        return source
+    source, _ = Source.objects.get_or_create(
+        slug="first-epss",
+        defaults={
+            "name": "FIRST Exploit Prediction Scoring System (EPSS)",
+            "kind": SourceKind.OTHER,
+            "website": "https://www.first.org/epss/",
+        },
+    )
+    return source
+
+
+@transaction.atomic
+def epss_import(*, content: bytes, source: Source | None = None, user: Any = None) -> EpssResult:
+    """Store an EPSS file's scores per CVE, in bulk, writing only those that changed, and
+    bring every advisory's signals up to date; lines that break the format are reported and
+    skipped. Raises ``DocumentInvalid`` when the file is not an EPSS file."""
+    parsed = epss_parse(content)
+    if not parsed.scores:
+        raise DocumentInvalid("The EPSS file has no valid line.", parsed.problems)
+    created, changed = cve_signals_write(
+        values={
+            score.cve_id: {"epss": score.epss, "epss_percentile": score.percentile}
+            for score in parsed.scores
+        },
+        fields=("epss", "epss_percentile"),
+    )
+    result = EpssResult(
+        model_version=parsed.model_version,
+        scored_on=parsed.scored_on,
+        created=len(created),
+        updated=len(changed),
+        unchanged=len(parsed.scores) - len(created) - len(changed),
+        problems=parsed.problems,
+    )
+    # Every advisory, also one whose CVEs were changed by hand since, gets the day's scores.
+    advisory_signals_refresh()
+    if created or changed:
+        audit_record(
+            action="signals.import_epss",
+            actor=user,
+            obj=source or epss_source(),
+            after={
+                "model_version": parsed.model_version,
+                "scored_on": parsed.scored_on.isoformat() if parsed.scored_on else "",
+                "created": result.created,
+                "updated": result.updated,
+            },
+        )
+    return result

@@ -26,7 +26,8 @@ What matches (``engine.statements``; ``engine.targets`` for the shapes SQL canno
 Priority, 0–100, computed in the statement (``statements.priority_sql``)::
 
     severity              critical 45, high 35, medium 22, low 10, none 0
-  + known exploited       5
+  + known exploited       5 (marked by hand, or one of its CVEs is in CISA's KEV catalog)
+  + EPSS                  10 when its highest EPSS score is at least 0.5, 5 when at least 0.1
   + audience sector       10 when the organization's sector is in the advisory's sectors
   + audience tier         10 when its criticality tier is in the advisory's tiers
   + item criticality      critical 15, high 10, medium 5, low 0
@@ -34,9 +35,10 @@ Priority, 0–100, computed in the statement (``statements.priority_sql``)::
                           vendor-pushed updates (0 for an unresolved item)
 
 so a critical, exploited advisory aimed at the organization, on a critical item of a product
-with all three traits, scores exactly 100. The due date is the advisory's action deadline,
-else the date the flag was first seen plus the organization's SLA days for the severity (no
-due date for severity "none").
+with all three traits, scores exactly 100 without EPSS; the sum is capped at 100. The due date
+is the advisory's action deadline, else the KEV due date of its CVEs, else the date the flag
+was first seen plus the organization's SLA days for the severity (no due date for severity
+"none").
 """
 
 from exposure.engine.apply import MatchCounts, PreviewRow, match_scope, preview_scope

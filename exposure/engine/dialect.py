@@ -84,6 +84,11 @@ def add_days(timestamp_sql: str, days_sql: str) -> str:
     return f"date({timestamp_sql}, '+' || ({days_sql}) || ' days')"
 
 
+def least() -> str:
+    """The name of the function that gives the smallest of its arguments."""
+    return "LEAST" if is_postgresql() else "MIN"
+
+
 def statistics_refresh(cursor: CursorWrapper, table: str) -> None:
     """Refresh the planner's statistics of ``table`` after a large change (PostgreSQL)."""
     if is_postgresql():

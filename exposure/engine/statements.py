@@ -39,6 +39,7 @@ knows only a *possible* one.
 
 from __future__ import annotations
 
+from advisories.exploitation import EPSS_BANDS
 from exposure.choices import CPE_ATTRIBUTE_UNKNOWN, VERSION_UNKNOWN
 from exposure.engine import dialect
 from exposure.engine.scope import Scope
@@ -49,6 +50,7 @@ from orgs.scoping import advisory_reach_sql
 # Priority points: see the package docstring (exposure/engine/__init__.py) for the formula.
 SEVERITY_POINTS = {"critical": 45, "high": 35, "medium": 22, "low": 10, "none": 0}
 KNOWN_EXPLOITED_POINTS = 5
+PRIORITY_MAX = 100
 AUDIENCE_SECTOR_POINTS = 10
 AUDIENCE_TIER_POINTS = 10
 CRITICALITY_POINTS = {"critical": 15, "high": 10, "medium": 5, "low": 0}
@@ -239,7 +241,7 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
             " MIN(i.reason) AS reason,"
             " MIN(i.organization_id) AS organization_id, MIN(i.product_id) AS product_id,"
             " MIN(p.vendor_id) AS vendor_id, MIN({label}) AS label,"
-            " MIN({priority}) AS priority, MIN(a.action_deadline) AS deadline,"
+            " MIN({priority}) AS priority, MIN({deadline}) AS deadline,"
             " MIN({sla}) AS sla_days"
             " FROM inc_hits i JOIN orgs_organization o ON o.id = i.organization_id"
             " JOIN advisories_advisory a ON a.id = i.advisory_id"
@@ -250,6 +252,7 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
             reach=Sql(*advisory_reach_sql("a", "o")),
             label=LABEL_SQL,
             priority=priority_sql(),
+            deadline=DEADLINE_SQL,
             sla=sla_days_sql(),
         )
     )
@@ -431,11 +434,13 @@ def priority_sql() -> Sql:
     traits = " + ".join(
         f"CASE WHEN p.{trait} THEN {RISK_TRAIT_POINTS} ELSE 0 END" for trait in RISK_TRAITS
     )
+    epss = " ".join(f"WHEN a.epss >= {floor} THEN {points}" for floor, points in EPSS_BANDS)
     # Audience lists are JSON arrays of codes; a code is in the list when its quoted form is
     # in the array's text, which works the same on jsonb and on SQLite's JSON text.
-    return Sql(
+    total = Sql(
         f"(CASE a.severity {severity} ELSE 0 END"
         f" + CASE WHEN a.known_exploited THEN {KNOWN_EXPLOITED_POINTS} ELSE 0 END"
+        f" + CASE {epss} ELSE 0 END"
         " + CASE WHEN CAST(a.audience_sectors AS TEXT) LIKE %s || o.sector || %s"
         f" THEN {AUDIENCE_SECTOR_POINTS} ELSE 0 END"
         " + CASE WHEN CAST(a.audience_tiers AS TEXT) LIKE %s || o.criticality_tier || %s"
@@ -443,6 +448,10 @@ def priority_sql() -> Sql:
         f" + CASE i.criticality {criticality} ELSE 0 END"
         f" + {traits})",
         ['%"', '"%', '%"', '"%'],
+    )
+    # The exploitation signals can take the sum past the top of the scale.
+    return compose(
+        "{least}({max}, {total})", least=dialect.least(), max=str(PRIORITY_MAX), total=total
     )
 
 
@@ -452,10 +461,15 @@ def sla_days_sql() -> str:
     return f"(CASE a.severity {whens} END)"
 
 
+# The advisory's own action deadline, else the date CISA's KEV catalog sets for one of its CVEs.
+DEADLINE_SQL = "COALESCE(a.action_deadline, a.kev_due_date)"
+
+
 def due_date_sql(
-    first_seen_sql: str, *, deadline_sql: str = "a.action_deadline", days_sql: str = ""
+    first_seen_sql: str, *, deadline_sql: str = DEADLINE_SQL, days_sql: str = ""
 ) -> str:
-    """The advisory's deadline, else the first-seen date plus the SLA days."""
+    """The advisory's deadline (``DEADLINE_SQL``), else the first-seen date plus the SLA
+    days."""
     days = days_sql or sla_days_sql()
     return f"COALESCE({deadline_sql}, {dialect.add_days(first_seen_sql, days)})"
 

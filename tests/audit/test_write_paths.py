@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from advisories.choices import AdvisoryKind, Severity, TargetKind
+from advisories.feeds.services import epss_import
 from advisories.models import Advisory
 from advisories.services import advisory_create, advisory_publish, advisory_update
 from audit.models import AuditEntry
@@ -169,6 +170,19 @@ def csaf_imported(w: World) -> Expected:
         "advisories.advisory",
         response.json()["advisory"],
         after={"outcome": "imported", "advisory_status": "published", "violations": 1},
+    )
+
+
+def epss_imported(w: World) -> Expected:
+    source = SourceFactory(slug="first-epss", feed_kind="first_epss", feed_url="https://x.test/")
+    epss_import(content=(OWN_FIXTURES / "epss-small.csv").read_bytes(), source=source)
+    return Expected(
+        "signals.import_epss",
+        None,
+        None,
+        "advisories.source",
+        source.pk,
+        after={"scored_on": "2026-01-20", "created": 4, "updated": 0},
     )
 
 
@@ -890,6 +904,7 @@ def saved_view_deleted(w: World) -> Expected:
 WRITES: dict[str, Callable[[World], Expected]] = {
     "advisory create": advisory_created,
     "CSAF import": csaf_imported,
+    "EPSS import": epss_imported,
     "advisory publish": advisory_published,
     "advisory withdraw": advisory_withdrawn,
     "advisory update": advisory_updated,

@@ -291,6 +291,46 @@ def test_priority_adds_severity_audience_and_criticality(
     assert list(advisory.flags.values_list("priority", flat=True)) == [expected]
 
 
+@pytest.mark.parametrize(
+    ("epss", "points"),
+    [(None, 0), (0.0999, 0), (0.1, 5), (0.4999, 5), (0.5, 10), (0.97, 10)],
+)
+def test_priority_adds_the_band_of_the_advisorys_epss_score(epss, points, make_item, publish):
+    make_item({"p": "fortios", "v": "7.0", "criticality": "low"})
+    advisory = publish(FORTIOS_BEFORE_7_2_5, severity="medium", epss=epss)
+    assert list(advisory.flags.values_list("priority", flat=True)) == [22 + points]
+
+
+def test_priority_stops_at_100_when_the_epss_score_adds_more(make_item, publish, org, catalogue):
+    org.criticality_tier = "critical_infrastructure"
+    org.save()
+    product_update(
+        product=catalogue.products["endpoint_security"],
+        data={"deep_system_access": True, "permanent_cloud_connection": True},
+    )
+    make_item({"p": "endpoint_security", "criticality": "critical"})
+    advisory = publish(
+        {"kind": "vendor", "vendor": "kaspersky"},
+        severity="critical",
+        known_exploited=True,
+        epss=0.9,
+        audience_sectors=["energy", "health"],
+        audience_tiers=["critical_infrastructure"],
+    )
+    # 45 + 5 + 10 + 10 + 15 + 2 × 5 = 95 without EPSS, 105 with it.
+    assert list(advisory.flags.values_list("priority", flat=True)) == [100]
+
+
+def test_due_date_is_the_kev_due_date_when_the_advisory_sets_no_deadline(make_item, publish):
+    make_item({"p": "fortios", "v": "7.0"})
+    kev_due = datetime.date(2030, 2, 28)
+    deadline = datetime.date(2030, 1, 31)
+    advisory = publish(FORTIOS_BEFORE_7_2_5, known_exploited=True, kev_due_date=kev_due)
+    own = publish(FORTIOS_BEFORE_7_2_5, action_deadline=deadline, kev_due_date=kev_due)
+    assert list(advisory.flags.values_list("due_date", flat=True)) == [kev_due]
+    assert list(own.flags.values_list("due_date", flat=True)) == [deadline]
+
+
 def test_due_date_is_the_advisorys_deadline_when_it_has_one(make_item, publish):
     make_item({"p": "fortios", "v": "7.0"})
     deadline = datetime.date(2030, 1, 31)
