@@ -92,10 +92,18 @@ class PagePagination(PageNumberPagination):
 
 @dataclass(frozen=True)
 class _Key:
-    """One column of the ordering: its model field, and whether it runs descending."""
+    """One column of the ordering: its model field, the lookup that reaches it (the field's
+    own column, or a path through foreign keys such as ``advisory__epss``), whether it may be
+    NULL, and whether it runs descending."""
 
     field: Field[Any, Any]
     descending: bool
+    path: str = ""
+    nullable: bool = False
+
+    @property
+    def lookup(self) -> str:
+        return self.path or self.field.attname
 
     def order_by(self, *, reverse: bool) -> OrderBy:
         # NULLs come last in the forward direction whatever the sort order, so that walking
@@ -103,9 +111,9 @@ class _Key:
         # PostgreSQL does not know the clause is moot there, and with it would not follow an
         # index on the column that a descending order could walk (DESC defaults to NULLS
         # FIRST), but sort every matching row to keep a page of them.
-        expression = F(self.field.attname)
+        expression = F(self.lookup)
         nulls: dict[str, bool] = {}
-        if self.field.null:
+        if self.nullable:
             nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
         if self.descending != reverse:
             return expression.desc(**nulls)
@@ -113,19 +121,46 @@ class _Key:
 
     def after(self, value: Any, *, reverse: bool) -> Q:
         """Rows strictly after ``value`` in this column, walking forward or backward."""
-        name = self.field.attname
+        name = self.lookup
         if value is None:
             # Forward, NULLs are last, so nothing comes after one; backward, every value does.
             return Q(**{f"{name}__isnull": False}) if reverse else Q(pk__in=[])
         lookup = "lt" if self.descending != reverse else "gt"
         condition = Q(**{f"{name}__{lookup}": value})
-        if self.field.null and not reverse:
+        if self.nullable and not reverse:
             condition |= Q(**{f"{name}__isnull": True})
         return condition
 
     def equal(self, value: Any) -> Q:
-        name = self.field.attname
+        name = self.lookup
         return Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
+
+    def value(self, row: Model | dict[str, Any]) -> Any:
+        """This column's value in a row: a model instance, or a dictionary of a ``values()``
+        queryset, which names a related column by its path."""
+        if isinstance(row, dict):
+            return row[self.lookup]
+        value: Any = row
+        for part in self.path.split("__") if self.path else [self.field.attname]:
+            value = None if value is None else getattr(value, part)
+        return value
+
+
+def _column(model: type[Model], name: str) -> tuple[Field[Any, Any], bool]:
+    """The concrete field ``name`` names on ``model`` (its own, or through foreign keys:
+    ``advisory__epss``), and whether its value may be NULL on the way."""
+    nullable = False
+    field: Any = None
+    for part in name.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist as error:
+            raise ValueError(f"Cannot page {model.__name__} by '{name}'.") from error
+        nullable = nullable or bool(getattr(field, "null", False))
+        if field.is_relation:
+            model = field.related_model
+    assert isinstance(field, Field) and field.concrete, f"'{name}' is not a column."
+    return field, nullable
 
 
 def _encode_value(value: Any) -> Any:
@@ -235,13 +270,13 @@ class KeysetPagination(BasePagination):
         keys: list[_Key] = []
         for term in ordering:
             name = term.lstrip("-")
-            try:
-                field = model._meta.pk if name == "pk" else model._meta.get_field(name)
-            except FieldDoesNotExist as error:
-                raise ValueError(f"Cannot page {model.__name__} by '{name}'.") from error
-            assert isinstance(field, Field) and field.concrete, f"'{name}' is not a column."
-            keys.append(_Key(field, term.startswith("-")))
-            if field.primary_key:
+            if name == "pk":
+                keys.append(_Key(model._meta.pk, term.startswith("-")))  # type: ignore[arg-type]
+                return keys
+            field, nullable = _column(model, name)
+            path = name if "__" in name else ""
+            keys.append(_Key(field, term.startswith("-"), path, nullable))
+            if field.primary_key and not path:
                 return keys
         # The primary key breaks ties, which makes the order total and the cursor exact.
         keys.append(_Key(model._meta.pk, False))  # type: ignore[arg-type]
@@ -258,9 +293,7 @@ class KeysetPagination(BasePagination):
 
     def _values(self, row: Model | dict[str, Any]) -> list[Any]:
         # A row is a model instance, or a dictionary of column values (``RowListMixin``).
-        if isinstance(row, dict):
-            return [_encode_value(row[key.field.attname]) for key in self.keys]
-        return [_encode_value(getattr(row, key.field.attname)) for key in self.keys]
+        return [_encode_value(key.value(row)) for key in self.keys]
 
     def _link(self, values: list[Any], *, reverse: bool) -> str:
         payload = json.dumps({"v": values, "r": reverse}, separators=(",", ":"))

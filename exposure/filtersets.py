@@ -63,6 +63,19 @@ class FlagFilterSet(SearchFilterSet):
     priority_min = IntegerFilter(
         field_name="priority", lookup_expr="gte", min_value=0, max_value=100
     )
+    known_exploited = django_filters.BooleanFilter(
+        field_name="advisory__known_exploited",
+        label="Known exploited: one of the advisory's CVEs is in CISA's KEV catalog, or an "
+        "editor marked it so",
+    )
+    epss_min = django_filters.NumberFilter(
+        field_name="advisory__epss",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=1,
+        label="EPSS score at least (0–1): the advisory's highest chance of exploitation in the "
+        "next 30 days",
+    )
     due = django_filters.DateFromToRangeFilter(field_name="due_date")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Active and past due")
     first_seen = DateTimeFromToRangeFilter(field_name="first_seen_at")

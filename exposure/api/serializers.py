@@ -35,6 +35,10 @@ FLAG_EXAMPLE: dict[str, Any] = {
         "kind": "vendor_warning",
         "severity": "high",
         "recommended_action": "replace",
+        "known_exploited": False,
+        "kev_due_date": None,
+        "epss": None,
+        "epss_percentile": None,
     },
     "item": 1288,
     "item_label": "Kaspersky Endpoint Security 21.3",
@@ -119,7 +123,18 @@ class FlagAdvisorySerializer(StrictModelSerializer[Advisory]):
 
     class Meta:
         model = Advisory
-        fields = ["id", "identifier", "title", "kind", "severity", "recommended_action"]
+        fields = [
+            "id",
+            "identifier",
+            "title",
+            "kind",
+            "severity",
+            "recommended_action",
+            "known_exploited",
+            "kev_due_date",
+            "epss",
+            "epss_percentile",
+        ]
 
 
 class FlagAssetSerializer(StrictModelSerializer[InventoryItem]):
@@ -194,6 +209,10 @@ FLAG_ROW_COLUMNS = (
     "advisory__kind",
     "advisory__severity",
     "advisory__recommended_action",
+    "advisory__known_exploited",
+    "advisory__kev_due_date",
+    "advisory__epss",
+    "advisory__epss_percentile",
     "item_id",
     "item_label",
     *(f"item__{name}" for name in ASSET_FIELDS),
@@ -230,6 +249,10 @@ def flag_row(row: Row, out: RowFormat) -> dict[str, Any]:
             "kind": row["advisory__kind"],
             "severity": row["advisory__severity"],
             "recommended_action": row["advisory__recommended_action"],
+            "known_exploited": row["advisory__known_exploited"],
+            "kev_due_date": out.date(row["advisory__kev_due_date"]),
+            "epss": row["advisory__epss"],
+            "epss_percentile": row["advisory__epss_percentile"],
         },
         "item": row["item_id"],
         "item_label": row["item_label"],

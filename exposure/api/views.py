@@ -59,6 +59,9 @@ class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSe
         "first_seen_at",
         "status_changed_at",
         "last_matched_at",
+        # The advisory's exploitation signals, as the flag shows them (``advisory.epss``).
+        "advisory__epss",
+        "advisory__known_exploited",
     ]
     ordering = ["-priority", "due_date", "id"]
     default_write_role = Role.ANALYST

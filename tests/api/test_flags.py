@@ -293,3 +293,84 @@ def test_a_possible_flag_says_why(tenants, api, flag):
     assert [row["possible_reason"] for row in listed if row["id"] == flag.pk] == [
         "installed on XY200 devices"
     ]
+
+
+@pytest.fixture
+def signalled(tenants):
+    """Flags of advisories with and without exploitation signals, in organization A."""
+
+    def make(label, **advisory):
+        return FlagFactory(
+            item=InventoryItemFactory(organization=tenants.org_a),
+            item_label=label,
+            **{f"advisory__{name}": value for name, value in advisory.items()},
+        )
+
+    return {
+        "kev": make("kev", known_exploited=True, kev_due_date=TOMORROW, epss=0.42),
+        "likely": make("likely", epss=0.91, epss_percentile=0.999),
+        "unlikely": make("unlikely", epss=0.002, epss_percentile=0.3),
+        "unscored": make("unscored"),
+    }
+
+
+def _labels(response):
+    assert response.status_code == 200, response.json()
+    return [row["item_label"] for row in response.json()["results"]]
+
+
+def test_flags_filter_by_known_exploited_and_a_least_epss_score(tenants, api, signalled):
+    client = api.session(tenants.viewer)
+    assert _labels(client.get("/api/v1/flags/", {"known_exploited": "true"})) == ["kev"]
+    assert set(_labels(client.get("/api/v1/flags/", {"known_exploited": "false"}))) == {
+        "likely",
+        "unlikely",
+        "unscored",
+    }
+    assert set(_labels(client.get("/api/v1/flags/", {"epss_min": "0.4"}))) == {"kev", "likely"}
+    refused = client.get("/api/v1/flags/", {"epss_min": "1.5"})
+    assert refused.status_code == 400
+    assert "epss_min" in refused.json()
+
+
+def test_flags_order_by_epss_with_the_unscored_last_and_page_through_it(tenants, api, signalled):
+    client = api.session(tenants.viewer)
+    expected = ["likely", "kev", "unlikely", "unscored"]
+    assert _labels(client.get("/api/v1/flags/", {"ordering": "-advisory__epss"})) == expected
+    assert _labels(client.get("/api/v1/flags/", {"ordering": "advisory__epss"})) == [
+        "unlikely",
+        "kev",
+        "likely",
+        "unscored",
+    ]
+    seen, response = (
+        [],
+        client.get("/api/v1/flags/", {"ordering": "-advisory__epss", "page_size": 1}),
+    )
+    while True:
+        seen += _labels(response)
+        if not response.json()["next"]:
+            break
+        response = client.get(response.json()["next"])
+    assert seen == expected
+    exploited_first = _labels(
+        client.get("/api/v1/flags/", {"ordering": "-advisory__known_exploited"})
+    )
+    assert exploited_first[0] == "kev"
+
+
+def test_a_flag_shows_its_advisorys_exploitation_signals(tenants, api, signalled):
+    body = api.session(tenants.viewer).get(f"/api/v1/flags/{signalled['kev'].pk}/").json()
+    assert {
+        name: body["advisory"][name] for name in ("known_exploited", "kev_due_date", "epss")
+    } == {
+        "known_exploited": True,
+        "kev_due_date": TOMORROW.isoformat(),
+        "epss": 0.42,
+    }
+    [row] = (
+        api.session(tenants.viewer)
+        .get("/api/v1/flags/", {"known_exploited": "true"})
+        .json()["results"]
+    )
+    assert row["advisory"] == body["advisory"]

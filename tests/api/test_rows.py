@@ -72,6 +72,10 @@ def flags(tenants):
         item_label=ODD,
         status_reason=ODD,
         due_date=datetime.date(2026, 4, 1),
+        advisory__known_exploited=True,
+        advisory__kev_due_date=datetime.date(2026, 3, 31),
+        advisory__epss=0.00043,
+        advisory__epss_percentile=0.12146,
     )
     FlagFactory(
         item=InventoryItemFactory(organization=org, product=None, raw_product="x"),
@@ -134,6 +138,9 @@ def test_an_advisory_row_is_the_advisory_serializer(zone):
         title=ODD,
         cvss_score=Decimal("9.8"),
         action_deadline=datetime.date(2026, 12, 31),
+        kev_due_date=datetime.date(2026, 12, 1),
+        epss=0.97514,
+        epss_percentile=0.99983,
         audience_sectors=["energy", "health"],
         withdrawn_at=None,
     )
