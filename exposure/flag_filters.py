@@ -42,6 +42,8 @@ SHOWN = (
     "organization",
     "overdue",
     "unassigned",
+    "known_exploited",
+    "epss_min",
     "kind",
     "due",
     "advisory",
@@ -59,6 +61,8 @@ _LABELS = {
     "organization": "Organization",
     "overdue": "Overdue",
     "unassigned": "Unassigned",
+    "known_exploited": "Known exploited",
+    "epss_min": "EPSS at least",
     "due_after": "Due from",
     "due_before": "Due to",
     "advisory": "Advisory",
@@ -274,16 +278,20 @@ def _filter_query(data: QueryDict) -> str:
     return kept.urlencode()
 
 
-def flag_filters(request: HttpRequest, *, by_severity: bool = False) -> FlagFilters:
+def flag_filters(
+    request: HttpRequest, *, by_severity: bool = False, by_epss: bool = False
+) -> FlagFilters:
     """The flag list's filters applied to the flags the user may see: the triage list and the
     affected-assets list filter alike."""
-    queryset = flag_list(user=request.user, by_severity=by_severity)
+    queryset = flag_list(user=request.user, by_severity=by_severity, by_epss=by_epss)
     data, chosen = filter_data(request)
     filterset = FlagFilterSet(data, queryset=queryset, request=request)
     form = filterset.form
     # The FilterSet's labels are written for the API's documentation; the page asks plainly.
     form.fields["overdue"].label = "Overdue"
     form.fields["unassigned"].label = "Unassigned"
+    form.fields["known_exploited"].label = "Known exploited"
+    form.fields["epss_min"].label = "EPSS at least"
     form.fields["advisory"].label = "Advisory"
     form.fields["cve"].label = "CVE"
     lean_organization_choices(form)
@@ -298,6 +306,10 @@ def flag_filters(request: HttpRequest, *, by_severity: bool = False) -> FlagFilt
             "organization": QuickSelect(any_label="All your organizations"),
             "overdue": _yes_no("Any"),
             "unassigned": _yes_no("Any"),
+            "known_exploited": _yes_no("Any"),
+            "epss_min": forms.NumberInput(
+                attrs={"min": 0, "max": 1, "step": "any", "placeholder": "0–1, e.g. 0.1"}
+            ),
             "due": DateRange("Due"),
             "advisory": Picker("advisory", names.get("advisory", {}), "Identifier or title"),
             "vendor": Picker("vendor", names.get("vendor", {}), "A vendor's name"),

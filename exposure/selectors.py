@@ -468,16 +468,27 @@ def inventory_with_exposure(
     )
 
 
-def flag_list(*, user: Actor, by_severity: bool = False) -> QuerySet[Flag, Any]:
-    """The flags ``user`` may see, for the triage list to filter and sort; ``by_severity`` adds
-    the ``severity_rank`` to sort by.
+# The advisory's EPSS score to sort flags by; an advisory without one sorts below every score
+# (a NULL would come first in a descending sort, before the flags most likely exploited).
+EPSS_ORDER = Coalesce(F("advisory__epss"), Value(-1.0))
 
-    It joins nothing a filter or the sort does not ask for (the rank needs the advisory, so it
-    is there only when asked): the rows of a page are loaded with what they show by
+
+def flag_list(
+    *, user: Actor, by_severity: bool = False, by_epss: bool = False
+) -> QuerySet[Flag, Any]:
+    """The flags ``user`` may see, for the triage list to filter and sort; ``by_severity`` adds
+    the ``severity_rank`` to sort by, ``by_epss`` the ``epss_rank``.
+
+    It joins nothing a filter or the sort does not ask for (the ranks need the advisory, so
+    they are there only when asked): the rows of a page are loaded with what they show by
     :class:`FlagRows`.
     """
     flags = Flag.objects.visible_to(user)
-    return flags.annotate(severity_rank=SEVERITY_ORDER) if by_severity else flags
+    if by_severity:
+        flags = flags.annotate(severity_rank=SEVERITY_ORDER)
+    if by_epss:
+        flags = flags.annotate(epss_rank=EPSS_ORDER)
+    return flags
 
 
 class FlagRows(Sequence[Flag]):

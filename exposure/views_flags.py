@@ -54,6 +54,7 @@ LIST_COLUMNS = [
     SortColumn("priority", "Priority", ("priority", "-due_date")),
     SortColumn("advisory", "Advisory", ("advisory__identifier",)),
     SortColumn("severity", "Severity", ("severity_rank",), descending_first=True),
+    SortColumn("epss", "EPSS", ("epss_rank",), descending_first=True),
     SortColumn("item", "Item", ("item_label",)),
     SortColumn("organization", "Organization", ("organization__name",)),
     SortColumn("status", "Status", ("status",)),
@@ -67,8 +68,8 @@ LIST_COLUMNS = [
 @require_GET
 def flag_list_view(request: HttpRequest) -> HttpResponseBase:
     """The flags of every organization the user may see, most urgent first."""
-    by_severity = request.GET.get("sort", "").removeprefix("-") == "severity"
-    filters = flag_filters(request, by_severity=by_severity)
+    by = request.GET.get("sort", "").removeprefix("-")
+    filters = flag_filters(request, by_severity=by == "severity", by_epss=by == "epss")
     ordered, sort = sort_queryset(filters.flags, request, LIST_COLUMNS, default="-priority")
     if request.GET.get("format") == "csv":
         return flags_csv(ordered)
