@@ -31,6 +31,7 @@ from advisories.choices import (
     Severity,
     SourceKind,
     TargetKind,
+    Tlp,
 )
 from advisories.exploitation import (
     SIGNAL_FIELDS,
@@ -926,10 +927,16 @@ def _kev_superseded(status: str, reason: str) -> bool:
 
 
 def _kev_covered(cve_ids: set[str], source: Source) -> dict[str, list[str]]:
-    """The CVEs that another source's published advisories name, with those advisories."""
+    """The CVEs that another source's published advisories name, with those advisories; only
+    advisories that reach every organization (TLP:CLEAR or GREEN) cover a CVE, or one under
+    AMBER or RED would take the KEV entry's flags from the organizations outside its audience."""
     covered: dict[str, list[str]] = {}
     for cve_id, identifier in (
-        AdvisoryCve.objects.filter(cve_id__in=cve_ids, advisory__status=AdvisoryStatus.PUBLISHED)
+        AdvisoryCve.objects.filter(
+            cve_id__in=cve_ids,
+            advisory__status=AdvisoryStatus.PUBLISHED,
+            advisory__tlp__in=[Tlp.CLEAR, Tlp.GREEN],
+        )
         .exclude(advisory__source=source)
         .order_by("advisory__identifier")
         .values_list("cve_id", "advisory__identifier")
