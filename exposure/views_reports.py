@@ -18,7 +18,13 @@ from advisories.choices import Severity
 from exposure.charts import bars, line_chart
 from exposure.dashboard import open_flag_trend
 from exposure.report_pdf import organization_report_pdf
-from exposure.reports import AGE_BUCKETS, REPORT_PERIODS, Resolution, resolution_report
+from exposure.reports import (
+    AGE_BUCKETS,
+    REPORT_PERIODS,
+    Resolution,
+    ResolutionReport,
+    resolution_report,
+)
 from exposure.selectors import flags_overdue, org_exposure_summary
 from listing.pages import csv_response, paginate, xlsx_response
 from orgs.models import Organization
@@ -49,7 +55,7 @@ def _period(request: HttpRequest) -> int:
 
 
 def _report_lists(
-    report: Any,
+    report: ResolutionReport,
 ) -> dict[str, tuple[list[str], list[Sequence[Any]]]]:
     """Every list the page shows, as (header, rows) for the exports."""
     figures = [name for name, _value in FIGURE_COLUMNS]
