@@ -16,6 +16,7 @@ from advisories.models import (
     AdvisoryReference,
     AdvisoryRevision,
     AffectedTarget,
+    CveSignal,
     FeedRun,
     Source,
     TargetInterval,
@@ -135,6 +136,9 @@ class AdvisoryAdmin(admin.ModelAdmin):
         "created_by",
         "nothing_to_match",
         "violations",
+        "kev_due_date",
+        "epss",
+        "epss_percentile",
     )
     actions = ("publish_selected", "withdraw_selected")
     inlines = (
@@ -149,6 +153,7 @@ class AdvisoryAdmin(admin.ModelAdmin):
             "Classification",
             {"fields": ("kind", ("severity", "cvss_score"), "cvss_vector", "known_exploited")},
         ),
+        ("Exploitation signals", {"fields": ("kev_due_date", ("epss", "epss_percentile"))}),
         (
             "What to do",
             {"fields": ("recommended_action", "action_details", "action_deadline")},
@@ -362,3 +367,13 @@ class FeedRunAdmin(RecordAdmin):
     date_hierarchy = "started_at"
     search_fields = ("source__name", "message")
     readonly_fields = ("progress",)
+
+
+@admin.register(CveSignal)
+class CveSignalAdmin(RecordAdmin):
+    """Written by the KEV and EPSS imports; shown to see what they say of a CVE."""
+
+    list_display = ("cve_id", "kev_added_on", "kev_due_date", "epss", "epss_percentile")
+    list_filter = (("kev_added_on", admin.EmptyFieldListFilter),)
+    search_fields = ("cve_id",)
+    ordering = ("-epss", "cve_id")
