@@ -28,9 +28,10 @@ class CampaignOpenForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     replacement_products = forms.ModelMultipleChoiceField(
+        label="Suggested replacements",
         queryset=Product.objects.select_related("vendor").order_by("vendor__name", "name"),
         required=False,
-        help_text="Suggested replacements from the catalogue.",
+        help_text="Products of the catalogue to suggest instead.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
