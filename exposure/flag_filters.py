@@ -294,6 +294,8 @@ def flag_filters(
     form.fields["epss_min"].label = "EPSS at least"
     form.fields["advisory"].label = "Advisory"
     form.fields["cve"].label = "CVE"
+    form.fields["vendor"].label = "Vendor"
+    form.fields["product"].label = "Product"
     lean_organization_choices(form)
     names = _names(data, request.user)
     fields = filter_fields(
