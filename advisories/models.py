@@ -51,6 +51,13 @@ class Source(models.Model):
         help_text="The ASCII-armored public key(s) the provider signs its CSAF documents with. "
         "When set, every document must carry a valid signature by one of them.",
     )
+    feed_token = models.CharField(
+        "feed API token",
+        max_length=200,
+        blank=True,
+        help_text="For a CSAF provider whose non-public (TLP) folders ask for a token, such as "
+        "another Vendorwatch's: sent to the provider's own address only.",
+    )
     # What the last runs saw (ETags, Last-Modified, each document's timestamp), so that a run
     # fetches only what changed; written by the feed importer only (advisories/feeds/).
     feed_state = models.JSONField(default=dict, blank=True, editable=False)

@@ -34,6 +34,9 @@ history, and one :class:`TargetSpec` per product it covers. The decisions, in on
 * TLP: CSAF 2.0 carries TLP 1.0 labels (``document.distribution.tlp.label``). WHITE reads as
   CLEAR; AMBER reads as AMBER+STRICT when ``distribution.text`` says so (as our own export
   writes it, ``csaf_tlp``); a document without a label is GREEN, the model's default.
+* Withdrawal: CSAF 2.0 has no status for it; a document-level note titled "Withdrawn" (of
+  category ``general``, as our own export writes it) withdraws the advisory, its text the
+  reason.
 """
 
 from __future__ import annotations
@@ -176,6 +179,7 @@ class CsafAdvisory:
     warnings: tuple[str, ...] = field(default=())
     nothing_to_match: str = ""
     tlp: str = Tlp.GREEN
+    withdrawn_reason: str = ""
 
     @property
     def is_draft(self) -> bool:
@@ -227,7 +231,19 @@ def csaf_map(document: dict[str, Any]) -> CsafAdvisory:
         warnings=tuple(warnings),
         nothing_to_match=_nothing_to_match(document, targets),
         tlp=csaf_tlp(meta.get("distribution")),
+        withdrawn_reason=_withdrawn_reason(meta.get("notes", [])),
     )
+
+
+# The title of the note by which a document says that the advisory is withdrawn.
+WITHDRAWN_NOTE_TITLE = "Withdrawn"
+
+
+def _withdrawn_reason(notes: list[dict[str, Any]]) -> str:
+    for note in notes:
+        if note.get("category") == "general" and note.get("title") == WITHDRAWN_NOTE_TITLE:
+            return str(note.get("text", "")).strip() or "Withdrawn by its publisher."
+    return ""
 
 
 def csaf_tlp(distribution: Any) -> str:

@@ -10,8 +10,11 @@ through a redirect. A run passes one session, so that its connections are reused
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import outbound
 from advisories.feeds.errors import FetchError
@@ -38,9 +41,42 @@ class Fetched:
     not_modified: bool = False
 
 
-def feed_session() -> outbound.Session:
-    """A session for one feed run: connection reuse and our user agent."""
-    return outbound.Session(headers={"User-Agent": USER_AGENT})
+@dataclass
+class FeedSession(outbound.Session):
+    """A feed run's session; it carries the source's API token (a CSAF provider's non-public
+    folders ask for one) to the provider's own origin only, and never through a redirect."""
+
+    token: str = ""
+    token_origin: str = ""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        redirects: int = 0,
+        **options: Any,
+    ) -> outbound.Response:
+        if self.token and _origin(url) == self.token_origin:
+            headers = {**(headers or {}), "Authorization": f"Bearer {self.token}"}
+            redirects = 0
+        return super().request(method, url, headers=headers, redirects=redirects, **options)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def feed_session(*, token: str = "", provider_url: str = "") -> outbound.Session:
+    """A session for one feed run: connection reuse, our user agent, and the source's token
+    for its provider's origin."""
+    return FeedSession(
+        headers={"User-Agent": USER_AGENT},
+        token=token,
+        token_origin=_origin(provider_url) if token else "",
+    )
 
 
 def _too_large(what: str, max_bytes: int) -> FetchError:

@@ -49,7 +49,7 @@ def feed_run(
     # A deep copy: the walk changes nested maps, and the original tells whether to save.
     state: dict[str, Any] = copy.deepcopy(source.feed_state or {})
     own_session = session is None
-    session = session or feed_session()
+    session = session or feed_session(token=source.feed_token, provider_url=source.feed_url)
     try:
         if source.feed_kind == FeedKind.CSAF_PROVIDER:
             provider_sync(source=source, run=run, session=session, state=state, deadline=deadline)

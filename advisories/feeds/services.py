@@ -636,6 +636,11 @@ def _writes_apply(
         if write.publish:
             advisory.status = AdvisoryStatus.PUBLISHED
             advisory.published_at = now
+        withdrawn = write.document.mapped.withdrawn_reason
+        if withdrawn and advisory.status == AdvisoryStatus.PUBLISHED:
+            advisory.status = AdvisoryStatus.WITHDRAWN
+            advisory.withdrawn_at = now
+            advisory.withdrawn_reason = withdrawn
         if advisory.status != AdvisoryStatus.DRAFT:
             # The durable marker of pending matching, set in the transaction of the change.
             advisory.match_requested_at = now
@@ -649,6 +654,8 @@ def _writes_apply(
                 *SIGNAL_FIELDS,
                 "status",
                 "published_at",
+                "withdrawn_at",
+                "withdrawn_reason",
                 "match_requested_at",
                 "updated_at",
             ],

@@ -47,7 +47,7 @@ from advisories.choices import (
     TargetKind,
     Tlp,
 )
-from advisories.feeds.csaf import AMBER_STRICT_TEXT, TLP_TO_CSAF
+from advisories.feeds.csaf import AMBER_STRICT_TEXT, TLP_TO_CSAF, WITHDRAWN_NOTE_TITLE
 from advisories.feeds.errors import Problem
 from advisories.feeds.validation import csaf_check, csaf_profile_problems
 from advisories.models import Advisory, AffectedTarget
@@ -366,7 +366,7 @@ def _document_meta(
         notes.append(
             {
                 "category": "general",
-                "title": "Withdrawn",
+                "title": WITHDRAWN_NOTE_TITLE,
                 "text": advisory.withdrawn_reason or "This advisory is withdrawn.",
             }
         )
