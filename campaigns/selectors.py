@@ -116,7 +116,7 @@ class Dashboard:
     states: dict[str, int] = field(default_factory=dict)
 
 
-def _latest_attestations(plan_ids: Iterable[int]) -> dict[tuple[int, int], tuple[int, str]]:
+def latest_attestations(plan_ids: Iterable[int]) -> dict[tuple[int, int], tuple[int, str]]:
     """``(plan, milestone) → (attestation id, status)`` of each latest attestation."""
     latest: dict[tuple[int, int], tuple[int, str]] = {}
     rows = (
@@ -155,7 +155,7 @@ def plans_visible(*, campaign: Campaign, user: Actor) -> QuerySet[Plan, Any]:
 def _rows(
     milestones: list[Milestone], plans: list[Plan], counts: dict[int, Counts], today: date
 ) -> list[PlanRow]:
-    latest = _latest_attestations(plan.pk for plan in plans)
+    latest = latest_attestations(plan.pk for plan in plans)
     rows = []
     for plan in plans:
         cells = []

@@ -362,6 +362,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "notifications.overdue_reminders",
         "schedule": crontab(hour=NOTIFICATIONS_DAILY_HOUR, minute=0),
     },
+    "campaigns-reminders": {
+        "task": "campaigns.reminders_send",
+        "schedule": crontab(hour=NOTIFICATIONS_DAILY_HOUR, minute=10),
+    },
     "campaigns-progress-record": {
         "task": "campaigns.progress_record",
         "schedule": timedelta(minutes=CAMPAIGN_PROGRESS_MINUTES),

@@ -32,6 +32,9 @@ class DeliveryKind(models.TextChoices):
     EVENTS = "events", "Flag changes"
     DIGEST = "digest", "Daily digest"
     OVERDUE = "overdue", "Overdue reminder"
+    # A replacement campaign's reminder before a milestone, or its escalation after it
+    # (campaigns/reminders.py); told to the channels that hear about overdue flags.
+    CAMPAIGN = "campaign", "Campaign milestone"
     TEST = "test", "Test"
 
 

@@ -150,6 +150,12 @@ class Delivery(models.Model):
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=200, blank=True, editable=False)
+    subject = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The message's title when its writer gives one (a campaign milestone's "
+        "reminder); empty: made from its items.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrgScopedQuerySet.as_manager()

@@ -117,8 +117,12 @@ class Message:
         return max(self.total - len(self.entries), 0)
 
 
-def _headline(kind: str, event_kind: str, from_status: str, to_status: str, flag: Flag) -> str:
+def _headline(
+    kind: str, event_kind: str, from_status: str, to_status: str, flag: Flag, delivery_kind: str
+) -> str:
     labels = dict(FlagStatus.choices)
+    if delivery_kind == DeliveryKind.CAMPAIGN:
+        return "Still to replace"
     if kind == NotificationEvent.NEW_FLAG:
         return "New flag"
     if kind == NotificationEvent.OVERDUE:
@@ -132,6 +136,8 @@ def _headline(kind: str, event_kind: str, from_status: str, to_status: str, flag
 
 def _title(delivery: Delivery, counts: dict[str, int], total: int) -> str:
     organization = delivery.organization.name
+    if delivery.subject:
+        return delivery.subject
     if delivery.kind == DeliveryKind.TEST:
         return f"Test notification from Vendorwatch for {organization}"
     if delivery.kind == DeliveryKind.OVERDUE:
@@ -187,6 +193,7 @@ def delivery_message(*, delivery: Delivery, limit: int | None = MESSAGE_ENTRIES)
                     event.from_status if event else "",
                     event.to_status if event else "",
                     flag,
+                    delivery.kind,
                 ),
                 flag_id=flag.pk,
                 status=flag.status,
