@@ -194,7 +194,7 @@ def advisory_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _editor_only(request: HttpRequest) -> None:
     """Editor pages answer 403 to anyone who may not edit the catalogue."""
     if not can_edit_catalogue(request.user):
-        raise PermissionDenied
+        raise PermissionDenied("Writing advisories is for advisory editors.")
 
 
 def _editable(request: HttpRequest, pk: int) -> Advisory:

@@ -30,6 +30,7 @@ from advisories.selectors import advisories_visible_to
 from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, MatchRunKind
 from exposure.engine import Scope, preview_scope
 from exposure.models import Flag, FlagEvent, MatchRun
+from orgs.choices import Role
 from orgs.models import ASSET_FIELDS, InventoryItem, Organization
 from orgs.scoping import Actor, organization_ids, sees_all_organizations
 
@@ -699,4 +700,21 @@ def item_history(*, item: InventoryItem, user: Actor) -> list[FlagEvent]:
         .select_related("actor", "flag__advisory")
         .defer("flag__advisory__raw_document", "flag__advisory__summary")
         .order_by("-created_at", "-pk")[:ITEM_HISTORY_ROWS]
+def flags_assigned(*, user: Actor) -> QuerySet[Flag, Any]:
+    """The flags given to ``user`` that still ask for work, the ones falling due first at the
+    top (overdue ones first of all), then the most urgent."""
+    return (
+        Flag.objects.visible_to(user)
+        .filter(assignee_id=user.pk, status__in=ACTIVE_FLAG_STATUSES)
+        .order_by(F("due_date").asc(nulls_last=True), "-priority", "pk")
+    )
+
+
+def flags_overdue_unassigned(*, user: Actor, today: date) -> QuerySet[Flag, Any]:
+    """Overdue flags nobody has taken, in the organizations where ``user`` triages: the work
+    they could pick up next, the longest overdue first."""
+    return (
+        Flag.objects.with_role(user, Role.ANALYST)
+        .filter(assignee__isnull=True, status__in=ACTIVE_FLAG_STATUSES, due_date__lt=today)
+        .order_by("due_date", "-priority", "pk")
     )

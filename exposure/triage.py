@@ -55,6 +55,11 @@ HUMAN_STATUS_CHOICES = [(status.value, status.label) for status in HUMAN_STATUSE
 
 # Bulk changes lock every flag they touch; a bound keeps one request from locking thousands.
 BULK_LIMIT = 500
+# An accepted risk comes back for review within a year: an acceptance "until 2099" is a
+# flag closed for ever without anyone saying so.
+RISK_ACCEPTANCE_MAX_DAYS = 365
+# Who may be given a flag: those who can triage it.
+ASSIGNABLE_ROLES = (Role.ANALYST, Role.ADMIN, Role.OWNER)
 
 
 def _require_triage(user: Actor, flag: Flag) -> None:
@@ -82,8 +87,17 @@ def _check_transition(
     if status == FlagStatus.RISK_ACCEPTED:
         if risk_accepted_until is None:
             raise ValidationError({"risk_accepted_until": "Say until when the risk is accepted."})
-        if risk_accepted_until <= timezone.localdate():
+        today = timezone.localdate()
+        if risk_accepted_until <= today:
             raise ValidationError({"risk_accepted_until": "The expiry must be in the future."})
+        latest = today + datetime.timedelta(days=RISK_ACCEPTANCE_MAX_DAYS)
+        if risk_accepted_until > latest:
+            raise ValidationError(
+                {
+                    "risk_accepted_until": "A risk is accepted for at most a year, until "
+                    f"{latest:%-d %b %Y} at the latest; accept it again then if it still holds."
+                }
+            )
     elif risk_accepted_until is not None:
         raise ValidationError({"risk_accepted_until": "Only an accepted risk has an expiry date."})
 
@@ -199,14 +213,17 @@ def flags_bulk_transition(
                 "these flags."
             )
     reason = reason.strip()
-    errors = []
+    # One refusal said once, naming every flag it stops: a missing reason holds for all of
+    # them, and a list of 200 identical lines hides the one that differs.
+    refused: dict[str, list[int]] = {}
     for pk in wanted:
         try:
             _check_transition(flags[pk], status, reason, risk_accepted_until)
         except ValidationError as error:
             messages = [message for values in error.message_dict.values() for message in values]
-            errors.append(f"Flag {pk}: {' '.join(messages)}")
-    if errors:
+            refused.setdefault(" ".join(messages), []).append(pk)
+    if refused:
+        errors = [_refusal(message, pks) for message, pks in refused.items()]
         raise ValidationError({"flags": errors})
     return [
         _apply_transition(
@@ -219,6 +236,12 @@ def flags_bulk_transition(
         )
         for pk in wanted
     ]
+
+
+def _refusal(message: str, pks: list[int]) -> str:
+    if len(pks) == 1:
+        return f"Flag {pks[0]}: {message}"
+    return f"Flags {', '.join(map(str, pks[:-1]))} and {pks[-1]}: {message}"
 
 
 @transaction.atomic
@@ -234,9 +257,16 @@ def flag_assign(
     _require_triage(user, flag)
     if (
         assignee is not None
-        and not Membership.objects.filter(organization=flag.organization, user=assignee).exists()
+        and not Membership.objects.filter(
+            organization=flag.organization, user=assignee, role__in=ASSIGNABLE_ROLES
+        ).exists()
     ):
-        raise ValidationError({"assignee": "Assign the flag to a member of its organization."})
+        raise ValidationError(
+            {
+                "assignee": "Assign the flag to a member of its organization who can triage "
+                "it (an analyst, admin or owner)."
+            }
+        )
     before = flag.assignee_id
     after = assignee.pk if assignee is not None else None
     if before == after:

@@ -8,6 +8,7 @@ app_name = "exposure"
 
 urlpatterns = [
     path("", views_flags.flag_list_view, name="flag_list"),
+    path("mine/", views_flags.my_flags_view, name="my_flags"),
     path("bulk/", views_flags.flag_bulk_view, name="flag_bulk"),
     path("assets/", views_flags.asset_list_view, name="asset_list"),
     path("pick/<str:kind>/", views_flags.filter_pick_view, name="filter_pick"),

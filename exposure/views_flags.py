@@ -37,10 +37,18 @@ from exposure.selectors import (
     FlagRows,
     flag_for_page,
     flag_history,
+    flags_assigned,
     flags_on_same_item,
+    flags_overdue_unassigned,
     item_active_flag_ids,
 )
-from exposure.triage import flag_assign, flag_comment, flag_transition, flags_bulk_transition
+from exposure.triage import (
+    ASSIGNABLE_ROLES,
+    flag_assign,
+    flag_comment,
+    flag_transition,
+    flags_bulk_transition,
+)
 from listing.pages import (
     SortColumn,
     paginate,
@@ -48,7 +56,7 @@ from listing.pages import (
 )
 from orgs.choices import Role
 from orgs.models import User
-from orgs.scoping import has_role
+from orgs.scoping import has_role, organization_ids
 
 LIST_COLUMNS = [
     SortColumn("priority", "Priority", ("priority", "-due_date")),
@@ -62,6 +70,24 @@ LIST_COLUMNS = [
     SortColumn("due", "Due", ("due_date",)),
     SortColumn("seen", "First seen", ("first_seen_at",)),
 ]
+# The session key of a refused bulk action's selection (``_selection_keep``).
+_SELECTION_KEY = "flag_bulk_refused"
+
+
+def _triage_context(request: HttpRequest) -> dict[str, Any]:
+    """What a list with bulk triage needs to know of the user: only the rows of organizations
+    where they triage get a box to tick, and a viewer everywhere gets no bulk bar at all; a
+    refused bulk action comes back with its ticks and input (``_selection_keep``)."""
+    triage_ids = organization_ids(request.user, minimum=Role.ANALYST)
+    refused = request.session.pop(_SELECTION_KEY, None) or {}
+    return {
+        "can_triage": triage_ids is None or bool(triage_ids),
+        "triage_all": triage_ids is None,
+        "triage_ids": triage_ids or frozenset(),
+        "refused": refused,
+        "selected": set(refused.get("flags", ())),
+        "selected_items": set(refused.get("items", ())),
+    }
 
 
 @login_required
@@ -81,6 +107,7 @@ def flag_list_view(request: HttpRequest) -> HttpResponseBase:
         "today": timezone.localdate(),
         "bulk_form": FlagBulkForm(),
         "user_id": request.user.pk,
+        **_triage_context(request),
     }
     return render(request, "exposure/flag_list.html", context)
 
@@ -98,8 +125,31 @@ def asset_list_view(request: HttpRequest) -> HttpResponse:
         "filtered": filters.chosen,
         "today": timezone.localdate(),
         "bulk_form": FlagBulkForm(),
+        **_triage_context(request),
     }
     return render(request, "exposure/asset_list.html", context)
+
+
+# Rows of each list of "My flags"; the full lists are one link away.
+MY_FLAGS_ROWS = 50
+
+
+@login_required
+@require_GET
+def my_flags_view(request: HttpRequest) -> HttpResponse:
+    """A member's own work: the flags assigned to them, and the overdue flags nobody has
+    taken in the organizations where they triage."""
+    today = timezone.localdate()
+    assigned = flags_assigned(user=request.user)
+    overdue = flags_overdue_unassigned(user=request.user, today=today)
+    context = {
+        "assigned": FlagRows(assigned, user=request.user)[: MY_FLAGS_ROWS + 1],
+        "overdue": FlagRows(overdue, user=request.user)[: MY_FLAGS_ROWS + 1],
+        "rows": MY_FLAGS_ROWS,
+        "today": today,
+        "user_id": request.user.pk,
+    }
+    return render(request, "exposure/my_flags.html", context)
 
 
 # How many matches a filter picker offers; the user narrows the text rather than scrolls.
@@ -151,6 +201,19 @@ def _bulk_assign(request: HttpRequest, flag_ids: list[int], assignee: User | Non
     return len(flag_ids)
 
 
+def _selection_keep(request: HttpRequest, data: dict[str, Any]) -> None:
+    """Remember a refused bulk action's ticks and input, so that the list comes back as it
+    was posted and the person corrects the input instead of ticking every flag again."""
+    until = data.get("risk_accepted_until")
+    request.session[_SELECTION_KEY] = {
+        "flags": data["flags"],
+        "items": data.get("items") or [],
+        "action": data["action"],
+        "reason": data.get("reason", ""),
+        "risk_accepted_until": until.isoformat() if until else "",
+    }
+
+
 @login_required
 @require_POST
 def flag_bulk_view(request: HttpRequest) -> HttpResponse:
@@ -190,6 +253,7 @@ def flag_bulk_view(request: HttpRequest) -> HttpResponse:
     except (ValidationError, PermissionDenied) as error:
         reasons = error.messages if isinstance(error, ValidationError) else [str(error)]
         messages.error(request, "Nothing was changed: " + " ".join(reasons))
+        _selection_keep(request, form.cleaned_data)
     else:
         messages.success(request, f"{count} flag{'s' if count != 1 else ''} {done}.")
     return redirect(back)
@@ -213,9 +277,12 @@ def _triageable(request: HttpRequest, pk: int) -> Flag:
 
 
 def _members(flag: Flag) -> Any:
-    """Who the flag may be assigned to: the members of its organization."""
+    """Who the flag may be assigned to: the members of its organization who can triage it
+    (a viewer could not act on it)."""
     return User.objects.filter(
-        memberships__organization=flag.organization, is_active=True
+        memberships__organization=flag.organization,
+        memberships__role__in=ASSIGNABLE_ROLES,
+        is_active=True,
     ).order_by("username")
 
 

@@ -80,6 +80,11 @@ class Channel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     @property
+    def event_labels(self) -> list[str]:
+        """What the channel is told about, in words."""
+        return [NotificationEvent(event).label for event in self.events]
+
+    @property
     def target_display(self) -> str:
         """Where the channel sends, safe to show: the addresses, or the URL's scheme and host
         only (the path of an incoming webhook is its credential)."""

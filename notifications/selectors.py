@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from exposure.choices import ACTIVE_FLAG_STATUSES, FlagEventKind, FlagStatus
 from exposure.models import Flag
-from notifications.choices import DeliveryKind, NotificationEvent
+from notifications.choices import ChannelKind, DeliveryKind, NotificationEvent
 from notifications.models import Channel, Delivery, DeliveryItem
 from orgs.choices import Role
 from orgs.models import Organization
@@ -228,3 +228,27 @@ def delivery_message(*, delivery: Delivery, limit: int | None = MESSAGE_ENTRIES)
         period_start=delivery.period_start,
         period_end=delivery.period_end,
     )
+
+
+def organizations_of_member(*, user: Actor) -> QuerySet[Organization, Any]:
+    """The organizations ``user`` belongs to (not those a platform role lets them see): the
+    ones whose SLA and notifications concern them as a member."""
+    return Organization.objects.visible_to(user).filter(memberships__user_id=user.pk)
+
+
+def channels_emailing(*, user: Actor) -> list[Channel]:
+    """The email channels of ``user``'s organizations that write to their address."""
+    email = (getattr(user, "email", "") or "").strip().lower()
+    if not email:
+        return []
+    channels = (
+        Channel.objects.visible_to(user)
+        .filter(kind=ChannelKind.EMAIL, organization__in=organizations_of_member(user=user))
+        .select_related("organization")
+        .order_by("organization__name", "name", "pk")
+    )
+    return [
+        channel
+        for channel in channels
+        if email in {recipient.strip().lower() for recipient in channel.recipients}
+    ]

@@ -8,6 +8,7 @@ app_name = "notifications"
 
 urlpatterns = [
     path("", views.channel_list, name="channel_list"),
+    path("mine/", views.my_notifications, name="mine"),
     path("channels/new/", views.channel_create_view, name="channel_create"),
     path("channels/<int:pk>/", views.channel_edit_view, name="channel_edit"),
     path("channels/<int:pk>/test/", views.channel_test_view, name="channel_test"),

@@ -23,10 +23,12 @@ from notifications.filtersets import DeliveryFilterSet
 from notifications.forms import ChannelForm, SlaForm
 from notifications.models import Channel
 from notifications.selectors import (
+    channels_emailing,
     channels_visible_to,
     deliveries_visible_to,
     delivery_message,
     organizations_administered,
+    organizations_of_member,
 )
 from notifications.services import (
     channel_create,
@@ -230,3 +232,17 @@ def sla_edit(request: HttpRequest, slug: str) -> HttpResponse:
         {"organization": organization, "form": form},
         status=status,
     )
+
+
+@login_required
+@require_GET
+def my_notifications(request: HttpRequest) -> HttpResponse:
+    """What reaches a member, read-only: their reminders, the email channels that write to
+    them, and the SLA days by which their organizations' flags fall due. Admins change these
+    on the other tabs."""
+    context = {
+        "organizations": organizations_of_member(user=request.user).order_by("name"),
+        "channels": channels_emailing(user=request.user),
+        "administers": organizations_administered(user=request.user).exists(),
+    }
+    return render(request, "notifications/mine.html", context)

@@ -234,6 +234,26 @@ def _hidden_advisory_ids(user: Actor, narrowed_to: int | None) -> frozenset[int]
         return frozenset(row[0] for row in cursor.fetchall())
 
 
+def highest_role(user: Actor) -> Role | None:
+    """The most ``user`` may do in any organization: the higher of their platform role and
+    their best membership (an organization token narrows both to its organization), or
+    ``None`` for someone who sees no organization. Pages offer only what this role can use."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    from orgs.models import Membership
+
+    memberships = Membership.objects.filter(user_id=user.pk)
+    narrowed_to = _token_organization_id(user)
+    if narrowed_to is not None:
+        memberships = memberships.filter(organization_id=narrowed_to)
+    held = memberships.order_by().values_list("role", flat=True).distinct()
+    roles = {Role(role) for role in held}
+    platform = platform_role(user)
+    if platform is not None:
+        roles.add(platform)
+    return max(roles, key=ROLE_RANK.__getitem__) if roles else None
+
+
 def sees_all_organizations(user: Actor) -> bool:
     """Whether ``user`` sees every organization (a platform role, not narrowed by a token)."""
     return organization_ids(user) is None

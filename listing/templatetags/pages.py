@@ -1,5 +1,6 @@
 """Template tags shared by the list pages: sortable column headers and severity badges."""
 
+import datetime
 from typing import Any
 
 from django import template
@@ -37,3 +38,28 @@ def pagination(context: dict[str, Any], page: Any, param: str = "page") -> dict[
         "previous": link(page.previous_page_number()) if page.has_previous() else "",
         "next": link(page.next_page_number()) if page.has_next() else "",
     }
+
+
+@register.filter
+def iso_date(value: Any) -> datetime.date | Any:
+    """A date stored as ISO text (in a JSON record), as a date, so that ``|date`` writes it
+    the way every page writes dates; anything else is returned unchanged."""
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return value
+
+
+@register.filter
+def same_label_groups(items: Any) -> list[tuple[Any, int]]:
+    """``(item, count)`` for each run of items that would read the same (same label, same
+    confidence and reason), so that a list says "KICS 3.1 × 3" instead of repeating it."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for item in items:
+        key = (
+            getattr(item, "label", str(item)),
+            getattr(item, "confidence", ""),
+            getattr(item, "possible_reason", ""),
+        )
+        groups.setdefault(key, [item, 0])[1] += 1
+    return [(item, count) for item, count in groups.values()]

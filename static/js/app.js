@@ -58,9 +58,99 @@ function pickOption(button) {
   box.focus();
 }
 
+// Under 768 px the menu folds behind its button; the stylesheet folds it only once this
+// script has shown the button, so that without script the menu stays open.
+function initNavToggle() {
+  const button = document.querySelector("[data-nav-toggle]");
+  if (!button) return;
+  const bar = button.closest(".topbar");
+  bar.classList.add("has-nav-toggle");
+  button.hidden = false;
+  const setOpen = (open) => {
+    button.setAttribute("aria-expanded", String(open));
+    bar.classList.toggle("nav-open", open);
+  };
+  button.addEventListener("click", () => setOpen(button.getAttribute("aria-expanded") !== "true"));
+  bar.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      button.focus();
+    }
+  });
+}
+
+// Every data table sits in a box that scrolls sideways when the table is wider than the
+// page. While it does scroll, the box is a named region that the keyboard can reach (so
+// that the arrow keys scroll it); when the table fits, it is nothing at all.
+function wrapTables(root) {
+  for (const table of root.querySelectorAll("table.data")) {
+    if (table.parentElement.classList.contains("table-scroll")) continue;
+    const box = document.createElement("div");
+    box.className = "table-scroll";
+    table.replaceWith(box);
+    box.appendChild(table);
+    if (scrollBoxes) {
+      scrollBoxes.observe(box);
+      scrollBoxes.observe(table);
+    }
+  }
+  updateScrollRegions();
+}
+
+// Whether a box scrolls changes as the page is laid out and resized: check it again then.
+const scrollBoxes = window.ResizeObserver ? new ResizeObserver(() => updateScrollRegions()) : null;
+
+function updateScrollRegions() {
+  for (const box of document.querySelectorAll(".table-scroll")) {
+    if (box.scrollWidth > box.clientWidth) {
+      const table = box.querySelector("table");
+      const caption = table.querySelector("caption");
+      const heading = box.closest("section")?.querySelector("h2");
+      const name = (caption || heading)?.textContent.trim() || "Table";
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", `${name}, scrolls sideways`);
+      box.tabIndex = 0;
+    } else {
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+      box.removeAttribute("tabindex");
+    }
+  }
+}
+
+// A form posted with errors comes back with their summary above it: move there, so that
+// the person hears what went wrong and can follow each error to its field.
+function focusErrorSummary() {
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+}
+
+document.documentElement.classList.add("js");
+
 document.addEventListener("DOMContentLoaded", () => {
   markCurrentNav();
   initRows(document);
+  initNavToggle();
+  wrapTables(document);
+  focusErrorSummary();
+});
+window.addEventListener("resize", updateScrollRegions);
+window.addEventListener("load", updateScrollRegions);
+document.addEventListener("htmx:afterSettle", (event) => wrapTables(event.target));
+
+// An error summary's link moves to its field (and scrolls it into view), not just the page.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-error-summary] a[href^='#']");
+  if (!link) return;
+  const holder = document.getElementById(link.getAttribute("href").slice(1));
+  if (!holder) return;
+  // A group of checkboxes or radios has its id on the group: its first box takes the focus.
+  const field = holder.matches("input, select, textarea")
+    ? holder
+    : holder.querySelector("input, select, textarea") || holder;
+  event.preventDefault();
+  field.scrollIntoView({ block: "center" });
+  field.focus();
 });
 
 document.addEventListener("change", (event) => {
