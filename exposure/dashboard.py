@@ -85,14 +85,15 @@ class OverdueFlag:
 
 @dataclass(frozen=True)
 class RecentAdvisory:
-    """An advisory published lately, with how many of the user's active flags it caused."""
+    """An advisory issued lately (by its source; entered here when it gives no date), with how
+    many of the user's active flags it caused."""
 
     pk: int
     identifier: str
     title: str
     kind: str
     severity: str
-    published_on: date
+    issued_on: date
     active: int
 
 
@@ -264,14 +265,21 @@ def _recent_advisories(user: Actor, now: datetime) -> list[RecentAdvisory]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # "Of the last 30 days" is about when the source issued an advisory: an old advisory
+    # entered today is not news. One without an issue date counts from its publication here.
+    since = now - timedelta(days=RECENT_ADVISORY_DAYS)
     rows = (
         advisories_visible_to(user=user)
+        .filter(status=AdvisoryStatus.PUBLISHED)
         .filter(
-            status=AdvisoryStatus.PUBLISHED,
-            published_at__gte=now - timedelta(days=RECENT_ADVISORY_DAYS),
+            Q(issued_on__gte=timezone.localdate(since))
+            | Q(issued_on__isnull=True, published_at__gte=since)
         )
-        .annotate(active=Coalesce(Subquery(active_for_advisory), Value(0)))
-        .order_by("-published_at", "-pk")[:TOP_ROWS]
+        .annotate(
+            active=Coalesce(Subquery(active_for_advisory), Value(0)),
+            issued=Coalesce("issued_on", TruncDate("published_at")),
+        )
+        .order_by("-issued", "-published_at", "-pk")[:TOP_ROWS]
     )
     return [
         RecentAdvisory(
@@ -280,11 +288,10 @@ def _recent_advisories(user: Actor, now: datetime) -> list[RecentAdvisory]:
             title=advisory.title,
             kind=advisory.kind,
             severity=advisory.severity,
-            published_on=timezone.localdate(advisory.published_at),
+            issued_on=advisory.issued,
             active=advisory.active,
         )
         for advisory in rows
-        if advisory.published_at is not None
     ]
 
 
