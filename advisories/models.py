@@ -471,7 +471,9 @@ class AffectedTarget(models.Model):
 
     def __str__(self) -> str:
         what = {
-            TargetKind.VENDOR: lambda: str(self.vendor),
+            TargetKind.VENDOR: lambda: (
+                f"{self.vendor}" + (" and its subsidiaries" if self.include_subsidiaries else "")
+            ),
             TargetKind.PRODUCT: lambda: str(self.product),
             TargetKind.PRODUCT_RANGE: lambda: f"{self.product} {self.version_range}",
             TargetKind.CPE: lambda: self.cpe,

@@ -700,6 +700,9 @@ def item_history(*, item: InventoryItem, user: Actor) -> list[FlagEvent]:
         .select_related("actor", "flag__advisory")
         .defer("flag__advisory__raw_document", "flag__advisory__summary")
         .order_by("-created_at", "-pk")[:ITEM_HISTORY_ROWS]
+    )
+
+
 def flags_assigned(*, user: Actor) -> QuerySet[Flag, Any]:
     """The flags given to ``user`` that still ask for work, the ones falling due first at the
     top (overdue ones first of all), then the most urgent."""

@@ -52,12 +52,14 @@ def iso_date(value: Any) -> datetime.date | Any:
 
 @register.filter
 def same_label_groups(items: Any) -> list[tuple[Any, int]]:
-    """``(item, count)`` for each run of items that would read the same (same label, same
+    """``(item, count)`` for each group of items that would read the same (same label, asset,
     confidence and reason), so that a list says "KICS 3.1 × 3" instead of repeating it."""
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for item in items:
+        asset = getattr(item, "asset", None)
         key = (
             getattr(item, "label", str(item)),
+            repr(sorted(asset.items())) if isinstance(asset, dict) else repr(asset),
             getattr(item, "confidence", ""),
             getattr(item, "possible_reason", ""),
         )
