@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -34,7 +35,14 @@ class Command(BaseCommand):
                 "published passwords. Pass --force if this really is a throwaway installation."
             )
         started = time.monotonic()
-        result = demo_load()
+        # Without a broker the matching and notification tasks run in this process, each
+        # logging a line or two at INFO; a few hundred of them would bury the summary and the
+        # logins below. Warnings and errors still show.
+        logging.disable(logging.INFO)
+        try:
+            result = demo_load()
+        finally:
+            logging.disable(logging.NOTSET)
         elapsed = time.monotonic() - started
         if result.nothing_created:
             self.stdout.write("Demo data is already loaded: nothing to do.")
