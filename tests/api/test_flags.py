@@ -211,12 +211,22 @@ def test_bulk_change_by_a_viewer_is_forbidden(tenants, api, flag):
 
 def test_assigning_to_a_member_records_it(tenants, api, flag):
     response = api.session(tenants.analyst).post(
-        f"/api/v1/flags/{flag.pk}/assign/", {"assignee": tenants.viewer.pk}
+        f"/api/v1/flags/{flag.pk}/assign/", {"assignee": tenants.owner.pk}
     )
     assert response.status_code == 200
-    assert response.json()["assignee_username"] == "viewer-a"
+    assert response.json()["assignee_username"] == "owner-a"
     assert flag.events.get().kind == FlagEventKind.ASSIGNED
     assert AuditEntry.objects.filter(action="flag.assign").exists()
+
+
+def test_assigning_to_a_viewer_is_refused_naming_the_field(tenants, api, flag):
+    response = api.session(tenants.analyst).post(
+        f"/api/v1/flags/{flag.pk}/assign/", {"assignee": tenants.viewer.pk}
+    )
+    assert response.status_code == 400
+    assert "assignee" in response.json()
+    flag.refresh_from_db()
+    assert flag.assignee is None
 
 
 def test_assigning_to_another_organizations_user_is_refused_naming_the_field(tenants, api, flag):

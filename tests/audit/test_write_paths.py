@@ -343,7 +343,7 @@ def flags_bulk_changed(w: World) -> Expected:
 
 
 def flag_assigned(w: World) -> Expected:
-    flag_assign(flag=w.flag, assignee=w.tenants.viewer, user=w.tenants.analyst)
+    flag_assign(flag=w.flag, assignee=w.tenants.owner, user=w.tenants.analyst)
     return Expected(
         "flag.assign",
         w.tenants.analyst,
@@ -351,7 +351,7 @@ def flag_assigned(w: World) -> Expected:
         "exposure.flag",
         w.flag.pk,
         before={"assignee": None},
-        after={"assignee": w.tenants.viewer.pk},
+        after={"assignee": w.tenants.owner.pk},
     )
 
 

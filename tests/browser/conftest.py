@@ -9,9 +9,28 @@ skipped with a reason; with it they always run (``make test`` runs them).
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.utils import timezone
+
+from advisories.choices import TargetKind
+from advisories.models import AffectedTarget
+from advisories.services import advisory_publish
+from exposure.models import Flag
+from orgs.choices import Role
+from tests.factories import (
+    AdvisoryFactory,
+    InventoryItemFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    ProductFactory,
+    SourceFactory,
+    UserFactory,
+    VendorFactory,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,6 +71,19 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+# The app answers a form posted with errors with 400 and a page the role may not use with 403,
+# both by design; the browser logs either as a failed load. Anything else (a missing script,
+# a 404 or 500 behind the page) still fails the test.
+_EXPECTED_REFUSALS = tuple(
+    f"Failed to load resource: the server responded with a status of {status}"
+    for status in ("400 (Bad Request)", "403 (Forbidden)")
+)
+
+
+def _is_error(message) -> bool:
+    return message.type == "error" and not message.text.startswith(_EXPECTED_REFUSALS)
+
+
 @pytest.fixture
 def page(browser, live_server, settings) -> Iterator[object]:
     """A fresh browser context (no cookies) on the live server, failing the test on any
@@ -63,7 +95,7 @@ def page(browser, live_server, settings) -> Iterator[object]:
     context.set_default_timeout(10_000)
     tab = context.new_page()
     errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("console", lambda msg: errors.append(msg.text) if _is_error(msg) else None)
     tab.on("pageerror", lambda error: errors.append(str(error)))
     yield tab
     context.close()
@@ -83,3 +115,65 @@ def screenshot(page, name: str) -> None:
     """Save the whole page to var/screenshots/ for review."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def axe_world() -> dict[str, Any]:
+    """Kaspersky in two organizations, flagged by a published BSI warning (one flag overdue,
+    one assigned); a draft about a subsidiary's cameras; an admin, an analyst and a viewer
+    of one organization, an analyst of the other, and an editor."""
+    bsi = SourceFactory(name="BSI", slug="bsi")
+    kaspersky = VendorFactory(name="Kaspersky", slug="kaspersky", country="RU")
+    endpoint = ProductFactory(vendor=kaspersky, name="Endpoint Security", slug="endpoint")
+    cameras = VendorFactory(name="Hikvision", slug="hikvision", country="CN")
+    camera = ProductFactory(vendor=cameras, name="DS-2CD2 camera", slug="ds-2cd2")
+    subsidiary = VendorFactory(name="EZVIZ", slug="ezviz", country="CN", parent=cameras)
+    ProductFactory(vendor=subsidiary, name="C6 camera", slug="c6")
+    nordhafen = OrganizationFactory(name="Stadtwerke Nordhafen", slug="stadtwerke-nordhafen")
+    lindenau = OrganizationFactory(name="Klinikum Lindenau", slug="klinikum-lindenau")
+    for organization in (nordhafen, lindenau):
+        for minor in range(3):
+            InventoryItemFactory(organization=organization, product=endpoint, version=f"21.{minor}")
+        InventoryItemFactory(organization=organization, product=camera, version="5.6")
+    warning = AdvisoryFactory(
+        source=bsi,
+        identifier="BSI-2022-0315",
+        title="Replace Kaspersky antivirus products",
+        severity="high",
+        recommended_action="replace",
+        issued_on=timezone.localdate() - timedelta(days=3),
+        action_deadline=timezone.localdate() + timedelta(days=20),
+    )
+    AffectedTarget.objects.create(advisory=warning, kind=TargetKind.VENDOR, vendor=kaspersky)
+    advisory_publish(advisory=warning)
+    draft = AdvisoryFactory(
+        source=bsi,
+        identifier="BSI-2026-0001",
+        title="Replace Hikvision cameras in critical infrastructure",
+        severity="critical",
+    )
+    AffectedTarget.objects.create(
+        advisory=draft, kind=TargetKind.VENDOR, vendor=cameras, include_subsidiaries=True
+    )
+    users = {
+        "olga": (nordhafen, Role.ADMIN),
+        "anna": (nordhafen, Role.ANALYST),
+        "vera": (nordhafen, Role.VIEWER),
+        "bert": (lindenau, Role.ANALYST),
+    }
+    for username, (organization, role) in users.items():
+        user = UserFactory(username=username)
+        MembershipFactory(user=user, organization=organization, role=role)
+    UserFactory(username="editor", is_advisory_editor=True)
+    flags = list(Flag.objects.filter(organization=nordhafen).order_by("pk"))
+    overdue, assigned = flags[0], flags[1]
+    Flag.objects.filter(pk=overdue.pk).update(due_date=timezone.localdate() - timedelta(days=3))
+    Flag.objects.filter(pk=assigned.pk).update(assignee=UserFactory(username="anna"))
+    return {
+        "warning": warning,
+        "draft": draft,
+        "nordhafen": nordhafen,
+        "lindenau": lindenau,
+        "flag": assigned,
+        "overdue": overdue,
+    }

@@ -187,16 +187,28 @@ def test_only_allowed_moves_are_offered(client, world):
 
 def test_analyst_assigns_a_member_and_comments(client, world):
     client.force_login(world.tenants.analyst)
-    response = client.post(detail(world.flag_a, "assign"), {"assignee": world.tenants.viewer.pk})
+    response = client.post(detail(world.flag_a, "assign"), {"assignee": world.tenants.owner.pk})
     assert response.status_code == 302
     stranger = UserFactory(username="stranger")
     refused = client.post(detail(world.flag_a, "assign"), {"assignee": stranger.pk})
     assert refused.status_code == 400
     client.post(detail(world.flag_a, "comment"), {"note": "Vendor contacted."})
     world.flag_a.refresh_from_db()
-    assert world.flag_a.assignee == world.tenants.viewer
+    assert world.flag_a.assignee == world.tenants.owner
     page = client.get(detail(world.flag_a)).content.decode()
-    assert "assigned it to viewer-a" in page and "Vendor contacted." in page
+    assert "assigned it to owner-a" in page and "Vendor contacted." in page
+
+
+def test_viewers_are_not_offered_as_assignees_and_cannot_be_given_a_flag(client, world):
+    client.force_login(world.tenants.analyst)
+    form = client.get(detail(world.flag_a)).context["assign_form"]
+    offered = set(form.fields["assignee"].queryset)
+    assert {world.tenants.owner, world.tenants.analyst} <= offered
+    assert world.tenants.viewer not in offered
+    refused = client.post(detail(world.flag_a, "assign"), {"assignee": world.tenants.viewer.pk})
+    assert refused.status_code == 400
+    world.flag_a.refresh_from_db()
+    assert world.flag_a.assignee is None
 
 
 def test_another_organizations_flag_is_not_found(client, world):
