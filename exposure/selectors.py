@@ -30,8 +30,9 @@ from advisories.selectors import advisories_visible_to
 from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, MatchRunKind
 from exposure.engine import Scope, preview_scope
 from exposure.models import Flag, FlagEvent, MatchRun
-from orgs.choices import Role
-from orgs.models import ASSET_FIELDS, InventoryItem, Organization
+from orgs.choices import ImportStatus, Role
+from orgs.importers.services import SOURCES as IMPORT_SOURCES
+from orgs.models import ASSET_FIELDS, ImportJob, InventoryItem, Organization
 from orgs.scoping import Actor, organization_ids, sees_all_organizations
 
 
@@ -721,3 +722,35 @@ def flags_overdue_unassigned(*, user: Actor, today: date) -> QuerySet[Flag, Any]
         .filter(assignee__isnull=True, status__in=ACTIVE_FLAG_STATUSES, due_date__lt=today)
         .order_by("due_date", "-priority", "pk")
     )
+
+
+@dataclass(frozen=True)
+class ImportFlags:
+    """What an inventory import brought to light: the flags first raised on its items since
+    it began, and whether some of its items still wait to be matched."""
+
+    created: int
+    matching: bool
+
+
+def flags_from_import(*, job: ImportJob, user: Actor) -> ImportFlags:
+    """The flags an import created, as far as ``user`` may see them: flags first seen since
+    the import began, on the items of its organization that came from its kind of file.
+    Its items are matched after it commits, by a worker when there is one, so the count
+    grows until ``matching`` is false."""
+    if job.started_at is None or job.status != ImportStatus.SUCCEEDED:
+        return ImportFlags(created=0, matching=False)
+    items = InventoryItem.objects.visible_to(user).filter(
+        organization_id=job.organization_id, source=IMPORT_SOURCES[job.file_format]
+    )
+    created = (
+        Flag.objects.visible_to(user)
+        .filter(
+            organization_id=job.organization_id,
+            item__in=items.values("pk"),
+            first_seen_at__gte=job.started_at,
+        )
+        .count()
+    )
+    matching = items.filter(match_requested_at__isnull=False).exists()
+    return ImportFlags(created=created, matching=matching)

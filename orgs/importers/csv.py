@@ -56,7 +56,16 @@ def csv_read(content: bytes) -> list[RawRow | RowError]:
         except StopIteration:
             break
         except csv.Error as error:
-            raise ImportFileError([RowError(f"line {start}", f"malformed CSV: {error}")]) from error
+            if columns is None:
+                raise ImportFileError(
+                    [RowError(f"line {start}", f"malformed CSV: {error}")]
+                ) from error
+            # The reader starts afresh on the next line: this line is reported and the rest
+            # still read, so that one stray quote does not hide the file's other errors.
+            if len(rows) == max_rows:
+                raise row_limit_error("rows") from error
+            rows.append(RowError(f"line {start}", f"malformed CSV: {error}"))
+            continue
         if not any(cell.strip() for cell in record):
             continue
         if columns is None:

@@ -107,6 +107,36 @@ def inventory_import_submit(
     return job
 
 
+def inventory_import_refuse(
+    *,
+    organization: Organization,
+    user: Actor | None,
+    file_format: str,
+    mode: str,
+    filename: str,
+    errors: list[RowError],
+    request: HttpRequest | None = None,
+) -> ImportJob:
+    """Record an upload that was refused before any row was read (not UTF-8, no header, too
+    large) as a failed import: the upload page lists it with the others, and its report can
+    be read again, as a failed import's can. Nothing is stored of the file."""
+    now = timezone.now()
+    job = ImportJob.objects.create(
+        organization=organization,
+        created_by=user if user is not None and user.is_authenticated else None,
+        file_format=file_format,
+        mode=mode,
+        filename=_filename_clean(filename),
+        status=ImportStatus.FAILED,
+        errors=[error.as_dict() for error in errors[:MAX_REPORTED_ERRORS]],
+        error_count=len(errors),
+        started_at=now,
+        finished_at=now,
+    )
+    _submit_audit(job, actor=user, request=request, via="")
+    return job
+
+
 def _filename_clean(filename: str) -> str:
     # The name comes from the client: keep what a text column can hold and a person can read.
     printable = "".join(char for char in filename if char.isprintable())

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.utils import timezone
 
 from advisories.choices import TargetKind
@@ -91,6 +92,9 @@ def page(browser, live_server, settings) -> Iterator[object]:
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ui"}
     }
+    # The cache outlives the test (the overview is kept a minute per set of organizations):
+    # each test starts without what an earlier one's pages left in it.
+    caches["default"].clear()
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     tab = context.new_page()

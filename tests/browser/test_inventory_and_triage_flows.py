@@ -253,7 +253,9 @@ def test_editors_warning_reaches_a_members_triage_list(page, world):
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, "bert", TEST_PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Flags").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Flags", exact=True
+    ).click()
     table = page.locator("table.flags")
     expect(table).to_contain_text("BSI-2026-0001")
     critical = page.locator("table.flags tbody tr").filter(has_text="BSI-2026-0001")

@@ -222,3 +222,30 @@ def test_last_30_days_go_by_the_issue_date(page, axe_world):
     expect(recent).to_contain_text("BSI-2022-0315")
     expect(recent).to_contain_text(f"{issued.day} {issued:%b %Y}")
     assert "BSI-2024-0099" not in recent.inner_text()
+
+
+def test_member_uploads_and_sees_the_flags_it_raised_and_every_upload_listed(
+    page, axe_world, tmp_path
+):
+    good = tmp_path / "hosts.csv"
+    good.write_text("vendor,product,version\nKaspersky,Endpoint Security,21.9\nAcme,Tool,1\n")
+    unreadable = tmp_path / "notes.csv"
+    unreadable.write_text("just one line\n")
+    sign_in(page, "anna", TEST_PASSWORD)
+    page.goto(f"/organizations/{axe_world['nordhafen'].slug}/inventory/import/")
+    latest = page.get_by_role("region", name="Latest uploads")
+    expect(latest).to_contain_text("No uploads yet.")
+
+    page.get_by_label("Inventory file").set_input_files(str(good))
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.get_by_test_id("import-flags")).to_contain_text("1 new flag")
+    # The list of uploads follows without reloading the page.
+    expect(latest).to_contain_text("hosts.csv")
+
+    page.get_by_label("Inventory file").set_input_files(str(unreadable))
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.locator("#import-status")).to_contain_text("Nothing was imported")
+    expect(latest).to_contain_text("notes.csv")
+    expect(latest.get_by_role("row")).to_have_count(3)
+    expect(latest).to_contain_text("Failed")
+    screenshot(page, "24-upload-refused-and-listed")

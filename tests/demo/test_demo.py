@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import logging
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,6 +246,35 @@ def test_refuses_in_production_unless_forced(settings):
 
     load_demo("--force")
     assert Vendor.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_loading_logs_nothing_but_warnings_before_the_logins(caplog):
+    """``make run`` ends with the demo logins: the in-process tasks' INFO lines (some sixty
+    of them) must not bury them."""
+    caplog.set_level(logging.INFO)
+    output = load_demo()
+    assert "Demo logins" in output
+    assert [r.getMessage() for r in caplog.records if r.levelno < logging.WARNING] == []
+    # Logging works as before once the load is done.
+    logging.getLogger("celery.app.trace").info("after the load")
+    assert caplog.records[-1].getMessage() == "after the load"
+
+
+def test_the_quick_start_database_passes_the_system_checks_without_a_warning(tmp_path):
+    """``make run`` on SQLite: the checks ``migrate`` and ``runserver`` print are clean."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'quick.sqlite3'}"}
+    env.pop("CELERY_BROKER_URL", None)
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "System check identified no issues" in checked.stdout, checked.stdout + checked.stderr
 
 
 @pytest.mark.django_db

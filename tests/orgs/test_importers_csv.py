@@ -245,9 +245,22 @@ def test_empty_file_and_header_only_file_are_refused():
     assert file_errors("product\n\n") == ["line 1: the header is the only line: nothing to import"]
 
 
-def test_malformed_quoting_is_reported_with_its_line():
-    assert file_errors('product,notes\nWidget,ok\nGadget,"open "quote\n') == [
-        "line 3: malformed CSV: ',' expected after '\"'"
+def test_malformed_quoting_is_reported_with_its_line_beside_the_other_errors():
+    """A stray quote spoils its own line only: the lines after it are still read, so the
+    report lists every error of the file, not the first tokenizer error alone."""
+    result = validate(
+        'product,quantity,notes\nWidget,1,ok\nGadget,2,"open "quote\nGizmo,many,x\nDoohickey,3,y\n'
+    )
+    assert error_texts(result) == [
+        "line 3: malformed CSV: ',' expected after '\"'",
+        "line 4, quantity: must be a whole number ≥ 1",
+    ]
+    assert result.error_count == 2
+
+
+def test_malformed_quoting_in_the_header_refuses_the_file():
+    assert file_errors('product,"no"tes\nWidget,ok\n') == [
+        "line 1: malformed CSV: ',' expected after '\"'"
     ]
 
 

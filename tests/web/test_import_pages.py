@@ -62,6 +62,13 @@ def test_small_csv_is_applied_at_once_and_its_items_are_flagged(
     assert "1 of them names no catalogue product" in body
     assert items_of(world.tenants.org_a) == 4
     assert Flag.objects.filter(organization=world.tenants.org_a).count() == 3
+    # What it raised is said once its items are matched (on commit, here above).
+    job = response.context["job"]
+    done = client.get(
+        reverse("orgs:import_detail", kwargs={"slug": world.tenants.org_a.slug, "pk": job.pk}),
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "2 new flags" in done and "hx-trigger" not in done
 
 
 def test_bad_csv_reports_every_error_by_line_and_stores_nothing(client, world):
@@ -77,15 +84,23 @@ def test_bad_csv_reports_every_error_by_line_and_stores_nothing(client, world):
     assert (job.status, job.error_count, job.created_count) == ("failed", 2, 0)
 
 
-def test_unreadable_file_is_refused_without_a_job(client, world):
+def test_unreadable_file_is_refused_and_listed_with_the_latest_uploads(client, world):
     client.force_login(world.tenants.analyst)
-    response = upload(client, world.tenants.org_a, "just one line\n")
-    assert "Nothing was imported" in response.content.decode()
-    assert not ImportJob.objects.exists()
+    response = upload(client, world.tenants.org_a, "just one line\n", name="notes.csv")
+    body = response.content.decode()
+    assert "Nothing was imported" in body
+    refused = ImportJob.objects.get()
+    assert (refused.status, refused.filename, refused.created_count) == ("failed", "notes.csv", 0)
+    assert [error["location"] for error in refused.errors] == ["line 1, column 1", "line 1"]
+    assert items_of(world.tenants.org_a) == 1
+    # The answer also brings the page's list of uploads up to date, the refusal in it.
+    assert '<div id="latest-uploads" hx-swap-oob="true">' in body
+    assert body.count("notes.csv") >= 1 and "Failed" in body
     # Without htmx the whole page comes back, with the report and a 400.
     page = upload(client, world.tenants.org_a, "just one line\n", htmx=False)
     assert page.status_code == 400
     assert "line 1" in page.content.decode()
+    assert ImportJob.objects.filter(status="failed").count() == 2
 
 
 def test_missing_file_is_a_form_error(client, world):
