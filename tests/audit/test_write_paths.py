@@ -36,6 +36,8 @@ from notifications.services import (
 from notifications.sla import risk_acceptances_expire
 from orgs.administration import membership_delete, membership_update
 from orgs.choices import Role
+from orgs.importers.common import RowError
+from orgs.importers.services import inventory_import_refuse
 from orgs.models import InventoryItem, Membership, Organization, User
 from orgs.services import (
     inventory_item_create,
@@ -303,6 +305,25 @@ def inventory_imported(w: World) -> Expected:
         "orgs.inventoryitem",
         "",
         after={"replace_source": "csv", "created": 1, "removed": 0},
+    )
+
+
+def inventory_import_refused(w: World) -> Expected:
+    job = inventory_import_refuse(
+        organization=w.tenants.org_a,
+        user=w.tenants.analyst,
+        file_format="csv",
+        mode="add",
+        filename="notes.csv",
+        errors=[RowError("line 1", "the header needs a product, cpe or purl column")],
+    )
+    return Expected(
+        "inventory.import",
+        w.tenants.analyst,
+        w.tenants.org_a,
+        "orgs.importjob",
+        job.pk,
+        after={"filename": "notes.csv", "status": "failed"},
     )
 
 
@@ -913,6 +934,7 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "inventory item update": inventory_item_updated,
     "inventory item delete": inventory_item_deleted,
     "inventory import": inventory_imported,
+    "inventory upload refused": inventory_import_refused,
     "flag status change": flag_status_changed,
     "flag bulk status change": flags_bulk_changed,
     "flag assignment": flag_assigned,
