@@ -66,6 +66,10 @@ def test_viewer_reads_the_sla_and_notifications_and_gets_no_triage_controls(page
     expect(page.get_by_role("link", name="BSI-2022-0315").first).to_be_visible()
     assert page.locator("input[name=flags], [data-select-all]").count() == 0
     assert page.get_by_role("button", name="Apply").count() == 0
+    page.goto("/flags/assets/")
+    expect(page.get_by_role("link", name="BSI-2022-0315").first).to_be_visible()
+    assert page.locator("input[name=items], [data-select-all]").count() == 0
+    assert page.get_by_role("button", name="Apply").count() == 0
 
 
 def test_member_finds_their_own_and_overdue_flags(page, axe_world):
