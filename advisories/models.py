@@ -550,6 +550,9 @@ class FeedRun(models.Model):
         default=list, blank=True, help_text="What the run chose not to do, e.g. older versions."
     )
     message = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
+    # Stamped every few seconds while the run works (operations.heartbeats); a running run
+    # whose stamps stopped lost its worker, and the sweeper closes it as failed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]

@@ -7,7 +7,7 @@ import time
 
 from celery import shared_task
 
-from advisories.feeds.runs import FeedRunBusy, feed_run
+from advisories.feeds.runs import FeedRunBusy, feed_run, runs_sweep
 from advisories.models import Source
 
 logger = logging.getLogger(__name__)
@@ -36,3 +36,9 @@ def feed_sync(source_id: int, trigger: str = "schedule") -> None:
         )
     except FeedRunBusy as busy:
         logger.info("%s", busy)
+
+
+@shared_task(name="advisories.feed_runs_sweep")
+def feed_runs_sweep() -> None:
+    """Close the feed runs whose worker died, saying so (see ``advisories.feeds.runs``)."""
+    runs_sweep()

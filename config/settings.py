@@ -304,6 +304,16 @@ MATCHING_SWEEP_SECONDS = env.float("MATCHING_SWEEP_SECONDS", default=30)
 MATCHING_SWEEP_MIN_AGE = env.float("MATCHING_SWEEP_MIN_AGE", default=10)
 MATCHING_FULL_REMATCH_HOURS = env.float("MATCHING_FULL_REMATCH_HOURS", default=24)
 MATCHING_CHUNK_ITEMS = env.int("MATCHING_CHUNK_ITEMS", default=500_000)
+# Long jobs (inventory imports, feed runs) stamp a heartbeat every JOB_HEARTBEAT_SECONDS while
+# a worker runs them (operations/heartbeats.py). Every JOB_SWEEP_SECONDS a sweeper takes a job
+# without one for JOB_STALE_SECONDS as having lost its worker: an import is queued again, up
+# to JOB_MAX_ATTEMPTS tries, then failed with the reason; a feed run is closed as failed. A
+# queued import that no worker claimed within JOB_STALE_SECONDS (its task was lost to a broker
+# outage) is sent again.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=60)
+JOB_SWEEP_SECONDS = env.float("JOB_SWEEP_SECONDS", default=30)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 
 # --- Outbound requests (outbound/) ---------------------------------------------------------
 # Webhooks and feed downloads refuse loopback, private, link-local, multicast, reserved and
@@ -337,6 +347,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "matching-sweep-pending": {
         "task": "exposure.sweep_pending",
         "schedule": MATCHING_SWEEP_SECONDS,
+    },
+    "inventory-imports-sweep": {
+        "task": "orgs.import_jobs_sweep",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    "feed-runs-sweep": {
+        "task": "advisories.feed_runs_sweep",
+        "schedule": JOB_SWEEP_SECONDS,
     },
     "matching-full-rematch": {
         "task": "exposure.full_rematch",

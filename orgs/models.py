@@ -341,6 +341,11 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life: when the job was queued (or sent again), and while a worker
+    # applies it, a stamp every few seconds (operations.heartbeats). A job whose stamps stopped
+    # lost its worker; the sweeper requeues it, or fails it once ``attempts`` are used up.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     objects = OrgScopedQuerySet.as_manager()
 

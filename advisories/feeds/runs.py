@@ -14,7 +14,9 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import outbound
@@ -24,11 +26,12 @@ from advisories.feeds.http import feed_session, fetch
 from advisories.feeds.provider import provider_sync
 from advisories.feeds.services import epss_import, kev_import
 from advisories.models import FeedRun, Source
+from operations.heartbeats import heartbeat, stale_before
 
 logger = logging.getLogger(__name__)
 
-# A run still marked running after this long died with its worker (the task's hard time
-# limit is far shorter); it is closed as failed so that the source can run again.
+# A run still marked running after this long, with no heartbeat at all (one from before
+# heartbeats), died with its worker (the task's hard time limit is far shorter).
 STALE_AFTER = timedelta(hours=2)
 
 
@@ -51,14 +54,17 @@ def feed_run(
     own_session = session is None
     session = session or feed_session(token=source.feed_token, provider_url=source.feed_url)
     try:
-        if source.feed_kind == FeedKind.CSAF_PROVIDER:
-            provider_sync(source=source, run=run, session=session, state=state, deadline=deadline)
-        elif source.feed_kind == FeedKind.CISA_KEV:
-            _kev_sync(source=source, run=run, session=session, state=state)
-        elif source.feed_kind == FeedKind.FIRST_EPSS:
-            _epss_sync(source=source, run=run, session=session, state=state)
-        else:
-            raise FeedError(f"{source} has no feed to run.")
+        with heartbeat(FeedRun.objects.filter(pk=run.pk, status=FeedRunStatus.RUNNING)):
+            if source.feed_kind == FeedKind.CSAF_PROVIDER:
+                provider_sync(
+                    source=source, run=run, session=session, state=state, deadline=deadline
+                )
+            elif source.feed_kind == FeedKind.CISA_KEV:
+                _kev_sync(source=source, run=run, session=session, state=state)
+            elif source.feed_kind == FeedKind.FIRST_EPSS:
+                _epss_sync(source=source, run=run, session=session, state=state)
+            else:
+                raise FeedError(f"{source} has no feed to run.")
         run.status = FeedRunStatus.PARTIAL if run.failed else FeedRunStatus.SUCCEEDED
     except FeedError as error:
         run.status = FeedRunStatus.FAILED
@@ -79,15 +85,30 @@ def feed_run(
     return run
 
 
-def _claim(source: Source, trigger: str) -> FeedRun:
+def runs_sweep(*, source: Source | None = None) -> int:
+    """Close as failed the running runs (of ``source``, or of every source) whose worker
+    died: no heartbeat for ``JOB_STALE_SECONDS``. What their batches imported stays; the next
+    run fetches the rest. Returns how many were closed."""
     now = timezone.now()
-    FeedRun.objects.filter(
-        source=source, status=FeedRunStatus.RUNNING, started_at__lt=now - STALE_AFTER
-    ).update(
+    runs = FeedRun.objects.filter(status=FeedRunStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before())
+        | Q(heartbeat_at__isnull=True, started_at__lt=now - STALE_AFTER)
+    )
+    if source is not None:
+        runs = runs.filter(source=source)
+    return runs.update(
         status=FeedRunStatus.FAILED,
         finished_at=now,
-        message="Abandoned: its worker stopped before finishing.",
+        message=(
+            "Abandoned: its worker stopped before finishing (no sign of life for "
+            f"{settings.JOB_STALE_SECONDS:g} s). The next run fetches what it left."
+        ),
     )
+
+
+def _claim(source: Source, trigger: str) -> FeedRun:
+    now = timezone.now()
+    runs_sweep(source=source)
     try:
         with transaction.atomic():
             return FeedRun.objects.create(

@@ -18,12 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from audit.services import audit_record
+from operations.heartbeats import heartbeat, stale_before
 from orgs import tasks
 from orgs.choices import ImportFormat, ImportMode, ImportStatus, ItemSource
 from orgs.importers.common import (
@@ -96,6 +97,7 @@ def inventory_import_submit(
     )
     if len(rows) > settings.INVENTORY_IMPORT_ASYNC_ROWS and not synchronous:
         job.content = content
+        job.heartbeat_at = timezone.now()
         job.save()
         _submit_audit(job, actor=user, request=request, via=via)
         transaction.on_commit(lambda: _job_enqueue(job))
@@ -144,14 +146,17 @@ def _filename_clean(filename: str) -> str:
 
 
 def _job_enqueue(job: ImportJob) -> None:
+    _job_send(job.pk)
+
+
+def _job_send(job_id: int) -> None:
     try:
-        tasks.inventory_import_run.delay(job.pk)
+        tasks.inventory_import_run.delay(job_id)
     except KombuOperationalError:
-        # The broker is down. A job nobody will run must not look queued forever: fail it,
-        # so that the uploader sees why and tries again.
-        logger.exception("Could not queue inventory import %s", job.pk)
-        _job_fail(
-            job, "The import could not be queued (the task broker is unavailable); upload again."
+        # The broker is down. The job stays queued, its file stored: the sweeper sends it
+        # again once the broker is back (``import_jobs_sweep``).
+        logger.warning(
+            "inventory import %s left queued for the sweeper: broker unreachable", job_id
         )
 
 
@@ -159,29 +164,75 @@ def import_job_process(*, job_id: int) -> ImportJob | None:
     """Claim a queued job and apply its file; ``None`` if another worker has it or it is done.
 
     The claim is a conditional update, so two deliveries of the same task never both run it.
-    A job still marked running after the task time limit belonged to a worker that died; its
-    transaction was rolled back, so it is claimed and run again.
+    While the file is applied, a heartbeat says the worker is alive; if it dies, its
+    transaction is rolled back (nothing stored) and the sweeper requeues the job.
     """
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    claimed = (
-        ImportJob.objects.filter(pk=job_id)
-        .filter(
-            Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, started_at__lt=stale)
-        )
-        .update(status=ImportStatus.RUNNING, started_at=now, rows_parsed=0)
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        rows_parsed=0,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return None
     job = ImportJob.objects.select_related("organization", "created_by").get(pk=job_id)
-    try:
-        rows = READERS[job.file_format](bytes(job.content))
-    except ImportFileError as error:
-        # Read once at upload already; this happens only if the limits were lowered since.
-        _job_finish(job, errors=error.errors, error_count=len(error.errors))
-        return job
-    _job_apply(job, rows, actor=job.created_by, request=None, report_progress=True)
+    with heartbeat(ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING)):
+        try:
+            rows = READERS[job.file_format](bytes(job.content))
+        except ImportFileError as error:
+            # Read once at upload already; this happens only if the limits were lowered since.
+            _job_finish(job, errors=error.errors, error_count=len(error.errors))
+            return job
+        _job_apply(job, rows, actor=job.created_by, request=None, report_progress=True)
     return job
+
+
+def import_jobs_sweep() -> None:
+    """Find the jobs that lost their worker or their task, and see them through.
+
+    A running job without a heartbeat for ``JOB_STALE_SECONDS`` (or, applied while its upload
+    waited, still running after the task time limit) lost its worker, and its transaction
+    with it: nothing of it was stored. It is queued again while it has ``JOB_MAX_ATTEMPTS``
+    left and its file, and failed otherwise, saying why. A queued job that no worker claimed
+    for as long is sent again (its task was lost to a broker outage or an emptied Redis).
+    Claims are conditional updates, so a job sent twice still runs once.
+    """
+    now = timezone.now()
+    stale = stale_before()
+    lost = ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=stale)
+        | Q(
+            heartbeat_at__isnull=True,
+            started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+        )
+    )
+    again = list(
+        lost.filter(attempts__lt=settings.JOB_MAX_ATTEMPTS)
+        .exclude(content=b"")
+        .values_list("pk", flat=True)
+    )
+    requeued = lost.filter(pk__in=again).update(
+        status=ImportStatus.QUEUED, heartbeat_at=now, rows_parsed=0
+    )
+    for job in lost.exclude(pk__in=again).defer("content"):
+        tries = f" ({job.attempts} tries)" if job.attempts > 1 else ""
+        _job_fail(
+            job,
+            f"The worker applying this import stopped{tries}; nothing was stored. "
+            "Upload the file again.",
+        )
+    unclaimed = ImportJob.objects.filter(status=ImportStatus.QUEUED).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale)
+    )
+    resend = list(unclaimed.values_list("pk", flat=True))
+    unclaimed.filter(pk__in=resend).update(heartbeat_at=now)
+    # An id whose requeue lost a race (its worker came back) is sent too: its claim fails.
+    for job_id in [*again, *resend]:
+        _job_send(job_id)
+    if again or resend:
+        logger.info("import sweep: %s requeued, %s sent again", requeued, len(resend))
 
 
 def _job_apply(
