@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.campaign_detail_view, name="campaign_detail"),
     path("<int:pk>/milestones/", views.milestones_edit_view, name="milestones_edit"),
     path("<int:pk>/report/", views.report_view, name="report"),
+    path("<int:pk>/close/", views.campaign_close_view, name="campaign_close"),
     path("<int:pk>/<slug:slug>/", views.plan_detail_view, name="plan_detail"),
     path("<int:pk>/<slug:slug>/plan/", views.plan_edit_view, name="plan_edit"),
     path("<int:pk>/<slug:slug>/attest/<slug:key>/", views.attest_view, name="attest"),

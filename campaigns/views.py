@@ -49,6 +49,7 @@ from campaigns.selectors import (
     plan_progress,
 )
 from campaigns.services import (
+    campaign_close,
     campaign_open,
     campaign_progress_record,
     can_run_campaigns,
@@ -167,6 +168,16 @@ def milestones_edit_view(request: HttpRequest, pk: int) -> HttpResponseBase:
             messages.success(request, "Milestones saved.")
             return redirect(campaign)
     return render(request, "campaigns/milestones_edit.html", {"campaign": campaign, "forms": forms})
+
+
+@login_required
+@require_POST
+def campaign_close_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """End a campaign: nothing more is attested or reminded; its pages and reports stay."""
+    campaign = campaign_for_page(user=request.user, pk=pk)
+    campaign_close(campaign=campaign, user=request.user, request=request)
+    messages.success(request, "Campaign closed.")
+    return redirect(campaign)
 
 
 def _require_admin(request: HttpRequest, plan: Plan) -> None:

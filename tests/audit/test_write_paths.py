@@ -804,6 +804,14 @@ def campaign_opened(w: World) -> Expected:
     )
 
 
+def campaign_closed(w: World) -> Expected:
+    from campaigns.services import campaign_close
+
+    campaign, analyst = _campaign(w)
+    campaign_close(campaign=campaign, user=analyst)
+    return Expected("campaign.close", analyst, None, "campaigns.campaign", campaign.pk)
+
+
 def campaign_milestone_moved(w: World) -> Expected:
     from campaigns.services import milestone_update
 
@@ -961,6 +969,7 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "channel test": channel_tested,
     "catalogue change": vendor_created,
     "campaign open": campaign_opened,
+    "campaign close": campaign_closed,
     "campaign milestone move": campaign_milestone_moved,
     "campaign plan": campaign_plan_saved,
     "campaign attestation": campaign_attested,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -254,3 +255,24 @@ def test_a_campaign_of_an_advisory_the_reader_may_not_read_is_not_found(
     assert viewer.get(campaign.get_absolute_url()).status_code == 404
     assert viewer.get(plan_url(campaign, world.tenants.org_a.slug)).status_code == 404
     assert signed_in(world.analyst).get(campaign.get_absolute_url()).status_code == 404
+
+
+def test_an_analyst_closes_a_campaign_and_nothing_more_is_attested(
+    world: World, campaign: Campaign
+) -> None:
+    url = reverse("campaigns:campaign_close", kwargs={"pk": campaign.pk})
+
+    assert signed_in(world.tenants.owner).post(url).status_code == 403
+    assert signed_in(world.analyst).post(url).status_code == 302
+
+    campaign.refresh_from_db()
+    assert campaign.status == "closed" and campaign.closed_at is not None
+    page = signed_in(world.tenants.owner).get(plan_url(campaign, world.tenants.org_a.slug))
+    assert "Attest this milestone" not in page.content.decode()
+    with pytest.raises(ValidationError, match="closed"):
+        attestation_submit(
+            plan=Plan.objects.get(campaign=campaign, organization=world.tenants.org_a),
+            milestone=campaign.milestones.first(),
+            user=world.tenants.owner,
+            statement="Late.",
+        )

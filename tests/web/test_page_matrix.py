@@ -161,6 +161,7 @@ CASES: dict[str, Case] = {
         + "?format=xlsx&date="
         + timezone.localdate().isoformat(),
     ),
+    "campaigns:campaign_close": post("campaigns:campaign_close", pk=lambda w: _campaign(w).pk),
     "campaigns:review": post("campaigns:review", pk=lambda w: _attestation(w).pk),
     "campaigns:evidence_download": get(
         "campaigns:evidence_download", pk=lambda w: _attestation(w).evidence.get().pk
