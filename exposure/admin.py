@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from audit.admin_mixins import RecordAdmin
-from exposure.models import Flag, FlagEvent, MatchRun
+from exposure.models import Flag, FlagEvent, MatchRun, SavedView
 
 
 class FlagEventInline(admin.TabularInline):
@@ -86,3 +86,14 @@ class MatchRunAdmin(RecordAdmin):
     list_filter = ("kind", "status")
     search_fields = ("error",)
     show_full_result_count = False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """Users' named filter sets, for support: who saved what, and with whom it is shared."""
+
+    list_display = ("name", "page", "owner", "organization", "created_at")
+    list_filter = ("page",)
+    search_fields = ("name", "owner__username", "organization__name")
+    list_select_related = ("owner", "organization")
+    raw_id_fields = ("owner", "organization")
