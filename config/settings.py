@@ -50,6 +50,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    # Sign-in (local passwords, OpenID Connect), second factors and the sessions page.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+    "allauth.usersessions",
     "django_countries",
     "listing",
     "vendors",
@@ -73,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     # Axes must come last so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -124,7 +133,7 @@ AUTH_USER_MODEL = "orgs.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
     "orgs.backends.PlatformRoleBackend",
 ]
 
@@ -143,9 +152,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# --- Sign-in: django-allauth ---------------------------------------------------------------
+# One sign-in page for local passwords and single sign-on. Accounts are made by admins, by the
+# demo loader or by an identity provider (just in time); nobody signs up by themselves.
+ACCOUNT_ADAPTER = "orgs.signin.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+# Sessions last SESSION_COOKIE_AGE, as before allauth; there is no "remember me" box.
+ACCOUNT_SESSION_REMEMBER = True
+# Lockout of local passwords stays with Axes (below); allauth's own counter would be a second.
+ACCOUNT_RATE_LIMITS = False
 
 # Login lockout: five failures for one username from one address lock that pair for an hour.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

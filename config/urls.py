@@ -1,7 +1,6 @@
 """Root URL configuration: pages, the admin, and the REST API under /api/v1/."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.views import healthz
@@ -11,14 +10,10 @@ from orgs import views_tokens
 urlpatterns = [
     path("api/v1/", include("api.urls", namespace="api")),
     path("", exposure_views.overview, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/tokens/", views_tokens.token_list, name="tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
+    # Sign-in and out, single sign-on, second factors and sessions (django-allauth).
+    path("accounts/", include("allauth.urls")),
     path("advisories/", include("advisories.urls")),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),

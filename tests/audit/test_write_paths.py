@@ -761,7 +761,7 @@ def vendor_created(w: World) -> Expected:
 
 def signed_in(w: World) -> Expected:
     response = Client().post(
-        reverse("login"), {"username": w.tenants.analyst.username, "password": TEST_PASSWORD}
+        reverse("account_login"), {"login": w.tenants.analyst.username, "password": TEST_PASSWORD}
     )
     assert response.status_code == 302
     return Expected("auth.login", w.tenants.analyst, None, "orgs.user", w.tenants.analyst.pk)
@@ -769,7 +769,7 @@ def signed_in(w: World) -> Expected:
 
 def sign_in_failed(w: World) -> Expected:
     response = Client().post(
-        reverse("login"), {"username": w.tenants.analyst.username, "password": "wrong"}
+        reverse("account_login"), {"login": w.tenants.analyst.username, "password": "wrong"}
     )
     assert response.status_code == 200
     return Expected(

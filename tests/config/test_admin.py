@@ -17,7 +17,7 @@ def _label(pair):
 @pytest.fixture
 def superuser_client(client, db):
     user = UserFactory(username="root-admin", is_staff=True, is_superuser=True)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
     return client
 
 

@@ -131,7 +131,7 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     response = session.post(
         f"{base}/accounts/login/",
         data={
-            "username": username,
+            "login": username,
             "password": password,
             "csrfmiddlewaretoken": token.group(1),
             "next": "/",

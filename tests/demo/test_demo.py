@@ -294,7 +294,7 @@ def test_printed_logins_sign_in_through_the_login_form():
     for username, password in logins:
         assert len(password) >= 12
         client = Client()
-        response = client.post(reverse("login"), {"username": username, "password": password})
+        response = client.post(reverse("account_login"), {"login": username, "password": password})
         assert response.status_code == 302, username
         assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
 
@@ -304,7 +304,8 @@ def test_demo_logins_show_isolation_and_the_editor_reaches_the_admin():
     load_demo()
     hospital = Client()
     hospital.force_login(
-        User.objects.get(username="hospital"), backend="django.contrib.auth.backends.ModelBackend"
+        User.objects.get(username="hospital"),
+        backend="allauth.account.auth_backends.AuthenticationBackend",
     )
     overview = hospital.get(reverse("home")).content.decode()
     assert "Klinikum Lindenau" in overview
@@ -312,7 +313,8 @@ def test_demo_logins_show_isolation_and_the_editor_reaches_the_admin():
 
     editor = Client()
     editor.force_login(
-        User.objects.get(username="editor"), backend="django.contrib.auth.backends.ModelBackend"
+        User.objects.get(username="editor"),
+        backend="allauth.account.auth_backends.AuthenticationBackend",
     )
     assert editor.get(reverse("admin:advisories_advisory_changelist")).status_code == 200
     assert editor.get(reverse("admin:vendors_vendor_changelist")).status_code == 200

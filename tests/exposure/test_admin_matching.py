@@ -21,7 +21,7 @@ FORTIOS_RANGE = {"kind": "product_range", "product": "fortios", "version_range":
 @pytest.fixture
 def admin_client(client):
     user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
     return client
 
 

@@ -12,14 +12,14 @@ from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = reverse("login")
+LOGIN = reverse("account_login")
 
 
 def _attempt(client, username, password, addr="198.51.100.7", forwarded=None):
     extra = {"REMOTE_ADDR": addr}
     if forwarded:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
-    return client.post(LOGIN, {"username": username, "password": password}, **extra)
+    return client.post(LOGIN, {"login": username, "password": password}, **extra)
 
 
 @pytest.mark.real_password_hashing
@@ -35,7 +35,7 @@ def test_passwords_are_stored_with_argon2_and_sign_in_works(client):
 def test_login_page_renders_a_form(client):
     response = client.get(LOGIN)
     assert response.status_code == 200
-    assert b'name="username"' in response.content
+    assert b'name="login"' in response.content
     assert "Content-Security-Policy" in response.headers
 
 
@@ -130,9 +130,12 @@ def test_sign_in_success_and_failure_enter_the_audit_trail(client):
 
 def test_sign_out_needs_a_post_and_ends_the_session(client):
     user = UserFactory()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    assert client.get(reverse("logout")).status_code == 405
-    client.post(reverse("logout"))
+    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    # A GET only asks for confirmation: a link or an image cannot sign anyone out.
+    confirm = client.get(reverse("account_logout"))
+    assert b'method="post"' in confirm.content
+    assert client.get(reverse("home")).status_code == 200
+    client.post(reverse("account_logout"))
     assert client.get(reverse("home")).status_code == 302
 
 
@@ -143,7 +146,7 @@ def test_advisory_editor_flag_grants_catalogue_and_advisory_admin_rights(client)
     assert not editor.has_perm("orgs.change_organization")
     assert editor.has_module_perms("advisories")
     assert not editor.has_module_perms("orgs")
-    client.force_login(editor, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(editor, backend="allauth.account.auth_backends.AuthenticationBackend")
     assert client.get(reverse("admin:advisories_advisory_add")).status_code == 200
     assert client.get(reverse("admin:orgs_organization_changelist")).status_code == 403
 
