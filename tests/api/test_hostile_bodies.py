@@ -104,6 +104,11 @@ def _url(path: str, world: dict[str, Any]) -> str:
     return path.replace("{id}", str(world["paths"].get(collection, 1)))
 
 
+def _seeded(path: str, world: dict[str, Any]) -> bool:
+    collection = path.removeprefix("/api/v1/").split("/", 1)[0]
+    return "{id}" not in path or collection in world["paths"]
+
+
 def _with_world_ids(value: Any, ids: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         return {
@@ -173,10 +178,11 @@ def test_a_body_nested_a_thousand_levels_deep_is_refused(operation, tenants, wor
         _url(path, world), body, content_type="application/json"
     )
 
-    if "requestBody" in schema:
+    if "requestBody" in schema and _seeded(path, world):
         assert response.status_code in (400, 415), response.content[:300]
     else:
-        # An action that takes no body (publish, rotate a secret) never reads it.
+        # An action that takes no body (publish, rotate a secret) never reads it; an object
+        # the world does not seed answers 404 before its body is read.
         assert response.status_code < 500, response.content[:300]
 
 
