@@ -5,7 +5,9 @@ level: a body a thousand levels deep (a few kilobytes) exhausts the interpreter'
 answers 500, and a shallower one that parses may still break whatever walks it later (a JSON
 column's encoder, a serializer). No request the API takes nests deeper than a handful of
 levels, so a body deeper than ``API_JSON_MAX_DEPTH`` is refused with 400, and one larger than
-``API_JSON_MAX_BYTES`` with 413 before it is read.
+``API_JSON_MAX_BYTES`` with 413 before it is read. A string holding a NUL or another control
+character (tabs and line breaks are text), or an unpaired surrogate, is refused with 400 naming
+where it is (``vendors.untrusted``), whatever field it is in.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from typing import IO, Any
 
 from django.conf import settings
 from rest_framework import status
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.parsers import JSONParser as DrfJSONParser
 from rest_framework.settings import api_settings
 
-from vendors.untrusted import json_depth_exceeds
+from vendors.untrusted import json_depth_exceeds, json_text_problems
 
 
 class RequestTooLarge(APIException):
@@ -65,4 +67,10 @@ class JSONParser(DrfJSONParser):
             raise ParseError(f"JSON parse error - {error}") from None
         if json_depth_exceeds(data, depth):
             raise ParseError(too_deep)
+        problems = json_text_problems(data, limit=20)
+        if problems:
+            # Named as the serializers name fields: "notes", "targets.0.note".
+            raise ValidationError(
+                {".".join(map(str, path)) or "body": [problem] for path, problem in problems}
+            )
         return data

@@ -28,6 +28,43 @@ def control_character_problem(text: str) -> str | None:
     return f"contains the control character U+{ord(found.group()):04X}"
 
 
+def text_problem(text: str) -> str | None:
+    """Why ``text`` may not be stored: a control character, or an unpaired surrogate (which
+    JSON's ``\\ud800`` escapes can smuggle in, and which is not UTF-8); ``None`` if it may."""
+    problem = control_character_problem(text)
+    if problem or text.isascii():
+        return problem
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate, which is not text"
+    return None
+
+
+def json_text_problems(value: Any, *, limit: int = 50) -> list[tuple[tuple[Any, ...], str]]:
+    """Each string of ``value`` (parsed JSON; object keys too) that may not be stored: its
+    path (keys and indexes) and why, in document order, at most ``limit`` of them."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), value)]
+    while stack and len(problems) < limit:
+        path, item = stack.pop()
+        children: list[tuple[tuple[Any, ...], Any]] = []
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                key_problem = text_problem(key) if isinstance(key, str) else None
+                if key_problem:
+                    problems.append(((*path, key), f"the key {key_problem}"))
+                children.append(((*path, key), child))
+        elif isinstance(item, list):
+            children = [((*path, index), child) for index, child in enumerate(item)]
+        elif isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                problems.append((path, problem))
+        stack.extend(reversed(children))
+    return problems[:limit]
+
+
 def json_depth_exceeds(value: Any, limit: int) -> bool:
     """Whether ``value`` (parsed JSON) nests objects and arrays more than ``limit`` deep.
 

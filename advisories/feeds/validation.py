@@ -47,7 +47,7 @@ from csaf.csaf.v20 import validate as csaf_v20_validate
 from csaf.csaf.v20.rules._registry import all_rules as csaf_v20_rules
 
 from advisories.feeds.errors import DocumentInvalid, Problem
-from vendors.untrusted import control_character_problem, json_depth_exceeds
+from vendors.untrusted import json_depth_exceeds, json_text_problems
 
 _CSAF_SCHEMA_ID = "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json"
 # See the module docstring.
@@ -134,27 +134,13 @@ def parse_json(content: bytes, *, name: str = "the document") -> dict[str, Any]:
 
 def text_check(document: dict[str, Any], *, name: str = "the document") -> None:
     """Refuse ``document`` if any of its strings (keys included) holds what cannot be stored:
-    a NUL or another control character (``vendors.untrusted``), or an unpaired surrogate that a
-    ``\\ud800`` escape let in. The problems name each string by its JSON pointer."""
-    problems: list[Problem] = []
-    stack: list[tuple[str, Any]] = [("", document)]
-    while stack and len(problems) < MAX_PROBLEMS:
-        path, value = stack.pop()
-        if isinstance(value, dict):
-            for key, child in value.items():
-                child_path = f"{path}/{_pointer_token(key)}"
-                key_problem = _text_problem(key)
-                if key_problem:
-                    problems.append(Problem(child_path, f"the key {key_problem}"))
-                stack.append((child_path, child))
-        elif isinstance(value, list):
-            stack.extend((f"{path}/{index}", child) for index, child in enumerate(value))
-        elif isinstance(value, str):
-            problem = _text_problem(value)
-            if problem:
-                problems.append(Problem(path, problem))
+    a NUL or another control character, or an unpaired surrogate that a ``\\ud800`` escape let
+    in (``vendors.untrusted``). The problems name each string by its JSON pointer."""
+    problems = [
+        Problem("".join(f"/{_pointer_token(str(part))}" for part in path), problem)
+        for path, problem in json_text_problems(document, limit=MAX_PROBLEMS)
+    ]
     if problems:
-        problems.sort(key=lambda problem: problem.path)
         count = len(problems)
         plural = "" if count == 1 else "s"
         raise DocumentInvalid(
@@ -164,17 +150,6 @@ def text_check(document: dict[str, Any], *, name: str = "the document") -> None:
 
 def _pointer_token(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
-
-
-def _text_problem(text: str) -> str | None:
-    problem = control_character_problem(text)
-    if problem or text.isascii():
-        return problem
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "contains an unpaired surrogate, which is not text"
-    return None
 
 
 def csaf_check(document: dict[str, Any]) -> CsafCheck:

@@ -86,3 +86,34 @@ def test_a_body_larger_than_allowed_answers_413_before_it_is_read(tenants, api, 
         .status_code
         == 201
     )
+
+
+@pytest.mark.parametrize(
+    "field, text, problem",
+    [
+        ("raw_product", "Gate\u0000way", "contains a NUL character"),
+        ("notes", "rolled out \u001b[2J", "contains the control character U+001B"),
+        ("version", "1.0\u007f", "contains the control character U+007F"),
+        ("external_ref", "CMDB-\ud800", "contains an unpaired surrogate, which is not text"),
+    ],
+)
+def test_a_control_character_in_any_string_answers_400_naming_the_field(
+    tenants, api, field, text, problem
+):
+    body = {"organization": tenants.org_a.pk, "raw_product": "Gateway", field: text}
+
+    response = api.token(tenants.owner).post(
+        "/api/v1/inventory-items/", json.dumps(body), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {field: [problem]}
+
+
+def test_tabs_and_line_breaks_are_text(tenants, api):
+    body = {"organization": tenants.org_a.pk, "raw_product": "Gateway", "notes": "a\tb\r\nc"}
+
+    response = api.token(tenants.owner).post("/api/v1/inventory-items/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["notes"] == "a\tb\r\nc"
