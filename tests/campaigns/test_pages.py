@@ -276,3 +276,33 @@ def test_an_analyst_closes_a_campaign_and_nothing_more_is_attested(
             user=world.tenants.owner,
             statement="Late.",
         )
+
+
+def test_the_dashboard_asks_as_many_queries_for_many_organizations_as_for_two(
+    world: World, campaign: Campaign, run_on_commit: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.services import campaign_progress_record
+    from orgs.services import inventory_item_create
+    from tests.factories import OrganizationFactory
+
+    client = signed_in(world.analyst)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(campaign.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    two = queries()
+    for n in range(5):
+        run_on_commit(
+            inventory_item_create,
+            organization=OrganizationFactory(),
+            data={"raw_vendor": "Kaspersky", "raw_product": world.kes.name, "version": f"11.{n}"},
+        )
+    campaign_progress_record(campaign=campaign)
+    assert campaign.plans.count() == 7
+
+    assert queries() == two
