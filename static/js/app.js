@@ -108,11 +108,14 @@ function updateScrollRegions() {
       const heading = box.closest("section")?.querySelector("h2");
       const name = (caption || heading)?.textContent.trim() || "Table";
       box.setAttribute("role", "region");
+      // Its own name, not its section's: two landmarks may not share one.
+      box.removeAttribute("aria-labelledby");
       box.setAttribute("aria-label", `${name}, scrolls sideways`);
       box.tabIndex = 0;
     } else {
       box.removeAttribute("role");
       box.removeAttribute("aria-label");
+      box.removeAttribute("aria-labelledby");
       box.removeAttribute("tabindex");
     }
   }

@@ -43,6 +43,10 @@ AXE_PAGES: list[AxePage] = [
     AxePage("advisory", "anna", lambda w: w["warning"].get_absolute_url()),
     AxePage("flag", "anna", lambda w: w["flag"].get_absolute_url()),
     AxePage("import", "anna", lambda w: f"/organizations/{w['nordhafen'].slug}/inventory/import/"),
+    AxePage("assets", "anna", lambda w: "/flags/assets/"),
+    AxePage("reports", "anna", lambda w: "/reports/"),
+    AxePage("my-flags", "anna", lambda w: "/flags/mine/"),
+    AxePage("member-notifications", "vera", lambda w: "/notifications/mine/"),
 ]
 
 
