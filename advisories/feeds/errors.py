@@ -37,6 +37,11 @@ class FetchError(FeedError):
     """A download failed: network, HTTP status, or a body over the size cap."""
 
 
+class FetchUnauthorized(FetchError):
+    """The server asks for credentials we do not have (HTTP 401 or 403): a provider's
+    TLP-restricted feed, say."""
+
+
 class DocumentInvalid(FeedError):
     """A document is not valid JSON, not valid CSAF 2.0, or lacks what we need of it."""
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import outbound
-from advisories.feeds.errors import FetchError
+from advisories.feeds.errors import FetchError, FetchUnauthorized
 
 # A CSAF document is kilobytes, the KEV catalog about a megabyte; anything near this cap is
 # either broken or hostile, and must not be read into memory whole.
@@ -118,6 +118,8 @@ def fetch(
         return Fetched(
             url=url, content=b"", etag=etag, last_modified=last_modified, not_modified=True
         )
+    if response.status in (401, 403):
+        raise FetchUnauthorized(f"{url}: the server answered HTTP {response.status}.")
     if response.status >= 300:
         raise FetchError(f"{url}: the server answered HTTP {response.status}.")
     return Fetched(

@@ -2,7 +2,9 @@
 
 A run reads the provider metadata, then every ROLIE feed it lists (``rolie.feeds``) and every
 directory distribution (``directory_url``: ``changes.csv``, or ``index.txt`` when there is no
-changes file). Feeds are fetched conditionally (ETag / Last-Modified), and a document is
+changes file). A ROLIE feed that asks for credentials the source lacks (a TLP-restricted one)
+is skipped with a note; the source's ``feed_token`` is sent to its provider's origin.
+Feeds are fetched conditionally (ETag / Last-Modified), and a document is
 fetched only when its timestamp differs from the one the last successful import saw. Each
 document is checked against its published hashes and, when the source has an OpenPGP key,
 its signature, then imported in batches of ``BATCH_SIZE`` (one transaction and one matching
@@ -23,7 +25,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import outbound
-from advisories.feeds.errors import FeedError, FetchError
+from advisories.feeds.errors import FeedError, FetchError, FetchUnauthorized
 from advisories.feeds.http import fetch
 from advisories.feeds.integrity import hash_verify, signature_verify
 from advisories.feeds.services import BATCH_SIZE, csaf_import_batch
@@ -177,9 +179,14 @@ def _entries(
         if not isinstance(distribution, dict):
             continue
         for feed in (distribution.get("rolie") or {}).get("feeds", []):
-            yield from _rolie_entries(
-                feed["url"], session=session, feeds_state=feeds_state, run=run
-            )
+            try:
+                yield from _rolie_entries(
+                    feed["url"], session=session, feeds_state=feeds_state, run=run
+                )
+            except FetchUnauthorized as error:
+                # A TLP-restricted feed the source has no token for (or whose token may not
+                # read it): the other feeds are read all the same.
+                run.notes.append(f"{error} Skipped: it needs a token that may read it.")
         if distribution.get("directory_url"):
             yield from _directory_entries(
                 distribution["directory_url"], session=session, feeds_state=feeds_state, run=run

@@ -189,10 +189,17 @@ def test_the_second_instance_walks_the_first_ones_feed(first_instance, settings)
         feed_kind=FeedKind.CSAF_PROVIDER,
         feed_url=f"{base}/.well-known/csaf/provider-metadata.json",
         feed_enabled=True,
-        feed_token=token,
         feed_openpgp_key=public_key,
     )
 
+    # Without a token: the public folder only; the restricted feeds are skipped, with a note.
+    anonymous = feed_run(source=source, trigger="test")
+    assert (anonymous.status, anonymous.failures) == (FeedRunStatus.SUCCEEDED, [])
+    assert list(Advisory.objects.values_list("identifier", flat=True)) == ["OUR-2026-0001"]
+    assert sum("needs a token" in note for note in anonymous.notes) == 3
+
+    Source.objects.filter(pk=source.pk).update(feed_token=token, feed_state={})
+    source.refresh_from_db()
     first = feed_run(source=source, trigger="test")
     assert (first.status, first.failures) == (FeedRunStatus.SUCCEEDED, [])
     received = {advisory.identifier: advisory for advisory in Advisory.objects.all()}
