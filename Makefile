@@ -65,7 +65,7 @@ worker: $(VENV)/.runtime  ## Run a Celery worker (needs CELERY_BROKER_URL)
 beat: $(VENV)/.runtime  ## Run the Celery beat scheduler (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A config beat --loglevel INFO
 
-bench-feeds: $(VENV)/.runtime  ## Time the KEV catalog and CSAF imports on PostgreSQL (first run, no-op)
+bench-feeds: $(VENV)/.runtime  ## Time the KEV catalog and CSAF imports (first run, no-op) and our CSAF provider (export, index, a full walk)
 	$(BIN)/python tests/bench/bench_feeds.py
 
 bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items and 200,000 flags

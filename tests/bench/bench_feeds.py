@@ -10,11 +10,15 @@ which must change nothing):
 * then, over the demo catalogue and its organizations (``load_demo``), a bulk import of 1,000
   CSAF documents shaped like the CISA samples (``tests/bench/csaf_corpus.py``), in batches as
   a provider's feed run imports them, matching included: targets 30 docs/s first, 200 docs/s
-  no-op.
+  no-op;
+* then our own CSAF provider: 1,000 TLP:CLEAR advisories of our own source over the demo
+  catalogue, exported (built, checked, hashed and signed), served by runserver over this
+  database, its ``index.txt`` timed (target 100 ms), and walked in full by a second instance
+  (a process over a database of its own, ``<name>_walker``): target 60 s.
 
 The last line reads ``feeds: kev S s, kev-noop S s, csaf docs/s R, bulk docs/s B, bulk-noop
-docs/s N``; the exit status is 1 when a target is missed, 2 when the shared fixtures are
-absent.
+docs/s N, export docs/s E, index ms I, walk S s``; the exit status is 1 when a target is
+missed, 2 when the shared fixtures are absent.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -37,6 +43,9 @@ TARGET_KEV_NOOP_SECONDS = 2.0
 BULK_DOCUMENTS = 1000
 TARGET_BULK_RATE = 30.0
 TARGET_BULK_NOOP_RATE = 200.0
+PROVIDER_DOCUMENTS = 1000
+TARGET_INDEX_MS = 100.0
+TARGET_WALK_SECONDS = 60.0
 T = TypeVar("T")
 
 
@@ -46,6 +55,7 @@ def main() -> int:
         "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     )
     parser.add_argument("--bulk-documents", type=int, default=BULK_DOCUMENTS)
+    parser.add_argument("--provider-documents", type=int, default=PROVIDER_DOCUMENTS)
     options = parser.parse_args()
     kev_path = SHARED / "kev" / "known_exploited_vulnerabilities.json"
     csaf_paths = sorted((SHARED / "csaf" / "examples").glob("*.json")) + sorted(
@@ -98,6 +108,9 @@ def main() -> int:
     )
 
     bulk_rate, bulk_noop_rate = bulk_import(options.bulk_documents)
+    export_rate, index_ms, walk_seconds = provider_walk(
+        options.provider_documents, options.database_url
+    )
 
     missed = []
     if kev_seconds > TARGET_KEV_SECONDS or kev_noop_seconds > TARGET_KEV_NOOP_SECONDS:
@@ -106,12 +119,15 @@ def main() -> int:
         missed.append(
             f"bulk >= {TARGET_BULK_RATE:.0f} docs/s, no-op >= {TARGET_BULK_NOOP_RATE:.0f} docs/s"
         )
+    if index_ms > TARGET_INDEX_MS or walk_seconds > TARGET_WALK_SECONDS:
+        missed.append(f"index <= {TARGET_INDEX_MS:.0f} ms, walk <= {TARGET_WALK_SECONDS:.0f} s")
     for target in missed:
         print(f"Target missed: {target}")
     print(
         f"feeds: kev {kev_seconds:.2f} s, kev-noop {kev_noop_seconds:.2f} s, "
         f"csaf docs/s {rate:.1f}, bulk docs/s {bulk_rate:.1f}, "
-        f"bulk-noop docs/s {bulk_noop_rate:.1f}"
+        f"bulk-noop docs/s {bulk_noop_rate:.1f}, export docs/s {export_rate:.1f}, "
+        f"index ms {index_ms:.1f}, walk {walk_seconds:.2f} s"
     )
     return 1 if missed else 0
 
@@ -180,6 +196,124 @@ def bulk_import(count: int) -> tuple[float, float]:
         f"({noop_rate:.1f} docs/s)"
     )
     return rate, noop_rate
+
+
+def provider_walk(count: int, database_url: str) -> tuple[float, float, float]:
+    """Publish ``count`` advisories of our own, export them, serve them, time the index and a
+    second instance's full walk; returns (export docs/s, index p50 ms, walk seconds)."""
+    import pysequoia
+    import requests
+    from django.conf import settings
+
+    from advisories.models import Advisory
+    from advisories.publishing import provider
+    from advisories.services import advisory_create, advisory_publish
+    from vendors.models import Product
+
+    key = str(pysequoia.Tsk.generate("Bench <bench@example.org>"))
+    settings.CSAF_OPENPGP_SECRET_KEY = key
+    provider.key_changed()
+    from advisories.models import Source
+
+    source = Source.objects.create(name="Our CERT (bench)", slug="our-cert-bench", kind="internal")
+    products = list(Product.objects.filter(inventory_items__isnull=False).distinct()[:50])
+    for number in range(count):
+        advisory = advisory_create(
+            source=source,
+            identifier=f"BENCH-{number:05d}",
+            title=f"Bench advisory {number}",
+            kind="vulnerability",
+            tlp="clear",
+            targets=[
+                {
+                    "kind": "product_range",
+                    "product": products[number % len(products)],
+                    "version_range": f"vers:generic/<{number % 9 + 1}.0",
+                }
+            ],
+        )
+        advisory_publish(advisory=advisory)
+    exported = list(Advisory.objects.filter(source=source).select_related("source"))
+    export_seconds, served = timed(lambda: [provider.served(advisory) for advisory in exported])
+    refused = sum(1 for document in served if document.refused)
+    export_rate = count / export_seconds
+    print(f"Provider: {count} documents exported in {export_seconds:.2f} s ({refused} refused)")
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CSAF_OPENPGP_SECRET_KEY": key,
+        "DJANGO_DEBUG": "0",
+    }
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/.well-known/csaf/"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{base}provider-metadata.json", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        times = []
+        for _ in range(21):
+            started = time.perf_counter()
+            response = requests.get(f"{base}white/index.txt", timeout=10)
+            times.append((time.perf_counter() - started) * 1000)
+        index_ms = sorted(times)[len(times) // 2]
+        listed = len(response.text.split())
+        print(f"Provider: index.txt lists {listed} documents, answers in {index_ms:.1f} ms (p50)")
+        walker_url = database_url + "_walker"
+        database_recreate(walker_url)
+        walker_env = {
+            **os.environ,
+            "DATABASE_URL": walker_url,
+            "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+            cwd=ROOT,
+            env=walker_env,
+            check=True,
+        )
+        walk = subprocess.run(
+            [sys.executable, "manage.py", "shell", "--no-imports", "-c", WALK.format(base=base)],
+            cwd=ROOT,
+            env=walker_env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        walk_seconds, imported = (float(part) for part in walk.stdout.split()[-2:])
+        print(
+            f"Walk: the second instance imported {imported:.0f} documents in {walk_seconds:.2f} s"
+        )
+    finally:
+        server.terminate()
+        server.wait()
+    return export_rate, index_ms, walk_seconds
+
+
+# Run in the second instance: subscribe to the provider and walk it once, timed.
+WALK = """
+import time
+from advisories.feeds.runs import feed_run
+from advisories.models import Advisory, Source
+source = Source.objects.create(name="Bench provider", slug="bench-provider",
+    feed_kind="csaf_provider", feed_url="{base}provider-metadata.json", feed_enabled=True)
+started = time.perf_counter()
+run = feed_run(source=source, trigger="bench")
+print(run.status, run.failures[:3])
+print(time.perf_counter() - started, Advisory.objects.count())
+"""
 
 
 def timed(work: Callable[[], T]) -> tuple[float, T]:
