@@ -9,6 +9,7 @@ from django_countries import countries
 from django_countries.fields import CountryField
 
 from advisories.choices import (
+    SEVERITY_RANK,
     AdvisoryKind,
     AdvisoryStatus,
     FeedKind,
@@ -95,6 +96,17 @@ class Advisory(models.Model):
     summary = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=AdvisoryKind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    # The severity as a number, higher worse, kept by the database: lists (the API's keyset
+    # pages included) sort by it, Critical first when descending, where the label's
+    # alphabetical order would start with Critical, then High, Low, Medium.
+    severity_rank = models.GeneratedField(
+        expression=models.Case(
+            *(models.When(severity=s, then=models.Value(r)) for s, r in SEVERITY_RANK.items()),
+            default=models.Value(0),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     cvss_score = models.DecimalField(
         "CVSS base score",
         max_digits=3,

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.forms import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -18,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from advisories.choices import SEVERITY_RANK, AdvisoryKind, AdvisoryStatus, TargetKind
+from advisories.choices import AdvisoryKind, AdvisoryStatus, TargetKind
 from advisories.filtersets import AdvisoryFilterSet
 from advisories.forms import (
     AdvisoryEditForm,
@@ -68,11 +67,6 @@ from vendors.choices import CriticalityTier, Sector
 
 # Organizations per page of an advisory's impact table.
 IMPACT_ROWS = 25
-
-SEVERITY_ORDER = Case(
-    *(When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()),
-    output_field=IntegerField(),
-)
 
 LIST_COLUMNS = [
     SortColumn("identifier", "Identifier", ("identifier",)),
@@ -128,9 +122,7 @@ def _csv_row(request: HttpRequest) -> Any:
 @require_GET
 def advisory_list_view(request: HttpRequest) -> HttpResponseBase:
     """Advisories with the FilterSet the API uses, sorting, pagination and a CSV export."""
-    queryset = advisories_with_active_flags(user=request.user).annotate(
-        severity_rank=SEVERITY_ORDER
-    )
+    queryset = advisories_with_active_flags(user=request.user)
     filterset = AdvisoryFilterSet(request.GET, queryset=queryset, request=request)
     fields = filter_fields(
         filterset,

@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from advisories.choices import SEVERITY_RANK, Severity
+from advisories.choices import Severity
 from advisories.models import Advisory
 from advisories.selectors import advisories_visible_to
 from exposure.choices import ACTIVE_FLAG_STATUSES, Confidence, FlagStatus, MatchRunKind
@@ -331,14 +331,6 @@ def match_runs_recent(
 
 # --- The pages of organizations and flags ---------------------------------------------------
 
-# Flags sort by severity in its order of urgency, not alphabetically.
-SEVERITY_ORDER = Case(
-    *(
-        When(advisory__severity=severity, then=Value(rank))
-        for severity, rank in SEVERITY_RANK.items()
-    ),
-    output_field=IntegerField(),
-)
 # What a flag row shows of its advisory; the rest (summary, the imported source document,
 # which can be large) is left out of the join.
 _ADVISORY_COLUMNS = (
@@ -487,7 +479,7 @@ def flag_list(
     """
     flags = Flag.objects.visible_to(user)
     if by_severity:
-        flags = flags.annotate(severity_rank=SEVERITY_ORDER)
+        flags = flags.annotate(severity_rank=F("advisory__severity_rank"))
     if by_epss:
         flags = flags.annotate(epss_rank=EPSS_ORDER)
     return flags

@@ -496,6 +496,8 @@ class AdvisorySerializer(StrictModelSerializer[Advisory]):
 # its references, and AdvisorySerializer's fields built from them.
 ADVISORY_ROW_COLUMNS = (
     "id",
+    # Not shown: read by the keyset pages of ?ordering=-severity_rank.
+    "severity_rank",
     "source_id",
     "source__name",
     "identifier",

@@ -216,6 +216,7 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
     filterset_class = AdvisoryFilterSet
     pagination_class = KeysetPagination
     ordering_fields = [
+        "severity_rank",
         "issued_on",
         "published_at",
         "action_deadline",

@@ -416,3 +416,16 @@ def test_only_the_detail_carries_flag_counts(tenants, api, flagged_advisory):
     rows = client.get("/api/v1/advisories/").json()["results"]
     assert flagged_advisory.pk in {row["id"] for row in rows}
     assert all("flag_counts" not in row for row in rows)
+
+
+def test_ordering_by_severity_rank_descending_puts_critical_first(api, tenants):
+    """Sorting by the label would read Critical, High, Low, Medium; the rank is the severity's
+    order, and keyset pages follow it."""
+    for n, severity in enumerate(["medium", "critical", "low", "high", "none", "critical"]):
+        PublishedAdvisoryFactory(identifier=f"SEV-{n}", severity=severity)
+    client = api.session(tenants.owner)
+    response = client.get("/api/v1/advisories/", {"ordering": "-severity_rank", "page_size": 4})
+    assert response.status_code == 200, response.json()
+    first = [row["severity"] for row in response.json()["results"]]
+    rest = [row["severity"] for row in client.get(response.json()["next"]).json()["results"]]
+    assert first + rest == ["critical", "critical", "high", "medium", "low", "none"]
