@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("advisories", "0011_exploitation_signals"),
+        ("advisories", "0013_feedrun_heartbeat_at"),
     ]
 
     operations = [
