@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from exposure.selectors import flags_from_import
-from orgs.choices import ImportStatus, Role
+from orgs.choices import ImportMode, ImportStatus, Role
 from orgs.forms import InventoryUploadForm
 from orgs.importers.common import ImportFileError, RowError, format_detect
 from orgs.importers.services import inventory_import_refuse, inventory_import_submit
@@ -127,6 +127,23 @@ def import_view(request: HtmxRequest, slug: str) -> HttpResponse:
                 context = _job_context(request, organization, job, upload_page=True)
                 return render(request, "orgs/_import_job.html", context)
             return redirect("orgs:import_detail", slug=organization.slug, pk=job.pk)
+    elif request.method == "POST" and form.has_error("file") and "file" in request.FILES:
+        # A file refused before it is read (larger than the limit) is listed as well.
+        upload = request.FILES["file"]
+        file_errors = [RowError("", str(message)) for message in form.errors["file"]]
+        job = inventory_import_refuse(
+            organization=organization,
+            user=request.user,
+            file_format=form.cleaned_data.get("file_format")
+            or format_detect(upload.name or "", b""),
+            mode=form.cleaned_data.get("mode") or ImportMode.ADD,
+            filename=upload.name or "",
+            errors=file_errors,
+            request=request,
+        )
+        if request.htmx:
+            context = _job_context(request, organization, job, upload_page=True)
+            return render(request, "orgs/_import_job.html", context)
     if request.htmx:
         # htmx swaps only successful answers; the refusal is this request's outcome.
         return render(

@@ -103,6 +103,23 @@ def test_unreadable_file_is_refused_and_listed_with_the_latest_uploads(client, w
     assert ImportJob.objects.filter(status="failed").count() == 2
 
 
+def test_a_file_over_the_size_limit_is_refused_and_listed(client, world, settings):
+    settings.INVENTORY_IMPORT_MAX_BYTES = 1024 * 1024
+    client.force_login(world.tenants.analyst)
+    big = GOOD_CSV + "Acme;Widget Server;2.0;1;production\n" * 40_000
+    response = upload(client, world.tenants.org_a, big, name="cmdb-full.csv")
+    body = response.content.decode()
+    assert "larger than the limit of 1 MB" in body
+    refused = ImportJob.objects.get()
+    assert (refused.status, refused.filename, refused.file_format) == (
+        "failed",
+        "cmdb-full.csv",
+        "csv",
+    )
+    assert '<div id="latest-uploads" hx-swap-oob="true">' in body and "cmdb-full.csv" in body
+    assert items_of(world.tenants.org_a) == 1
+
+
 def test_missing_file_is_a_form_error(client, world):
     client.force_login(world.tenants.analyst)
     response = client.post(
