@@ -129,15 +129,14 @@ def import_view(request: HtmxRequest, slug: str) -> HttpResponse:
             return redirect("orgs:import_detail", slug=organization.slug, pk=job.pk)
     elif request.method == "POST" and form.has_error("file") and "file" in request.FILES:
         # A file refused before it is read (larger than the limit) is listed as well.
-        upload = request.FILES["file"]
+        filename = str(getattr(request.FILES["file"], "name", "") or "")
         file_errors = [RowError("", str(message)) for message in form.errors["file"]]
         job = inventory_import_refuse(
             organization=organization,
             user=request.user,
-            file_format=form.cleaned_data.get("file_format")
-            or format_detect(upload.name or "", b""),
+            file_format=form.cleaned_data.get("file_format") or format_detect(filename, b""),
             mode=form.cleaned_data.get("mode") or ImportMode.ADD,
-            filename=upload.name or "",
+            filename=filename,
             errors=file_errors,
             request=request,
         )
