@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "orgs.signin.SecondFactorPolicyMiddleware",
     # Axes must come last so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -168,6 +169,12 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
 # Lockout of local passwords stays with Axes (below); allauth's own counter would be a second.
 ACCOUNT_RATE_LIMITS = False
+# Second factors: authenticator apps (TOTP) and single-use recovery codes. In production,
+# staff, advisory editors and global analysts must have one (orgs/signin.py leads them to
+# enrolment); the quick start's demo logins sign in with passwords alone unless this is set.
+SECOND_FACTOR_REQUIRED = env.bool("SECOND_FACTOR_REQUIRED", default=PRODUCTION)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Vendorwatch")
 
 # Login lockout: five failures for one username from one address lock that pair for an hour.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

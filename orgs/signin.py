@@ -4,10 +4,77 @@ Accounts are made by administrators, by the demo loader or by an identity provid
 sign-in; nobody signs themselves up with a local password.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
-from django.http import HttpRequest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+
+def requires_second_factor(user: Any) -> bool:
+    """The policy: whoever can publish advisories, administer the site or see every
+    organization must sign in with a second factor."""
+    return bool(
+        user.is_staff or user.is_superuser or user.is_advisory_editor or user.is_global_analyst
+    )
+
+
+# The pages a person held by the policy may still reach: setting up the second factor (and
+# confirming their password for it), and signing out.
+ENROLMENT_PAGES = frozenset(
+    {
+        "mfa_index",
+        "mfa_activate_totp",
+        "mfa_view_recovery_codes",
+        "mfa_download_recovery_codes",
+        "mfa_generate_recovery_codes",
+        "account_reauthenticate",
+        "account_logout",
+        "healthz",
+    }
+)
+
+
+class SecondFactorPolicyMiddleware:
+    """Lead a signed-in user whom the policy covers, and who has no second factor yet, to
+    enrolment before any other page. A session call of the API gets 403 instead (API tokens
+    are checked in the view and are not sessions; creating one needs a page this blocks)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and settings.SECOND_FACTOR_REQUIRED
+            and not request.path_info.startswith(settings.STATIC_URL)
+            and requires_second_factor(user)
+            and _page_name(request.path_info) not in ENROLMENT_PAGES
+            and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
+        ):
+            if request.path_info.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": "Set up two-factor authentication before using the API."},
+                    status=403,
+                )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+def _page_name(path: str) -> str | None:
+    try:
+        return resolve(path).url_name
+    except Resolver404:
+        return None

@@ -65,6 +65,13 @@ def _fast_password_hashing(settings, request):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_policy(settings, request):
+    """Most tests sign in staff, editors and analysts without a second factor; the policy
+    (on in production) is tested in ``tests/orgs/test_second_factor.py``, marked to have it."""
+    settings.SECOND_FACTOR_REQUIRED = "second_factor_policy" in request.keywords
+
+
 @pytest.fixture
 def other_session() -> Iterator[Any]:
     """A second database session, as another worker would have."""
