@@ -366,7 +366,9 @@ def organization_items(spec: OrganizationSpec) -> list[InventoryItem]:
                 criticality=rng.choice(offering.criticalities),
                 source=ItemSource.DEMO,
                 external_ref=f"demo-{spec.slug}-{index:04d}",
-                notes=f"Site: {rng.choice(spec.sites)}",
+                # Where it runs, so that installs of one product read apart on the flag list.
+                site=rng.choice(spec.sites),
+                hostname=f"{spec.slug.split('-')[0][:8]}-{key[:10]}-{index:03d}",
             )
         )
     return items
