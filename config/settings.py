@@ -174,6 +174,11 @@ ACCOUNT_RATE_LIMITS = False
 # enrolment); the quick start's demo logins sign in with passwords alone unless this is set.
 SECOND_FACTOR_REQUIRED = env.bool("SECOND_FACTOR_REQUIRED", default=PRODUCTION)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Issuing an API token and creating, changing or deleting a notification channel ask for the
+# password (or the second factor) again unless it was given in the last
+# ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
+REAUTHENTICATE_SENSITIVE_ACTIONS = env.bool("REAUTHENTICATE_SENSITIVE_ACTIONS", default=True)
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=300)
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Vendorwatch")
 
 # Login lockout: five failures for one username from one address lock that pair for an hour.

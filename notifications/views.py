@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -76,6 +77,7 @@ def _secret_page(request: HttpRequest, channel: Channel, secret: str) -> HttpRes
 
 @never_cache
 @login_required
+@reauthentication_required(allow_get=True)
 def channel_create_view(request: HttpRequest) -> HttpResponse:
     """A new channel; a webhook's signing secret is shown on the next page, once."""
     if not organizations_administered(user=request.user).exists():
@@ -103,6 +105,7 @@ def channel_create_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required(allow_get=True)
 def channel_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A channel's settings, its actions (test, new secret, delete) and its latest deliveries."""
     channel = _channel(request, pk)
@@ -140,6 +143,7 @@ def channel_test_view(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
+@reauthentication_required
 def channel_rotate_secret_view(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _channel(request, pk)
     try:
@@ -152,6 +156,7 @@ def channel_rotate_secret_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@reauthentication_required(allow_get=True)
 def channel_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete the channel with its delivery log."""
     channel = _channel(request, pk)

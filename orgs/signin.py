@@ -20,6 +20,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        # The app's sensitive actions (API tokens, notification channels) name no allauth app.
+        if not app:
+            return bool(settings.REAUTHENTICATE_SENSITIVE_ACTIONS)
+        return bool(super().is_reauthentication_required(app=app, **kwargs))
+
 
 def requires_second_factor(user: Any) -> bool:
     """The policy: whoever can publish advisories, administer the site or see every

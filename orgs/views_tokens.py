@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -52,8 +53,10 @@ class TokenForm(forms.Form):
 
 @never_cache
 @login_required
+@reauthentication_required(allow_get=True)
 def token_list(request: HttpRequest) -> HttpResponse:
-    """List the user's tokens; on POST issue one and show its text once."""
+    """List the user's tokens; on POST issue one and show its text once (after a recent
+    confirmation of the password or second factor: a token outlives the session)."""
     issued = None
     form = TokenForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():

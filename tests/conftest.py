@@ -72,6 +72,13 @@ def _second_factor_policy(settings, request):
     settings.SECOND_FACTOR_REQUIRED = "second_factor_policy" in request.keywords
 
 
+@pytest.fixture(autouse=True)
+def _reauthentication(settings, request):
+    """Tests sign in with ``force_login``, which confirms no password; asking again for one
+    before sensitive actions is tested in ``tests/orgs/test_reauthentication.py``."""
+    settings.REAUTHENTICATE_SENSITIVE_ACTIONS = "reauthentication" in request.keywords
+
+
 @pytest.fixture
 def other_session() -> Iterator[Any]:
     """A second database session, as another worker would have."""
