@@ -3,6 +3,7 @@ flags exist, and who is told of them."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
@@ -17,12 +18,14 @@ from advisories.services import advisory_update
 from exposure.models import Flag, FlagEvent
 from exposure.services import advisories_match
 from notifications.dispatch import flag_events_dispatch
-from notifications.models import DeliveryItem
+from notifications.models import Delivery, DeliveryItem
 from notifications.services import channel_create
+from notifications.sla import overdue_reminders_send
 from orgs.choices import Role
 from orgs.models import Organization, User
 from orgs.scoping import hidden_advisory_ids
 from orgs.tokens import token_authenticate, token_create
+from tests.api.factories import FlagFactory
 from tests.conftest import Tenants
 from tests.factories import (
     AffectedTargetFactory,
@@ -244,3 +247,35 @@ def test_no_channel_is_told_of_a_red_advisory(audience, covered):
 )
 def test_imported_csaf_keeps_its_tlp(distribution, tlp):
     assert csaf_tlp(distribution) == tlp
+
+
+def test_an_overdue_red_flag_is_recalled_only_to_an_assignee_it_names(audience):
+    tenants = audience.tenants
+    today = datetime.date(2026, 3, 15)
+    red = restricted(audience, Tlp.RED)
+    item = InventoryItemFactory(organization=tenants.org_a)
+    due = today - datetime.timedelta(days=1)
+    # The analyst of A is not named; A's owner is, once the advisory names them.
+    FlagFactory(advisory=red, item=item, assignee=tenants.analyst, due_date=due)
+    red_of_owner = FlagFactory(
+        advisory=red, item=InventoryItemFactory(organization=tenants.org_a), due_date=due
+    )
+    red_of_owner.assignee = tenants.owner
+    red_of_owner.save()
+    red.audience_users.add(tenants.owner)
+    channel_create(
+        organization=tenants.org_a,
+        kind="webhook",
+        actor=tenants.owner,
+        name="hook",
+        url="https://soar.example.org/hook",
+        events=["overdue"],
+    )
+
+    overdue_reminders_send(today=today)
+
+    told = {
+        (delivery.recipient_user_id, delivery.channel_id is not None)
+        for delivery in Delivery.objects.filter(kind="overdue")
+    }
+    assert told == {(tenants.owner.pk, False)}
