@@ -96,4 +96,15 @@ class SavedViewAdmin(admin.ModelAdmin):
     list_filter = ("page",)
     search_fields = ("name", "owner__username", "organization__name")
     list_select_related = ("owner", "organization")
-    raw_id_fields = ("owner", "organization")
+    readonly_fields = ("name", "page", "query", "owner", "organization", "created_at")
+
+    # Views are saved, shared and deleted by their owners on the pages, which audit it; the
+    # admin only shows them.
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
