@@ -161,6 +161,7 @@ LOGOUT_REDIRECT_URL = "account_login"
 # One sign-in page for local passwords and single sign-on. Accounts are made by admins, by the
 # demo loader or by an identity provider (just in time); nobody signs up by themselves.
 ACCOUNT_ADAPTER = "orgs.signin.AccountAdapter"
+USERSESSIONS_ADAPTER = "orgs.signin.UserSessionsAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"

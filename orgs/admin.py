@@ -1,6 +1,8 @@
 import datetime
 from typing import Any
 
+from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
+from allauth.usersessions.models import UserSession
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -71,6 +73,14 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]
         ("Platform roles", {"fields": ("is_advisory_editor", "is_global_analyst")}),
     )
+    actions = ["end_sessions"]
+
+    @admin.action(description="End all sessions of the selected users")
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Sign the users out everywhere at once (a lost laptop, a person who left)."""
+        sessions = list(UserSession.objects.filter(user__in=queryset).select_related("user"))
+        get_usersessions_adapter().end_sessions(sessions)
+        self.message_user(request, f"{len(sessions)} session(s) ended.")
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         # Platform roles reach beyond any organization, so granting or taking them is audited

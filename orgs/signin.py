@@ -4,12 +4,13 @@ Accounts are made by administrators, by the demo loader or by an identity provid
 sign-in; nobody signs themselves up with a local password.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -84,3 +85,23 @@ def _page_name(path: str) -> str | None:
         return resolve(path).url_name
     except Resolver404:
         return None
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):
+    """Ending sessions (a user's own on the sessions page, or an admin's action on a user)
+    enters the audit trail: who ended whose session, from which address it was used."""
+
+    def end_sessions(self, sessions: Iterable[Any]) -> None:
+        from audit.services import audit_record
+
+        request = self.request
+        actor = getattr(request, "user", None)
+        for session in sessions:
+            session.end()
+            audit_record(
+                action="auth.session_end",
+                actor=actor,
+                obj=session.user,
+                after={"ip": session.ip, "user_agent": session.user_agent[:200]},
+                request=request,
+            )
