@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import date
 
 import pytest
@@ -115,23 +114,23 @@ def test_something_that_is_not_a_catalog_is_refused_and_stores_nothing():
     assert not Advisory.objects.exists()
 
 
-def test_the_full_catalog_imports_1404_advisories_fast_and_again_as_a_no_op():
+def test_the_full_catalog_imports_1404_advisories_in_bulk_and_again_as_a_no_op():
     content = shared_path("kev", "known_exploited_vulnerabilities.json").read_bytes()
 
-    started = time.perf_counter()
-    first = kev_import(content=content)
-    first_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    again = kev_import(content=content)
-    again_seconds = time.perf_counter() - started
+    with CaptureQueriesContext(connection) as first_queries:
+        first = kev_import(content=content)
+    with CaptureQueriesContext(connection) as again_queries:
+        again = kev_import(content=content)
 
     assert (first.created, first.problems) == (1404, ())
     assert Advisory.objects.filter(known_exploited=True).count() == 1404
     assert AdvisoryRevision.objects.count() == 1404
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1404)
-    # The benchmark (make bench-feeds) holds the real targets, 10 s and 2 s; these bounds
-    # leave room for a slow CI machine while still catching a per-row regression.
-    assert first_seconds < 30 and again_seconds < 5
+    # Bulk statements, not a query per entry: a per-row regression shows here whatever the
+    # machine's speed (the times are the benchmark's business, make bench-feeds).
+    print(f"queries: first {len(first_queries)}, again {len(again_queries)}")
+    assert len(first_queries) < 200
+    assert len(again_queries) < 50
 
 
 def test_an_entry_whose_names_are_only_symbols_is_skipped(catalog):
