@@ -158,3 +158,21 @@ def test_revoking_the_editor_flag_revokes_the_rights():
     editor.is_advisory_editor = False
     editor.save()
     assert not User.objects.get(pk=editor.pk).has_perm("advisories.add_advisory")
+
+
+def test_the_sign_in_page_offers_each_configured_identity_provider(client):
+    from allauth.socialaccount.models import SocialApp
+
+    assert b"Single sign-on" not in client.get(LOGIN).content
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="keycloak",
+        name="CERT Keycloak",
+        client_id="vendorwatch",
+        secret="s3cret",
+        settings={"server_url": "https://id.cert.example/realms/cert"},
+    )
+    page = client.get(LOGIN).content.decode()
+    assert 'action="/accounts/oidc/keycloak/login/' in page
+    assert "Sign in with CERT Keycloak" in page
+    assert "s3cret" not in page
