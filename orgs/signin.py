@@ -4,17 +4,22 @@ Accounts are made by administrators, by the demo loader or by an identity provid
 sign-in; nobody signs themselves up with a local password.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from allauth.socialaccount.models import SocialApp
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
-from django.urls import Resolver404, resolve
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, ResolverMatch, resolve
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -105,3 +110,33 @@ class UserSessionsAdapter(DefaultUserSessionsAdapter):
                 after={"ip": session.ip, "user_agent": session.user_agent[:200]},
                 request=request,
             )
+
+
+class SingleSignOnErrorMiddleware:
+    """An identity provider that cannot be reached (down, a wrong issuer URL) gets a page that
+    says so, instead of a server error; nobody is signed in or created."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, requests.RequestException):
+            return None
+        match = _match(request.path_info)
+        if match is None or not (match.url_name or "").startswith("openid_connect_"):
+            return None
+        provider_id = match.kwargs.get("provider_id", "")
+        app = SocialApp.objects.filter(provider_id=provider_id).first()
+        name = app.name if app is not None else provider_id
+        logger.warning("identity provider %s unreachable: %s", provider_id, exception)
+        return render(request, "account/sso_unreachable.html", {"provider_name": name}, status=502)
+
+
+def _match(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

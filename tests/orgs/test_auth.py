@@ -176,3 +176,25 @@ def test_the_sign_in_page_offers_each_configured_identity_provider(client):
     assert 'action="/accounts/oidc/keycloak/login/' in page
     assert "Sign in with CERT Keycloak" in page
     assert "s3cret" not in page
+
+
+def test_an_unreachable_identity_provider_gets_a_clear_page_and_creates_nobody(client):
+    from allauth.socialaccount.models import SocialApp
+
+    from orgs.models import User
+
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="keycloak",
+        name="CERT Keycloak",
+        client_id="vendorwatch",
+        secret="s3cret",
+        # Nothing listens on the discard port.
+        settings={"server_url": "http://127.0.0.1:9/realms/cert"},
+    )
+    users = User.objects.count()
+    response = client.post("/accounts/oidc/keycloak/login/")
+    assert response.status_code == 502
+    assert "CERT Keycloak could not be reached" in response.content.decode()
+    assert User.objects.count() == users
+    assert client.get(reverse("home")).status_code == 302
