@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from api.schema import object_examples
-from api.serializers import StrictModelSerializer, StrictSerializer
+from api.serializers import ScopedPrimaryKeyRelatedField, StrictModelSerializer, StrictSerializer
 from campaigns.choices import MilestoneState
 from campaigns.evidence import EvidenceFile
 from campaigns.models import Attestation, Campaign, Evidence, Milestone, Plan
@@ -243,7 +243,11 @@ class EvidenceUploadSerializer(StrictSerializer):
     ]
 )
 class AttestationCreateSerializer(StrictSerializer):
-    plan = serializers.IntegerField(help_text="The plan of your organization in the campaign.")
+    # A plan the user may not see is refused like one that does not exist: 400 naming it.
+    plan = ScopedPrimaryKeyRelatedField(
+        lambda user: Plan.objects.visible_to(user),
+        help_text="The plan of your organization in the campaign.",
+    )
     milestone = serializers.CharField(help_text="The milestone's key, e.g. identify.")
     statement = serializers.CharField()
     evidence = EvidenceUploadSerializer(many=True, required=False)

@@ -17,7 +17,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -142,11 +141,9 @@ class AttestationViewSet(
         return obj.plan.organization  # type: ignore[attr-defined,no-any-return]
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = AttestationCreateSerializer(data=request.data)
+        body = AttestationCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        plan = Plan.objects.visible_to(request.user).filter(pk=body.validated_data["plan"]).first()
-        if plan is None:
-            raise NotFound("No such plan.")
+        plan = body.validated_data["plan"]
         milestone = plan.campaign.milestones.filter(key=body.validated_data["milestone"]).first()
         if milestone is None:
             return Response({"milestone": ["Not a milestone of this campaign."]}, status=400)

@@ -129,12 +129,11 @@ def test_another_organizations_plan_attestation_and_evidence_answer_404(
     assert outsider.get(f"/api/v1/campaign-attestations/{created['id']}/").status_code == 404
     evidence = created["evidence"][0]["id"]
     assert outsider.get(f"/api/v1/campaign-evidence/{evidence}/download/").status_code == 404
-    assert (
-        outsider.post(
-            "/api/v1/campaign-attestations/", attest_body(plan), format="json"
-        ).status_code
-        == 404
-    )
+    # An id in a body that the user may not see is refused like a missing one: 400 naming it.
+    refused = outsider.post("/api/v1/campaign-attestations/", attest_body(plan), format="json")
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"plan"}
+    assert not Attestation.objects.filter(plan=plan).exclude(pk=created["id"]).exists()
     assert [
         row["organization_name"]
         for row in outsider.get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()[
