@@ -24,6 +24,11 @@ class StrictOrderingFilter(OrderingFilter):
 
     DRF drops unknown fields silently, so a typo returns a list in an order the caller did not
     ask for; a script is better told.
+
+    A view's ``ordering_columns`` maps a name it offers to the column that name sorts by,
+    where the two differ (a flag's ``severity`` sorts by its advisory's ``severity_rank``, so
+    that descending puts Critical first). The keyset pagination reads its columns from here,
+    so the list and its cursor always agree.
     """
 
     def get_ordering(
@@ -31,7 +36,11 @@ class StrictOrderingFilter(OrderingFilter):
     ) -> Sequence[str] | None:
         if request.query_params.get(self.ordering_param) == "":
             raise ValidationError({self.ordering_param: ["Name a field, or leave it out."]})
-        return super().get_ordering(request, queryset, view)
+        ordering = super().get_ordering(request, queryset, view)
+        columns: dict[str, str] = getattr(view, "ordering_columns", {})
+        if not ordering or not columns:
+            return ordering
+        return [_column_term(term, columns) for term in ordering]
 
     def remove_invalid_fields(
         self, queryset: QuerySet[Any, Any], fields: Iterable[str], view: APIView, request: Request
@@ -74,6 +83,12 @@ class StrictOrderingFilter(OrderingFilter):
                 "explode": False,
             }
         ]
+
+
+def _column_term(term: str, columns: dict[str, str]) -> str:
+    """An ordering term (``-severity``) with its name replaced by the column it sorts by."""
+    name = term.lstrip("-")
+    return term.removesuffix(name) + columns.get(name, name)
 
 
 class StrictFilterBackend(DjangoFilterBackend):

@@ -213,6 +213,8 @@ FLAG_ROW_COLUMNS = (
     "advisory__kev_due_date",
     "advisory__epss",
     "advisory__epss_percentile",
+    # Not shown: read by the keyset pages of ?ordering=-severity.
+    "advisory__severity_rank",
     "item_id",
     "item_label",
     *(f"item__{name}" for name in ASSET_FIELDS),

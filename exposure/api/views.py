@@ -55,6 +55,7 @@ class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSe
     pagination_class = KeysetPagination
     ordering_fields = [
         "priority",
+        "severity",
         "due_date",
         "first_seen_at",
         "status_changed_at",
@@ -63,6 +64,8 @@ class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSe
         "advisory__epss",
         "advisory__known_exploited",
     ]
+    # The severity's order of urgency, not its label's alphabet: -severity is Critical first.
+    ordering_columns = {"severity": "advisory__severity_rank"}
     ordering = ["-priority", "due_date", "id"]
     default_write_role = Role.ANALYST
     row_columns = FLAG_ROW_COLUMNS

@@ -384,3 +384,28 @@ def test_a_flag_shows_its_advisorys_exploitation_signals(tenants, api, signalled
         .json()["results"]
     )
     assert row["advisory"] == body["advisory"]
+
+
+def test_flags_order_by_severity_critical_first_descending_and_page_through_it(tenants, api):
+    """The label's alphabet would read Critical, High, Low, Medium; ``severity`` sorts by the
+    advisory's rank, as the flag page's Severity column does, and the cursor follows it."""
+    for severity in ["medium", "critical", "low", "high", "none"]:
+        FlagFactory(
+            item=InventoryItemFactory(organization=tenants.org_a),
+            item_label=severity,
+            advisory__severity=severity,
+        )
+    client = api.session(tenants.viewer)
+    most_severe_first = ["critical", "high", "medium", "low", "none"]
+    seen, response = [], client.get("/api/v1/flags/", {"ordering": "-severity", "page_size": 2})
+    while True:
+        seen += _labels(response)
+        if not response.json()["next"]:
+            break
+        response = client.get(response.json()["next"])
+    assert seen == most_severe_first
+    assert _labels(client.get("/api/v1/flags/", {"ordering": "severity"})) == list(
+        reversed(most_severe_first)
+    )
+    backwards = client.get(response.json()["previous"])
+    assert _labels(backwards) == ["medium", "low"]
