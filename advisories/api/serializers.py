@@ -29,6 +29,7 @@ from api.exceptions import validation_detail
 from api.rows import Row, RowFormat
 from api.serializers import CountryCodeField, StrictModelSerializer, StrictSerializer
 from exposure.choices import Confidence
+from orgs.api.serializers import AssetSerializer
 from vendors.choices import CriticalityTier, Sector
 
 
@@ -781,6 +782,7 @@ class ImpactItemSerializer(StrictSerializer):
     possible_reason = serializers.CharField(
         help_text="Why a possible match is not confirmed (a caveat, or 'version unknown')."
     )
+    asset = AssetSerializer(read_only=True, allow_null=True)
 
 
 class OrganizationImpactSerializer(StrictSerializer):
@@ -816,6 +818,14 @@ class OrganizationImpactSerializer(StrictSerializer):
                                 "confidence": "possible",
                                 "priority": 60,
                                 "possible_reason": "version unknown",
+                                "asset": {
+                                    "external_ref": "FW-HB-03",
+                                    "hostname": "fw-dmz-03",
+                                    "site": "Amsterdam DC2",
+                                    "environment": "production",
+                                    "criticality": "high",
+                                    "quantity": 1,
+                                },
                             },
                             {
                                 "id": 20388,
@@ -823,6 +833,14 @@ class OrganizationImpactSerializer(StrictSerializer):
                                 "confidence": "confirmed",
                                 "priority": 60,
                                 "possible_reason": "",
+                                "asset": {
+                                    "external_ref": "FW-HB-01",
+                                    "hostname": "fw-core-01",
+                                    "site": "Amsterdam DC1",
+                                    "environment": "production",
+                                    "criticality": "critical",
+                                    "quantity": 2,
+                                },
                             },
                             {
                                 "id": 20391,
@@ -830,6 +848,14 @@ class OrganizationImpactSerializer(StrictSerializer):
                                 "confidence": "confirmed",
                                 "priority": 65,
                                 "possible_reason": "",
+                                "asset": {
+                                    "external_ref": "FW-HB-07",
+                                    "hostname": "fw-lab-07",
+                                    "site": "Utrecht lab",
+                                    "environment": "test",
+                                    "criticality": "low",
+                                    "quantity": 1,
+                                },
                             },
                         ],
                     },
@@ -845,6 +871,14 @@ class OrganizationImpactSerializer(StrictSerializer):
                                 "confidence": "confirmed",
                                 "priority": 65,
                                 "possible_reason": "",
+                                "asset": {
+                                    "external_ref": "CMDB-003152",
+                                    "hostname": "fw-leit-01",
+                                    "site": "Leitwarte Nordhafen",
+                                    "environment": "production",
+                                    "criticality": "critical",
+                                    "quantity": 2,
+                                },
                             },
                             {
                                 "id": 3160,
@@ -852,6 +886,14 @@ class OrganizationImpactSerializer(StrictSerializer):
                                 "confidence": "confirmed",
                                 "priority": 55,
                                 "possible_reason": "",
+                                "asset": {
+                                    "external_ref": "CMDB-003160",
+                                    "hostname": "",
+                                    "site": "Verwaltung Nordhafen",
+                                    "environment": "production",
+                                    "criticality": "medium",
+                                    "quantity": 1,
+                                },
                             },
                         ],
                     },

@@ -17,8 +17,8 @@ from api.serializers import (
 from exposure.choices import FlagStatus, ResolutionReason
 from exposure.models import Flag, FlagEvent, MatchRun
 from exposure.triage import BULK_LIMIT, HUMAN_STATUS_CHOICES
-from orgs.api.serializers import fellow_users
-from orgs.models import ASSET_FIELDS, InventoryItem
+from orgs.api.serializers import AssetSerializer, fellow_users
+from orgs.models import ASSET_FIELDS
 
 # One story runs through the examples: Stadtwerke Nordhafen (organization 3) uploads its
 # inventory, the matcher finds its Kaspersky installations under the BSI's 2022 warning, an
@@ -137,15 +137,6 @@ class FlagAdvisorySerializer(StrictModelSerializer[Advisory]):
         ]
 
 
-class FlagAssetSerializer(StrictModelSerializer[InventoryItem]):
-    """The inventory item a flag is on, as much as tells it apart from the organization's
-    other items of the same product: null once the item is deleted."""
-
-    class Meta:
-        model = InventoryItem
-        fields = list(ASSET_FIELDS)
-
-
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
@@ -158,7 +149,8 @@ class FlagAssetSerializer(StrictModelSerializer[InventoryItem]):
 class FlagSerializer(StrictModelSerializer[Flag]):
     url = serializers.HyperlinkedIdentityField(view_name="api:flag-detail")
     advisory = FlagAdvisorySerializer(read_only=True)
-    asset = FlagAssetSerializer(source="item", read_only=True, allow_null=True)
+    # Null once the item is deleted.
+    asset = AssetSerializer(source="item", read_only=True, allow_null=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     assignee_username = serializers.CharField(
         source="assignee.username", read_only=True, allow_null=True, default=None

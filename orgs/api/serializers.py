@@ -17,7 +17,7 @@ from api.serializers import (
     StrictModelSerializer,
 )
 from orgs.choices import Role
-from orgs.models import ApiToken, InventoryItem, Membership, Organization, User
+from orgs.models import ASSET_FIELDS, ApiToken, InventoryItem, Membership, Organization, User
 from orgs.scoping import Actor
 from orgs.tokens import token_status
 from vendors.models import Product
@@ -332,6 +332,15 @@ _TOKEN_EXAMPLE: dict[str, Any] = {
     "revoked_at": None,
     "status": "active",
 }
+
+
+class AssetSerializer(StrictModelSerializer[InventoryItem]):
+    """An inventory item as much as tells it apart from the organization's other items of the
+    same product: where a flag is, or an advisory's impact preview would flag."""
+
+    class Meta:
+        model = InventoryItem
+        fields = list(ASSET_FIELDS)
 
 
 @extend_schema_serializer(

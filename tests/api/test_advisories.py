@@ -292,6 +292,42 @@ def test_impact_preview_of_a_draft_counts_the_items_it_would_flag(tenants, api, 
     assert Flag.objects.count() == 0
 
 
+def test_impact_samples_name_the_asset_as_the_editors_preview_does(tenants, api, editor):
+    """Two installs of one product in one organization read alike by their label; the asset
+    (reference, host, site, environment, criticality, quantity) tells them apart."""
+    product = ProductFactory()
+    hosts = {"fw-core-01": "Leitwarte", "fw-dmz-02": "Verwaltung"}
+    for host, site in hosts.items():
+        InventoryItemFactory(
+            organization=tenants.org_a,
+            product=product,
+            external_ref=f"CMDB-{host}",
+            hostname=host,
+            site=site,
+            environment="staging",
+            criticality="critical",
+            quantity=3,
+        )
+    draft = AdvisoryFactory()
+    AffectedTargetFactory(advisory=draft, vendor=product.vendor)
+    body = api.session(editor).get(f"/api/v1/advisories/{draft.pk}/impact/").json()
+    [organization] = body["organizations"]
+    assert sorted(
+        (sample["asset"] for sample in organization["sample_items"]),
+        key=lambda asset: asset["hostname"],
+    ) == [
+        {
+            "external_ref": f"CMDB-{host}",
+            "hostname": host,
+            "site": site,
+            "environment": "staging",
+            "criticality": "critical",
+            "quantity": 3,
+        }
+        for host, site in hosts.items()
+    ]
+
+
 @pytest.fixture
 def advisory_of_both(tenants):
     """A published advisory against a product both organizations run."""
