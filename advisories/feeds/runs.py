@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -60,7 +61,14 @@ def feed_run(
                     source=source, run=run, session=session, state=state, deadline=deadline
                 )
             elif source.feed_kind == FeedKind.CISA_KEV:
-                _kev_sync(source=source, run=run, session=session, state=state)
+                _file_sync(
+                    source=source,
+                    run=run,
+                    session=session,
+                    state=state,
+                    load=kev_import,
+                    unchanged_note="The catalog has not changed since the last run.",
+                )
             elif source.feed_kind == FeedKind.FIRST_EPSS:
                 _epss_sync(source=source, run=run, session=session, state=state)
             else:
@@ -118,9 +126,18 @@ def _claim(source: Source, trigger: str) -> FeedRun:
         raise FeedRunBusy(f"A run of {source}'s feed is already in progress.") from error
 
 
-def _kev_sync(
-    *, source: Source, run: FeedRun, session: outbound.Session, state: dict[str, Any]
-) -> None:
+def _file_sync(
+    *,
+    source: Source,
+    run: FeedRun,
+    session: outbound.Session,
+    state: dict[str, Any],
+    load: Callable[..., Any],
+    unchanged_note: str,
+) -> Any:
+    """A feed that is one file (the KEV catalog, the EPSS scores): fetch it unless it has not
+    changed since the last run, ``load`` it, and record its counts and the lines it refused.
+    Returns what ``load`` returned, or ``None`` when the file had not changed."""
     fetched = fetch(
         source.feed_url,
         session=session,
@@ -128,10 +145,10 @@ def _kev_sync(
         last_modified=state.get("last_modified", ""),
     )
     if fetched.not_modified:
-        run.notes.append("The catalog has not changed since the last run.")
-        return
+        run.notes.append(unchanged_note)
+        return None
     run.fetched = 1
-    result = kev_import(content=fetched.content, source=source)
+    result = load(content=fetched.content, source=source)
     run.imported, run.updated, run.unchanged = result.created, result.updated, result.unchanged
     run.failed = len(result.problems)
     run.failures = [
@@ -139,6 +156,7 @@ def _kev_sync(
         for problem in result.problems
     ]
     state.update(etag=fetched.etag, last_modified=fetched.last_modified)
+    return result
 
 
 def _epss_sync(
@@ -146,24 +164,16 @@ def _epss_sync(
 ) -> None:
     """FIRST publishes the scores once a day; the hourly run fetches them only when the file
     changed. Counts are of CVEs: newly scored, score changed, left alone, lines skipped."""
-    fetched = fetch(
-        source.feed_url,
+    result = _file_sync(
+        source=source,
+        run=run,
         session=session,
-        etag=state.get("etag", ""),
-        last_modified=state.get("last_modified", ""),
+        state=state,
+        load=epss_import,
+        unchanged_note="The scores have not changed since the last run.",
     )
-    if fetched.not_modified:
-        run.notes.append("The scores have not changed since the last run.")
+    if result is None:
         return
-    run.fetched = 1
-    result = epss_import(content=fetched.content, source=source)
-    run.imported, run.updated, run.unchanged = result.created, result.updated, result.unchanged
     run.documents = result.created + result.updated + result.unchanged
-    run.failed = len(result.problems)
-    run.failures = [
-        {"document": f"{source.feed_url}#{problem.path}", "reason": problem.message}
-        for problem in result.problems
-    ]
     scored = result.scored_on.isoformat() if result.scored_on else "an unnamed day"
     run.notes.append(f"EPSS model {result.model_version or 'unnamed'}, scores of {scored}.")
-    state.update(etag=fetched.etag, last_modified=fetched.last_modified)
