@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from allauth.account.internal.flows.reauthentication import is_reauthentication_required
+from django.urls import reverse
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -76,3 +78,26 @@ def required_role(view: APIView, request: Request) -> Role | None:
     if request.method in SAFE_METHODS:
         return None
     return getattr(view, "default_write_role", Role.OWNER)
+
+
+class RecentlyConfirmedSession(BasePermission):
+    """A sensitive write from a browser session (issuing a token, changing a membership) needs
+    the password or second factor confirmed in the last minutes, as the pages ask for it. The
+    viewset names those actions in ``sensitive_actions``.
+
+    A token was itself issued after such a confirmation and carries no session to confirm, so
+    token requests pass; their access and roles are checked by the other classes.
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if getattr(view, "action", None) not in getattr(view, "sensitive_actions", ()):
+            return True
+        if isinstance(request.auth, ApiToken):
+            return True
+        if not is_reauthentication_required(request._request, app=""):
+            return True
+        self.message = (
+            "This action needs a recent confirmation of your password or second factor: "
+            f"confirm at {reverse('account_reauthenticate')} and send the request again."
+        )
+        return False

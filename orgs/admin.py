@@ -1,6 +1,7 @@
 import datetime
 from typing import Any
 
+from allauth.account.decorators import reauthentication_required
 from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
 from allauth.usersessions.models import UserSession
 from django import forms
@@ -10,7 +11,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
 
 from audit.services import audit_record
 from orgs.administration import (
@@ -46,6 +48,28 @@ USER_AUDITED_FIELDS = (
 ORGANIZATION_ADMIN_FIELDS = ("name", "slug", *ORGANIZATION_SETTINGS)
 
 
+_confirmed = method_decorator(reauthentication_required(allow_get=True))
+
+
+class ConfirmedChangesMixin:
+    """Changes here grant or take away access (memberships, roles, platform flags, sign-in
+    settings): like the pages' sensitive actions, they ask for the password, or the second
+    factor where one is set up, unless it was confirmed in the last minutes. Looking is free."""
+
+    @_confirmed
+    def changeform_view(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().changeform_view(*args, **kwargs)  # type: ignore[misc,no-any-return]
+
+    @_confirmed
+    def delete_view(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().delete_view(*args, **kwargs)  # type: ignore[misc,no-any-return]
+
+    @_confirmed
+    def changelist_view(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A POST here runs an action (ending sessions) or saves list-editable fields.
+        return super().changelist_view(*args, **kwargs)  # type: ignore[misc,no-any-return]
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
@@ -53,7 +77,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ConfirmedChangesMixin, BaseUserAdmin):
     list_display = (
         "username",
         "email",
@@ -106,6 +130,7 @@ class UserAdmin(BaseUserAdmin):
             request=request,
         )
 
+    @_confirmed
     def user_change_password(self, request, id, form_url=""):  # type: ignore[no-untyped-def]
         # Django's own view sets the password; a successful POST (a redirect) is recorded,
         # without any value, in the same transaction.
@@ -163,7 +188,7 @@ def _membership_delete(request: HttpRequest, membership: Membership) -> None:
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ConfirmedChangesMixin, admin.ModelAdmin):
     """Organizations and their members are written through orgs.administration, so that
     admin edits keep the owner rules and enter the audit trail like any other."""
 
@@ -204,7 +229,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ConfirmedChangesMixin, admin.ModelAdmin):
     """Written through the membership services, like the organization's inline."""
 
     list_display = ("user", "organization", "role")

@@ -32,6 +32,14 @@ class AccountAdapter(DefaultAccountAdapter):
             return bool(settings.REAUTHENTICATE_SENSITIVE_ACTIONS)
         return bool(super().is_reauthentication_required(app=app, **kwargs))
 
+    def get_reauthentication_methods(self, user: Any) -> list[dict[str, Any]]:
+        # Whoever has a second factor confirms with it: the password alone (perhaps the very
+        # thing that leaked) must not unlock a sensitive action.
+        methods: list[dict[str, Any]] = super().get_reauthentication_methods(user)
+        if user.is_authenticated and is_mfa_enabled(user):
+            return [m for m in methods if m["id"].startswith("mfa_")]
+        return methods
+
 
 def requires_second_factor(user: Any) -> bool:
     """The policy: whoever can publish advisories, administer the site or see every

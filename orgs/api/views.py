@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from api.pagination import KeysetPagination
+from api.permissions import RecentlyConfirmedSession
 from api.rows import Row, RowListMixin, row_format
 from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from orgs.administration import (
@@ -115,6 +116,8 @@ class MembershipViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Membership]):
     ordering_fields = ["role", "created_at"]
     ordering = ["organization__name", "user__username"]
     default_write_role = Role.ADMIN
+    permission_classes = (*TenantViewSetMixin.permission_classes, RecentlyConfirmedSession)
+    sensitive_actions = ("create", "update", "partial_update", "destroy")
 
     def perform_create(self, serializer: BaseSerializer[Membership]) -> None:
         data = serializer.validated_data
@@ -233,7 +236,8 @@ class ApiTokenViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet[ApiToken],
 ):
-    permission_classes = BASE_PERMISSIONS
+    permission_classes = (*BASE_PERMISSIONS, RecentlyConfirmedSession)
+    sensitive_actions = ("create",)
     lookup_value_regex = ID_PATTERN
     serializer_class = ApiTokenSerializer
     filterset_class = ApiTokenFilterSet
