@@ -4,18 +4,16 @@ PDF is an HTML template rendered offline (no resource is fetched from anywhere).
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from campaigns.selectors import CampaignAt, OrganizationAt
+from exposure.report_pdf import pdf_from_html
+from listing.pages import xlsx_bytes, xlsx_row
 
 ORGANIZATION_HEADER = [
     "Organization",
@@ -85,23 +83,6 @@ def attestation_rows(state: CampaignAt) -> list[list[Any]]:
     ]
 
 
-def _cells(sheet: Any, values: Iterable[Any], bold: bool = False) -> list[Any]:
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            # Text stays text: a name starting with "=" is not run as a formula.
-            cell.data_type = "s"
-        if isinstance(value, date | datetime):
-            cell.number_format = (
-                "yyyy-mm-dd" if not isinstance(value, datetime) else "yyyy-mm-dd hh:mm"
-            )
-        if bold:
-            cell.font = Font(bold=True)
-        cells.append(cell)
-    return cells
-
-
 def report_xlsx(state: CampaignAt) -> bytes:
     """The report as a workbook: a summary, the organizations, the attestations."""
     book = Workbook(write_only=True)
@@ -116,36 +97,27 @@ def report_xlsx(state: CampaignAt) -> bytes:
         ("Remaining", state.remaining),
         ("Replaced", state.replaced),
     ):
-        summary.append(_cells(summary, [label, value]))
+        summary.append(xlsx_row(summary, [label, value]))
     summary.append([])
-    summary.append(_cells(summary, ["Milestone", "Due on"], bold=True))
+    summary.append(xlsx_row(summary, ["Milestone", "Due on"], bold=True))
     for milestone in state.milestones:
         summary.append(
-            _cells(summary, [milestone["name"], date.fromisoformat(milestone["due_on"])])
+            xlsx_row(summary, [milestone["name"], date.fromisoformat(milestone["due_on"])])
         )
     organizations = book.create_sheet("Organizations")
     names = [milestone["name"] for milestone in state.milestones]
-    organizations.append(_cells(organizations, [*ORGANIZATION_HEADER, *names], bold=True))
+    organizations.append(xlsx_row(organizations, [*ORGANIZATION_HEADER, *names], bold=True))
     for row in organization_rows(state):
-        organizations.append(_cells(organizations, row))
+        organizations.append(xlsx_row(organizations, row))
     attestations = book.create_sheet("Attestations")
-    attestations.append(_cells(attestations, ATTESTATION_HEADER, bold=True))
+    attestations.append(xlsx_row(attestations, ATTESTATION_HEADER, bold=True))
     for row in attestation_rows(state):
-        attestations.append(_cells(attestations, row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    raise ValueError(f"The report fetches nothing: {url}")
+        attestations.append(xlsx_row(attestations, row))
+    return xlsx_bytes(book)
 
 
 def report_pdf(state: CampaignAt) -> bytes:
     """The report as a PDF, rendered from ``campaigns/report.html`` without network access."""
-    # Imported on first use: it loads pango, which no other page needs.
-    from weasyprint import HTML
-
     html = render_to_string(
         "campaigns/report.html",
         {
@@ -157,4 +129,4 @@ def report_pdf(state: CampaignAt) -> bytes:
             "generated_at": timezone.now(),
         },
     )
-    return HTML(string=html, url_fetcher=_no_fetching).write_pdf()  # type: ignore[no-any-return]
+    return pdf_from_html(html)

@@ -24,14 +24,21 @@ def organization_report_html(*, context: dict[str, Any]) -> str:
 
 def organization_report_pdf(*, context: dict[str, Any]) -> bytes:
     """The report as PDF bytes."""
-    # Imported here: WeasyPrint loads pango when imported, which only this view needs.
-    from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher
-
     stylesheet = finders.find(REPORT_STYLESHEET)
     if not isinstance(stylesheet, str):
         raise ImproperlyConfigured(f"{REPORT_STYLESHEET} is missing from the static files.")
+    return pdf_from_html(organization_report_html(context=context), stylesheet=stylesheet)
+
+
+def pdf_from_html(html: str, *, stylesheet: str | None = None) -> bytes:
+    """``html`` (with the CSS file ``stylesheet``, if any) as PDF bytes, rendered offline:
+    WeasyPrint may follow ``data:`` URLs only. Every PDF the app produces is made here."""
+    # Imported here: WeasyPrint loads pango when imported, which only the PDFs need.
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
     offline = URLFetcher(allowed_protocols=("data",))
-    document = HTML(string=organization_report_html(context=context), url_fetcher=offline)
-    pdf: bytes = document.write_pdf(stylesheets=[CSS(filename=stylesheet)])
+    document = HTML(string=html, url_fetcher=offline)
+    stylesheets = [CSS(filename=stylesheet)] if stylesheet else []
+    pdf: bytes = document.write_pdf(stylesheets=stylesheets)
     return pdf

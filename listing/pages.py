@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_filters.widgets import DateRangeWidget
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 PAGE_SIZE = 50
 # A CSV export streams rows, but an unbounded one could still run for minutes; exports are
@@ -172,6 +173,35 @@ def csv_response(
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def xlsx_row(sheet: Any, values: Iterable[Any], *, bold: bool = False) -> list[WriteOnlyCell]:
+    """``values`` as the cells of one row of a write-only openpyxl ``sheet``. Numbers and dates
+    keep their types (dates shown as yyyy-mm-dd); text is always stored as text, never as a
+    formula, whatever it starts with; date-times with a zone are written in UTC without it,
+    as spreadsheets cannot hold one."""
+    cells = []
+    for value in values:
+        if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        elif isinstance(value, datetime.datetime):
+            cell.number_format = "yyyy-mm-dd hh:mm"
+        elif isinstance(value, datetime.date):
+            cell.number_format = "yyyy-mm-dd"
+        if bold:
+            cell.font = Font(bold=True)
+        cells.append(cell)
+    return cells
+
+
+def xlsx_bytes(workbook: Workbook) -> bytes:
+    """A write-only workbook, saved."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def xlsx_response(
     *,
     filename: str,
@@ -179,25 +209,14 @@ def xlsx_response(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
 ) -> HttpResponse:
-    """``rows`` as an Excel workbook of one sheet (openpyxl, write-only). Numbers and dates
-    keep their types; text is always stored as text, never as a formula, whatever it starts
-    with. Date-times are written in UTC without a zone, as spreadsheets cannot hold one."""
+    """``rows`` as an Excel workbook of one sheet (openpyxl, write-only), cells as
+    ``xlsx_row`` writes them under a bold header."""
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])
-    worksheet.append(list(header))
+    worksheet.append(xlsx_row(worksheet, header, bold=True))
     for row in rows:
-        cells = []
-        for value in row:
-            if isinstance(value, datetime.datetime):
-                value = value.astimezone(datetime.UTC).replace(tzinfo=None)
-            cell = WriteOnlyCell(worksheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            cells.append(cell)
-        worksheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+        worksheet.append(xlsx_row(worksheet, row))
+    response = HttpResponse(xlsx_bytes(workbook), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
