@@ -15,17 +15,20 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
         raise PermissionError("Audit entries are append-only.")
 
     def visible_to(self, user: Any) -> "AuditEntryQuerySet":
-        """Entries of the organizations where ``user`` is an admin; platform entries for
-        superusers only."""
+        """Entries of the organizations where ``user`` is an admin, and only those about
+        advisories they may read (TLP); platform entries for superusers only."""
         from orgs.choices import Role
         from orgs.models import Organization
+        from orgs.scoping import hidden_advisory_ids
 
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser and getattr(user, "api_token", None) is None:
             return self
         admin_orgs = Organization.objects.with_role(user, Role.ADMIN).values_list("pk", flat=True)
-        return self.filter(organization_id__in=admin_orgs)
+        entries = self.filter(organization_id__in=admin_orgs)
+        hidden = hidden_advisory_ids(user)
+        return entries.exclude(advisory_id__in=sorted(hidden)) if hidden else entries
 
 
 class AuditEntry(models.Model):
@@ -45,6 +48,12 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=300, blank=True)
+    advisory_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The advisory the entry is about (itself, a flag of it, its campaign): "
+        "its TLP decides who reads the entry.",
+    )
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

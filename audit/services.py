@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,6 +28,27 @@ def audit_snapshot(obj: models.Model, *, fields: list[str] | None = None) -> dic
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))  # type: ignore[no-any-return]
 
 
+# How an object an entry is about leads to its advisory: a flag and a campaign name it, a
+# campaign's milestones and plans through the campaign, an attestation through its plan.
+_ADVISORY_PATHS = (
+    operator.attrgetter("advisory_id"),
+    operator.attrgetter("campaign.advisory_id"),
+    operator.attrgetter("plan.campaign.advisory_id"),
+)
+
+
+def _advisory_id(obj: models.Model) -> int | None:
+    """The advisory an entry about ``obj`` is about, if any."""
+    if obj._meta.label_lower == "advisories.advisory":
+        return int(obj.pk)
+    for path in _ADVISORY_PATHS:
+        try:
+            return int(path(obj))
+        except (AttributeError, TypeError):
+            continue
+    return None
+
+
 def audit_record(
     *,
     action: str,
@@ -44,7 +66,9 @@ def audit_record(
     """Append one entry: ``actor`` did ``action`` to ``obj`` in ``organization``.
 
     ``actor`` may be a user, anonymous or ``None`` (the system); ``request`` supplies the
-    client address and, when ``via`` is empty, whether the call came through the API.
+    client address and, when ``via`` is empty, whether the call came through the API. An
+    entry about an advisory (``obj`` is one, or a flag or campaign object of one) keeps its
+    id, so that only who may read the advisory reads the entry.
     """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
@@ -52,6 +76,9 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:300]
+        advisory_id = _advisory_id(obj)
+    else:
+        advisory_id = None
     if request is not None and not via:
         via = "api" if request.path.startswith("/api/") else "web"
     return AuditEntry.objects.create(
@@ -63,6 +90,7 @@ def audit_record(
         object_type=object_type,
         object_id=object_id,
         object_repr=object_repr[:300],
+        advisory_id=advisory_id,
         before=before,
         after=after,
         ip_address=(client_ip(request) or None) if request is not None else None,

@@ -1,10 +1,13 @@
-"""The tenant matrix with TLP: every API route that reads (and the pages that show advisories
-and flags) × each restricted TLP level × {audience member, member outside the audience,
-granted analyst, ungranted analyst, named user, user of no organization, and a token of each}.
+"""The tenant matrix with TLP: every API route that reads (and the pages that show advisories,
+flags and the audit trail) × each TLP level × {audience member, the audience's admin, member
+(an admin) outside the audience, granted analyst, ungranted analyst, named user, user of no
+organization, and a token of each}.
 
 Organization A is the audience of the matrix's advisory and holds its flag; the named user is
-a member of A too, so that a RED flag can exist there. No 2xx answer to someone who may not
-read the advisory shows it, and its detail and its flag's answer 404 to them.
+a member of A too, so that a RED flag can exist there. The audit trail holds an entry about
+that flag in A and one about a flag the advisory had in B before its audience was narrowed
+to A. No 2xx answer to someone who may not read the advisory shows it, and its detail and its
+flag's answer 404 to them; CLEAR and GREEN are read by everyone signed in.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from advisories.choices import Tlp
+from audit.services import audit_record
+from exposure.choices import FlagStatus, ResolutionReason
 from orgs.choices import Role
 from orgs.models import ApiToken, User
 from orgs.tokens import token_create
+from tests.api.factories import FlagFactory
 from tests.api.test_tenant_matrix import ROUTES, World, allowed_methods, api_routes
 from tests.api.test_tenant_matrix import world as world
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import InventoryItemFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +38,20 @@ SECRET_IDENTIFIER = "TLP-MATRIX-0001"
 SKIPPED = {"api:schema", "api:docs", "api:redoc"}
 # Who reads the matrix's advisory, by level (tokens: see ``_readers``); the named user is a
 # member of the audience's organization as well.
+EVERYONE = {
+    "audience member",
+    "admin of the audience",
+    "member outside the audience",
+    "granted analyst",
+    "ungranted analyst",
+    "named user",
+    "user of no organization",
+}
 READERS = {
-    Tlp.AMBER: {"audience member", "named user", "granted analyst"},
-    Tlp.AMBER_STRICT: {"audience member", "named user"},
+    Tlp.CLEAR: EVERYONE,
+    Tlp.GREEN: EVERYONE,
+    Tlp.AMBER: {"audience member", "admin of the audience", "named user", "granted analyst"},
+    Tlp.AMBER_STRICT: {"audience member", "admin of the audience", "named user"},
     Tlp.RED: {"named user"},
 }
 PAGES: dict[str, Callable[[World], str]] = {
@@ -45,6 +62,7 @@ PAGES: dict[str, Callable[[World], str]] = {
     "flag detail": lambda w: reverse("exposure:flag_detail", args=[w.flag.pk]),
     "organization": lambda w: reverse("orgs:organization_detail", args=[w.tenants.org_a.slug]),
     "vendor": lambda w: reverse("vendors:vendor_detail", args=[w.vendor.slug]),
+    "audit trail": lambda w: reverse("audit:entry_list"),
 }
 
 
@@ -54,8 +72,12 @@ def _actors(world: World) -> dict[str, User]:
     MembershipFactory(user=named, organization=tenants.org_a, role=Role.VIEWER)
     analyst_of_b = UserFactory(username="analyst-of-b")
     MembershipFactory(user=analyst_of_b, organization=tenants.org_b, role=Role.ANALYST)
+    assert {tenants.owner.memberships.get().role, tenants.outsider.memberships.get().role} == {
+        Role.OWNER
+    }, "the audit trail is read by admins: A's and B's are the ones here"
     return {
         "audience member": tenants.viewer,
+        "admin of the audience": tenants.owner,
         "member outside the audience": tenants.outsider,
         "granted analyst": UserFactory(username="cert-analyst", is_global_analyst=True),
         "ungranted analyst": analyst_of_b,
@@ -96,6 +118,30 @@ def _readers(tlp: str, clients: dict[str, tuple[APIClient, bool]]) -> set[str]:
     return readers
 
 
+def _restrict(world: World, tlp: str, actors: dict[str, User]) -> None:
+    """Make the matrix's advisory ``tlp`` for organization A and the named user, with audit
+    entries about its flag in A and about the flag it had in B before its audience narrowed."""
+    advisory = world.advisory
+    advisory.tlp, advisory.title, advisory.identifier = tlp, SECRET_TITLE, SECRET_IDENTIFIER
+    advisory.save()
+    advisory.audience_organizations.set([world.tenants.org_a])
+    advisory.audience_users.set([actors["named user"]])
+    audit_record(
+        action="flag.comment",
+        actor=actors["named user"],
+        organization=world.tenants.org_a,
+        obj=world.flag,
+        after={"note": "Seen, replacing it."},
+    )
+    in_b = FlagFactory(
+        advisory=advisory,
+        item=InventoryItemFactory(organization=world.tenants.org_b),
+        status=FlagStatus.RESOLVED,
+        resolution_reason=ResolutionReason.NO_LONGER_MATCHES,
+    )
+    audit_record(action="flag.status_change", organization=world.tenants.org_b, obj=in_b)
+
+
 def _shows_secret(content: bytes) -> bool:
     text = content.decode(errors="replace")
     return SECRET_TITLE in text or SECRET_IDENTIFIER in text
@@ -104,11 +150,7 @@ def _shows_secret(content: bytes) -> bool:
 @pytest.mark.parametrize("tlp", list(READERS), ids=str)
 def test_no_route_shows_a_restricted_advisory_outside_its_audience(world, tlp):
     actors = _actors(world)
-    advisory = world.advisory
-    advisory.tlp, advisory.title, advisory.identifier = tlp, SECRET_TITLE, SECRET_IDENTIFIER
-    advisory.save()
-    advisory.audience_organizations.set([world.tenants.org_a])
-    advisory.audience_users.set([actors["named user"]])
+    _restrict(world, tlp, actors)
     clients = _clients(world, actors)
     readers = _readers(tlp, clients)
     routes = sorted(
@@ -140,11 +182,7 @@ def test_no_route_shows_a_restricted_advisory_outside_its_audience(world, tlp):
 @pytest.mark.parametrize("tlp", list(READERS), ids=str)
 def test_no_page_shows_a_restricted_advisory_outside_its_audience(world, tlp):
     actors = _actors(world)
-    advisory = world.advisory
-    advisory.tlp, advisory.title, advisory.identifier = tlp, SECRET_TITLE, SECRET_IDENTIFIER
-    advisory.save()
-    advisory.audience_organizations.set([world.tenants.org_a])
-    advisory.audience_users.set([actors["named user"]])
+    _restrict(world, tlp, actors)
     failures, seen_by = [], set()
     for actor, user in actors.items():
         client = Client()

@@ -9,15 +9,19 @@ must leave them as the current code would write them, marked for matching.
 from __future__ import annotations
 
 import importlib
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from advisories.choices import TargetKind
 from advisories.feeds.kev import NO_VERSIONS_CAVEAT
 from advisories.models import Advisory, AffectedTarget, TargetInterval
 from advisories.services import advisory_publish, target_compile
+from audit.models import AuditEntry
+from audit.services import audit_record
 from exposure.models import Flag
 from exposure.services import advisories_match
 from orgs.models import InventoryItem
@@ -34,6 +38,7 @@ from vendors.models import Product
 
 pytestmark = pytest.mark.django_db
 
+audit_migration = importlib.import_module("audit.migrations.0003_entry_advisory")
 items_migration = importlib.import_module("orgs.migrations.0006_r_prefixed_version_keys")
 ranges_migration = importlib.import_module("advisories.migrations.0005_r_prefixed_ranges")
 
@@ -343,3 +348,34 @@ def test_possible_flags_of_unversioned_items_say_why():
     confirmed.refresh_from_db()
     assert unversioned.possible_reason == "version unknown"
     assert confirmed.possible_reason == ""
+
+
+def test_entries_written_before_they_kept_their_advisory_get_it_from_their_object(tenants):
+    flag = FlagFactory()
+    other = PublishedAdvisoryFactory()
+
+    def old(object_type: str, object_id: object) -> AuditEntry:
+        # As the previous code wrote them: the object named, no advisory kept.
+        return audit_record(action="old", object_type=object_type, object_id=str(object_id))
+
+    about_flag = old("exposure.flag", flag.pk)
+    about_advisory = old("advisories.advisory", other.pk)
+    about_a_user = old("orgs.user", tenants.owner.pk)
+    about_nothing = audit_record(action="auth.login_failed", object_repr="someone")
+    assert AuditEntry.objects.filter(advisory_id__isnull=False).count() == 0
+
+    audit_migration.advisories_fill(apps, SimpleNamespace(connection=connection))
+
+    kept = dict(AuditEntry.objects.values_list("pk", "advisory_id"))
+    assert kept[about_flag.pk] == flag.advisory_id
+    assert kept[about_advisory.pk] == other.pk
+    assert kept[about_a_user.pk] is None and kept[about_nothing.pk] is None
+    # The trail is append-only again afterwards.
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE audit_auditentry SET action = 'forged' WHERE id = %s", [about_flag.pk]
+        )
