@@ -50,11 +50,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
-    # Sign-in (local passwords, OpenID Connect), second factors and the sessions page.
+    # Sign-in (local passwords, OpenID Connect, SAML 2.0), second factors and the sessions page.
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "allauth.mfa",
     "allauth.usersessions",
     "django_countries",
