@@ -5,8 +5,9 @@ Once a day (beat, with the other daily reminders): an organization whose milesto
 within ``CAMPAIGN_REMINDER_DAYS`` and is not attested yet is reminded; one whose milestone has
 passed unaccepted (late) is escalated, to its channels and by email to its admins and owners.
 Each message lists the items it still has to replace. The channels that hear about overdue
-flags hear about these. Each reminder and escalation is sent once per milestone date (moving a
-milestone sends anew) and enters the campaign's history.
+flags hear about these: at once, or in their daily digest when that is their mode. Each
+reminder and escalation is sent once per milestone date (moving a milestone sends anew) and
+enters the campaign's history.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from campaigns.progress import NOT_AFFECTED_STATUSES, milestone_state
 from campaigns.selectors import latest_attestations
 from campaigns.services import event_record
 from exposure.models import Flag
-from notifications.choices import DeliveryKind, NotificationEvent
+from notifications.choices import ChannelMode, DeliveryKind, NotificationEvent
 from notifications.delivery import deliveries_enqueue
-from notifications.dispatch import COLLECTED_ITEMS
+from notifications.dispatch import COLLECTED_ITEMS, digest_collect
 from notifications.models import Channel, Delivery, DeliveryItem
 from orgs.choices import Role
 from orgs.models import Membership
@@ -101,8 +102,9 @@ def _subject(campaign: Campaign, plan: Plan, milestone: Milestone, kind: str) ->
 
 
 def _tell(campaign: Campaign, plan: Plan, milestone: Milestone, kind: str) -> list[int]:
-    """One delivery per channel of the organization that hears about overdue flags, and for
-    an escalation one email per admin and owner; each lists the items still to replace."""
+    """One delivery per channel of the organization that hears about overdue flags (a digest
+    channel has the items added to its daily digest instead), and for an escalation one email
+    per admin and owner; each lists the items still to replace."""
     if campaign.advisory.tlp not in CHANNEL_TLPS:
         return []
     flags = (
@@ -112,10 +114,25 @@ def _tell(campaign: Campaign, plan: Plan, milestone: Milestone, kind: str) -> li
     )
     flag_ids = list(flags.values_list("pk", flat=True)[:COLLECTED_ITEMS])
     total = flags.count() if len(flag_ids) == COLLECTED_ITEMS else len(flag_ids)
-    destinations: list[dict[str, object]] = [
-        {"channel": channel}
+    channels = [
+        channel
         for channel in Channel.objects.filter(organization=plan.organization, enabled=True)
         if NotificationEvent.OVERDUE in channel.events
+    ]
+    subject = _subject(campaign, plan, milestone, kind)
+    for channel in channels:
+        if channel.mode == ChannelMode.DIGEST:
+            digest_collect(
+                channel,
+                [
+                    DeliveryItem(flag_id=pk, kind=NotificationEvent.OVERDUE, headline=subject)
+                    for pk in flag_ids
+                ],
+                timezone.now(),
+                total=total,
+            )
+    destinations: list[dict[str, object]] = [
+        {"channel": channel} for channel in channels if channel.mode != ChannelMode.DIGEST
     ]
     if kind == CampaignEventKind.ESCALATED:
         destinations += [
@@ -140,7 +157,7 @@ def _tell(campaign: Campaign, plan: Plan, milestone: Milestone, kind: str) -> li
                 delivery = Delivery.objects.create(
                     organization=plan.organization,
                     kind=DeliveryKind.CAMPAIGN,
-                    subject=_subject(campaign, plan, milestone, kind),
+                    subject=subject,
                     item_count=total,
                     dedupe_key=f"campaign:{milestone.pk}:{kind}:{milestone.due_on}:{who}",
                     next_attempt_at=timezone.now(),

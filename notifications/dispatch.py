@@ -4,10 +4,11 @@ The matcher and triage write a flag event in the same transaction as every chang
 so nothing needs to remember to notify. The dispatcher reads the events after its durable
 cursor (:class:`~notifications.models.DispatchCursor`), decides for each organization's
 enabled channels which events their rules accept, and writes deliveries: one per channel and
-batch for an immediate channel, items added to the open digest for a digest channel. The
-cursor moves in the same transaction as the deliveries are written, by an update conditional
-on the version it read, so that two dispatchers never hand out the same event and a crash
-hands out nothing twice. Deliveries are sent after commit (``notifications.delivery``).
+batch for an immediate channel, items added to the open digest for a digest channel
+(``digest_collect``, which a campaign's milestone reminders use too). The cursor moves in the
+same transaction as the deliveries are written, by an update conditional on the version it
+read, so that two dispatchers never hand out the same event and a crash hands out nothing
+twice. Deliveries are sent after commit (``notifications.delivery``).
 
 Which events notify:
 
@@ -179,6 +180,20 @@ def _collecting_digest(channel: Channel, now: datetime) -> Delivery:
     )
 
 
+def digest_collect(
+    channel: Channel, items: Sequence[DeliveryItem], now: datetime, *, total: int | None = None
+) -> None:
+    """Add ``items`` (not yet saved, without their delivery) to ``channel``'s open digest, as
+    many as it has room for, and count ``total`` of them (default: all of ``items``)."""
+    digest = _collecting_digest(channel, now)
+    kept = list(items[: max(COLLECTED_ITEMS - digest.items.count(), 0)])
+    for item in kept:
+        item.delivery = digest
+    DeliveryItem.objects.bulk_create(kept, batch_size=500)
+    counted = len(items) if total is None else total
+    Delivery.objects.filter(pk=digest.pk).update(item_count=F("item_count") + counted)
+
+
 def _deliveries_write(events: Sequence[FlagEvent], now: datetime) -> tuple[list[int], int]:
     """Write what the channels' rules accept of ``events``; return the ids of the immediate
     deliveries (to send after commit) and how many items went into digests."""
@@ -206,10 +221,14 @@ def _deliveries_write(events: Sequence[FlagEvent], now: datetime) -> tuple[list[
         if not accepted:
             continue
         if channel.mode == ChannelMode.DIGEST:
-            digest = _collecting_digest(channel, now)
-            room = max(COLLECTED_ITEMS - digest.items.count(), 0)
-            _items_write(digest, accepted[:room])
-            Delivery.objects.filter(pk=digest.pk).update(item_count=F("item_count") + len(accepted))
+            digest_collect(
+                channel,
+                [
+                    DeliveryItem(flag_id=event.flag_id, event=event, kind=kind)
+                    for event, kind in accepted
+                ],
+                now,
+            )
             digest_items += len(accepted)
             continue
         for start in range(0, len(accepted), DELIVERY_ITEMS):

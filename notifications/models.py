@@ -213,6 +213,12 @@ class DeliveryItem(models.Model):
         FlagEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=30, choices=NotificationEvent.choices)
+    headline = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the item says when its writer gives it (a campaign milestone's "
+        "reminder in a digest); empty: made from its event.",
+    )
 
     objects = DeliveryItemQuerySet.as_manager()
 

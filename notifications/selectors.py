@@ -150,6 +150,12 @@ def _title(delivery: Delivery, counts: dict[str, int], total: int) -> str:
             "flag resolved by a withdrawal",
             "flags resolved by withdrawals",
         ),
+        # Overdue reminders are messages of their own; in a digest these items are a
+        # campaign milestone's reminder or escalation (campaigns/reminders.py).
+        NotificationEvent.OVERDUE: (
+            "campaign item still to replace",
+            "campaign items still to replace",
+        ),
     }.items():
         count = counts.get(kind, 0)
         if count:
@@ -187,7 +193,8 @@ def delivery_message(*, delivery: Delivery, limit: int | None = MESSAGE_ENTRIES)
         entries.append(
             Entry(
                 kind=item.kind,
-                headline=_headline(
+                headline=item.headline
+                or _headline(
                     item.kind,
                     event.kind if event else "",
                     event.from_status if event else "",

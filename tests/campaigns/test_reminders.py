@@ -1,5 +1,6 @@
 """Reminders before a milestone and escalations after it, through the organization's
-notification channels (and, escalated, to its admins and owners), once per milestone date."""
+notification channels (at once, or in a digest channel's daily digest; escalated, to its
+admins and owners too), once per milestone date. Mail is Django's locmem outbox."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from campaigns.choices import CampaignEventKind
 from campaigns.models import Campaign, CampaignEvent, Plan
 from campaigns.reminders import campaign_reminders_send
 from campaigns.services import campaign_open
-from notifications.choices import ChannelKind, DeliveryKind
+from notifications.choices import ChannelKind, ChannelMode, DeliveryKind, DeliveryStatus
+from notifications.dispatch import digests_close
 from notifications.models import Delivery
 from notifications.services import channel_create
 from tests.campaigns.conftest import World
@@ -87,3 +89,41 @@ def test_nothing_is_reminded_far_from_any_milestone(
 
     assert campaign_reminders_send(today=first.due_on - datetime.timedelta(days=20)) == 0
     assert not CampaignEvent.objects.filter(kind=CampaignEventKind.REMINDED).exists()
+
+
+def test_a_digest_channel_hears_of_reminders_and_escalations_in_its_daily_digest(
+    world: World, campaign: Campaign, django_capture_on_commit_callbacks: Any
+) -> None:
+    digest, _secret = channel_create(
+        organization=world.tenants.org_a,
+        kind=ChannelKind.EMAIL,
+        actor=world.tenants.owner,
+        name="Daily digest",
+        recipients=["soc-digest@stadtwerke-alpha.example"],
+        mode=ChannelMode.DIGEST,
+    )
+    identify, plan = campaign.milestones.get(key="identify"), campaign.milestones.get(key="plan")
+    # Three days before "plan" is due, "identify" is late in Stadtwerke Alpha (not attested).
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_reminders_send(today=plan.due_on - datetime.timedelta(days=3))
+
+    at_once = [m for m in mail.outbox if m.to == ["itsec@stadtwerke-alpha.example"]]
+    assert len(at_once) == 2, "the immediate channel hears of both at once"
+    assert not [m for m in mail.outbox if "soc-digest@stadtwerke-alpha.example" in m.to]
+    assert Delivery.objects.get(channel=digest).status == DeliveryStatus.COLLECTING
+
+    with django_capture_on_commit_callbacks(execute=True):
+        digests_close()
+
+    [message] = [m for m in mail.outbox if m.to == ["soc-digest@stadtwerke-alpha.example"]]
+    assert message.subject == (
+        "[Vendorwatch] Daily digest for Stadtwerke Alpha: 6 campaign items still to replace"
+    )
+    reminded = f"'Plan the replacement' due {plan.due_on:%Y-%m-%d} in Stadtwerke Alpha"
+    escalated = f"'{identify.name}' overdue since {identify.due_on:%Y-%m-%d} in Stadtwerke Alpha"
+    assert message.body.count(reminded) == 3 and message.body.count(escalated) == 3
+    assert "Klinikum Beta" not in message.body
+    # A second run the same day adds nothing to the next digest.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_reminders_send(today=plan.due_on - datetime.timedelta(days=3)) == 0
+    assert not Delivery.objects.filter(channel=digest, status=DeliveryStatus.COLLECTING).exists()
