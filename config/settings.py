@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "orgs.signin.SecondFactorPolicyMiddleware",
     "orgs.signin.SingleSignOnErrorMiddleware",
+    "orgs.signin.SignInFormActionMiddleware",
     # Axes must come last so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

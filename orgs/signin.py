@@ -7,6 +7,7 @@ sign-in; nobody signs themselves up with a local password.
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from allauth.account.adapter import DefaultAccountAdapter
@@ -148,3 +149,47 @@ def _match(path: str) -> ResolverMatch | None:
         return resolve(path)
     except Resolver404:
         return None
+
+
+# The pages whose forms send the browser on to an identity provider (the sign-in page's buttons,
+# and allauth's confirmation page of a provider's sign-in).
+SIGN_IN_FORM_PAGES = frozenset({"account_login", "openid_connect_login", "saml_login"})
+
+
+def identity_provider_origins() -> list[str]:
+    """The origins of the configured providers' sign-in endpoints, where a sign-in form's
+    POST is redirected to (an OpenID Connect issuer, a SAML single sign-on URL)."""
+    origins = set()
+    for app in SocialApp.objects.filter(provider__in=("openid_connect", "saml")):
+        config = app.settings or {}
+        if app.provider == "saml":
+            idp = config.get("idp") or {}
+            url = idp.get("sso_url") or idp.get("metadata_url") or ""
+        else:
+            url = config.get("server_url") or ""
+        parts = urlsplit(str(url))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
+
+
+class SignInFormActionMiddleware:
+    """Browsers apply the Content-Security-Policy's ``form-action`` to the redirects that follow
+    a form's POST too, so a single sign-on button (posted to the app, redirected to the
+    provider) is refused under ``form-action 'self'``. The pages with such buttons allow the
+    configured providers' origins as well; every other page keeps the plain policy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if _page_name(request.path_info) in SIGN_IN_FORM_PAGES:
+            origins = identity_provider_origins()
+            if origins:
+                response.headers["Content-Security-Policy"] = (
+                    settings.CONTENT_SECURITY_POLICY.replace(
+                        "form-action 'self'", "form-action 'self' " + " ".join(origins)
+                    )
+                )
+        return response

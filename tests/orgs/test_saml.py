@@ -103,3 +103,16 @@ def test_an_unknown_person_gets_no_account_from_a_refused_answer(saml_sign_in, s
     assert flow.post_back(fields).status_code == 401
     assert User.objects.count() == users
     assert not SocialAccount.objects.exists()
+
+
+def test_only_the_sign_in_pages_let_forms_go_on_to_the_identity_provider(
+    client,
+    saml_app,
+    saml_idp,  # noqa: F811
+):
+    # Browsers check form-action on the redirect after a POST, too.
+    login = client.get("/accounts/login/")["Content-Security-Policy"]
+    assert f"form-action 'self' {saml_idp.url};" in login
+    other = client.get("/accounts/password/reset/")["Content-Security-Policy"]
+    assert "form-action 'self';" in other
+    assert saml_idp.url not in other

@@ -137,6 +137,9 @@ class IdentityProvider:
     def __call__(self, environ: dict[str, Any], start: Start) -> Iterable[bytes]:
         host = environ["HTTP_HOST"]
         self.entity_id = f"http://{host}/metadata"
+        if environ["PATH_INFO"] == "/favicon.ico":
+            start("204 No Content", [])
+            return []
         if environ["PATH_INFO"] != "/sso":
             start("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not here"]
