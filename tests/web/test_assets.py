@@ -4,7 +4,8 @@ row per item, the most urgent first, the advisories named) with one triage of al
 flags; and the item's page with its flags and their history. All of it scoped to the
 organizations the user may see."""
 
-from datetime import timedelta
+import random
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from advisories.choices import Severity
 from exposure.models import Flag, FlagEvent
+from exposure.selectors import AssetRows
 from tests.factories import InventoryItemFactory, PublishedAdvisoryFactory
 from tests.web.conftest import flag_for
 
@@ -188,3 +190,45 @@ def test_overview_overdue_rows_show_the_asset(client, world, hosts):
     client.force_login(world.tenants.viewer)
     body = client.get(reverse("home")).content.decode()
     assert "srv-backup-02" in body and "ws-leit-01" in body
+
+
+@pytest.mark.parametrize("crowded", [False, True], ids=["spread", "crowded on few items"])
+def test_asset_pages_follow_the_full_grouping_whether_or_not_the_candidates_suffice(world, crowded):
+    """A page is aggregated over the items with a flag as urgent as the page's last flag by
+    priority; when flags crowd on few items there are too few of those and all are grouped.
+    Either way every slice is the items in the order of their top priority, then next due
+    date, then id, with their flag counts."""
+    rng = random.Random(20)
+    advisories = [PublishedAdvisoryFactory() for _ in range(6)]
+    today = timezone.localdate()
+    items = [
+        InventoryItemFactory(organization=world.tenants.org_a, product=world.product)
+        for _ in range(12)
+    ]
+    for n, item in enumerate(items):
+        # Crowded: the most urgent flags all sit on the first two items.
+        count = 6 if crowded and n < 2 else rng.randint(1, 3)
+        for advisory in rng.sample(advisories, count):
+            flag_for(
+                advisory,
+                item,
+                priority=90 + rng.randint(0, 5) if crowded and n < 2 else rng.randint(10, 40),
+                due_date=rng.choice([None, today + timedelta(days=rng.randint(-5, 5))]),
+            )
+    flags = Flag.objects.visible_to(world.tenants.viewer).filter(item__in=items)
+    expected = sorted(
+        (
+            -max(f.priority for f in item.flags.all()),
+            min((f.due_date for f in item.flags.all() if f.due_date), default=date.max),
+            item.pk,
+            item.flags.count(),
+        )
+        for item in items
+    )
+    rows = AssetRows(flags, user=world.tenants.viewer)
+    assert len(rows) == len(items)
+    for start, stop in ((0, 3), (0, 5), (3, 7), (5, 12), (10, 20)):
+        assert [
+            (-r.top_priority, r.next_due or date.max, r.item.pk, r.flag_count)
+            for r in rows[start:stop]
+        ] == expected[start:stop]
