@@ -164,6 +164,10 @@ LOGOUT_REDIRECT_URL = "account_login"
 # One sign-in page for local passwords and single sign-on. Accounts are made by admins, by the
 # demo loader or by an identity provider (just in time); nobody signs up by themselves.
 ACCOUNT_ADAPTER = "orgs.signin.AccountAdapter"
+# Single sign-on: a provider's people get an account at their first sign-in, and its rules
+# (orgs.models.ProviderRule) are applied at every sign-in (orgs/sso.py).
+SOCIALACCOUNT_ADAPTER = "orgs.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
 USERSESSIONS_ADAPTER = "orgs.signin.UserSessionsAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]

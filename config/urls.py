@@ -5,13 +5,14 @@ from django.urls import include, path
 
 from config.views import healthz
 from exposure import views as exposure_views
-from orgs import views_tokens
+from orgs import views_sso, views_tokens
 
 urlpatterns = [
     path("api/v1/", include("api.urls", namespace="api")),
     path("", exposure_views.overview, name="home"),
     path("accounts/tokens/", views_tokens.token_list, name="tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
+    path("accounts/sso/", views_sso.sso_start_view, name="sso_start"),
     # Sign-in and out, single sign-on, second factors and sessions (django-allauth).
     path("accounts/", include("allauth.urls")),
     path("advisories/", include("advisories.urls")),

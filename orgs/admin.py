@@ -14,9 +14,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 
+from audit.admin_mixins import AuditedModelAdmin
 from audit.services import audit_record
 from orgs.administration import (
     ORGANIZATION_SETTINGS,
+    SIGN_IN_POLICY,
     membership_create,
     membership_delete,
     membership_update,
@@ -24,7 +26,16 @@ from orgs.administration import (
     organization_delete,
     organization_update,
 )
-from orgs.models import ApiToken, ImportJob, InventoryItem, Membership, Organization, User
+from orgs.models import (
+    ApiToken,
+    IdentityProvider,
+    ImportJob,
+    InventoryItem,
+    Membership,
+    Organization,
+    ProviderRule,
+    User,
+)
 from orgs.services import (
     ITEM_FIELDS,
     external_ref_error,
@@ -33,6 +44,7 @@ from orgs.services import (
     inventory_item_delete,
     inventory_item_update,
 )
+from orgs.sso import provider_rules_snapshot
 
 # A user's fields whose values enter the audit trail when the admin changes them.
 USER_AUDITED_FIELDS = (
@@ -45,7 +57,7 @@ USER_AUDITED_FIELDS = (
     "is_global_analyst",
 )
 # What the organization admin's form may change, through organization_update.
-ORGANIZATION_ADMIN_FIELDS = ("name", "slug", *ORGANIZATION_SETTINGS)
+ORGANIZATION_ADMIN_FIELDS = ("name", "slug", *ORGANIZATION_SETTINGS, *SIGN_IN_POLICY)
 
 
 _confirmed = method_decorator(reauthentication_required(allow_get=True))
@@ -414,3 +426,32 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:
         return False
+
+
+class ProviderRuleInline(admin.TabularInline):
+    model = ProviderRule
+    extra = 1
+    fields = ("claim", "value", "organization", "role", "advisory_editor", "global_analyst")
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(AuditedModelAdmin):
+    """Whose single sign-on a social application is, the e-mail domains sent to it and the
+    rules that turn its groups into roles (the application itself is under *Social
+    applications*)."""
+
+    list_display = ("__str__", "organization", "email_domains")
+    list_select_related = ("app", "organization")
+    inlines = (ProviderRuleInline,)
+
+    def save_formset(self, request, form, formset, change):  # type: ignore[no-untyped-def]
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            if formset.has_changed():
+                audit_record(
+                    action="identityprovider.admin_rules",
+                    actor=request.user,
+                    obj=form.instance,
+                    after={"rules": provider_rules_snapshot(form.instance)},
+                    request=request,
+                )

@@ -30,6 +30,8 @@ ORGANIZATION_SETTINGS = (
     "sla_low_days",
     "description",
 )
+# How an organization's members sign in: set by superusers, as its name and slug are.
+SIGN_IN_POLICY = ("local_passwords_allowed", "second_factor_required")
 
 
 def _require(actor: Actor, organization: Organization, role: Role) -> None:
@@ -68,10 +70,11 @@ def organization_update(
 ) -> Organization:
     """Change an organization's settings (admins); its name and slug only by superusers."""
     _require(actor, organization, Role.ADMIN)
-    identity = {"name", "slug"} & fields.keys()
-    if identity and not actor.is_superuser:
+    if {"name", "slug"} & fields.keys() and not actor.is_superuser:
         raise PermissionDenied("Only superusers rename organizations.")
-    unknown = fields.keys() - set(ORGANIZATION_SETTINGS) - {"name", "slug"}
+    if set(SIGN_IN_POLICY) & fields.keys() and not actor.is_superuser:
+        raise PermissionDenied("Only superusers change how an organization signs in.")
+    unknown = fields.keys() - {*ORGANIZATION_SETTINGS, *SIGN_IN_POLICY, "name", "slug"}
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in unknown})
     before = audit_snapshot(organization)

@@ -1,8 +1,10 @@
 """Tenants and what they run: users, organizations, memberships, API tokens, inventory."""
 
+import re
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -26,6 +28,9 @@ from vendors.matching.names import normalize_name
 from vendors.matching.purls import PurlError, purl_identity
 from vendors.matching.versions import version_key
 from vendors.models import Product
+
+# An e-mail address's domain: labels of letters, digits and hyphens, at least two of them.
+DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
 
 
 class User(AbstractUser):
@@ -77,6 +82,14 @@ class Organization(models.Model):
     )
     sla_low_days = models.PositiveSmallIntegerField(default=180, validators=[MinValueValidator(1)])
     description = models.TextField(blank=True)
+    local_passwords_allowed = models.BooleanField(
+        default=True,
+        help_text="Members may sign in with a password; off, they must use single sign-on.",
+    )
+    second_factor_required = models.BooleanField(
+        default=False,
+        help_text="Every member must set up a second factor before using Vendorwatch.",
+    )
     members = models.ManyToManyField(User, through="Membership", related_name="organizations")
 
     objects = OrganizationQuerySet.as_manager()
@@ -152,6 +165,96 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class IdentityProvider(models.Model):
+    """Whose single sign-on an allauth social application is, and who is sent to it.
+
+    The application (``SocialApp``) keeps how to talk to the provider: issuer URL, client id
+    and secret. This row adds the organization it belongs to (none: any organization's people
+    may use it), the e-mail domains routed to it at sign-in, and, through its rules, which
+    memberships and platform roles its people get.
+    """
+
+    app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.CASCADE, related_name="identity_provider"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="identity_providers",
+        help_text="Empty for a provider of the whole platform.",
+    )
+    email_domains = models.TextField(
+        blank=True,
+        help_text="E-mail domains whose people sign in here, one per line (example.org).",
+    )
+
+    class Meta:
+        ordering = ["app__name"]
+
+    def __str__(self) -> str:
+        return self.app.name
+
+    def domains(self) -> list[str]:
+        return [domain.lower() for domain in self.email_domains.split()]
+
+    def clean(self) -> None:
+        domains = self.domains()
+        bad = [domain for domain in domains if not DOMAIN.fullmatch(domain)]
+        if bad:
+            raise ValidationError({"email_domains": f"Not an e-mail domain: {', '.join(bad)}."})
+        others = IdentityProvider.objects.exclude(pk=self.pk).select_related("app")
+        for other in others:
+            taken = sorted(set(domains) & set(other.domains()))
+            if taken:
+                raise ValidationError(
+                    {"email_domains": f"{', '.join(taken)} already signs in with {other}."}
+                )
+        self.email_domains = "\n".join(dict.fromkeys(domains))
+
+
+class ProviderRule(models.Model):
+    """One mapping rule of an identity provider: people whose ``claim`` holds ``value`` (a
+    group, say) get a role in an organization, or a platform role. Rules are applied again at
+    every sign-in, so a group taken away at the provider takes the role away here."""
+
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="rules")
+    claim = models.CharField(max_length=100, default="groups")
+    value = models.CharField(max_length=200)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    advisory_editor = models.BooleanField(default=False)
+    global_analyst = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["provider", "claim", "value"]
+
+    def __str__(self) -> str:
+        return f"{self.claim} = {self.value}"
+
+    def clean(self) -> None:
+        if bool(self.organization_id) != bool(self.role):
+            raise ValidationError(
+                {"role": "A rule granting a membership names both organization and role."}
+            )
+        if not (self.role or self.advisory_editor or self.global_analyst):
+            raise ValidationError(
+                {"role": "The rule grants nothing: name a role, or a platform role."}
+            )
+        owner = self.provider.organization_id if self.provider_id else None
+        if owner is not None and (self.advisory_editor or self.global_analyst):
+            raise ValidationError(
+                {"advisory_editor": "An organization's provider cannot grant platform roles."}
+            )
+        if owner is not None and self.organization_id not in (None, owner):
+            raise ValidationError(
+                {"organization": "An organization's provider grants roles there only."}
+            )
 
 
 # What tells one item apart from the organization's other items of the same product: shown

@@ -15,6 +15,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from allauth.socialaccount.models import SocialApp
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -26,6 +27,21 @@ logger = logging.getLogger(__name__)
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            from orgs.sso import passwords_refused
+
+            organization = passwords_refused(user)
+            if organization is not None:
+                # Said only once the password is right, so it tells a guesser nothing.
+                raise forms.ValidationError(
+                    f"{organization.name} signs in with single sign-on, not passwords: "
+                    "enter your work e-mail address above.",
+                    code="sso_required",
+                )
+        return user
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         # The app's sensitive actions (API tokens, notification channels) name no allauth app.
@@ -44,9 +60,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
 def requires_second_factor(user: Any) -> bool:
     """The policy: whoever can publish advisories, administer the site or see every
-    organization must sign in with a second factor."""
-    return bool(
+    organization must sign in with a second factor (when SECOND_FACTOR_REQUIRED is on), and so
+    must the members of an organization that requires it (always)."""
+    platform = settings.SECOND_FACTOR_REQUIRED and (
         user.is_staff or user.is_superuser or user.is_advisory_editor or user.is_global_analyst
+    )
+    return (
+        bool(platform)
+        or user.memberships.filter(organization__second_factor_required=True).exists()
     )
 
 
@@ -79,10 +100,9 @@ class SecondFactorPolicyMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and settings.SECOND_FACTOR_REQUIRED
             and not request.path_info.startswith(settings.STATIC_URL)
-            and requires_second_factor(user)
             and _page_name(request.path_info) not in ENROLMENT_PAGES
+            and requires_second_factor(user)
             and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
         ):
             if request.path_info.startswith("/api/"):

@@ -782,6 +782,52 @@ def sign_in_failed(w: World) -> Expected:
     )
 
 
+def _provider(w: World) -> Any:
+    from allauth.socialaccount.models import SocialApp
+
+    from orgs.models import IdentityProvider, ProviderRule
+
+    app = SocialApp.objects.create(
+        provider="openid_connect", provider_id="cert-id", name="CERT ID", client_id="vw"
+    )
+    provider = IdentityProvider.objects.create(app=app, email_domains="cert.example")
+    ProviderRule.objects.create(
+        provider=provider, value="a-analysts", organization=w.tenants.org_a, role=Role.ANALYST
+    )
+    ProviderRule.objects.create(provider=provider, value="editors", advisory_editor=True)
+    return provider
+
+
+def sso_role_granted(w: World) -> Expected:
+    from orgs.sso import provisioning_apply
+
+    user = UserFactory()
+    provisioning_apply(user=user, provider=_provider(w), claims={"groups": ["a-analysts"]})
+    return Expected(
+        "auth.sso_role_granted",
+        None,
+        w.tenants.org_a,
+        "orgs.user",
+        user.pk,
+        after={"role": "analyst", "provider": "cert-id"},
+    )
+
+
+def sso_platform_role_removed(w: World) -> Expected:
+    from orgs.sso import provisioning_apply
+
+    user = UserFactory(is_advisory_editor=True)
+    provisioning_apply(user=user, provider=_provider(w), claims={"groups": []})
+    return Expected(
+        "auth.sso_platform_role_removed",
+        None,
+        None,
+        "orgs.user",
+        user.pk,
+        after={"role": "advisory_editor", "provider": "cert-id"},
+    )
+
+
 def _campaign(w: World) -> Any:
     from advisories.choices import RecommendedAction
     from campaigns.services import campaign_open
@@ -978,6 +1024,8 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "saved view delete": saved_view_deleted,
     "sign-in": signed_in,
     "failed sign-in": sign_in_failed,
+    "single sign-on role grant": sso_role_granted,
+    "single sign-on platform role removal": sso_platform_role_removed,
 }
 
 

@@ -1,0 +1,233 @@
+"""Single sign-on: which provider an e-mail address signs in with, and what a provider's
+people get here (just-in-time accounts, memberships and platform roles from its rules).
+
+allauth runs the protocol; the rows that say whose provider it is and what its groups mean
+are ``IdentityProvider`` and ``ProviderRule`` (orgs/models.py), edited by staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp, SocialLogin
+from django.db import transaction
+from django.http import HttpRequest
+
+from audit.services import audit_record
+from orgs.choices import ROLE_RANK, Role
+from orgs.models import IdentityProvider, Membership, Organization, ProviderRule, User
+
+# The platform roles a rule may grant: the rule's field and the user's.
+PLATFORM_ROLES = {"advisory_editor": "is_advisory_editor", "global_analyst": "is_global_analyst"}
+
+
+def email_domain(email: str) -> str:
+    return email.rpartition("@")[2].strip().lower()
+
+
+def provider_for_email(email: str) -> SocialApp | None:
+    """The identity provider's application an address's domain belongs to, if any."""
+    domain = email_domain(email)
+    if not domain:
+        return None
+    for provider in IdentityProvider.objects.select_related("app"):
+        if domain in provider.domains():
+            return provider.app
+    return None
+
+
+def button_provider(provider_id: str) -> SocialApp | None:
+    """An identity provider the sign-in page offers as a button: one that no e-mail domain
+    leads to (those are reached by typing the address, so the page lists no customers)."""
+    return (
+        SocialApp.objects.filter(provider_id=provider_id)
+        .exclude(identity_provider__email_domains__gt="")
+        .first()
+    )
+
+
+def passwords_refused(user: User) -> Organization | None:
+    """The first organization of ``user`` that has switched local passwords off, if any."""
+    return (
+        Organization.objects.filter(memberships__user=user, local_passwords_allowed=False)
+        .order_by("name")
+        .first()
+    )
+
+
+def sociallogin_claims(sociallogin: SocialLogin) -> dict[str, Any]:
+    """What the provider said about the person: the ID token's claims, then the userinfo
+    endpoint's over them (allauth keeps both in the account's extra data)."""
+    data = sociallogin.account.extra_data or {}
+    if "userinfo" not in data and "id_token" not in data:
+        return dict(data)
+    return {**(data.get("id_token") or {}), **(data.get("userinfo") or {})}
+
+
+def _values(claim: Any) -> set[str]:
+    if claim is None:
+        return set()
+    if isinstance(claim, str | int | bool):
+        return {str(claim)}
+    if isinstance(claim, Iterable):
+        return {str(value) for value in claim}
+    return set()
+
+
+def _rule_matches(rule: ProviderRule, claims: dict[str, Any]) -> bool:
+    return rule.value in _values(claims.get(rule.claim))
+
+
+@transaction.atomic
+def provisioning_apply(
+    *,
+    user: User,
+    provider: IdentityProvider,
+    claims: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> None:
+    """Give ``user`` exactly what ``provider``'s rules grant for these claims.
+
+    The provider governs the organizations its rules name and the platform roles they grant:
+    there, a role no rule grants any more is taken away; elsewhere nothing is touched (roles an
+    admin grants by hand stay). An organization's last owner stays its owner."""
+    rules = list(provider.rules.select_related("organization"))
+    matched = [rule for rule in rules if _rule_matches(rule, claims)]
+    organizations = {rule.organization_id: rule.organization for rule in rules if rule.organization}
+    for organization_id, organization in organizations.items():
+        roles = [Role(r.role) for r in matched if r.organization_id == organization_id]
+        wanted = max(roles, key=ROLE_RANK.__getitem__) if roles else None
+        _membership_apply(user, organization, wanted, provider, request)
+    for rule_field, user_field in PLATFORM_ROLES.items():
+        if not any(getattr(rule, rule_field) for rule in rules):
+            continue
+        wanted_flag = any(getattr(rule, rule_field) for rule in matched)
+        if getattr(user, user_field) != wanted_flag:
+            setattr(user, user_field, wanted_flag)
+            user.save(update_fields=[user_field])
+            _audit(
+                "auth.sso_platform_role_granted"
+                if wanted_flag
+                else "auth.sso_platform_role_removed",
+                user,
+                None,
+                provider,
+                request,
+                {"role": rule_field},
+            )
+
+
+def _membership_apply(
+    user: User,
+    organization: Organization,
+    wanted: Role | None,
+    provider: IdentityProvider,
+    request: HttpRequest | None,
+) -> None:
+    membership = (
+        Membership.objects.select_for_update().filter(user=user, organization=organization).first()
+    )
+    current = membership.role if membership else None
+    if current == wanted:
+        return
+    if current == Role.OWNER and _last_owner(organization):
+        return
+    if wanted is None:
+        assert membership is not None  # current differs from wanted
+        membership.delete()
+        action = "auth.sso_role_removed"
+    elif membership is None:
+        Membership.objects.create(user=user, organization=organization, role=wanted)
+        action = "auth.sso_role_granted"
+    else:
+        membership.role = wanted
+        membership.save(update_fields=["role", "updated_at"])
+        action = "auth.sso_role_changed"
+    _audit(action, user, organization, provider, request, {"role": wanted}, {"role": current})
+
+
+def _last_owner(organization: Organization) -> bool:
+    owners = Membership.objects.select_for_update().filter(
+        organization=organization, role=Role.OWNER
+    )
+    return len(owners.values_list("pk", flat=True)) <= 1
+
+
+def _audit(
+    action: str,
+    user: User,
+    organization: Organization | None,
+    provider: IdentityProvider,
+    request: HttpRequest | None,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+) -> None:
+    audit_record(
+        action=action,
+        organization=organization,
+        obj=user,
+        before=before,
+        after={**after, "provider": provider.app.provider_id},
+        request=request,
+        via="sso",
+    )
+
+
+def _provider_of(sociallogin: SocialLogin) -> IdentityProvider | None:
+    app = sociallogin.provider.app
+    if app is None or app.pk is None:
+        return None
+    return IdentityProvider.objects.filter(app=app).select_related("app").first()
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Accounts of a provider's people are made at their first sign-in (nobody else signs
+    up), and its rules are applied at that sign-in and every later one."""
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        provider = _provider_of(sociallogin)
+        if provider is None:
+            return False
+        domains = provider.domains()
+        return not domains or email_domain(sociallogin.user.email or "") in domains
+
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> Any:
+        # The account and its roles are made together, or not at all.
+        with transaction.atomic():
+            user = super().save_user(request, sociallogin, form)
+            self._provision(request, sociallogin)
+        return user
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        if sociallogin.is_existing:
+            self._provision(request, sociallogin)
+
+    def _provision(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        provider = _provider_of(sociallogin)
+        if provider is not None:
+            provisioning_apply(
+                user=sociallogin.user,
+                provider=provider,
+                claims=sociallogin_claims(sociallogin),
+                request=request,
+            )
+
+
+def provider_rules_snapshot(provider: IdentityProvider) -> list[str]:
+    """The provider's rules as the audit trail keeps them."""
+    return [
+        f"{rule.claim}={rule.value} → "
+        + ", ".join(
+            filter(
+                None,
+                [
+                    f"{rule.role} of {rule.organization}" if rule.organization else "",
+                    "advisory editor" if rule.advisory_editor else "",
+                    "global analyst" if rule.global_analyst else "",
+                ],
+            )
+        )
+        for rule in provider.rules.select_related("organization")
+    ]
