@@ -38,16 +38,6 @@ def provider_for_email(email: str) -> SocialApp | None:
     return None
 
 
-def button_provider(provider_id: str) -> SocialApp | None:
-    """An identity provider the sign-in page offers as a button: one that no e-mail domain
-    leads to (those are reached by typing the address, so the page lists no customers)."""
-    return (
-        SocialApp.objects.filter(provider_id=provider_id)
-        .exclude(identity_provider__email_domains__gt="")
-        .first()
-    )
-
-
 def passwords_refused(user: User) -> Organization | None:
     """The first organization of ``user`` that has switched local passwords off, if any."""
     return (

@@ -293,11 +293,3 @@ document.addEventListener("click", (event) => {
     () => say("Select the token and copy it."),
   );
 });
-
-// Single sign-on: the page that hands a person over to their identity provider follows its
-// link at once. A link, not a form's redirect: the policy's form-action 'self' forbids a
-// form from ending up at another site.
-document.addEventListener("DOMContentLoaded", () => {
-  const handOver = document.querySelector("[data-sso-continue]");
-  if (handOver) window.location.replace(handOver.href);
-});
