@@ -1,18 +1,18 @@
-"""Two Vendorwatch instances: the first publishes, revises and withdraws its own advisories
-and serves them as a CSAF provider (a server process on 127.0.0.1 over a database of its
-own); the second, subscribed to it with a token and the first's public key, walks the feed
-and holds the same advisories: targets, ranges, exclusions, TLP, the latest revision, the
-withdrawal."""
+"""Two Vendorwatch instances, each a server process on 127.0.0.1 over a database of its own:
+the first publishes, revises and withdraws its own advisories and serves them as a CSAF
+provider; the second, subscribed to it with a token and the first's public key, walks the
+feed (its ``sync_feeds`` command) and holds the same advisories - targets, ranges,
+exclusions, TLP, the latest revision, the withdrawal - and serves them through its own API.
+The test process only drives them: it shares no database with either."""
 
 from __future__ import annotations
 
+import json
 import os
-import socket
-import subprocess
-import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +20,9 @@ import psycopg2
 import pysequoia
 import pytest
 import requests
-from django.db import connection
+from django.conf import settings
 
-from advisories.choices import AdvisoryStatus, FeedKind, FeedRunStatus, Tlp
-from advisories.feeds.runs import feed_run
-from advisories.models import Advisory, Source
-
-pytestmark = pytest.mark.django_db
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.instances import manage, served
 
 # Run inside the first instance (manage.py shell): its catalogue, an organization whose
 # member's token the second instance uses, and three advisories of its own source.
@@ -78,148 +72,211 @@ advisory_withdraw(advisory=Advisory.objects.get(identifier="OUR-2026-0002"),
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Run inside the second instance: its subscription to the first, and an editor (who reads
+# every advisory) with a token for its API.
+SUBSCRIBE = """
+from advisories.models import Source
+from orgs.models import User
+from orgs.tokens import token_create
+
+Source.objects.create(name="First Vendorwatch", slug="first", feed_kind="csaf_provider",
+                      feed_url=FEED_URL, feed_enabled=True, feed_openpgp_key=PUBLIC_KEY)
+editor = User.objects.create(username="editor", is_advisory_editor=True)
+_token, text = token_create(user=editor, name="comparison")
+print("TOKEN", text)
+"""
+# Run inside the second instance: the subscription's token, and what the last run noted.
+USE_TOKEN = """
+from advisories.models import Source
+Source.objects.filter(slug="first").update(feed_token=TOKEN, feed_state={})
+"""
+LAST_RUN = """
+import json
+from advisories.models import FeedRun
+run = FeedRun.objects.filter(source__slug="first").latest("pk")
+print("RUN", json.dumps({"status": run.status, "updated": run.updated, "notes": run.notes,
+                         "failures": run.failures}))
+"""
+# Run inside either: its advisories as the comparison sees them (the version is the source's
+# for an imported one, the one its CSAF document states for one's own).
+SNAPSHOT = """
+import json
+from advisories.models import Advisory
+from advisories.publishing.documents import advisory_csaf
+
+def version(advisory):
+    if advisory.source_version:
+        return advisory.source_version
+    return advisory_csaf(advisory)["document"]["tracking"]["version"]
+
+print("SNAPSHOT", json.dumps({
+    a.identifier: {
+        "title": a.title, "kind": a.kind, "tlp": a.tlp, "status": a.status,
+        "severity": a.severity, "withdrawn_reason": a.withdrawn_reason, "version": version(a),
+        "cves": sorted(a.cves.values_list("cve_id", flat=True)),
+        "targets": sorted([t.is_exclusion, t.kind, str(t.product), t.version_range]
+                          for t in a.targets.select_related("product__vendor")),
+    }
+    for a in Advisory.objects.prefetch_related("cves")
+}))
+"""
+
+
+# The subscriber may read CLEAR and (as a member of the audience) AMBER+STRICT; not RED.
+READABLE = ("OUR-2026-0001", "OUR-2026-0002")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A Vendorwatch served on 127.0.0.1 over a database of its own."""
+
+    base: str
+    env: dict[str, str]
+
+    def run(self, code: str, **values: str) -> str:
+        """Run ``code`` inside the instance (``manage.py shell``), with ``values`` as names."""
+        names = "".join(f"{name} = {value!r}\n" for name, value in values.items())
+        return manage(self.env, "shell", "--no-imports", "-c", names + textwrap.dedent(code))
+
+    def printed(self, code: str, label: str, **values: str) -> Any:
+        """What ``code`` printed after ``label`` (JSON)."""
+        output = self.run(code, **values)
+        return json.loads(output.split(f"{label} ", 1)[1].splitlines()[0])
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.printed(SNAPSHOT, "SNAPSHOT")  # type: ignore[no-any-return]
 
 
 def _admin_connection() -> Any:
-    settings = connection.settings_dict
-    database = psycopg2.connect(
+    database = settings.DATABASES["default"]
+    connection = psycopg2.connect(
         dbname="postgres",
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
+        user=database["USER"],
+        password=database["PASSWORD"] or None,
+        host=database["HOST"] or "127.0.0.1",
+        port=database["PORT"] or 5432,
     )
-    database.autocommit = True
-    return database
+    connection.autocommit = True
+    return connection
 
 
-@pytest.fixture
-def first_instance(tmp_path: Path) -> Iterator[tuple[str, Callable[[str], str], str]]:
-    """The publishing instance: (its base URL, a runner of code inside it, its public key)."""
-    settings = connection.settings_dict
-    name = f"{settings['NAME']}_provider"[:63]
+@contextmanager
+def _instance(role: str, log: Path, **environment: str) -> Iterator[Instance]:
+    """An instance with a database created for it (and dropped afterwards), migrated and
+    served; ``environment`` adds its settings."""
+    database = settings.DATABASES["default"]
+    name = f"{database['NAME']}_{os.getpid()}_{role}"[:63]
     admin = _admin_connection()
     with admin.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
         cursor.execute(f'CREATE DATABASE "{name}"')
-    key = pysequoia.Tsk.generate("First instance <csaf@first.example>")
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")},
         "DATABASE_URL": (
-            f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
-            f"{settings['PORT'] or 5432}/{name}"
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{name}"
         ),
         "CELERY_TASK_ALWAYS_EAGER": "1",
-        "CSAF_OPENPGP_SECRET_KEY": str(key),
-        "CSAF_PUBLISHER_NAME": "First Vendorwatch",
-        "CSAF_PUBLISHER_NAMESPACE": "https://first.example",
+        **environment,
     }
-
-    def manage(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert result.returncode == 0, f"{args}:\n{result.stdout}{result.stderr}"
-        return result.stdout
-
-    def run(code: str) -> str:
-        return manage("shell", "--no-imports", "-c", textwrap.dedent(code))
-
-    manage("migrate", "--no-input")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "first.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "first.log").read_text()
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "first.log").read_text()
-            time.sleep(0.3)
-        yield base, run, str(key.extract_certificate())
+        manage(env, "migrate", "--no-input")
+        with served(env, log) as base:
+            yield Instance(base, env)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
 
-def _targets(advisory: Advisory) -> set[tuple[bool, str, str]]:
-    return {
-        (target.is_exclusion, str(target.product), target.version_range)
-        for target in advisory.targets.select_related("product__vendor")
-    }
+@pytest.fixture
+def instances(tmp_path: Path) -> Iterator[tuple[Instance, Instance, str]]:
+    """The publishing instance, the subscribing one, and the first's public key."""
+    key = pysequoia.Tsk.generate("First instance <csaf@first.example>")
+    with ExitStack() as stack:
+        first = stack.enter_context(
+            _instance(
+                "provider",
+                tmp_path / "first.log",
+                CSAF_OPENPGP_SECRET_KEY=str(key),
+                CSAF_PUBLISHER_NAME="First Vendorwatch",
+                CSAF_PUBLISHER_NAMESPACE="https://first.example",
+            )
+        )
+        second = stack.enter_context(
+            _instance("subscriber", tmp_path / "second.log", OUTBOUND_ALLOWED_HOSTS="127.0.0.1")
+        )
+        yield first, second, str(key.extract_certificate())
 
 
-def test_the_second_instance_walks_the_first_ones_feed(first_instance, settings):
-    base, run, public_key = first_instance
-    token = run(SEED).split("TOKEN ")[1].strip()
-    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
-    metadata = requests.get(f"{base}/.well-known/csaf/provider-metadata.json", timeout=10).json()
-    assert metadata["publisher"]["name"] == "First Vendorwatch"
-    source = Source.objects.create(
-        name="First Vendorwatch",
-        slug="first",
-        feed_kind=FeedKind.CSAF_PROVIDER,
-        feed_url=f"{base}/.well-known/csaf/provider-metadata.json",
-        feed_enabled=True,
-        feed_openpgp_key=public_key,
+def _served_by(instance: Instance, token: str) -> dict[str, tuple[str, str]]:
+    """The advisories the instance's API lists to ``token``: identifier → (TLP, status)."""
+    response = requests.get(
+        f"{instance.base}/api/v1/advisories/",
+        headers={"Authorization": f"Bearer {token}"},
+        params={"page_size": 100},
+        timeout=30,
     )
+    assert response.status_code == 200, response.text
+    return {row["identifier"]: (row["tlp"], row["status"]) for row in response.json()["results"]}
+
+
+def _differences(received: dict[str, Any], published: dict[str, Any]) -> list[str]:
+    """How what the second instance holds differs from what the first published, field by
+    field, for the advisories the subscriber may read; empty when they are the same."""
+    if sorted(received) != sorted(READABLE):
+        return [f"received {sorted(received)}, expected {sorted(READABLE)}"]
+    return [
+        f"{identifier} {field}: received {received[identifier][field]!r}, published {value!r}"
+        for identifier in READABLE
+        for field, value in published[identifier].items()
+        if received[identifier][field] != value
+    ]
+
+
+def test_the_second_instance_walks_the_first_ones_feed(instances):
+    first, second, public_key = instances
+    token = first.run(SEED).split("TOKEN ")[1].strip()
+    metadata = requests.get(
+        f"{first.base}/.well-known/csaf/provider-metadata.json", timeout=10
+    ).json()
+    assert metadata["publisher"]["name"] == "First Vendorwatch"
+    feed_url = f"{first.base}/.well-known/csaf/provider-metadata.json"
+    subscribed = second.run(SUBSCRIBE, FEED_URL=feed_url, PUBLIC_KEY=public_key)
+    editor_token = subscribed.split("TOKEN ")[1].strip()
 
     # Without a token: the public folder only; the restricted feeds are skipped, with a note.
-    anonymous = feed_run(source=source, trigger="test")
-    assert (anonymous.status, anonymous.failures) == (FeedRunStatus.SUCCEEDED, [])
-    assert list(Advisory.objects.values_list("identifier", flat=True)) == ["OUR-2026-0001"]
-    assert sum("needs a token" in note for note in anonymous.notes) == 3
+    manage(second.env, "sync_feeds", "first")
+    anonymous = second.printed(LAST_RUN, "RUN")
+    assert (anonymous["status"], anonymous["failures"]) == ("succeeded", [])
+    assert sum("needs a token" in note for note in anonymous["notes"]) == 3
+    assert list(second.snapshot()) == ["OUR-2026-0001"]
 
-    Source.objects.filter(pk=source.pk).update(feed_token=token, feed_state={})
-    source.refresh_from_db()
-    first = feed_run(source=source, trigger="test")
-    assert (first.status, first.failures) == (FeedRunStatus.SUCCEEDED, [])
-    received = {advisory.identifier: advisory for advisory in Advisory.objects.all()}
-    # The subscriber may read CLEAR and (as a member of the audience) AMBER+STRICT; not RED.
-    assert sorted(received) == ["OUR-2026-0001", "OUR-2026-0002"]
-    clear = received["OUR-2026-0001"]
-    assert (clear.tlp, clear.status, clear.severity) == (Tlp.CLEAR, "published", "high")
-    assert _targets(clear) == {
-        (False, "Fortinet FortiOS", "vers:generic/>=7.0|<7.2.5"),
-        (True, "Fortinet FortiOS", "vers:generic/>=7.2.5"),
+    second.run(USE_TOKEN, TOKEN=token)
+    manage(second.env, "sync_feeds", "first")
+    assert second.printed(LAST_RUN, "RUN")["failures"] == []
+    published = first.snapshot()
+    assert _differences(second.snapshot(), published) == []
+    assert published["OUR-2026-0001"]["targets"] == [
+        [False, "product_range", "Fortinet FortiOS", "vers:generic/>=7.0|<7.2.5"],
+        [True, "product_range", "Fortinet FortiOS", "vers:generic/>=7.2.5"],
+    ]
+    assert published["OUR-2026-0002"]["tlp"] == "amber_strict"
+
+    first.run(REVISE)
+    first.run(WITHDRAW)
+    manage(second.env, "sync_feeds", "first")
+    run = second.printed(LAST_RUN, "RUN")
+    assert (run["status"], run["updated"], run["failures"]) == ("succeeded", 2, [])
+    revised = first.snapshot()
+    assert (revised["OUR-2026-0001"]["severity"], revised["OUR-2026-0001"]["version"]) == (
+        "critical",
+        "2",
+    )
+    assert revised["OUR-2026-0002"]["status"] == "withdrawn"
+    assert _differences(second.snapshot(), revised) == []
+    # The second instance serves what it received through its own API.
+    assert _served_by(second, editor_token) == {
+        "OUR-2026-0001": ("clear", "published"),
+        "OUR-2026-0002": ("amber_strict", "withdrawn"),
     }
-    assert list(clear.cves.values_list("cve_id", flat=True)) == ["CVE-2024-21762"]
-    assert received["OUR-2026-0002"].tlp == Tlp.AMBER_STRICT
-
-    run(REVISE)
-    run(WITHDRAW)
-    second = feed_run(source=Source.objects.get(pk=source.pk), trigger="test")
-    assert (second.status, second.updated, second.failures) == (FeedRunStatus.SUCCEEDED, 2, [])
-    clear.refresh_from_db()
-    assert (clear.severity, clear.source_version) == ("critical", "2")
-    withdrawn = Advisory.objects.get(identifier="OUR-2026-0002")
-    assert withdrawn.status == AdvisoryStatus.WITHDRAWN
-    assert withdrawn.withdrawn_reason == "Superseded by OUR-2026-0004."

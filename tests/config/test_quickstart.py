@@ -10,9 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +18,8 @@ import pytest
 import requests
 
 from demo.organizations import ORGANIZATIONS
+from tests.instances import manage, served
 
-ROOT = Path(__file__).resolve().parents[2]
 # What a newcomer's shell does not have: these would point the app at the test services.
 SERVICE_VARIABLES = (
     "DATABASE_URL",
@@ -46,28 +43,9 @@ def newcomer_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stdout}{result.stderr}"
-    return result.stdout
-
-
 def row_counts(env: dict[str, str]) -> dict[str, int]:
     output = manage(env, "shell", "--no-imports", "-c", COUNT_ROWS)
     return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -89,36 +67,8 @@ def server(newcomer_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     assert row_counts(newcomer_env) == counts
     (tmp_path / "load_demo.out").write_text(first)
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "runserver.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=newcomer_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "runserver.log").read_text()
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "runserver.log").read_text()
-            time.sleep(0.2)
+    with served(newcomer_env, tmp_path / "runserver.log", timeout=30) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def sign_in(base: str, username: str, password: str) -> requests.Session:
