@@ -12,6 +12,7 @@ from typing import Any
 
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -221,3 +222,90 @@ def provider_rules_snapshot(provider: IdentityProvider) -> list[str]:
         )
         for rule in provider.rules.select_related("organization")
     ]
+
+
+def _may_configure(actor: Any) -> None:
+    if not (actor.is_authenticated and actor.is_staff):
+        raise PermissionDenied("Only staff configure single sign-on.")
+
+
+def _provider_snapshot(provider: IdentityProvider) -> dict[str, Any]:
+    # Never the client secret.
+    return {
+        "name": provider.app.name,
+        "provider_id": provider.app.provider_id,
+        "issuer_url": provider.app.settings.get("server_url", ""),
+        "client_id": provider.app.client_id,
+        "organization": str(provider.organization or ""),
+        "email_domains": provider.domains(),
+    }
+
+
+@transaction.atomic
+def identity_provider_save(
+    *,
+    actor: Any,
+    provider: IdentityProvider | None = None,
+    name: str,
+    provider_id: str,
+    issuer_url: str,
+    client_id: str,
+    secret: str = "",
+    organization: Organization | None = None,
+    email_domains: str = "",
+    request: HttpRequest | None = None,
+) -> IdentityProvider:
+    """Add an OpenID Connect provider (``provider`` None) or change one: its allauth
+    application (issuer URL, client id, secret; an empty secret keeps the current one) and
+    whose it is. Staff only; nothing is written unless all of it is valid."""
+    _may_configure(actor)
+    before = _provider_snapshot(provider) if provider else None
+    app = provider.app if provider else SocialApp(provider="openid_connect")
+    if SocialApp.objects.filter(provider_id=provider_id).exclude(pk=app.pk).exists():
+        raise ValidationError(
+            {"provider_id": f"Another provider already has the id {provider_id}."}
+        )
+    if not secret and not app.secret:
+        raise ValidationError({"secret": "Enter the client secret."})
+    app.name, app.provider_id, app.client_id = name, provider_id, client_id
+    app.secret = secret or app.secret
+    app.settings = {**(app.settings or {}), "server_url": issuer_url}
+    app.full_clean()
+    app.save()
+    provider = provider or IdentityProvider(app=app)
+    provider.organization = organization
+    provider.email_domains = email_domains
+    provider.full_clean()
+    provider.save()
+    audit_record(
+        action="identityprovider.update" if before else "identityprovider.create",
+        actor=actor,
+        organization=organization,
+        obj=provider,
+        before=before,
+        after=_provider_snapshot(provider),
+        request=request,
+    )
+    return provider
+
+
+@transaction.atomic
+def identity_provider_rules_save(
+    *, actor: Any, provider: IdentityProvider, formset: Any, request: HttpRequest | None = None
+) -> None:
+    """Save a validated formset of ``provider``'s rules; the rules before and after are
+    audited."""
+    _may_configure(actor)
+    before = provider_rules_snapshot(provider)
+    formset.save()
+    after = provider_rules_snapshot(provider)
+    if before != after:
+        audit_record(
+            action="identityprovider.rules",
+            actor=actor,
+            organization=provider.organization,
+            obj=provider,
+            before={"rules": before},
+            after={"rules": after},
+            request=request,
+        )

@@ -3,7 +3,7 @@ reconciliation of unresolved names. Mounted at the site root."""
 
 from django.urls import path
 
-from orgs import views, views_imports, views_inventory, views_reconciliation
+from orgs import views, views_imports, views_inventory, views_reconciliation, views_sso
 
 app_name = "orgs"
 
@@ -47,4 +47,7 @@ urlpatterns = [
     ),
     path("reconciliation/", views_reconciliation.reconciliation_view, name="reconciliation"),
     path("reconciliation/map/", views_reconciliation.name_map_view, name="name_map"),
+    path("sso/", views_sso.provider_list_view, name="sso_provider_list"),
+    path("sso/new/", views_sso.provider_create_view, name="sso_provider_create"),
+    path("sso/<int:pk>/", views_sso.provider_edit_view, name="sso_provider_edit"),
 ]

@@ -1,21 +1,35 @@
 """Single sign-on pages: the e-mail address that sends a person to their organization's
-identity provider."""
+identity provider, and, for staff, the providers and their group rules."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import requests
+from allauth.account.decorators import reauthentication_required
 from allauth.account.utils import get_next_redirect_url
 from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.oauth2.provider import OAuth2Provider
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from orgs.sso import email_domain, provider_for_email
+from orgs.models import IdentityProvider, Organization, ProviderRule
+from orgs.sso import (
+    email_domain,
+    identity_provider_rules_save,
+    identity_provider_save,
+    provider_for_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +71,138 @@ def sso_start_view(request: HttpRequest) -> HttpResponse:
         logger.warning("identity provider %s unreachable: %s", app.provider_id, error)
         context = {"provider_name": app.name}
         return render(request, "account/sso_unreachable.html", context, status=502)
+
+
+class IdentityProviderForm(forms.Form):
+    name = forms.CharField(max_length=40, help_text="What the sign-in pages call it.")
+    provider_id = forms.SlugField(
+        label="Provider id",
+        max_length=200,
+        help_text="Short and fixed: part of the redirect URI to register at the provider.",
+    )
+    issuer_url = forms.URLField(
+        label="Issuer URL",
+        max_length=500,
+        help_text="Endpoints and keys are found by discovery from it.",
+    )
+    client_id = forms.CharField(label="Client id", max_length=191)
+    secret = forms.CharField(
+        label="Client secret",
+        max_length=191,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current secret.",
+    )
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.all(),
+        required=False,
+        empty_label="The whole platform",
+        help_text="Whose provider it is: it may then grant roles there only.",
+    )
+    email_domains = forms.CharField(
+        label="E-mail domains",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line; people with these addresses are sent to this provider.",
+    )
+
+    @classmethod
+    def initial_of(cls, provider: IdentityProvider) -> dict[str, Any]:
+        app = provider.app
+        return {
+            "name": app.name,
+            "provider_id": app.provider_id,
+            "issuer_url": app.settings.get("server_url", ""),
+            "client_id": app.client_id,
+            "organization": provider.organization,
+            "email_domains": provider.email_domains,
+        }
+
+
+ProviderRuleFormSet = forms.inlineformset_factory(
+    IdentityProvider,
+    ProviderRule,
+    fields=("claim", "value", "organization", "role", "advisory_editor", "global_analyst"),
+    extra=2,
+    can_delete=True,
+)
+
+
+def _staff(request: HttpRequest) -> None:
+    # Hidden, as other organizations' objects are: a 404, not a 403.
+    if not request.user.is_staff:
+        raise Http404("No such page.")
+
+
+@never_cache
+@login_required
+@reauthentication_required(allow_get=True)
+def provider_list_view(request: HttpRequest) -> HttpResponse:
+    """Staff: the OpenID Connect providers people sign in with."""
+    _staff(request)
+    providers = IdentityProvider.objects.select_related("app", "organization").annotate(
+        rule_count=Count("rules")
+    )
+    return render(request, "orgs/sso_provider_list.html", {"providers": providers})
+
+
+@never_cache
+@login_required
+@reauthentication_required(allow_get=True)
+def provider_create_view(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    form = IdentityProviderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            provider = identity_provider_save(
+                actor=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{provider} added: now map its groups to roles.")
+            return redirect("orgs:sso_provider_edit", pk=provider.pk)
+    return render(request, "orgs/sso_provider_form.html", {"form": form, "provider": None})
+
+
+@never_cache
+@login_required
+@reauthentication_required(allow_get=True)
+def provider_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff(request)
+    provider = get_object_or_404(IdentityProvider.objects.select_related("app"), pk=pk)
+    form = IdentityProviderForm(
+        request.POST or None, initial=IdentityProviderForm.initial_of(provider)
+    )
+    rules = ProviderRuleFormSet(request.POST or None, instance=provider)
+    if request.method == "POST" and form.is_valid():
+        # The rules are checked against the organization as it is being saved.
+        provider.organization = form.cleaned_data["organization"]
+        if rules.is_valid():
+            try:
+                with transaction.atomic():
+                    identity_provider_save(
+                        actor=request.user, request=request, provider=provider, **form.cleaned_data
+                    )
+                    identity_provider_rules_save(
+                        actor=request.user, provider=provider, formset=rules, request=request
+                    )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, f"{provider} saved.")
+                return redirect("orgs:sso_provider_edit", pk=provider.pk)
+    context = {
+        "form": form,
+        "rules": rules,
+        "provider": provider,
+        "redirect_uri": request.build_absolute_uri(
+            reverse("openid_connect_callback", kwargs={"provider_id": provider.app.provider_id})
+        ),
+    }
+    return render(request, "orgs/sso_provider_form.html", context)
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)

@@ -66,6 +66,18 @@ def _saved_view(world: World) -> int:
     ).pk
 
 
+def _identity_provider(world: World) -> int:
+    """Organization A's own single sign-on (staff edit it; nobody in the matrix is staff)."""
+    from allauth.socialaccount.models import SocialApp
+
+    from orgs.models import IdentityProvider
+
+    app = SocialApp.objects.create(
+        provider="openid_connect", provider_id="stadtwerke-alpha-id", name="Alpha ID"
+    )
+    return IdentityProvider.objects.create(app=app, organization=world.tenants.org_a).pk
+
+
 def _org_a(world: World) -> str:
     return world.tenants.org_a.slug
 
@@ -191,6 +203,9 @@ CASES: dict[str, Case] = {
     "orgs:import_detail": get("orgs:import_detail", slug=_org_a, pk=_import_job),
     "orgs:reconciliation": get("orgs:reconciliation"),
     "orgs:name_map": post("orgs:name_map"),
+    "orgs:sso_provider_list": get("orgs:sso_provider_list"),
+    "orgs:sso_provider_create": get("orgs:sso_provider_create"),
+    "orgs:sso_provider_edit": get("orgs:sso_provider_edit", pk=_identity_provider),
     "exposure:flag_list": get("exposure:flag_list"),
     "exposure:my_flags": get("exposure:my_flags"),
     "exposure:flag_bulk": post("exposure:flag_bulk"),
