@@ -177,11 +177,18 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
 # Lockout of local passwords stays with Axes (below); allauth's own counter would be a second.
 ACCOUNT_RATE_LIMITS = False
-# Second factors: authenticator apps (TOTP) and single-use recovery codes. In production,
-# staff, advisory editors and global analysts must have one (orgs/signin.py leads them to
-# enrolment); the quick start's demo logins sign in with passwords alone unless this is set.
+# Second factors: authenticator apps (TOTP), security keys and passkeys, single-use recovery
+# codes. In production, staff, advisory editors and global analysts must have one
+# (orgs/signin.py leads them to enrolment); the quick start's demo logins sign in with
+# passwords alone unless this is set.
 SECOND_FACTOR_REQUIRED = env.bool("SECOND_FACTOR_REQUIRED", default=PRODUCTION)
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Security keys and passkeys (WebAuthn): a key set up as "passwordless" signs in on its own
+# from the sign-in page's passkey button. Browsers offer WebAuthn on HTTPS and on localhost
+# only; plain http is accepted (by allauth) where MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN is set,
+# for development and the browser tests.
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
 # Issuing an API token and creating, changing or deleting a notification channel ask for the
 # password (or the second factor) again unless it was given in the last
 # ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
@@ -266,11 +273,13 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# No page uses a powerful browser feature; none may be used, by the app or anything it frames.
+# No page uses a powerful browser feature but WebAuthn (security keys and passkeys, the app's
+# own pages only); none may be used by anything it frames.
 PERMISSIONS_POLICY = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
     "fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
-    "payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), "
+    "payment=(), picture-in-picture=(), publickey-credentials-create=(self), "
+    "publickey-credentials-get=(self), screen-wake-lock=(), "
     "serial=(), usb=(), xr-spatial-tracking=()"
 )
 

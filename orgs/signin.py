@@ -71,12 +71,17 @@ def requires_second_factor(user: Any) -> bool:
     )
 
 
+# What counts as a second factor for the policy (recovery codes come with either).
+SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+
 # The pages a person held by the policy may still reach: setting up the second factor (and
 # confirming their password for it), and signing out.
 ENROLMENT_PAGES = frozenset(
     {
         "mfa_index",
         "mfa_activate_totp",
+        "mfa_add_webauthn",
+        "mfa_list_webauthn",
         "mfa_view_recovery_codes",
         "mfa_download_recovery_codes",
         "mfa_generate_recovery_codes",
@@ -103,7 +108,7 @@ class SecondFactorPolicyMiddleware:
             and not request.path_info.startswith(settings.STATIC_URL)
             and _page_name(request.path_info) not in ENROLMENT_PAGES
             and requires_second_factor(user)
-            and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
+            and not is_mfa_enabled(user, SECOND_FACTORS)
         ):
             if request.path_info.startswith("/api/"):
                 return JsonResponse(

@@ -32,7 +32,7 @@ def test_a_member_signs_in_through_the_organizations_saml_provider(page, tenants
     page.wait_for_url(f"{saml_idp.url}/sso**")
     page.get_by_label("User").fill("alice")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/")
     expect(page.get_by_text(tenants.analyst.username).first).to_be_visible()

@@ -21,7 +21,7 @@ def test_an_editor_enrols_an_authenticator_app_at_sign_in(page):
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill("ed")
     page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     # Setting up asks for the password once more.
     page.wait_for_url("**/accounts/reauthenticate/**")
     page.get_by_label("Password").fill(TEST_PASSWORD)

@@ -113,6 +113,10 @@ CASES: dict[str, Case] = {
             "mfa_generate_recovery_codes",
             "mfa_index",
             "mfa_reauthenticate",
+            "mfa_list_webauthn",
+            "mfa_add_webauthn",
+            "mfa_reauthenticate_webauthn",
+            "mfa_login_webauthn",
             "mfa_view_recovery_codes",
             "socialaccount_connections",
             "socialaccount_login_cancelled",
@@ -129,6 +133,11 @@ CASES: dict[str, Case] = {
         "get",
         reverse("account_reset_password_from_key", kwargs={"uidb36": "1", "key": "x-y"}),
     ),
+    # Another person's security key is not found.
+    **{
+        name: (lambda w, name=name: ("get", reverse(name, kwargs={"pk": _security_key(w)})))
+        for name in ("mfa_remove_webauthn", "mfa_edit_webauthn")
+    },
     "openid_connect_login": lambda w: (
         "get",
         reverse("openid_connect_login", kwargs={"provider_id": "stadtwerke-alpha"}),
@@ -422,6 +431,18 @@ def test_members_see_nothing_of_other_organizations(client, world, name, who, fo
     foreign_org = getattr(world.tenants, foreign)
     assert foreign_org.name not in body
     assert foreign_org.slug not in body
+
+
+def _security_key(world: World) -> int:
+    """The primary key of a security key of organization A's owner."""
+    from allauth.mfa.models import Authenticator
+
+    key, _created = Authenticator.objects.get_or_create(
+        user=world.tenants.owner,
+        type=Authenticator.Type.WEBAUTHN,
+        defaults={"data": {"name": "Stadtwerke Alpha key", "credential": {}}},
+    )
+    return key.pk
 
 
 def _channel(world: World) -> Any:
