@@ -278,12 +278,10 @@ def _filter_query(data: QueryDict) -> str:
     return kept.urlencode()
 
 
-def flag_filters(
-    request: HttpRequest, *, by_severity: bool = False, by_epss: bool = False
-) -> FlagFilters:
+def flag_filters(request: HttpRequest, *, by_epss: bool = False) -> FlagFilters:
     """The flag list's filters applied to the flags the user may see: the triage list and the
     affected-assets list filter alike."""
-    queryset = flag_list(user=request.user, by_severity=by_severity, by_epss=by_epss)
+    queryset = flag_list(user=request.user, by_epss=by_epss)
     data, chosen = filter_data(request)
     filterset = FlagFilterSet(data, queryset=queryset, request=request)
     form = filterset.form

@@ -468,19 +468,16 @@ def inventory_with_exposure(
 EPSS_ORDER = Coalesce(F("advisory__epss"), Value(-1.0))
 
 
-def flag_list(
-    *, user: Actor, by_severity: bool = False, by_epss: bool = False
-) -> QuerySet[Flag, Any]:
-    """The flags ``user`` may see, for the triage list to filter and sort; ``by_severity`` adds
-    the ``severity_rank`` to sort by, ``by_epss`` the ``epss_rank``.
+def flag_list(*, user: Actor, by_epss: bool = False) -> QuerySet[Flag, Any]:
+    """The flags ``user`` may see, for the triage list to filter and sort; ``by_epss`` adds the
+    ``epss_rank`` to sort by.
 
-    It joins nothing a filter or the sort does not ask for (the ranks need the advisory, so
-    they are there only when asked): the rows of a page are loaded with what they show by
+    It joins nothing a filter or the sort does not ask for (the rank needs the advisory, so
+    it is there only when asked; the severity sort orders by the advisory's column, which
+    the count leaves out): the rows of a page are loaded with what they show by
     :class:`FlagRows`.
     """
     flags = Flag.objects.visible_to(user)
-    if by_severity:
-        flags = flags.annotate(severity_rank=F("advisory__severity_rank"))
     if by_epss:
         flags = flags.annotate(epss_rank=EPSS_ORDER)
     return flags

@@ -61,7 +61,7 @@ from orgs.scoping import has_role, organization_ids
 LIST_COLUMNS = [
     SortColumn("priority", "Priority", ("priority", "-due_date")),
     SortColumn("advisory", "Advisory", ("advisory__identifier",)),
-    SortColumn("severity", "Severity", ("severity_rank",), descending_first=True),
+    SortColumn("severity", "Severity", ("advisory__severity_rank",), descending_first=True),
     SortColumn("epss", "EPSS", ("epss_rank",), descending_first=True),
     SortColumn("item", "Item", ("item_label",)),
     SortColumn("organization", "Organization", ("organization__name",)),
@@ -95,7 +95,7 @@ def _triage_context(request: HttpRequest) -> dict[str, Any]:
 def flag_list_view(request: HttpRequest) -> HttpResponseBase:
     """The flags of every organization the user may see, most urgent first."""
     by = request.GET.get("sort", "").removeprefix("-")
-    filters = flag_filters(request, by_severity=by == "severity", by_epss=by == "epss")
+    filters = flag_filters(request, by_epss=by == "epss")
     ordered, sort = sort_queryset(filters.flags, request, LIST_COLUMNS, default="-priority")
     if request.GET.get("format") == "csv":
         return flags_csv(ordered)
