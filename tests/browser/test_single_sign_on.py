@@ -124,3 +124,23 @@ def test_an_unknown_domain_and_a_provider_that_is_down_create_nobody(page, ident
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("Bank ID could not be reached")).to_be_visible()
     assert User.objects.count() == users
+
+
+def test_a_provider_account_outside_its_domains_gets_no_account_here(page, identity_provider, bank):
+    # Someone signs in at Bank's provider with an account whose address is not Bank's.
+    identity_provider.manage(
+        "provider_user", "eve", "--email", "eve@elsewhere.example", "--groups", "bank-admins"
+    )
+    users = User.objects.count()
+    page.goto("/accounts/login/")
+    page.get_by_label("Work e-mail").fill("eve@bank.example")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("http://127.0.0.1:*/login/**")
+    page.get_by_label("Provider username").fill("eve")
+    page.get_by_label("Provider password").fill("provider-password")
+    page.get_by_role("button", name="Log in to the provider").click()
+    expect(page.get_by_role("heading", name="No account here")).to_be_visible()
+    assert User.objects.count() == users
+    assert not Membership.objects.filter(organization=bank).exists()
+    page.goto("/")
+    page.wait_for_url("**/accounts/login/**")
