@@ -68,7 +68,7 @@ beat: $(VENV)/.runtime  ## Run the Celery beat scheduler (needs CELERY_BROKER_UR
 bench-feeds: $(VENV)/.runtime  ## Time the KEV catalog and CSAF imports (first run, no-op) and our CSAF provider (export, index, a full walk)
 	$(BIN)/python tests/bench/bench_feeds.py
 
-bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items and 200,000 flags
+bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items and 200,000 flags, and of a campaign over 1,000 organizations
 	$(BIN)/python tests/bench/bench_ui.py
 
 bench-api: $(VENV)/.dev  ## API latency and throughput over 1,000,000 items and 200,000 flags (gunicorn, 10 clients)
