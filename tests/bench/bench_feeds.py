@@ -13,8 +13,9 @@ which must change nothing):
   no-op;
 * then our own CSAF provider: 1,000 TLP:CLEAR advisories of our own source over the demo
   catalogue, exported (built, checked, hashed and signed), served by runserver over this
-  database, its ``index.txt`` timed (target 100 ms), and walked in full by a second instance
-  (a process over a database of its own, ``<name>_walker``): target 60 s.
+  database (``tests/instances.py``, as the round-trip test serves its instances), its
+  ``index.txt`` timed (target 100 ms), and walked in full by a second instance (a process over
+  a database of its own, ``<name>_walker``): target 60 s.
 
 The last line reads ``feeds: kev S s, kev-noop S s, csaf docs/s R, bulk docs/s B, bulk-noop
 docs/s N, export docs/s E, index ms I, walk S s``; the exit status is 1 when a target is
@@ -26,9 +27,8 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
-import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -208,6 +208,7 @@ def provider_walk(count: int, database_url: str) -> tuple[float, float, float]:
     from advisories.models import Advisory
     from advisories.publishing import provider
     from advisories.services import advisory_create, advisory_publish
+    from tests.instances import manage, served
     from vendors.models import Product
 
     key = str(pysequoia.Tsk.generate("Bench <bench@example.org>"))
@@ -234,8 +235,8 @@ def provider_walk(count: int, database_url: str) -> tuple[float, float, float]:
         )
         advisory_publish(advisory=advisory)
     exported = list(Advisory.objects.filter(source=source).select_related("source"))
-    export_seconds, served = timed(lambda: [provider.served(advisory) for advisory in exported])
-    refused = sum(1 for document in served if document.refused)
+    export_seconds, documents = timed(lambda: [provider.served(advisory) for advisory in exported])
+    refused = sum(1 for document in documents if document.refused)
     export_rate = count / export_seconds
     print(f"Provider: {count} documents exported in {export_seconds:.2f} s ({refused} refused)")
 
@@ -245,24 +246,11 @@ def provider_walk(count: int, database_url: str) -> tuple[float, float, float]:
         "CSAF_OPENPGP_SECRET_KEY": key,
         "DJANGO_DEBUG": "0",
     }
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/.well-known/csaf/"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"{base}provider-metadata.json", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.3)
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        served(env, Path(logs) / "provider.log") as server,
+    ):
+        base = f"{server}/.well-known/csaf/"
         times = []
         for _ in range(21):
             started = time.perf_counter()
@@ -278,27 +266,12 @@ def provider_walk(count: int, database_url: str) -> tuple[float, float, float]:
             "DATABASE_URL": walker_url,
             "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
         }
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-            cwd=ROOT,
-            env=walker_env,
-            check=True,
-        )
-        walk = subprocess.run(
-            [sys.executable, "manage.py", "shell", "--no-imports", "-c", WALK.format(base=base)],
-            cwd=ROOT,
-            env=walker_env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        walk_seconds, imported = (float(part) for part in walk.stdout.split()[-2:])
+        manage(walker_env, "migrate", "--no-input", "-v", "0")
+        walked = manage(walker_env, "shell", "--no-imports", "-c", WALK.format(base=base))
+        walk_seconds, imported = (float(part) for part in walked.split()[-2:])
         print(
             f"Walk: the second instance imported {imported:.0f} documents in {walk_seconds:.2f} s"
         )
-    finally:
-        server.terminate()
-        server.wait()
     return export_rate, index_ms, walk_seconds
 
 
