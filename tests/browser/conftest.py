@@ -170,6 +170,8 @@ def axe_world() -> dict[str, Any]:
         user = UserFactory(username=username)
         MembershipFactory(user=user, organization=organization, role=role)
     UserFactory(username="editor", is_advisory_editor=True)
+    UserFactory(username="sam", is_staff=True)
+    identity_provider = _nordhafen_sign_on(nordhafen)
     flags = list(Flag.objects.filter(organization=nordhafen).order_by("pk"))
     overdue, assigned = flags[0], flags[1]
     Flag.objects.filter(pk=overdue.pk).update(due_date=timezone.localdate() - timedelta(days=3))
@@ -181,4 +183,28 @@ def axe_world() -> dict[str, Any]:
         "lindenau": lindenau,
         "flag": assigned,
         "overdue": overdue,
+        "identity_provider": identity_provider,
     }
+
+
+def _nordhafen_sign_on(nordhafen: Any) -> Any:
+    """Nordhafen's own OpenID Connect provider, with one group rule."""
+    from allauth.socialaccount.models import SocialApp
+
+    from orgs.models import IdentityProvider, ProviderRule
+
+    app = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="nordhafen-id",
+        name="Nordhafen ID",
+        client_id="vendorwatch",
+        secret="s3cret",
+        settings={"server_url": "https://id.nordhafen.example/realms/staff"},
+    )
+    provider = IdentityProvider.objects.create(
+        app=app, organization=nordhafen, email_domains="nordhafen.example"
+    )
+    ProviderRule.objects.create(
+        provider=provider, value="security-team", organization=nordhafen, role=Role.ANALYST
+    )
+    return provider

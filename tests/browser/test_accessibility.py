@@ -47,6 +47,8 @@ AXE_PAGES: list[AxePage] = [
     AxePage("reports", "anna", lambda w: "/reports/"),
     AxePage("my-flags", "anna", lambda w: "/flags/mine/"),
     AxePage("member-notifications", "vera", lambda w: "/notifications/mine/"),
+    AxePage("sso-providers", "sam", lambda w: "/sso/"),
+    AxePage("sso-provider", "sam", lambda w: f"/sso/{w['identity_provider'].pk}/"),
 ]
 
 
