@@ -3,7 +3,14 @@ reconciliation of unresolved names. Mounted at the site root."""
 
 from django.urls import path
 
-from orgs import views, views_imports, views_inventory, views_reconciliation, views_sso
+from orgs import (
+    views,
+    views_imports,
+    views_inventory,
+    views_reconciliation,
+    views_saml,
+    views_sso,
+)
 
 app_name = "orgs"
 
@@ -50,4 +57,6 @@ urlpatterns = [
     path("sso/", views_sso.provider_list_view, name="sso_provider_list"),
     path("sso/new/", views_sso.provider_create_view, name="sso_provider_create"),
     path("sso/<int:pk>/", views_sso.provider_edit_view, name="sso_provider_edit"),
+    path("sso/saml/new/", views_saml.saml_provider_create_view, name="saml_provider_create"),
+    path("sso/saml/<int:pk>/", views_saml.saml_provider_edit_view, name="saml_provider_edit"),
 ]

@@ -138,7 +138,7 @@ def _staff(request: HttpRequest) -> None:
 @login_required
 @reauthentication_required(allow_get=True)
 def provider_list_view(request: HttpRequest) -> HttpResponse:
-    """Staff: the OpenID Connect providers people sign in with."""
+    """Staff: the identity providers (OpenID Connect, SAML) people sign in with."""
     _staff(request)
     providers = IdentityProvider.objects.select_related("app", "organization").annotate(
         rule_count=Count("rules")
@@ -171,6 +171,8 @@ def provider_create_view(request: HttpRequest) -> HttpResponse:
 def provider_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     _staff(request)
     provider = get_object_or_404(IdentityProvider.objects.select_related("app"), pk=pk)
+    if provider.app.provider == "saml":
+        return redirect("orgs:saml_provider_edit", pk=provider.pk)
     form = IdentityProviderForm(
         request.POST or None, initial=IdentityProviderForm.initial_of(provider)
     )

@@ -10,8 +10,12 @@ import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
 
 from audit.models import AuditEntry
-from orgs.models import User
+from orgs.choices import Role
+from orgs.models import Membership, ProviderRule, User
+from orgs.saml import saml_provider_save
+from tests.factories import UserFactory
 from tests.saml_idp.fixtures import (  # noqa: F401 (fixtures)
+    GROUPS,
     PEOPLE,
     saml_app_settings,
     saml_idp,
@@ -95,14 +99,75 @@ def test_an_expired_assertion_is_refused_and_signs_in_nobody(saml_sign_in, alice
     assert flow.browser.get(flow.base_url + "/").url.startswith(flow.base_url + "/accounts/login/")
 
 
-def test_an_unknown_person_gets_no_account_from_a_refused_answer(saml_sign_in, saml_app):  # noqa: F811
+@pytest.fixture
+def saml_provider(saml_idp, tenants):  # noqa: F811
+    """Organization A's provider as staff set it up on its page: people of its domain get an
+    account at their first sign-in, and the analysts' group makes them analysts there."""
+    provider = saml_provider_save(
+        actor=UserFactory(username="root", is_staff=True),
+        name="Stadtwerke Alpha SAML",
+        organization=tenants.org_a,
+        entity_id=saml_idp.entity_id,
+        sso_url=saml_idp.sso_url,
+        certificate=saml_idp.certificate,
+        email_attribute="urn:oid:0.9.2342.19200300.100.1.3",
+        first_name_attribute="urn:oid:2.5.4.42",
+        last_name_attribute="urn:oid:2.5.4.4",
+        email_domains="stadtwerke-alpha.example",
+    )
+    ProviderRule.objects.create(
+        provider=provider,
+        claim=GROUPS,
+        value="vw-analysts",
+        organization=tenants.org_a,
+        role=Role.ANALYST,
+    )
+    return provider
+
+
+def test_a_new_person_gets_an_account_from_the_attributes_and_a_role_from_the_groups(
+    saml_sign_in,  # noqa: F811
+    saml_provider,
+    tenants,
+):
+    flow = saml_sign_in()
+    flow.start("stadtwerke-alpha")
+    answer = flow.post_back(flow.sign_in_at_provider("alice"))
+    assert answer.url == flow.base_url + "/"
+    alice = User.objects.get(email="alice@stadtwerke-alpha.example")
+    assert (alice.first_name, alice.last_name) == ("Alice", "Ahlers")
+    assert alice.username in answer.text
+    assert Membership.objects.get(user=alice).organization == tenants.org_a
+    assert Membership.objects.get(user=alice).role == Role.ANALYST
+    granted = AuditEntry.objects.get(action="auth.sso_role_granted")
+    assert granted.after == {"role": "analyst", "provider": "saml-stadtwerke-alpha"}
+
+    # Bob is in no group a rule names: an account, and no organization.
+    flow = saml_sign_in()
+    flow.start("stadtwerke-alpha")
+    flow.post_back(flow.sign_in_at_provider("bob"))
+    bob = User.objects.get(email="bob@stadtwerke-alpha.example")
+    assert (bob.first_name, bob.last_name) == ("Bob", "Brandt")
+    assert not Membership.objects.filter(user=bob).exists()
+
+
+@pytest.mark.parametrize("refusal", ["tampered", "expired"])
+def test_a_new_person_gets_no_account_from_a_refused_answer(
+    saml_sign_in,  # noqa: F811
+    saml_provider,
+    refusal,
+):
     users = User.objects.count()
     flow = saml_sign_in()
     flow.start("stadtwerke-alpha")
-    fields = _tampered(flow.sign_in_at_provider("bob"), ">Bob<", ">Robert<")
+    if refusal == "tampered":
+        fields = _tampered(flow.sign_in_at_provider("alice"), ">staff-all<", ">vw-admins<")
+    else:
+        fields = flow.sign_in_at_provider("alice", lifetime=-900)
     assert flow.post_back(fields).status_code == 401
     assert User.objects.count() == users
     assert not SocialAccount.objects.exists()
+    assert not Membership.objects.filter(user__email="alice@stadtwerke-alpha.example").exists()
 
 
 def test_only_the_sign_in_pages_let_forms_go_on_to_the_identity_provider(

@@ -78,6 +78,21 @@ def _identity_provider(world: World) -> int:
     return IdentityProvider.objects.create(app=app, organization=world.tenants.org_a).pk
 
 
+def _saml_provider(world: World) -> int:
+    """Organization A's SAML identity provider (staff edit it; nobody in the matrix is)."""
+    from allauth.socialaccount.models import SocialApp
+
+    from orgs.models import IdentityProvider
+
+    app = SocialApp.objects.create(
+        provider="saml",
+        provider_id="saml-stadtwerke-alpha",
+        name="Alpha SAML",
+        client_id=world.tenants.org_a.slug,
+    )
+    return IdentityProvider.objects.create(app=app, organization=world.tenants.org_a).pk
+
+
 def _org_a(world: World) -> str:
     return world.tenants.org_a.slug
 
@@ -215,6 +230,8 @@ CASES: dict[str, Case] = {
     "orgs:sso_provider_list": get("orgs:sso_provider_list"),
     "orgs:sso_provider_create": get("orgs:sso_provider_create"),
     "orgs:sso_provider_edit": get("orgs:sso_provider_edit", pk=_identity_provider),
+    "orgs:saml_provider_create": get("orgs:saml_provider_create"),
+    "orgs:saml_provider_edit": get("orgs:saml_provider_edit", pk=_saml_provider),
     "exposure:flag_list": get("exposure:flag_list"),
     "exposure:my_flags": get("exposure:my_flags"),
     "exposure:flag_bulk": post("exposure:flag_bulk"),
