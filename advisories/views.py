@@ -165,6 +165,9 @@ def advisory_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such advisory.") from None
     targets = list(advisory_targets(advisory=advisory))
     impact = advisory_flag_impact(advisory=advisory, user=request.user, today=timezone.localdate())
+    # ?affected=true narrows the table to the organizations it counts as affected (open flags).
+    affected_only = request.GET.get("affected") == "true"
+    rows = [row for row in impact.rows if row.active] if affected_only else impact.rows
     context = {
         "advisory": advisory,
         "targets": targets,
@@ -176,7 +179,8 @@ def advisory_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             CriticalityTier(t).label for t in advisory.audience_tiers if t in CriticalityTier.values
         ],
         "impact": impact,
-        "impact_rows": paginate(impact.rows, request, per_page=IMPACT_ROWS, param="organizations"),
+        "impact_rows": paginate(rows, request, per_page=IMPACT_ROWS, param="organizations"),
+        "affected_only": affected_only,
         "revisions": advisory.revisions.select_related("created_by").order_by("-number"),
         "can_edit": can_edit_catalogue(request.user),
     }

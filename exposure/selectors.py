@@ -446,19 +446,17 @@ def advisories_affecting(
 
 
 def inventory_with_exposure(
-    *, organization: Organization, user: Actor
+    *, organization: Organization | None, user: Actor
 ) -> QuerySet[InventoryItem, Any]:
-    """The organization's inventory for its list page: each item with its catalogue product
-    and its count of active flags."""
-    return (
-        InventoryItem.objects.visible_to(user)
-        .filter(organization=organization)
-        .select_related("product__vendor")
-        .annotate(
-            active_flags=_count(
-                Flag.objects.of_readable_advisories(user).filter(status__in=ACTIVE_FLAG_STATUSES),
-                "item",
-            )
+    """The organization's inventory (``None``: of every organization ``user`` may see) for a
+    list page: each item with its catalogue product and its count of active flags."""
+    items = InventoryItem.objects.visible_to(user)
+    if organization is not None:
+        items = items.filter(organization=organization)
+    return items.select_related("organization", "product__vendor").annotate(
+        active_flags=_count(
+            Flag.objects.of_readable_advisories(user).filter(status__in=ACTIVE_FLAG_STATUSES),
+            "item",
         )
     )
 

@@ -148,12 +148,22 @@ class InventoryItemFilterSet(SearchFilterSet):
     resolved = django_filters.BooleanFilter(
         field_name="product", lookup_expr="isnull", exclude=True, label="Resolved to a product"
     )
+    # A product page counts its items per version, those without one included.
+    version = django_filters.CharFilter(label="Version (exactly)")
+    versioned = django_filters.BooleanFilter(method="filter_versioned", label="Has a version")
     created = DateTimeFromToRangeFilter(field_name="created_at")
     updated = DateTimeFromToRangeFilter(field_name="updated_at")
 
     class Meta:
         model = InventoryItem
         fields = ["organization", "product", "environment", "criticality", "source"]
+
+    def filter_versioned(
+        self, queryset: QuerySet[InventoryItem, Any], name: str, value: bool | None
+    ) -> QuerySet[InventoryItem, Any]:
+        if value is None:
+            return queryset
+        return queryset.exclude(version="") if value else queryset.filter(version="")
 
 
 class ApiTokenFilterSet(SearchFilterSet):

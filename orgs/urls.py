@@ -17,6 +17,7 @@ app_name = "orgs"
 urlpatterns = [
     path("organizations/", views.organization_list_view, name="organization_list"),
     path("organizations/<slug:slug>/", views.organization_detail_view, name="organization_detail"),
+    path("inventory/", views_inventory.inventory_all_view, name="inventory_all"),
     path(
         "organizations/<slug:slug>/inventory/",
         views_inventory.inventory_list_view,

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from exposure.choices import ACTIVE_FLAG_STATUSES
+from exposure.flag_filters import Chip
 from exposure.forms import FlagBulkForm
 from exposure.selectors import inventory_with_exposure, item_flags, item_for_page, item_history
 from listing.pages import (
@@ -38,6 +40,7 @@ from orgs.importers.csv import EXPORT_COLUMNS
 from orgs.models import InventoryItem, Organization
 from orgs.services import inventory_item_create, inventory_item_delete, inventory_item_update
 from orgs.views import can_edit_inventory, organization_for
+from vendors.models import Product, Vendor
 
 LIST_COLUMNS = [
     SortColumn("vendor", "Vendor", ("normalized_vendor", "normalized_product", "version_key")),
@@ -84,11 +87,75 @@ def _resolved_select() -> forms.Select:
     )
 
 
+# Filters that arrive by a link (a vendor's or product's page drills into the list) and have
+# no field in the form: a chip each, and a hidden field so that refining keeps them.
+_LINK_FILTERS = {
+    "organization": "Organization",
+    "vendor": "Vendor",
+    "product": "Product",
+    "version": "Version",
+    "versioned": "Has a version",
+}
+
+
+def _link_filter_names(request: HttpRequest) -> dict[tuple[str, str], str]:
+    """What each link filter's value names: the organization, vendor or product (``#id`` for
+    one that is unknown or not the user's to see), the version as given."""
+    wanted = {key: [v for v in request.GET.getlist(key) if v.isdigit()] for key in _LINK_FILTERS}
+    names: dict[tuple[str, str], str] = {}
+    for pk, name in (
+        Organization.objects.visible_to(request.user)
+        .filter(pk__in=wanted["organization"])
+        .values_list("pk", "name")
+    ):
+        names["organization", str(pk)] = name
+    for pk, name in Vendor.objects.filter(pk__in=wanted["vendor"]).values_list("pk", "name"):
+        names["vendor", str(pk)] = name
+    for product in Product.objects.filter(pk__in=wanted["product"]).select_related("vendor"):
+        names["product", str(product.pk)] = str(product)
+    for value in request.GET.getlist("version"):
+        names["version", value] = value
+    for value in request.GET.getlist("versioned"):
+        names["versioned", value] = {"true": "yes", "false": "no"}.get(value.lower(), value)
+    return names
+
+
+def _link_filters(request: HttpRequest) -> tuple[list[Chip], list[tuple[str, str]]]:
+    """The chips and hidden fields of the link filters the request carries."""
+    names = _link_filter_names(request)
+    chips, hidden = [], []
+    for key, label in _LINK_FILTERS.items():
+        for value in request.GET.getlist(key):
+            if not value:
+                continue
+            rest = request.GET.copy()
+            rest.setlist(key, [v for v in rest.getlist(key) if v != value])
+            rest.pop("page", None)
+            shown = names.get((key, value), f"#{value}")
+            chips.append(Chip(f"{label}: {shown}", f"{request.path}?{rest.urlencode()}"))
+            hidden.append((key, value))
+    return chips, hidden
+
+
 @login_required
 @require_GET
 def inventory_list_view(request: HttpRequest, slug: str) -> HttpResponseBase:
     """The organization's items with the inventory FilterSet the API uses."""
     organization, role = organization_for(request, slug)
+    return _inventory_list(request, organization=organization, can_edit=can_edit_inventory(role))
+
+
+@login_required
+@require_GET
+def inventory_all_view(request: HttpRequest) -> HttpResponseBase:
+    """The items of every organization the user may see, filtered alike: where a vendor's or
+    product's page counts items across organizations, this list shows them."""
+    return _inventory_list(request, organization=None, can_edit=False)
+
+
+def _inventory_list(
+    request: HttpRequest, *, organization: Organization | None, can_edit: bool
+) -> HttpResponseBase:
     queryset = inventory_with_exposure(organization=organization, user=request.user)
     filterset = InventoryItemFilterSet(request.GET, queryset=queryset, request=request)
     fields = filter_fields(
@@ -104,16 +171,22 @@ def inventory_list_view(request: HttpRequest, slug: str) -> HttpResponseBase:
     filtered = filterset.qs if filterset.is_valid() else queryset.none()
     ordered, sort = sort_queryset(filtered, request, LIST_COLUMNS, default="vendor")
     if request.GET.get("format") == "csv":
+        name = organization.slug if organization else "all"
         return csv_response(
-            filename=f"inventory-{organization.slug}-{timezone.localdate().isoformat()}.csv",
+            filename=f"inventory-{name}-{timezone.localdate().isoformat()}.csv",
             header=CSV_HEADER,
             rows=csv_rows(ordered, _csv_row),
         )
+    chips, hidden = _link_filters(request)
     context = {
         "organization": organization,
-        "can_edit": can_edit_inventory(role),
+        "can_edit": can_edit,
         "page": paginate(ordered, request),
+        # What a vendor's or product's page counts as installations.
+        "installations": filtered.aggregate(n=Sum("quantity"))["n"] or 0,
         "filter_fields": fields,
+        "chips": chips,
+        "hidden": hidden,
         "sort": sort,
         "filtered": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
     }

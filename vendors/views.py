@@ -80,13 +80,22 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, page: VendorPage | ProductPage) -> dict[str, Any]:
-    """A catalogue page with its two open-ended tables paginated, each by its own parameter."""
+    """A catalogue page with its two open-ended tables paginated, each by its own parameter;
+    ``?affected=true`` narrows the organizations to those with open flags (as the overview
+    counts them)."""
+    affected_only = request.GET.get("affected") == "true"
+    organizations = page.organizations
+    if affected_only:
+        organizations = [
+            organization for organization in organizations if organization.active_flags
+        ]
     return {
         "page": page,
         "advisories": paginate(page.advisories, request, per_page=DETAIL_ROWS, param="advisories"),
         "organizations": paginate(
-            page.organizations, request, per_page=DETAIL_ROWS, param="organizations"
+            organizations, request, per_page=DETAIL_ROWS, param="organizations"
         ),
+        "affected_only": affected_only,
     }
 
 

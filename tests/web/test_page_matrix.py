@@ -218,6 +218,7 @@ CASES: dict[str, Case] = {
     "vendors:product_search": get("vendors:product_search"),
     "orgs:organization_list": get("orgs:organization_list"),
     "orgs:organization_detail": get("orgs:organization_detail", slug=_org_a),
+    "orgs:inventory_all": get("orgs:inventory_all"),
     "orgs:inventory_list": get("orgs:inventory_list", slug=_org_a),
     "orgs:item_create": get("orgs:item_create", slug=_org_a),
     "orgs:item_detail": get("orgs:item_detail", slug=_org_a, pk=lambda w: w.item_a.pk),
