@@ -30,7 +30,7 @@ from notifications.dispatch import COLLECTED_ITEMS, digest_collect
 from notifications.models import Channel, Delivery, DeliveryItem
 from orgs.choices import Role
 from orgs.models import Membership
-from orgs.scoping import CHANNEL_TLPS
+from orgs.scoping import CHANNEL_TLPS, advisory_reach_organization_ids
 
 _TOLD = (CampaignEventKind.REMINDED, CampaignEventKind.ESCALATED)
 
@@ -59,7 +59,14 @@ def _campaign_remind(campaign: Campaign, today: datetime.date) -> list[int]:
     milestones = [(m, kind) for m in campaign.milestones.all() if (kind := _due(m, today))]
     if not milestones:
         return []
-    plans = list(campaign.plans.select_related("organization"))
+    # An organization outside a restricted advisory's audience (narrowed since the campaign
+    # opened) keeps its plan but is told nothing more.
+    reach = advisory_reach_organization_ids(campaign.advisory_id)
+    plans = [
+        plan
+        for plan in campaign.plans.select_related("organization")
+        if plan.organization_id in reach
+    ]
     latest = latest_attestations(plan.pk for plan in plans)
     told = {
         (org, kind, data.get("milestone"), data.get("due_on"))

@@ -25,7 +25,7 @@ from campaigns.models import Campaign, CampaignEvent, Milestone, Plan, ProgressS
 from campaigns.progress import Counts, live_counts
 from orgs.choices import Role
 from orgs.models import Organization
-from orgs.scoping import Actor, has_role, organization_ids
+from orgs.scoping import Actor, advisory_reach_organization_ids, has_role, organization_ids
 from vendors.choices import CriticalityTier, Sector
 from vendors.models import Product
 
@@ -118,15 +118,18 @@ def _validated_milestones(
 
 def scope_organization_ids(campaign: Campaign) -> set[int]:
     """The organizations a campaign names now: those with an affected item, or every
-    organization of its sectors and tiers (which must say whether they run any)."""
+    organization of its sectors and tiers (which must say whether they run any); of a
+    restricted advisory (TLP), only those that may read it."""
+    reach = advisory_reach_organization_ids(campaign.advisory_id)
     if campaign.scope == CampaignScope.FLAGGED:
-        return {org for org, counts in live_counts(campaign=campaign).items() if counts.remaining}
+        counts = live_counts(campaign=campaign)
+        return {org for org, count in counts.items() if count.remaining and org in reach}
     organizations = Organization.objects.all()
     if campaign.scope_sectors:
         organizations = organizations.filter(sector__in=campaign.scope_sectors)
     if campaign.scope_tiers:
         organizations = organizations.filter(criticality_tier__in=campaign.scope_tiers)
-    return set(organizations.values_list("pk", flat=True))
+    return set(organizations.values_list("pk", flat=True)) & reach
 
 
 def _plans_add(

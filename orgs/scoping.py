@@ -166,6 +166,19 @@ def advisory_reach_sql(advisory: str, organization: str) -> tuple[str, list[Any]
     return sql, [*RESTRICTED_TLPS, TLP_AMBER, TLP_AMBER_STRICT, *params, TLP_RED]
 
 
+def advisory_reach_organization_ids(advisory_id: int) -> frozenset[int]:
+    """The organizations that may hold flags of the advisory and be told about it
+    (``advisory_reach_sql``): a campaign of a restricted advisory asks no one else to act."""
+    reach, params = advisory_reach_sql("a", "o")
+    sql = (
+        "SELECT o.id FROM orgs_organization o JOIN advisories_advisory a ON a.id = %s"  # noqa: S608
+        f" WHERE {reach}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [advisory_id, *params])
+        return frozenset(row[0] for row in cursor.fetchall())
+
+
 def _writes_advisories(user: Actor) -> bool:
     from orgs.permissions import can_edit_catalogue
 

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from django.core import mail
 
+from advisories.choices import Tlp
+from advisories.services import advisory_update
 from campaigns.attestations import attestation_review, attestation_submit
 from campaigns.choices import CampaignEventKind
 from campaigns.models import Campaign, CampaignEvent, Plan
@@ -127,3 +129,23 @@ def test_a_digest_channel_hears_of_reminders_and_escalations_in_its_daily_digest
     with django_capture_on_commit_callbacks(execute=True):
         assert campaign_reminders_send(today=plan.due_on - datetime.timedelta(days=3)) == 0
     assert not Delivery.objects.filter(channel=digest, status=DeliveryStatus.COLLECTING).exists()
+
+
+def test_an_organization_outside_a_narrowed_audience_is_reminded_of_nothing(
+    world: World, campaign: Campaign, run_on_commit: Callable[..., Any]
+) -> None:
+    # Klinikum Beta planned, then the advisory became TLP:AMBER for Stadtwerke Alpha only.
+    run_on_commit(
+        advisory_update,
+        advisory=world.advisory,
+        data={"tlp": Tlp.AMBER, "audience_organizations": [world.tenants.org_a]},
+    )
+    plan = campaign.milestones.get(key="plan")
+
+    campaign_reminders_send(today=plan.due_on - datetime.timedelta(days=3))
+
+    told = CampaignEvent.objects.filter(
+        kind__in=[CampaignEventKind.REMINDED, CampaignEventKind.ESCALATED]
+    )
+    assert {event.organization.slug for event in told} == {"stadtwerke-alpha"}
+    assert not Delivery.objects.filter(organization=world.tenants.org_b).exists()

@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from advisories.choices import RecommendedAction
+from advisories.choices import RecommendedAction, Tlp
+from advisories.services import advisory_update
 from audit.models import AuditEntry
 from campaigns.choices import CampaignEventKind, CampaignScope
 from campaigns.models import CampaignEvent, Plan, ProgressSample
@@ -60,6 +61,29 @@ def test_a_profile_scope_names_every_organization_of_its_sectors_flagged_or_not(
     )
 
     assert plans(campaign) == {"stadtwerke-alpha": 3, "wasserwerk-gamma": 0}
+
+
+def test_a_restricted_advisory_s_campaign_takes_in_only_organizations_that_may_read_it(
+    world: World, run_on_commit: Callable[..., Any]
+) -> None:
+    # TLP:AMBER for Stadtwerke Alpha (energy): the matcher resolves Klinikum Beta's flags.
+    run_on_commit(
+        advisory_update,
+        advisory=world.advisory,
+        data={"tlp": Tlp.AMBER, "audience_organizations": [world.tenants.org_a]},
+    )
+    # A profile naming every sector would otherwise take in Beta (health) and Gamma (energy).
+    campaign = campaign_open(
+        advisory=world.advisory,
+        user=world.analyst,
+        scope=CampaignScope.PROFILE,
+        scope_sectors=["energy", "health"],
+    )
+
+    assert plans(campaign) == {"stadtwerke-alpha": 3}
+    # Nor does anyone outside the audience join it later.
+    campaign_progress_record(campaign=campaign)
+    assert plans(campaign) == {"stadtwerke-alpha": 3}
 
 
 def test_milestones_fall_the_given_days_after_the_advisory(world: World) -> None:
