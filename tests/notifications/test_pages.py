@@ -206,3 +206,27 @@ def test_lists_cost_the_same_queries_for_one_row_and_many(
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_delivery_pages_write_dates_as_every_other_page_does(client, tenants, webhook):
+    """'7 Dec 2026 09:30', as the flag and advisory pages write them, never '2026-12-07'."""
+    import datetime
+
+    from django.utils import timezone
+
+    start = timezone.make_aware(datetime.datetime(2026, 12, 7, 9, 30))
+    delivery = Delivery.objects.create(
+        organization=tenants.org_a,
+        channel=webhook,
+        kind="digest",
+        period_start=start,
+        period_end=start + datetime.timedelta(days=1),
+    )
+    Delivery.objects.filter(pk=delivery.pk).update(created_at=start)
+    client.force_login(tenants.owner)
+    detail = client.get(reverse("notifications:delivery_detail", kwargs={"pk": delivery.pk}))
+    listed = client.get(reverse("notifications:delivery_list"))
+    for body in (detail.content.decode(), listed.content.decode()):
+        assert "7 Dec 2026 09:30" in body
+        assert "2026-12-07 09:30" not in body
+    assert "8 Dec 2026 09:30" in detail.content.decode()
