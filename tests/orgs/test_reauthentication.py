@@ -237,3 +237,15 @@ def test_with_a_second_factor_the_confirmation_asks_for_it_not_the_password(tena
     confirmed = client.post(asked.url, {"code": totp(secret, step=1)})
     assert confirmed.status_code == 200
     assert list(ApiToken.objects.values_list("name", flat=True)) == ["SIEM export"]
+
+
+def test_a_person_without_a_password_or_second_factor_cannot_confirm_and_issues_nothing(tenants):
+    # People who sign in only through single sign-on have no password to confirm with; until
+    # they set up a second factor, a sensitive action stays refused rather than unguarded.
+    tenants.analyst.set_unusable_password()
+    tenants.analyst.save()
+    client = Client()
+    client.force_login(tenants.analyst)
+    refused = client.post(TOKENS, {"name": "SIEM export", "access": "read"})
+    assert refused.status_code == 403
+    assert not ApiToken.objects.exists()
