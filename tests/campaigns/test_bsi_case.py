@@ -18,6 +18,7 @@ from advisories.models import Advisory
 from campaigns.attestations import attestation_review, attestation_submit
 from campaigns.evidence import EvidenceFile
 from campaigns.models import Plan
+from campaigns.report import attestation_rows, organization_rows
 from campaigns.selectors import campaign_burndown, campaign_dashboard, campaign_state_at
 from campaigns.services import campaign_open, campaign_progress_record, plan_update
 from orgs.importers.services import inventory_import_submit
@@ -32,6 +33,11 @@ KASPERSKY_ROWS = [
     ("ks-2", "Kaspersky", "Kaspersky Endpoint Security for Business", "11.10"),
     ("ks-3", "Kaspersky", "Kaspersky Endpoint Security for Business", "11.11"),
 ]
+
+
+def report_rows(state: Any) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The regulator report's two tables, as both its formats write them."""
+    return organization_rows(state), attestation_rows(state)
 
 
 def csv_file(rows: list[tuple[str, str, str, str]]) -> bytes:
@@ -98,6 +104,8 @@ def test_the_bsi_kaspersky_warning_as_a_campaign(
         files=[EvidenceFile("scan.csv", b"host,product\nsrv-1,Kaspersky\n")],
     )
     attestation_review(attestation=attestation, user=analyst, accept=True)
+    accepted_at = timezone.now()
+    report_then = report_rows(campaign_state_at(campaign=campaign, user=analyst, as_of=accepted_at))
 
     # The CMDB export now names Defender for ks-1 and no longer lists ks-2.
     upload(
@@ -127,6 +135,11 @@ def test_the_bsi_kaspersky_warning_as_a_campaign(
     assert now_row.plan["responsible"] == "Olga Owner"
     assert [a.status for a in now_row.attestations] == ["Submitted, awaiting review", "Accepted"]
     assert then.remaining == total_at_start and now.remaining == total_at_start - 2
+
+    # The report for the moment the attestation was accepted, made now, is what it said then.
+    again = campaign_state_at(campaign=campaign, user=analyst, as_of=accepted_at)
+    assert report_rows(again) == report_then
+    assert report_rows(now) != report_then
 
     # An organization's own view of the same campaign is its line alone.
     hospital = User.objects.get(username="hospital")

@@ -113,6 +113,9 @@ def test_another_organizations_plan_attestation_and_evidence_answer_404(
     )
     attestation.refresh_from_db()
     assert attestation.status == AttestationStatus.SUBMITTED
+    attest = reverse("campaigns:attest", kwargs={"pk": campaign.pk, "slug": slug, "key": "plan"})
+    assert outsider.post(attest, {"statement": "Forged by Beta."}).status_code == 404
+    assert list(Attestation.objects.values_list("pk", flat=True)) == [attestation.pk]
 
 
 def test_a_campaign_without_the_users_organizations_answers_404(world: World) -> None:
