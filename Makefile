@@ -74,8 +74,9 @@ bench-ui: $(VENV)/.dev  ## Server time of the main pages over 1,000,000 items an
 bench-api: $(VENV)/.dev  ## API latency and throughput over 1,000,000 items and 200,000 flags (gunicorn, 10 clients)
 	$(BIN)/python tests/bench/bench_api.py
 
-bench-matching: $(VENV)/.dev  ## Matching engine vs hand-written SQL over 1,000,000 items; publish-to-flag via a worker
-	$(BIN)/python tests/bench/bench_matching.py
+ITEMS ?= 1000000
+bench-matching: $(VENV)/.dev  ## Matching engine vs hand-written SQL over ITEMS (1,000,000) items; publish-to-flag via 1 and 2 workers
+	$(BIN)/python tests/bench/bench_matching.py --items $(ITEMS)
 
 clean:  ## Remove the virtualenv and local state (var/)
 	rm -rf $(VENV) var staticfiles

@@ -54,16 +54,18 @@ class MatchRunKind(models.TextChoices):
     ORGANIZATION = "organization", "An organization's changed items against every advisory"
     CATALOGUE = "catalogue", "Items and advisories touched by a catalogue change"
     FULL = "full", "Full re-match (the chunks are its parts)"
-    CHUNK = "chunk", "One chunk of a full re-match"
+    CHUNK = "chunk", "One chunk of an advisory, catalogue or full run"
 
 
 class MatchRunStatus(models.TextChoices):
-    # A chunk waits as PENDING until a worker claims it; a full re-match is RUNNING until its
-    # last chunk has finished.
+    # A chunk waits as PENDING until a worker claims it; a chunked run (advisory, catalogue,
+    # full) is RUNNING until its last chunk has finished. A chunk that overran its time limit
+    # is SPLIT: two smaller chunks of the same run replace it.
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    SPLIT = "split", "Split into smaller chunks"
 
 
 class SavedViewPage(models.TextChoices):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from advisories.models import Advisory, AffectedTarget
@@ -190,13 +191,30 @@ class FlagEvent(models.Model):
         return f"{self.get_kind_display()} on flag {self.flag_id}"
 
 
+class MatchRunQuerySet(models.QuerySet["MatchRun"]):
+    def with_progress(self) -> MatchRunQuerySet:
+        """Annotate each run with its chunks (those split in two not counted), the ones
+        finished, and the flags created or reopened by them so far: one query for any
+        number of runs."""
+        finished = Q(chunks__status__in=[MatchRunStatus.SUCCEEDED, MatchRunStatus.FAILED])
+        return self.annotate(
+            chunks_total=Count("chunks", filter=~Q(chunks__status=MatchRunStatus.SPLIT)),
+            chunks_done=Count("chunks", filter=finished),
+            chunk_flags=Coalesce(
+                Sum(F("chunks__flags_created") + F("chunks__flags_reopened"), filter=finished), 0
+            ),
+        )
+
+
 class MatchRun(models.Model):
     """One run of the matcher: what it covered, how long it took and what it changed.
 
     Every run that did work leaves one, successful or not, so that an operator can see that
-    matching keeps up and find the error of a run that failed. A full re-match is a parent run
-    whose chunks are runs of their own; a chunk is created PENDING and claimed by the worker
-    that does it, so that two workers never do the same chunk.
+    matching keeps up and find the error of a run that failed. An advisory run, a catalogue run
+    and a full re-match are parent runs whose chunks (groups of whole organizations) are runs
+    of their own; a chunk is created PENDING and claimed by the worker that does it, so that
+    two workers never do the same chunk. The parent's progress is read from its chunks
+    (``exposure.selectors.run_progress``).
     """
 
     kind = models.CharField(max_length=20, choices=MatchRunKind.choices)
@@ -225,6 +243,14 @@ class MatchRun(models.Model):
     flags_resolved = models.PositiveIntegerField(default=0)
     flags_reopened = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    requested_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The newest pending marker the run read; cleared when it finishes, if no "
+        "newer change came meanwhile.",
+    )
+
+    objects = MatchRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -235,6 +261,14 @@ class MatchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} run {self.pk} ({self.get_status_display()})"
+
+    @property
+    def flags_so_far(self) -> int:
+        """Flags the run has created or reopened so far: its finished chunks' (needs
+        ``with_progress``), or its own when it has no chunks."""
+        if getattr(self, "chunks_total", 0):
+            return int(getattr(self, "chunk_flags", 0))
+        return self.flags_created + self.flags_reopened
 
 
 class SavedViewQuerySet(models.QuerySet["SavedView"]):

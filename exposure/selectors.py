@@ -320,14 +320,28 @@ def org_exposure_summary(*, organization: Organization, user: Actor) -> Exposure
 def match_runs_recent(
     *, user: Actor, kind: MatchRunKind | None = None, limit: int = 50
 ) -> QuerySet[MatchRun, Any]:
-    """The latest matching runs, newest first; for platform readers only (runs span every
-    organization), nothing for anyone else."""
+    """The latest matching runs (not their chunks), newest first; for platform readers only
+    (runs span every organization), nothing for anyone else."""
     if not sees_all_organizations(user):
         return MatchRun.objects.none()
-    runs = MatchRun.objects.all()
+    runs = MatchRun.objects.filter(parent=None)
     if kind is not None:
         runs = runs.filter(kind=kind)
     return runs.order_by("-created_at", "-pk")[:limit]
+
+
+def advisory_match_progress(*, user: Actor, advisory: Advisory) -> MatchRun | None:
+    """The latest matching run of the advisory, annotated with its progress
+    (``MatchRun.objects.with_progress``); for platform readers only, as every run (its flags
+    so far span every organization), None for anyone else."""
+    if not sees_all_organizations(user):
+        return None
+    return (
+        MatchRun.objects.with_progress()
+        .filter(kind=MatchRunKind.ADVISORY, parent=None, advisory_ids__contains=[advisory.pk])
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 # --- The pages of organizations and flags ---------------------------------------------------

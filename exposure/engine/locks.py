@@ -141,3 +141,24 @@ def matching_transaction() -> Iterator[None]:
                 # 750 ms instead of 590.
                 cursor.execute(MATCHING_SESSION_SETTINGS)
         yield
+
+
+def statement_time_limit(*, seconds: int) -> None:
+    """Have PostgreSQL cancel any statement of the current transaction that runs longer than
+    ``seconds``: a worker blocked in a statement cannot notice its own time limit."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true)", [f"{max(int(seconds), 1)}s"]
+            )
+
+
+_QUERY_CANCELED = "57014"
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """Whether ``error`` (or the driver's error it wraps) is a statement PostgreSQL cancelled."""
+    return any(
+        getattr(candidate, "pgcode", None) == _QUERY_CANCELED
+        for candidate in (error, error.__cause__)
+    )

@@ -398,7 +398,8 @@ def test_matching_one_advisory_takes_the_same_few_queries_for_any_number_of_item
     large = unmatched_advisory(catalogue)
     first_large = queries_to_match(large)
 
+    # The run's plan, its chunk's claim and locks, and the run's close included.
     assert Flag.objects.filter(advisory=large).count() == 41
-    assert first_small == first_large <= 20
+    assert first_small == first_large <= 50
     queries_to_match(small)  # catches up with the 40 new items
-    assert queries_to_match(small) == queries_to_match(large) <= 20
+    assert queries_to_match(small) == queries_to_match(large) <= 50

@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from celery.exceptions import Retry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -17,8 +18,8 @@ from exposure.engine.locks import MATCHING_KEY, organization_key
 from exposure.models import Flag, FlagEvent, MatchRun
 from exposure.services import (
     advisories_match,
-    full_rematch_chunk,
-    full_rematch_chunk_failed,
+    chunk_failed,
+    chunk_match,
     full_rematch_plan,
     organization_match,
     pending_sweep,
@@ -41,7 +42,8 @@ def test_publishing_records_an_advisory_run(make_item, publish):
     make_item({"p": "endpoint_security"})
     make_item({"p": "anti_virus"})
     advisory = publish(KASPERSKY)
-    run = MatchRun.objects.get()
+    run = MatchRun.objects.get(parent=None)
+    assert run.chunks.get().status == MatchRunStatus.SUCCEEDED
     assert (run.kind, run.status, run.advisory_ids) == (
         MatchRunKind.ADVISORY,
         MatchRunStatus.SUCCEEDED,
@@ -61,8 +63,9 @@ def test_a_failing_run_is_recorded_and_leaves_its_advisory_pending(make_item, pu
     with pytest.raises(ValueError, match="future_kind"):
         advisories_match(advisory_ids=[advisory.pk])
 
-    failed = MatchRun.objects.filter(status=MatchRunStatus.FAILED).get()
-    assert "future_kind" in failed.error and failed.advisory_ids == [advisory.pk]
+    failed = MatchRun.objects.filter(status=MatchRunStatus.FAILED, parent=None).get()
+    assert failed.advisory_ids == [advisory.pk]
+    assert "future_kind" in failed.chunks.get(status=MatchRunStatus.FAILED).error
     assert Advisory.objects.get(pk=advisory.pk).match_requested_at is not None
 
 
@@ -92,26 +95,46 @@ def test_a_failing_advisory_does_not_hold_back_the_others(make_item, catalogue):
 
     with pytest.raises(ValueError, match="future_kind"):
         advisories_match(advisory_ids=[bad.pk])
+    # The failed run asks again when it commits: then each advisory is planned on its own.
+    with pytest.raises(ValueError, match="future_kind"):
+        advisories_match(advisory_ids=[bad.pk])
 
     assert open_flags(good) and not Flag.objects.filter(advisory=bad).exists()
+    assert Advisory.objects.get(pk=good.pk).match_requested_at is None
     assert Advisory.objects.get(pk=bad.pk).match_requested_at is not None
-    failed = MatchRun.objects.filter(status=MatchRunStatus.FAILED)
+    failed = MatchRun.objects.filter(status=MatchRunStatus.FAILED, parent=None)
     assert sorted(run.advisory_ids for run in failed) == sorted([[bad.pk], [good.pk, bad.pk]])
 
 
-def test_an_advisory_run_waits_for_nobody_when_the_matching_lock_is_held(
-    make_item, publish, other_session
+def test_an_advisory_chunk_waits_for_nobody_when_its_organization_is_busy(
+    make_item, publish, org, other_session
 ):
     make_item({"p": "endpoint_security"})
     advisory = publish(KASPERSKY)
     Advisory.objects.filter(pk=advisory.pk).update(match_requested_at=timezone.now())
-    other_session.execute("SELECT pg_advisory_lock_shared(%s)", [MATCHING_KEY])
+    other_session.execute("SELECT pg_advisory_lock(%s)", [organization_key(org.pk)])
 
-    with pytest.raises(MatchingBusy):
+    # Executed eagerly, the chunk's task asks to be retried later.
+    with pytest.raises(Retry, match="MatchingBusy"):
         advisories_match(advisory_ids=[advisory.pk])
+    run = MatchRun.objects.get(kind=MatchRunKind.ADVISORY, status=MatchRunStatus.RUNNING)
+    [chunk] = run.chunks.all()
+    with pytest.raises(MatchingBusy):
+        chunk_match(chunk_id=chunk.pk)
 
+    assert (run.status, chunk.status) == (MatchRunStatus.RUNNING, MatchRunStatus.PENDING)
     assert Advisory.objects.get(pk=advisory.pk).match_requested_at is not None
     assert not MatchRun.objects.filter(status=MatchRunStatus.FAILED).exists()
+    # While its run is going, asking again plans nothing; once the lock is free, the chunk,
+    # re-sent by the sweeper, finishes the run and clears the marker.
+    assert advisories_match(advisory_ids=[advisory.pk]) == []
+    other_session.execute("SELECT pg_advisory_unlock(%s)", [organization_key(org.pk)])
+    assert pending_sweep(min_age=datetime.timedelta(0)).chunks == 1
+    chunk.refresh_from_db()
+    run.refresh_from_db()
+    assert chunk.status == MatchRunStatus.SUCCEEDED
+    assert run.status == MatchRunStatus.SUCCEEDED
+    assert Advisory.objects.get(pk=advisory.pk).match_requested_at is None
 
 
 def test_organization_runs_share_the_matching_lock_but_not_an_organization(
@@ -146,7 +169,7 @@ def test_a_chunk_finding_one_organization_busy_holds_no_lock_and_stays_pending(
     other_session.execute("SELECT pg_advisory_lock(%s)", [organization_key(busy)])
 
     with pytest.raises(MatchingBusy):
-        full_rematch_chunk(chunk_id=chunk.pk)
+        chunk_match(chunk_id=chunk.pk)
 
     chunk.refresh_from_db()
     assert chunk.status == MatchRunStatus.PENDING
@@ -159,7 +182,7 @@ def test_a_chunk_finding_one_organization_busy_holds_no_lock_and_stays_pending(
 def test_a_chunk_releases_every_organization_lock(drift, other_session):
     parent = full_rematch_plan(items_per_chunk=1000)
     [chunk] = parent.chunks.all()
-    assert full_rematch_chunk(chunk_id=chunk.pk) is not None
+    assert chunk_match(chunk_id=chunk.pk) is not None
     for key in [MATCHING_KEY, *(organization_key(pk) for pk in chunk.organization_ids)]:
         other_session.execute("SELECT pg_try_advisory_lock(%s)", [key])
         assert other_session.fetchone()[0] is True
@@ -206,7 +229,7 @@ def test_a_full_rematch_is_split_into_chunks_that_repair_drift(drift):
     assert all(chunk.status == MatchRunStatus.PENDING for chunk in chunks)
 
     for chunk in chunks:
-        assert full_rematch_chunk(chunk_id=chunk.pk) is not None
+        assert chunk_match(chunk_id=chunk.pk) is not None
 
     parent.refresh_from_db()
     assert parent.status == MatchRunStatus.SUCCEEDED
@@ -218,7 +241,7 @@ def full_rematch_now() -> MatchRun:
     """Plan a full re-match and do its chunks one after the other, as the benchmark does."""
     parent = full_rematch_plan(items_per_chunk=3)
     for chunk_id in parent.chunks.order_by("pk").values_list("pk", flat=True):
-        full_rematch_chunk(chunk_id=chunk_id)
+        chunk_match(chunk_id=chunk_id)
     parent.refresh_from_db()
     return parent
 
@@ -315,20 +338,17 @@ def test_a_full_rematch_resolves_a_flag_that_no_longer_matches_and_creates_a_mis
 def test_a_chunk_is_done_once_whoever_asks_again(drift):
     parent = full_rematch_plan(items_per_chunk=1000)
     [chunk] = parent.chunks.all()
-    assert full_rematch_chunk(chunk_id=chunk.pk) is not None
-    assert full_rematch_chunk(chunk_id=chunk.pk) is None
-    assert (
-        MatchRun.objects.filter(kind=MatchRunKind.CHUNK, status=MatchRunStatus.SUCCEEDED).count()
-        == 1
-    )
+    assert chunk_match(chunk_id=chunk.pk) is not None
+    assert chunk_match(chunk_id=chunk.pk) is None
+    assert parent.chunks.filter(status=MatchRunStatus.SUCCEEDED).count() == 1
 
 
 def test_a_chunk_that_runs_out_of_retries_fails_its_full_rematch(drift):
     parent = full_rematch_plan(items_per_chunk=3)
     first, *rest = parent.chunks.order_by("pk")
-    full_rematch_chunk_failed(chunk_id=first.pk, error="OperationalError: gone")
+    chunk_failed(chunk_id=first.pk, error="OperationalError: gone")
     for chunk in rest:
-        full_rematch_chunk(chunk_id=chunk.pk)
+        chunk_match(chunk_id=chunk.pk)
     parent.refresh_from_db()
     assert parent.status == MatchRunStatus.FAILED
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import pytest
 import redis
 from celery import Celery
@@ -101,7 +102,9 @@ def _pings(client: redis.Redis) -> bool:
 class Worker:
     """A ``celery -A config worker`` process group (main process and its pool child)."""
 
-    def __init__(self, broker: RedisServer, log: Path, *, beat: bool) -> None:
+    def __init__(
+        self, broker: RedisServer, log: Path, *, beat: bool, settings: dict[str, str]
+    ) -> None:
         db = connection.settings_dict
         env = {
             **os.environ,
@@ -112,6 +115,7 @@ class Worker:
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "MATCHING_SWEEP_SECONDS": "1",
             "MATCHING_SWEEP_MIN_AGE": "1",
+            **settings,
         }
         command = [sys.executable, "-m", "celery", "-A", "config", "worker"]
         command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO"]
@@ -196,8 +200,11 @@ def workers(
 ) -> Iterator[Callable[..., Worker]]:
     started: list[Worker] = []
 
-    def start(*, beat: bool = False) -> Worker:
-        worker = Worker(broker, tmp_path / f"worker-{len(started)}.log", beat=beat)
+    def start(*, beat: bool = False, **settings: str) -> Worker:
+        """A worker; ``settings`` are environment variables it reads its settings from."""
+        worker = Worker(
+            broker, tmp_path / f"worker-{len(started)}.log", beat=beat, settings=settings
+        )
         started.append(worker)
         return worker
 
@@ -367,3 +374,84 @@ def test_publishing_while_redis_is_down_succeeds_and_is_matched_once_it_is_back(
     broker.start()
     wait_for(lambda: run_of(advisory), what="the sweeper to get the advisory matched")
     assert Flag.objects.filter(advisory=advisory).count() == len(items)
+
+
+# --- chunks ----------------------------------------------------------------------------------
+
+
+def chunks_of(advisory: Advisory) -> Any:
+    return MatchRun.objects.filter(kind=MatchRunKind.CHUNK, parent__advisory_ids=[advisory.pk])
+
+
+def exactly_one_flag_and_one_created_event_per_item(advisory: Advisory, items: list[Any]) -> None:
+    assert Flag.objects.filter(advisory=advisory).count() == len(items)
+    assert flags_per_pair(advisory) == {1}
+    created = FlagEvent.objects.filter(flag__advisory=advisory, kind="created")
+    assert created.count() == len(items)
+    assert set(created.values("flag_id").annotate(n=Count("pk")).values_list("n", flat=True)) == {1}
+
+
+def test_a_chunk_whose_worker_is_killed_is_done_by_another_worker(workers, inventory):
+    product, items = inventory(20_000)
+    # Five organizations of 4,000 items: chunks of 4,000 items are one organization each.
+    first = workers(MATCHING_CHUNK_ITEMS="4000")
+    advisory = draft_on(product)
+
+    advisory_publish(advisory=advisory)
+    wait_for(
+        lambda: (
+            chunks_of(advisory).filter(status=MatchRunStatus.SUCCEEDED).exists()
+            and matching_lock_held()
+        ),
+        timeout=30,
+        what="a chunk done and the next one started",
+    )
+    first.kill()
+    wait_for(lambda: not matching_lock_held(), what="the killed chunk to be rolled back")
+    assert chunks_of(advisory).count() == 5
+    assert chunks_of(advisory).filter(status=MatchRunStatus.PENDING).exists()
+    assert Advisory.objects.get(pk=advisory.pk).match_requested_at is not None
+
+    # The killed worker's messages stay unacknowledged in Redis; the other worker's sweeper
+    # sends the chunks still pending again.
+    workers(beat=True, MATCHING_CHUNK_ITEMS="4000")
+    run = wait_for(lambda: run_of(advisory), what="the other worker to finish the run")
+    assert run.flags_created == len(items)
+    assert set(chunks_of(advisory).values_list("status", flat=True)) == {MatchRunStatus.SUCCEEDED}
+    exactly_one_flag_and_one_created_event_per_item(advisory, items)
+    assert Advisory.objects.get(pk=advisory.pk).match_requested_at is None
+
+
+def test_a_chunk_that_overruns_the_soft_time_limit_is_split_and_the_run_finishes(
+    workers, inventory
+):
+    product, items = inventory(500)
+    advisory = draft_on(product)
+    db = connection.settings_dict
+    blocker = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+    try:
+        # Every chunk reads the flags first: while this lock is held, each one overruns.
+        blocker.cursor().execute("LOCK TABLE exposure_flag IN ACCESS EXCLUSIVE MODE")
+        workers(CELERY_TASK_SOFT_TIME_LIMIT="2", CELERY_TASK_TIME_LIMIT="20")
+        advisory_publish(advisory=advisory)
+        wait_for(
+            lambda: chunks_of(advisory).filter(status=MatchRunStatus.SPLIT).count() >= 2,
+            what="the chunk of five organizations to be split, and a half of it again",
+        )
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+    run = wait_for(lambda: run_of(advisory), what="the run to finish")
+    chunks = chunks_of(advisory)
+    split = chunks.filter(status=MatchRunStatus.SPLIT)
+    assert "Overran its time limit" in split.first().error
+    done = chunks.exclude(status=MatchRunStatus.SPLIT)
+    assert set(done.values_list("status", flat=True)) == {MatchRunStatus.SUCCEEDED}
+    # The finished chunks cover the five organizations exactly once.
+    covered = sorted(pk for chunk in done for pk in chunk.organization_ids)
+    assert covered == sorted(set(InventoryItem.objects.values_list("organization_id", flat=True)))
+    assert run.flags_created == len(items)
+    exactly_one_flag_and_one_created_event_per_item(advisory, items)
