@@ -50,6 +50,7 @@ from exposure.selectors import (
     advisories_with_active_flags,
     advisory_flag_impact,
     advisory_impact,
+    advisory_match_progress,
 )
 from listing.pages import (
     DateRange,
@@ -181,6 +182,7 @@ def advisory_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "impact": impact,
         "impact_rows": paginate(rows, request, per_page=IMPACT_ROWS, param="organizations"),
         "affected_only": affected_only,
+        "match_run": advisory_match_progress(user=request.user, advisory=advisory),
         "revisions": advisory.revisions.select_related("created_by").order_by("-number"),
         "can_edit": can_edit_catalogue(request.user),
     }

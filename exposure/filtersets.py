@@ -111,9 +111,15 @@ class FlagFilterSet(SearchFilterSet):
 class MatchRunFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=MatchRunKind.choices)
     status = django_filters.MultipleChoiceFilter(choices=MatchRunStatus.choices)
-    parent = IntegerFilter(field_name="parent_id", label="The full re-match a chunk belongs to")
+    parent = IntegerFilter(field_name="parent_id", label="The run a chunk belongs to")
+    advisory = IntegerFilter(method="filter_advisory", label="Runs that matched this advisory")
     created = DateTimeFromToRangeFilter(field_name="created_at")
 
     class Meta:
         model = MatchRun
         fields = ["kind", "status"]
+
+    def filter_advisory(
+        self, queryset: QuerySet[MatchRun, Any], name: str, value: int
+    ) -> QuerySet[MatchRun, Any]:
+        return queryset.filter(advisory_ids__contains=[value])

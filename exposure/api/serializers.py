@@ -451,13 +451,50 @@ class FlagCommentSerializer(StrictSerializer):
                 "flags_resolved": 1,
                 "flags_reopened": 0,
                 "error": "",
+                "chunks_total": 0,
+                "chunks_done": 0,
+                "flags_so_far": 3,
             },
             response_only=True,
-        )
+        ),
+        OpenApiExample(
+            "An advisory run half-way through its chunks",
+            value={
+                "id": 912,
+                "kind": "advisory",
+                "status": "running",
+                "parent": None,
+                "advisory_ids": [27],
+                "organization_ids": [],
+                "vendor_ids": [],
+                "product_ids": [],
+                "created_at": "2026-11-18T09:15:02.118301Z",
+                "started_at": "2026-11-18T09:15:02.118301Z",
+                "finished_at": None,
+                "duration_seconds": None,
+                "items_considered": 10000000,
+                "flags_created": 0,
+                "flags_updated": 0,
+                "flags_resolved": 0,
+                "flags_reopened": 0,
+                "error": "",
+                "chunks_total": 20,
+                "chunks_done": 9,
+                "flags_so_far": 931542,
+            },
+            response_only=True,
+        ),
     ]
 )
 class MatchRunSerializer(StrictModelSerializer[MatchRun]):
     duration_seconds = serializers.SerializerMethodField()
+    chunks_total = serializers.IntegerField(
+        read_only=True, help_text="Chunks of the run (0: a run done in one piece)."
+    )
+    chunks_done = serializers.IntegerField(read_only=True, help_text="Chunks finished so far.")
+    flags_so_far = serializers.IntegerField(
+        read_only=True, help_text="Flags created or reopened by the finished chunks so far."
+    )
 
     class Meta:
         model = MatchRun
@@ -480,6 +517,9 @@ class MatchRunSerializer(StrictModelSerializer[MatchRun]):
             "flags_resolved",
             "flags_reopened",
             "error",
+            "chunks_total",
+            "chunks_done",
+            "flags_so_far",
         ]
         read_only_fields = fields
 

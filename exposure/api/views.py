@@ -201,4 +201,4 @@ class MatchRunViewSet(viewsets.ReadOnlyModelViewSet[MatchRun]):
     def get_queryset(self) -> QuerySet[MatchRun, Any]:
         if not sees_all_organizations(self.request.user):
             return MatchRun.objects.none()
-        return MatchRun.objects.all()
+        return MatchRun.objects.with_progress()

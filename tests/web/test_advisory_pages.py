@@ -3,10 +3,12 @@ queries."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from advisories.models import AffectedTarget
 from advisories.services import target_compile
+from exposure.models import MatchRun
 from tests.factories import PublishedAdvisoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +174,39 @@ def test_advisory_page_shows_how_each_target_was_read_and_its_caveat(client, wor
     assert "&lt; 7.15 — condition: installed on AB300 controllers" in page
     assert escape("<V7.15_installed_on_AB300_controllers") in page
     assert "Its flags are possible" in page
+
+
+def running_advisory_run(advisory):
+    """An advisory run of three chunks (a fourth was split): one done (two flags), one failed,
+    one pending."""
+    run = MatchRun.objects.create(
+        kind="advisory", status="running", advisory_ids=[advisory.pk], started_at=timezone.now()
+    )
+    for status, created in (("succeeded", 2), ("failed", 0), ("pending", 0), ("split", 9)):
+        MatchRun.objects.create(
+            kind="chunk",
+            status=status,
+            parent=run,
+            advisory_ids=[advisory.pk],
+            flags_created=created,
+        )
+    return run
+
+
+def test_advisory_page_shows_its_matching_run_in_progress_to_platform_readers(client, world):
+    running_advisory_run(world.warning)
+    client.force_login(world.editor)
+    response = client.get(world.warning.get_absolute_url())
+    progress = response.content.decode().split('data-testid="match-progress"')[1].split("</p>")[0]
+    assert "in progress" in progress
+    assert "2 of 3 chunks done" in " ".join(progress.split())
+    assert "2 flags created or reopened in every organization so far" in " ".join(progress.split())
+    assert 'hx-trigger="every 3s"' in progress
+
+
+def test_advisory_page_shows_no_matching_run_to_organization_members(client, world):
+    running_advisory_run(world.warning)
+    client.force_login(world.tenants.viewer)
+    response = client.get(world.warning.get_absolute_url())
+    assert response.context["match_run"] is None
+    assert b"match-progress" not in response.content
