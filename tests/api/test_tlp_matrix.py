@@ -63,7 +63,21 @@ PAGES: dict[str, Callable[[World], str]] = {
     "organization": lambda w: reverse("orgs:organization_detail", args=[w.tenants.org_a.slug]),
     "vendor": lambda w: reverse("vendors:vendor_detail", args=[w.vendor.slug]),
     "audit trail": lambda w: reverse("audit:entry_list"),
+    "affected assets": lambda w: reverse("exposure:asset_list"),
+    "reports": lambda w: reverse("reports:reports"),
+    "flag export (CSV)": lambda w: reverse("exposure:flag_list") + "?format=csv",
+    "advisory as CSAF": lambda w: reverse("advisories:advisory_csaf", args=[w.advisory.pk]),
+    "campaigns": lambda w: reverse("campaigns:campaign_list"),
+    "campaign": lambda w: w.objects["campaign"].get_absolute_url(),
+    "campaign plan": lambda w: reverse(
+        "campaigns:plan_detail", args=[w.objects["campaign"].pk, w.tenants.org_a.slug]
+    ),
+    "evidence download": lambda w: reverse(
+        "campaigns:evidence_download", args=[w.objects["evidence"].pk]
+    ),
 }
+# Pages of the advisory itself or of what exists only because of it: 404 to who may not read it.
+HIDDEN_PAGES = {"advisory detail", "flag detail", "campaign", "campaign plan", "evidence download"}
 
 
 def _actors(world: World) -> dict[str, User]:
@@ -189,12 +203,13 @@ def test_no_page_shows_a_restricted_advisory_outside_its_audience(world, tlp):
         client.force_login(user)
         for page, url in PAGES.items():
             response = client.get(url(world))
-            shown = response.status_code == 200 and _shows_secret(response.content)
+            body = b"".join(response) if response.streaming else response.content
+            shown = response.status_code == 200 and _shows_secret(body)
             if shown:
                 seen_by.add(actor)
                 if actor not in READERS[tlp]:
                     failures.append(f"{actor}: {page} showed it")
-            hidden = page in ("advisory detail", "flag detail") and actor not in READERS[tlp]
+            hidden = page in HIDDEN_PAGES and actor not in READERS[tlp]
             if hidden and response.status_code != 404:
                 failures.append(f"{actor}: {page} → {response.status_code}, not 404")
     assert failures == []
