@@ -1,5 +1,5 @@
-"""Flags as a CSV file for spreadsheets: the one writer of the flag list page's download and of
-``GET /api/v1/flags/export.csv``.
+"""Flags as a CSV file (or an Excel workbook) for spreadsheets: the one writer of the flag list
+page's downloads and of ``GET /api/v1/flags/export.csv``.
 
 Both take the flag list's filters and ordering and stream every row (fetched in chunks, so a
 large export never sits in memory) through ``listing.pages.csv_response``, which defuses
@@ -13,11 +13,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from exposure.models import Flag
-from listing.pages import csv_response
+from listing.pages import CSV_MAX_ROWS, csv_response, xlsx_response
 
 # (CSV column, queryset value) in the file's column order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -64,4 +64,23 @@ def flags_csv(flags: QuerySet[Flag, Any]) -> StreamingHttpResponse:
         filename=f"vendorwatch-flags-{timezone.localdate():%Y-%m-%d}.csv",
         header=HEADER,
         rows=flag_csv_rows(flags),
+    )
+
+
+# A workbook is built in memory, unlike the streamed CSV: as many rows as a page's CSV export
+# of any other list keeps, and the list says to narrow it first when it has more.
+XLSX_MAX_ROWS = CSV_MAX_ROWS
+
+
+def flags_xlsx(flags: QuerySet[Flag, Any]) -> HttpResponse | None:
+    """``flags`` as an Excel workbook named for today, the CSV's columns; ``None`` when there
+    are more than ``XLSX_MAX_ROWS`` of them."""
+    rows = list(flags.values_list(*(lookup for _name, lookup in COLUMNS))[: XLSX_MAX_ROWS + 1])
+    if len(rows) > XLSX_MAX_ROWS:
+        return None
+    return xlsx_response(
+        filename=f"vendorwatch-flags-{timezone.localdate():%Y-%m-%d}.xlsx",
+        sheet="Flags",
+        header=HEADER,
+        rows=rows,
     )

@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from exposure.choices import ACTIVE_FLAG_STATUSES, FlagStatus
-from exposure.export import flags_csv
+from exposure.export import XLSX_MAX_ROWS, flags_csv, flags_xlsx
 from exposure.flag_filters import flag_filters, pick_options
 from exposure.forms import (
     ASSIGN_ME,
@@ -99,6 +99,17 @@ def flag_list_view(request: HttpRequest) -> HttpResponseBase:
     ordered, sort = sort_queryset(filters.flags, request, LIST_COLUMNS, default="-priority")
     if request.GET.get("format") == "csv":
         return flags_csv(ordered)
+    if request.GET.get("format") == "xlsx":
+        if workbook := flags_xlsx(ordered):
+            return workbook
+        messages.error(
+            request,
+            f"An Excel export holds up to {XLSX_MAX_ROWS:,} flags; narrow the list with a filter "
+            "first, or export it as CSV.",
+        )
+        kept = request.GET.copy()
+        kept.pop("format")
+        return redirect(f"{request.path}?{kept.urlencode()}")
     context = {
         "page": paginate(FlagRows(ordered, user=request.user), request),
         "filters": filters,

@@ -4,12 +4,14 @@ row per item, the most urgent first, the advisories named) with one triage of al
 flags; and the item's page with its flags and their history. All of it scoped to the
 organizations the user may see."""
 
+import io
 import random
 from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from advisories.choices import Severity
 from exposure.models import Flag, FlagEvent
@@ -87,6 +89,33 @@ def test_csv_export_has_the_asset_columns(client, world, hosts):
     row = dict(zip(header, lines[1].split(","), strict=True))
     assert row["hostname"] == "srv-backup-02" and row["site"] == "Rechenzentrum Süd"
     assert row["environment"] == "staging" and row["quantity"] == "1"
+
+
+def test_xlsx_export_has_the_csvs_columns_and_rows_of_the_filtered_list(client, world, hosts):
+    client.force_login(world.tenants.viewer)
+    response = client.get(FLAGS, {"format": "xlsx", "q": "srv-backup", "sort": "-priority"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    csv = client.get(FLAGS, {"format": "csv", "q": "srv-backup", "sort": "-priority"})
+    assert header == b"".join(csv.streaming_content).decode().splitlines()[0].split(",")
+    shown = [dict(zip(header, row, strict=True)) for row in rows]
+    assert [row["flag_id"] for row in shown] == [
+        hosts["second_critical"].pk,
+        hosts["second_warning"].pk,
+    ]
+    assert shown[0]["hostname"] == "srv-backup-02" and shown[0]["quantity"] == 1
+
+
+def test_an_xlsx_export_over_the_limit_leads_back_to_the_list_saying_why(
+    client, world, hosts, monkeypatch
+):
+    monkeypatch.setattr("exposure.export.XLSX_MAX_ROWS", 1)
+    client.force_login(world.tenants.viewer)
+    response = client.get(FLAGS, {"format": "xlsx", "q": "srv-backup"}, follow=True)
+    assert response.redirect_chain == [(f"{FLAGS}?q=srv-backup", 302)]
+    assert "narrow the list with a filter first" in response.content.decode()
 
 
 def test_inventory_search_finds_hostname_and_site(client, world, hosts):
