@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/tokens/", views_tokens.token_list, name="tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
     path("accounts/sso/", views_sso.sso_start_view, name="sso_start"),
+    path("accounts/sso/confirm/", views_sso.sso_reauthenticate_view, name="sso_reauthenticate"),
     # Sign-in and out, single sign-on, second factors and sessions (django-allauth).
     path("accounts/", include("allauth.urls")),
     path("advisories/", include("advisories.urls")),

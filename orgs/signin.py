@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from allauth.socialaccount.models import SocialApp
@@ -19,7 +20,9 @@ from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import Resolver404, ResolverMatch, resolve
+from django.urls import Resolver404, ResolverMatch, resolve, reverse
+
+from orgs.sso import passwords_refused, sign_on_app_of, signed_on_recently
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +34,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
         user = super().authenticate(request, **credentials)
         if user is not None:
-            from orgs.sso import passwords_refused
-
             organization = passwords_refused(user)
             if organization is not None:
                 # Said only once the password is right, so it tells a guesser nothing.
@@ -46,8 +47,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         # The app's sensitive actions (API tokens, notification channels) name no allauth app.
         if not app:
-            return bool(settings.REAUTHENTICATE_SENSITIVE_ACTIONS)
-        return bool(super().is_reauthentication_required(app=app, **kwargs))
+            required = bool(settings.REAUTHENTICATE_SENSITIVE_ACTIONS)
+        else:
+            required = bool(super().is_reauthentication_required(app=app, **kwargs))
+        request = context.request
+        if required and request is not None and sign_on_app_of(request.user) is not None:
+            # Someone without a password confirms by signing in at their provider again.
+            return not signed_on_recently(request)
+        return required
 
     def get_reauthentication_methods(self, user: Any) -> list[dict[str, Any]]:
         # Whoever has a second factor confirms with it: the password alone (perhaps the very
@@ -55,6 +62,10 @@ class AccountAdapter(DefaultAccountAdapter):
         methods: list[dict[str, Any]] = super().get_reauthentication_methods(user)
         if user.is_authenticated and is_mfa_enabled(user):
             return [m for m in methods if m["id"].startswith("mfa_")]
+        app = sign_on_app_of(user)
+        if app is not None:
+            url = reverse("sso_reauthenticate")
+            methods.append({"id": "sso", "description": f"Sign in at {app.name}", "url": url})
         return methods
 
 
@@ -86,6 +97,10 @@ ENROLMENT_PAGES = frozenset(
         "mfa_download_recovery_codes",
         "mfa_generate_recovery_codes",
         "account_reauthenticate",
+        # Confirming it is you at your identity provider, for people without a password.
+        "sso_reauthenticate",
+        "openid_connect_login",
+        "openid_connect_callback",
         "account_logout",
         "healthz",
     }
@@ -178,7 +193,9 @@ def _match(path: str) -> ResolverMatch | None:
 
 # The pages whose forms send the browser on to an identity provider (the sign-in page's buttons,
 # and allauth's confirmation page of a provider's sign-in).
-SIGN_IN_FORM_PAGES = frozenset({"account_login", "openid_connect_login", "saml_login"})
+SIGN_IN_FORM_PAGES = frozenset(
+    {"account_login", "openid_connect_login", "saml_login", "sso_reauthenticate"}
+)
 
 
 def identity_provider_origins() -> list[str]:

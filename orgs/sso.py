@@ -7,11 +7,14 @@ are ``IdentityProvider`` and ``ProviderRule`` (orgs/models.py), edited by staff.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
+from allauth.account.authentication import get_authentication_records
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -309,3 +312,22 @@ def identity_provider_rules_save(
             after={"rules": after},
             request=request,
         )
+
+
+def sign_on_app_of(user: Any) -> SocialApp | None:
+    """The identity provider of someone who has no password here (an account made by single
+    sign-on): the one they last signed in with."""
+    if not user.is_authenticated or user.has_usable_password():
+        return None
+    account = user.socialaccount_set.order_by("-last_login").first()
+    if account is None:
+        return None
+    return SocialApp.objects.filter(provider_id=account.provider).first()
+
+
+def signed_on_recently(request: HttpRequest) -> bool:
+    """Whether the person signed in at their identity provider within the re-authentication
+    window: for someone without a password, that is how they confirm it is them."""
+    records = get_authentication_records(request, request.user)
+    times = [record["at"] for record in records if record.get("method") == "socialaccount"]
+    return bool(times) and time.time() - max(times) < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT

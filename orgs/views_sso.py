@@ -29,6 +29,7 @@ from orgs.sso import (
     identity_provider_rules_save,
     identity_provider_save,
     provider_for_email,
+    sign_on_app_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -208,3 +209,32 @@ def provider_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _add_errors(form: forms.Form, error: ValidationError) -> None:
     for field, messages_ in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages_)
+
+
+@never_cache
+@login_required
+def sso_reauthenticate_view(request: HttpRequest) -> HttpResponse:
+    """Someone without a password confirms it is them by signing in at their identity provider
+    again (asked to give their credentials there, not just waved through); back here, the held
+    page opens."""
+    app = sign_on_app_of(request.user)
+    if app is None:
+        raise Http404("You sign in with a password.")
+    if request.method != "POST":
+        context = {"provider_name": app.name, "next": get_next_redirect_url(request) or ""}
+        return render(request, "account/sso_reauthenticate.html", context)
+    login = app.get_provider(request)
+    options = {}
+    if isinstance(login, OAuth2Provider):
+        options["auth_params"] = {**login.get_auth_params(), "prompt": "login"}
+    try:
+        return login.redirect(
+            request,
+            process=AuthProcess.LOGIN,
+            next_url=get_next_redirect_url(request),
+            **options,
+        )
+    except requests.RequestException as error:
+        logger.warning("identity provider %s unreachable: %s", app.provider_id, error)
+        context = {"provider_name": app.name}
+        return render(request, "account/sso_unreachable.html", context, status=502)

@@ -13,6 +13,7 @@ from orgs.choices import Role
 from orgs.models import IdentityProvider, Membership, ProviderRule, User
 from tests.factories import OrganizationFactory
 from tests.oidc_provider.harness import IdentityProviderProcess
+from tests.orgs.test_second_factor import totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -144,3 +145,28 @@ def test_a_provider_account_outside_its_domains_gets_no_account_here(page, ident
     assert not Membership.objects.filter(organization=bank).exists()
     page.goto("/")
     page.wait_for_url("**/accounts/login/**")
+
+
+def test_an_organization_that_requires_a_second_factor_leads_its_sso_people_to_enrolment(
+    page, live_server, identity_provider, bank
+):
+    # Ana has no password here: her fresh sign-in at the provider is what confirms it is her
+    # when setting up the authenticator app asks for that.
+    bank.second_factor_required = True
+    bank.save(update_fields=["second_factor_required"])
+    identity_provider.manage(
+        "provider_user", "ana", "--email", "ana@bank.example", "--groups", "bank-analysts"
+    )
+    page.goto("/accounts/login/")
+    page.get_by_label("Work e-mail").fill("ana@bank.example")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Provider username").fill("ana")
+    page.get_by_label("Provider password").fill("provider-password")
+    page.get_by_role("button", name="Log in to the provider").click()
+    page.wait_for_url("**/accounts/2fa/totp/activate/")
+    secret = page.locator("#authenticator_secret").input_value()
+    page.get_by_label("Authenticator code").fill(totp(secret))
+    page.get_by_role("button", name="Activate").click()
+    page.wait_for_url("**/accounts/2fa/recovery-codes/")
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()

@@ -223,3 +223,32 @@ def test_an_organization_can_require_a_second_factor_of_all_its_members(client, 
     assert client.get("/api/v1/organizations/").status_code == 403
     client.force_login(outsider)
     assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.reauthentication
+def test_someone_without_a_password_confirms_a_sensitive_action_at_their_provider(client):
+    from allauth.socialaccount.models import SocialAccount
+
+    provider = make_provider(domains="bank.example")
+    user = UserFactory()
+    user.set_unusable_password()
+    user.save()
+    SocialAccount.objects.create(user=user, provider="keycloak", uid="ana", extra_data={})
+    client.force_login(user)
+
+    # Issuing a token needs a recent sign-in; with no password, that is one at the provider.
+    held = client.post(reverse("tokens"), {"name": "SIEM", "access": "read"})
+    assert held.status_code == 302
+    assert held.url == f"{reverse('sso_reauthenticate')}?next=%2Faccounts%2Ftokens%2F"
+    page = client.get(held.url).content.decode()
+    assert "Sign in at keycloak sign-on" in page
+    assert 'name="next" value="/accounts/tokens/"' in page
+    # The provider (nothing listens on its port) cannot be reached: said, nothing issued.
+    response = client.post(reverse("sso_reauthenticate"), {"next": "/accounts/tokens/"})
+    assert response.status_code == 502
+    assert not user.api_tokens.exists()
+    assert provider.app.name in response.content.decode()
+
+    # Someone with a password is not sent there.
+    client.force_login(UserFactory())
+    assert client.get(reverse("sso_reauthenticate")).status_code == 404

@@ -102,6 +102,7 @@ CASES: dict[str, Case] = {
     "account_login": get("account_login"),
     "account_logout": post("account_logout"),
     "sso_start": post("sso_start"),
+    "sso_reauthenticate": get("sso_reauthenticate"),
     "healthz": get("healthz"),
     # django-allauth's pages: sign-in, second factors, sessions, single sign-on. They show the
     # signed-in person's own account only.
