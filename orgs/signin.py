@@ -101,6 +101,9 @@ ENROLMENT_PAGES = frozenset(
         "sso_reauthenticate",
         "openid_connect_login",
         "openid_connect_callback",
+        "saml_login",
+        "saml_acs",
+        "saml_finish_acs",
         "account_logout",
         "healthz",
     }
