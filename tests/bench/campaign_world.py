@@ -8,12 +8,12 @@ minute at full size), reused while its shape (``DATA_VERSION``, the counts) is t
 
 Shape: each organization runs ``items / organizations`` items of the warned-against vendor's
 products and a tenth as many of another vendor's; a published vendor warning that asks to
-replace the vendor flags every one of the former. The campaign is opened through its service
-a week ago (its services writing "now" as that day); since then a tenth of the items were
-replaced (their flags resolved as the matcher resolves a removed item) and the progress
-recorded each day, and a quarter of the
-organizations attested the first milestone (half of those accepted), so that the dashboard,
-the burn-down and a report for a past date read a real history.
+replace the vendor (issued 40 days ago, so its first milestone has passed) flags every one of
+the former. The campaign is opened through its service a week ago (its services writing "now"
+as that day); since then a tenth of the items were replaced (their flags resolved as the
+matcher resolves a removed item) and the progress recorded each day, and a quarter of the
+organizations attested the first milestone (half of those accepted; the rest are late), so
+that the dashboard, the burn-down and a report for a past date read a real history.
 """
 
 from __future__ import annotations
@@ -27,8 +27,11 @@ from unittest import mock
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/vendorwatch_bench_campaign"
 ORGANIZATIONS = 1000
 ITEMS = 200_000
-DATA_VERSION = 1
+DATA_VERSION = 2
 OPENED_DAYS_AGO = 7
+# The warning is older than its first milestone (30 days): organizations that have not had
+# their attestation accepted are late, and the dashboard sorts them first.
+ISSUED_DAYS_AGO = 40
 
 
 @dataclass
@@ -105,7 +108,7 @@ def _catalogue_build(organizations: int) -> int:
         for n in range(organizations)
     )
     source = Source.objects.create(name="Bench Federal Office", slug="bench-federal-office")
-    opened = timezone.now() - datetime.timedelta(days=OPENED_DAYS_AGO)
+    issued = timezone.now() - datetime.timedelta(days=ISSUED_DAYS_AGO)
     advisory = Advisory.objects.create(
         source=source,
         identifier="BENCH-WARNING-2022-0315",
@@ -114,8 +117,8 @@ def _catalogue_build(organizations: int) -> int:
         severity=Severity.HIGH,
         status=AdvisoryStatus.PUBLISHED,
         recommended_action=RecommendedAction.REPLACE,
-        published_at=opened,
-        issued_on=opened.date(),
+        published_at=issued,
+        issued_on=issued.date(),
     )
     AffectedTarget.objects.create(advisory=advisory, kind=TargetKind.VENDOR, vendor=warned)
     return int(advisory.pk)
