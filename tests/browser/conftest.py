@@ -170,8 +170,9 @@ def axe_world() -> dict[str, Any]:
         user = UserFactory(username=username)
         MembershipFactory(user=user, organization=organization, role=role)
     UserFactory(username="editor", is_advisory_editor=True)
-    UserFactory(username="sam", is_staff=True)
+    sam = UserFactory(username="sam", is_staff=True)
     identity_provider = _nordhafen_sign_on(nordhafen)
+    saml_provider = _lindenau_sign_on(lindenau, sam)
     flags = list(Flag.objects.filter(organization=nordhafen).order_by("pk"))
     overdue, assigned = flags[0], flags[1]
     Flag.objects.filter(pk=overdue.pk).update(due_date=timezone.localdate() - timedelta(days=3))
@@ -184,7 +185,34 @@ def axe_world() -> dict[str, Any]:
         "flag": assigned,
         "overdue": overdue,
         "identity_provider": identity_provider,
+        "saml_provider": saml_provider,
     }
+
+
+def _lindenau_sign_on(lindenau: Any, staff: Any) -> Any:
+    """Lindenau's SAML identity provider, as staff add it, with one group rule."""
+    from orgs.models import ProviderRule
+    from orgs.saml import saml_provider_save
+    from tests.saml_idp.fixtures import GROUPS, key_and_certificate
+
+    provider = saml_provider_save(
+        actor=staff,
+        name="Lindenau SAML",
+        organization=lindenau,
+        entity_id="https://idp.lindenau.example/saml",
+        sso_url="https://idp.lindenau.example/saml/sso",
+        certificate=key_and_certificate("Lindenau IdP")[1],
+        email_attribute="urn:oid:0.9.2342.19200300.100.1.3",
+        email_domains="lindenau.example",
+    )
+    ProviderRule.objects.create(
+        provider=provider,
+        claim=GROUPS,
+        value="it-security",
+        organization=lindenau,
+        role=Role.ANALYST,
+    )
+    return provider
 
 
 def _nordhafen_sign_on(nordhafen: Any) -> Any:

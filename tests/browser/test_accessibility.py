@@ -49,6 +49,7 @@ AXE_PAGES: list[AxePage] = [
     AxePage("member-notifications", "vera", lambda w: "/notifications/mine/"),
     AxePage("sso-providers", "sam", lambda w: "/sso/"),
     AxePage("sso-provider", "sam", lambda w: f"/sso/{w['identity_provider'].pk}/"),
+    AxePage("saml-provider", "sam", lambda w: f"/sso/saml/{w['saml_provider'].pk}/"),
 ]
 
 
