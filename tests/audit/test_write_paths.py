@@ -500,6 +500,33 @@ def sla_changed(w: World) -> Expected:
     )
 
 
+def saml_provider_added(w: World) -> Expected:
+    from orgs.saml import saml_provider_save
+    from tests.saml_idp.fixtures import key_and_certificate
+
+    staff = UserFactory(username="root", is_staff=True)
+    provider = saml_provider_save(
+        actor=staff,
+        name="Alpha SAML",
+        organization=w.tenants.org_a,
+        entity_id="https://idp.alpha.example/saml",
+        sso_url="https://idp.alpha.example/saml/sso",
+        certificate=key_and_certificate("Alpha IdP")[1],
+        email_attribute="mail",
+    )
+    return Expected(
+        "identityprovider.create",
+        staff,
+        w.tenants.org_a,
+        "orgs.identityprovider",
+        provider.pk,
+        after={
+            "provider_id": "saml-stadtwerke-alpha",
+            "sso_url": "https://idp.alpha.example/saml/sso",
+        },
+    )
+
+
 def channel_created(w: World) -> Expected:
     channel, _secret = channel_create(
         organization=w.tenants.org_a,
@@ -1009,6 +1036,7 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "password change in the admin": password_changed_in_the_admin,
     "sla change": sla_changed,
     "channel create": channel_created,
+    "saml provider create": saml_provider_added,
     "channel update": channel_changed,
     "channel delete": channel_deleted,
     "channel secret rotation": channel_secret_rotated,
