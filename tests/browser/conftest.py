@@ -8,6 +8,7 @@ skipped with a reason; with it they always run (``make test`` runs them).
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -61,8 +62,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as the pages' actions do (the context's 10 s, below), not
+    # Playwright's 5 s: on a loaded machine a queued upload can take longer to answer.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
@@ -102,7 +106,17 @@ def page(browser, live_server, settings) -> Iterator[object]:
     errors: list[str] = []
     tab.on("console", lambda msg: errors.append(msg.text) if _is_error(msg) else None)
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    # Requests the page has sent and the live server has not answered yet (a debounced
+    # preview, a poll): the database is flushed after the test, and a server thread still
+    # reading it then deadlocks the flush and leaves the next test a dirty database.
+    in_flight: set[object] = set()
+    tab.on("request", lambda request: in_flight.add(request))
+    tab.on("requestfinished", lambda request: in_flight.discard(request))
+    tab.on("requestfailed", lambda request: in_flight.discard(request))
     yield tab
+    deadline = time.monotonic() + 30
+    while in_flight and time.monotonic() < deadline:
+        tab.wait_for_timeout(50)
     context.close()
     assert not errors, f"browser console errors: {errors}"
 
