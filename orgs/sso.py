@@ -184,8 +184,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         provider = _provider_of(sociallogin)
         if provider is None:
             return False
+        email = sociallogin.user.email or ""
         domains = provider.domains()
-        return not domains or email_domain(sociallogin.user.email or "") in domains
+        if domains and email_domain(email) not in domains:
+            return False
+        # An address another account has (that the provider may not take over: staff, or
+        # outside its domains) makes no second account.
+        return not (email and User.objects.filter(email__iexact=email).exists())
 
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> Any:
         # The account and its roles are made together, or not at all.
@@ -195,8 +200,34 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
-        if sociallogin.is_existing:
-            self._provision(request, sociallogin)
+        with transaction.atomic():
+            if not sociallogin.is_existing:
+                self._connect_by_domain(request, sociallogin)
+            if sociallogin.is_existing:
+                self._provision(request, sociallogin)
+
+    def _connect_by_domain(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        """Someone who already has an account here (from before single sign-on, say) and
+        whose address is in one of the provider's domains signs in to that account: the
+        provider answers for its domains. An organization's provider never takes over staff."""
+        provider = _provider_of(sociallogin)
+        email = sociallogin.user.email or ""
+        if provider is None or not email or email_domain(email) not in provider.domains():
+            return
+        users = User.objects.filter(email__iexact=email, is_active=True)
+        if provider.organization_id is not None:
+            users = users.filter(is_staff=False, is_superuser=False)
+        found = list(users[:2])
+        if len(found) != 1:
+            return
+        sociallogin.connect(request, found[0])
+        audit_record(
+            action="auth.sso_connected",
+            obj=found[0],
+            after={"provider": provider.app.provider_id},
+            request=request,
+            via="sso",
+        )
 
     def _provision(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         provider = _provider_of(sociallogin)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from audit.models import AuditEntry
 from orgs.choices import Role
 from orgs.models import IdentityProvider, Membership, ProviderRule, User
-from tests.factories import OrganizationFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.oidc_provider.harness import IdentityProviderProcess
 from tests.orgs.test_second_factor import totp
 
@@ -170,3 +170,42 @@ def test_an_organization_that_requires_a_second_factor_leads_its_sso_people_to_e
     page.wait_for_url("**/accounts/2fa/recovery-codes/")
     page.goto("/")
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+
+def test_a_member_from_before_single_sign_on_signs_in_to_their_own_account(
+    page, live_server, identity_provider, bank
+):
+    # Ana had a password and a viewer membership before Bank switched to its provider.
+    ana = UserFactory(username="ana.local", email="Ana@bank.example")
+    MembershipFactory(user=ana, organization=bank, role=Role.VIEWER)
+    staff = UserFactory(username="sam", email="sam@bank.example", is_staff=True)
+    provider = IdentityProvider.objects.get()
+    provider.organization = bank
+    provider.save()
+    ProviderRule.objects.filter(advisory_editor=True).delete()
+    bank.local_passwords_allowed = False
+    bank.save(update_fields=["local_passwords_allowed"])
+    identity_provider.manage(
+        "provider_user", "ana", "--email", "ana@bank.example", "--groups", "bank-analysts"
+    )
+    identity_provider.manage("provider_user", "sam", "--email", "sam@bank.example")
+    users = User.objects.count()
+
+    sign_in_with_sso(page, live_server, "ana@bank.example", "ana")
+    assert User.objects.count() == users
+    assert Membership.objects.get(user=ana, organization=bank).role == Role.ANALYST
+    assert ana.socialaccount_set.get().provider == "bank-id"
+    assert AuditEntry.objects.filter(action="auth.sso_connected", object_id=str(ana.pk)).exists()
+
+    # Bank's provider does not answer for platform staff: Sam gets no way into their account.
+    sign_out(page)
+    page.context.clear_cookies()  # Ana's session at the provider too
+    page.goto("/accounts/login/")
+    page.get_by_label("Work e-mail").fill("sam@bank.example")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Provider username").fill("sam")
+    page.get_by_label("Provider password").fill("provider-password")
+    page.get_by_role("button", name="Log in to the provider").click()
+    expect(page.get_by_role("heading", name="No account here")).to_be_visible()
+    assert not staff.socialaccount_set.exists()
+    assert User.objects.count() == users
