@@ -676,9 +676,14 @@ class AssetRows(Sequence[AssetRow]):
         if stop <= start:
             return []
         # A constant, not a subquery: PostgreSQL then plans for the few candidates it names.
-        threshold = self.flags.order_by("-priority").values_list("priority", flat=True)[stop - 1]
-        candidates = self.flags.filter(priority__gte=threshold).values("item_id")
-        groups = list(_item_groups(self.flags.filter(item_id__in=candidates))[start:stop])
+        # (None when flags went away since the list was counted: then all are grouped.)
+        threshold = (
+            self.flags.order_by("-priority").values_list("priority", flat=True)[stop - 1 : stop]
+        ).first()
+        groups: list[dict[str, Any]] = []
+        if threshold is not None:
+            candidates = self.flags.filter(priority__gte=threshold).values("item_id")
+            groups = list(_item_groups(self.flags.filter(item_id__in=candidates))[start:stop])
         if len(groups) < stop - start:
             groups = list(_item_groups(self.flags)[start:stop])
         return groups

@@ -261,3 +261,11 @@ def test_asset_pages_follow_the_full_grouping_whether_or_not_the_candidates_suff
             (-r.top_priority, r.next_due or date.max, r.item.pk, r.flag_count)
             for r in rows[start:stop]
         ] == expected[start:stop]
+
+
+def test_an_asset_page_of_flags_that_went_away_since_the_count_is_empty_not_an_error(world):
+    rows = AssetRows(Flag.objects.visible_to(world.tenants.viewer), user=world.tenants.viewer)
+    counted = len(rows)
+    assert counted >= 1
+    Flag.objects.all().delete()
+    assert rows[0:counted] == []
