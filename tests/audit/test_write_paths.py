@@ -527,6 +527,57 @@ def saml_provider_added(w: World) -> Expected:
     )
 
 
+def oidc_provider_added(w: World) -> Expected:
+    from orgs.sso import identity_provider_save
+
+    staff = UserFactory(username="root", is_staff=True)
+    provider = identity_provider_save(
+        actor=staff,
+        name="Alpha ID",
+        provider_id="alpha-id",
+        issuer_url="https://id.alpha.example/realms/staff",
+        client_id="vendorwatch",
+        secret="s3cret",
+        organization=w.tenants.org_a,
+        email_domains="alpha.example",
+    )
+    return Expected(
+        "identityprovider.create",
+        staff,
+        w.tenants.org_a,
+        "orgs.identityprovider",
+        provider.pk,
+        after={"provider_id": "alpha-id", "email_domains": ["alpha.example"]},
+    )
+
+
+def oidc_provider_changed(w: World) -> Expected:
+    from orgs.sso import identity_provider_save
+
+    staff = UserFactory(username="root", is_staff=True)
+    fields = {
+        "name": "Alpha ID",
+        "provider_id": "alpha-id",
+        "issuer_url": "https://id.alpha.example/realms/staff",
+        "client_id": "vendorwatch",
+        "secret": "s3cret",
+        "organization": w.tenants.org_a,
+    }
+    provider = identity_provider_save(actor=staff, **fields)
+    identity_provider_save(
+        actor=staff, provider=provider, **{**fields, "email_domains": "alpha.example"}
+    )
+    return Expected(
+        "identityprovider.update",
+        staff,
+        w.tenants.org_a,
+        "orgs.identityprovider",
+        provider.pk,
+        before={"email_domains": []},
+        after={"email_domains": ["alpha.example"]},
+    )
+
+
 def channel_created(w: World) -> Expected:
     channel, _secret = channel_create(
         organization=w.tenants.org_a,
@@ -1037,6 +1088,8 @@ WRITES: dict[str, Callable[[World], Expected]] = {
     "sla change": sla_changed,
     "channel create": channel_created,
     "saml provider create": saml_provider_added,
+    "openid connect provider create": oidc_provider_added,
+    "openid connect provider update": oidc_provider_changed,
     "channel update": channel_changed,
     "channel delete": channel_deleted,
     "channel secret rotation": channel_secret_rotated,
