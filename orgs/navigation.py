@@ -23,11 +23,12 @@ from orgs.scoping import Actor, highest_role
 
 @dataclass(frozen=True)
 class Reader:
-    """Who is looking: their highest role in any organization, and whether they curate the
-    catalogue."""
+    """Who is looking: their highest role in any organization, whether they curate the
+    catalogue, and whether they are staff (who configure single sign-on)."""
 
     role: Role | None
     editor: bool
+    staff: bool = False
 
     def at_least(self, minimum: Role) -> bool:
         return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[minimum]
@@ -77,6 +78,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Notifications", "notifications:channel_list", _admins),
     NavEntry("Notifications", "notifications:mine", _not_admins),
     NavEntry("Audit", "audit:entry_list", _admins),
+    NavEntry("Single sign-on", "orgs:sso_provider_list", lambda reader: reader.staff),
 ]
 
 
@@ -85,7 +87,9 @@ def navigation_for(user: Actor) -> list[tuple[str, str, str]]:
     (the name lets the page hang a section's own menu after it, as the saved views are)."""
     if not user.is_authenticated:
         return []
-    reader = Reader(role=highest_role(user), editor=can_edit_catalogue(user))
+    reader = Reader(
+        role=highest_role(user), editor=can_edit_catalogue(user), staff=bool(user.is_staff)
+    )
     return [
         (entry.label, reverse(entry.url_name), entry.url_name)
         for entry in NAVIGATION

@@ -89,6 +89,11 @@ def test_staff_add_a_provider_and_map_its_groups(client, staff):
     assert AuditEntry.objects.filter(action="identityprovider.rules").count() == 1
     listing = client.get(reverse("orgs:sso_provider_list")).content.decode()
     assert "Bank ID" in listing and "bank.example" in listing
+    # Staff find the page in the main navigation; nobody else is offered it.
+    assert (
+        f'href="{reverse("orgs:sso_provider_list")}"'
+        in client.get(reverse("home")).content.decode()
+    )
 
 
 @pytest.mark.parametrize(
@@ -138,6 +143,7 @@ def test_only_staff_reach_the_pages(client):
     bank = OrganizationFactory()
     owner = MembershipFactory(organization=bank, role="owner").user
     client.force_login(owner)
+    assert 'href="/sso/"' not in client.get(reverse("home")).content.decode()
     assert client.get(reverse("orgs:sso_provider_list")).status_code == 404
     assert client.post(NEW, {**PROVIDER, "organization": bank.pk}).status_code == 404
     assert not IdentityProvider.objects.exists()
