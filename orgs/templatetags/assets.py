@@ -18,6 +18,21 @@ def asset_line(item: Any) -> SafeString:
     ``ASSET_FIELDS``), the empty ones left out; nothing when there is no item."""
     if item is None:
         return SafeString("")
+    return format_html(
+        '<span class="asset">{}</span>',
+        format_html_join(" · ", '<span class="{}">{}</span>', _asset_parts(item)),
+    )
+
+
+@register.filter
+def asset_text(item: Any) -> str:
+    """``asset_line`` as plain text, for an attribute such as a row checkbox's label, which
+    otherwise reads alike for every install of one product."""
+    return "" if item is None else ", ".join(text for _css, text in _asset_parts(item))
+
+
+def _asset_parts(item: Any) -> list[tuple[str, str]]:
+    """(CSS class, text) of each non-empty asset field of ``item``, in the line's order."""
 
     def value(name: str) -> Any:
         return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
@@ -37,7 +52,4 @@ def asset_line(item: Any) -> SafeString:
     quantity = value("quantity")
     if quantity and quantity > 1:
         parts.append(("asset-qty", f"× {quantity:,}"))
-    return format_html(
-        '<span class="asset">{}</span>',
-        format_html_join(" · ", '<span class="{}">{}</span>', parts),
-    )
+    return parts

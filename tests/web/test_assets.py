@@ -6,6 +6,7 @@ organizations the user may see."""
 
 import io
 import random
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -269,3 +270,17 @@ def test_an_asset_page_of_flags_that_went_away_since_the_count_is_empty_not_an_e
     assert counted >= 1
     Flag.objects.all().delete()
     assert rows[0:counted] == []
+
+
+def test_the_row_checkboxes_name_the_asset_so_screen_readers_tell_installs_apart(
+    client, world, hosts
+):
+    client.force_login(world.tenants.analyst)
+    flags = client.get(FLAGS, {"q": "srv-backup"}).content.decode()
+    labels = re.findall(r'name="flags" value="\d+" aria-label="([^"]+)"', flags)
+    assert len(labels) == 2
+    assert all("CMDB-0002, srv-backup-02, Rechenzentrum Süd, Staging" in label for label in labels)
+    assets = client.get(ASSETS).content.decode()
+    labels = re.findall(r'name="items" value="\d+" aria-label="([^"]+)"', assets)
+    assert any("ws-leit-01" in label for label in labels)
+    assert any("srv-backup-02" in label for label in labels)
