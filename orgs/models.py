@@ -246,7 +246,11 @@ class ProviderRule(models.Model):
             raise ValidationError(
                 {"role": "The rule grants nothing: name a role, or a platform role."}
             )
-        owner = self.provider.organization_id if self.provider_id else None
+        try:
+            # The provider may be unsaved yet (added with its rules in the admin).
+            owner = self.provider.organization_id
+        except IdentityProvider.DoesNotExist:
+            owner = None
         if owner is not None and (self.advisory_editor or self.global_analyst):
             raise ValidationError(
                 {"advisory_editor": "An organization's provider cannot grant platform roles."}

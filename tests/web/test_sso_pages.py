@@ -147,3 +147,32 @@ def test_only_staff_reach_the_pages(client):
     assert client.get(reverse("orgs:sso_provider_list")).status_code == 404
     assert client.post(NEW, {**PROVIDER, "organization": bank.pk}).status_code == 404
     assert not IdentityProvider.objects.exists()
+
+
+def test_the_admin_edits_providers_with_their_rules_and_validates_them(client):
+    from tests.audit.test_write_paths import admin_form
+
+    bank, other = OrganizationFactory(name="Bank"), OrganizationFactory(name="Other")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    app = SocialApp.objects.create(provider="openid_connect", provider_id="bank-id", name="Bank")
+    url = reverse("admin:orgs_identityprovider_add")
+    data = {
+        **admin_form(client, url),
+        "app": app.pk,
+        "organization": bank.pk,
+        "email_domains": "bank.example",
+        "rules-0-claim": "groups",
+        "rules-0-value": "x",
+        "rules-0-organization": other.pk,
+        "rules-0-role": "admin",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "grants roles there only" in refused.content.decode()
+    assert not IdentityProvider.objects.exists()
+    data["rules-0-organization"] = bank.pk
+    assert client.post(url, data).status_code == 302
+    provider = IdentityProvider.objects.get()
+    assert list(provider.rules.values_list("value", "role")) == [("x", "admin")]
+    assert AuditEntry.objects.filter(action="identityprovider.admin_create").exists()
+    assert AuditEntry.objects.filter(action="identityprovider.admin_rules").exists()
