@@ -45,7 +45,7 @@ from exposure.choices import (
     MatchRunStatus,
     ResolutionReason,
 )
-from exposure.engine import MatchCounts, MatchingBusy, Scope, match_scope
+from exposure.engine import MatchCounts, MatchingBusy, Scope, estimate_hits, match_scope
 from exposure.engine.locks import (
     is_statement_timeout,
     matching_locks,
@@ -129,8 +129,16 @@ def _succeeded(record: _RunRecord, counts: MatchCounts) -> MatchRun:
 
 
 def advisories_match(*, advisory_ids: Sequence[int]) -> list[MatchRun]:
+    """Plan the advisories waiting to be matched (``advisories_plan``), send the chunks, and
+    return the runs as they are after that (finished, when the chunks ran eagerly)."""
+    runs = advisories_plan(advisory_ids=advisory_ids)
+    _chunks_send(runs)
+    return [MatchRun.objects.get(pk=run.pk) for run in runs]
+
+
+def advisories_plan(*, advisory_ids: Sequence[int]) -> list[MatchRun]:
     """Plan one chunked run of every advisory waiting to be matched (the given ones among
-    them), send its chunks, and return the planned runs.
+    them); return the runs, their chunks pending.
 
     A burst of publishes (a feed import) is thus one set-based run, whose chunks of whole
     organizations any number of workers share. Advisories already in a run that is still
@@ -158,11 +166,20 @@ def advisories_match(*, advisory_ids: Sequence[int]) -> list[MatchRun]:
                 MatchRunKind.ADVISORY,
                 advisory_ids=group,
                 requested_until=max(waiting[pk] for pk in group),
+                estimated_hits=_estimated_hits(group),
             )
             for group in groups
         ]
-    _chunks_send(runs)
-    return [MatchRun.objects.get(pk=run.pk) for run in runs]
+    return runs
+
+
+def _estimated_hits(advisory_ids: list[int]) -> int | None:
+    """The engine's estimate of the advisories' matches; None when it cannot make one (a
+    target the engine has no rule for: the run's chunk fails and records why)."""
+    try:
+        return estimate_hits(Scope(advisory_ids=tuple(advisory_ids)))
+    except ValueError:
+        return None
 
 
 def _advisories_running() -> set[int]:
@@ -355,17 +372,27 @@ def _run_plan(
     vendor_ids: Sequence[int] = (),
     product_ids: Sequence[int] = (),
     requested_until: datetime | None = None,
+    estimated_hits: int | None = None,
 ) -> MatchRun:
     """A RUNNING parent run of ``kind`` and its PENDING chunks, one per group of
     organizations (``MATCHING_CHUNK_ITEMS`` items by default).
 
     Each chunk carries the advisories and products its scope is bounded by (none: every
     advisory against its organizations' items): the engine's one statement, with one bound
-    more. A catalogue run that has nothing to re-match gets no chunk and finishes at once.
+    more. A run whose matches are estimated at no more than a chunk's items is one chunk of
+    every organization: a small advisory would otherwise read its product's items once per
+    chunk (one that was underestimated is split when it overruns). A catalogue run that has
+    nothing to re-match gets no chunk and finishes at once.
     """
     size = items_per_chunk or settings.MATCHING_CHUNK_ITEMS
     nothing_to_match = kind == MatchRunKind.CATALOGUE and not advisory_ids and not product_ids
-    groups = [] if nothing_to_match else _organization_groups(size)
+    if nothing_to_match:
+        groups = []
+    elif estimated_hits is not None and estimated_hits <= size:
+        organizations = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
+        groups = [(organizations, InventoryItem.objects.count())]
+    else:
+        groups = _organization_groups(size)
     with transaction.atomic():
         parent = MatchRun.objects.create(
             kind=kind,

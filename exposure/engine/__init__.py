@@ -41,7 +41,13 @@ was first seen plus the organization's SLA days for the severity (no due date fo
 "none").
 """
 
-from exposure.engine.apply import MatchCounts, PreviewRow, match_scope, preview_scope
+from exposure.engine.apply import (
+    MatchCounts,
+    PreviewRow,
+    estimate_hits,
+    match_scope,
+    preview_scope,
+)
 from exposure.engine.locks import MatchingBusy, matching_locks, matching_transaction
 from exposure.engine.scope import Scope
 
@@ -50,6 +56,7 @@ __all__ = [
     "MatchingBusy",
     "PreviewRow",
     "Scope",
+    "estimate_hits",
     "match_scope",
     "matching_locks",
     "matching_transaction",

@@ -25,6 +25,7 @@ risk-accepted or false-positive flag keeps its status; only a resolved one is re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,6 +147,25 @@ def _materialized(cursor: CursorWrapper, cte: Sql) -> Iterator[Sql]:
     )
     yield compose("WITH final AS (SELECT * FROM {table}) ", table=_MATCHES_TABLE)
     execute(cursor, compose("DROP TABLE {table}", table=_MATCHES_TABLE))
+
+
+def estimate_hits(scope: Scope) -> int:
+    """The planner's estimate of the matches the scope's inclusions make, what a run's work
+    grows with; read from ``EXPLAIN``, so nothing is matched (0 on SQLite)."""
+    plan = plan_targets(scope)
+    if not plan.has_inclusions or not dialect.is_postgresql():
+        return 0
+    with connection.cursor() as cursor:
+        execute(
+            cursor,
+            compose(
+                "EXPLAIN (FORMAT JSON) {cte} SELECT * FROM inc_hits", cte=final_cte(scope, plan)
+            ),
+        )
+        document = cursor.fetchone()[0]
+    if isinstance(document, str):
+        document = json.loads(document)
+    return int(document[0]["Plan"]["Plan Rows"])
 
 
 def preview_scope(scope: Scope, *, samples: int) -> list[PreviewRow]:

@@ -72,7 +72,16 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     parser.add_argument("--items", type=int, default=DEFAULT_ITEMS)
     parser.add_argument("--rebuild", action="store_true", help="Rebuild the data even if present.")
+    parser.add_argument(
+        "--chunk-items",
+        type=int,
+        default=None,
+        help="MATCHING_CHUNK_ITEMS for the run (default: the setting's); a small size makes a "
+        "small data set several chunks, for the one-against-two-workers figure.",
+    )
     options = parser.parse_args()
+    if options.chunk_items:
+        os.environ["MATCHING_CHUNK_ITEMS"] = str(options.chunk_items)
     if not options.database_url:
         # One database per size, so that each size's data is built once and kept.
         suffix = "" if options.items == DEFAULT_ITEMS else f"_{options.items}"
@@ -262,7 +271,7 @@ def _build(items: int) -> None:
                 raw_vendor, raw_product, normalized_vendor, normalized_product, version,
                 version_key, cpe, cpe_part, cpe_vendor, cpe_product, purl, purl_type,
                 purl_namespace, purl_name, quantity, environment, criticality, source,
-                external_ref, notes)
+                external_ref, notes, hostname, site)
             SELECT %(now)s, %(now)s, 1 + (g %% %(orgs)s),
                 CASE WHEN r.unresolved THEN NULL ELSE p.id END,
                 v.name,
@@ -282,7 +291,7 @@ def _build(items: int) -> None:
                 CASE WHEN r.with_cpe AND NOT r.unresolved THEN p.cpe_product ELSE '' END,
                 '', '', '', '', 1, 'production',
                 (ARRAY['low', 'medium', 'medium', 'high', 'critical'])[1 + (g %% 5)],
-                'csv', 'item-' || g, ''
+                'csv', 'item-' || g, '', '', ''
             FROM generate_series(1, %(items)s) AS g
             CROSS JOIN LATERAL (SELECT
                 1 + floor(%(products)s * random() ^ 2)::int AS product,
@@ -481,16 +490,24 @@ def timed(function: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def compare(label: str, advisories: list[int], hand: Callable[[list[int]], None]) -> Result:
-    from exposure.services import advisories_match
+def engine_match(advisories: list[int]) -> None:
+    """Match as the tasks do: plan the run, then do its chunks, here one after the other in
+    this process (a worker's notifier, which the chunk tasks wake, is not timed)."""
+    from exposure.services import advisories_plan, chunk_match
 
+    for run in advisories_plan(advisory_ids=advisories):
+        for chunk_id in run.chunks.order_by("pk").values_list("pk", flat=True):
+            chunk_match(chunk_id=chunk_id)
+
+
+def compare(label: str, advisories: list[int], hand: Callable[[list[int]], None]) -> Result:
     engine_times, hand_times, counts = [], [], set()
     for _ in range(ROUNDS):
         reset(published=advisories, mark=False)
         hand_times.append(timed(lambda: hand(advisories)))
         counts.add(("hand", flag_count()))
         reset(published=advisories, mark=True)
-        engine_times.append(timed(lambda: advisories_match(advisory_ids=advisories)))
+        engine_times.append(timed(lambda: engine_match(advisories)))
         counts.add(("engine", flag_count()))
     flags = {count for _who, count in counts}
     if len(flags) != 1:
@@ -563,11 +580,13 @@ _LABEL = """SUBSTR(TRIM(CASE WHEN i.raw_vendor <> '' OR i.raw_product <> ''
 _INSERT = f"""
 , new_flags AS (
   INSERT INTO exposure_flag (advisory_id, item_id, organization_id, product_id, vendor_id,
-    item_label, matched_target_id, status, confidence, priority, due_date, status_reason,
-    resolution_reason, first_seen_at, last_matched_at, status_changed_at, updated_at)
+    item_label, matched_target_id, status, confidence, possible_reason, priority, due_date,
+    status_reason, resolution_reason, first_seen_at, last_matched_at, status_changed_at,
+    updated_at)
   SELECT h.advisory_id, h.item_id, i.organization_id, i.product_id, p.vendor_id, {_LABEL},
     h.target_id, 'open',
-    CASE WHEN h.possible THEN 'possible' ELSE 'confirmed' END, {_PRIORITY}, {_DUE}, '', '',
+    CASE WHEN h.possible THEN 'possible' ELSE 'confirmed' END,
+    CASE WHEN h.possible THEN 'version unknown' ELSE '' END, {_PRIORITY}, {_DUE}, '', '',
     now(), now(), now(), now()
   FROM hits h JOIN orgs_inventoryitem i ON i.id = h.item_id
   JOIN orgs_organization o ON o.id = i.organization_id
@@ -842,8 +861,28 @@ def through_worker(
                         )
                     time.sleep(0.005)
 
+            def worker_idle() -> None:
+                # The previous round's notifier tasks must not share the next round's time:
+                # wait for an empty queue and no other query running on this database.
+                import redis
+                from django.db import connection
+
+                queue = redis.Redis.from_url(broker)
+                quiet_since = time.monotonic()
+                while time.monotonic() - quiet_since < 0.5:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname ="
+                            " current_database() AND state = 'active' AND pid <> pg_backend_pid()"
+                        )
+                        busy = cursor.fetchone()[0] or queue.llen("celery")
+                    if busy:
+                        quiet_since = time.monotonic()
+                    time.sleep(0.05)
+
             def publish_latency(advisory_id: int) -> float:
                 reset(published=[], mark=False)
+                worker_idle()
                 started = time.perf_counter()
                 advisory_publish(advisory=Advisory.objects.get(pk=advisory_id))
                 wait_for_run(

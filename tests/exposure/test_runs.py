@@ -18,6 +18,7 @@ from exposure.engine.locks import MATCHING_KEY, organization_key
 from exposure.models import Flag, FlagEvent, MatchRun
 from exposure.services import (
     advisories_match,
+    advisories_plan,
     chunk_failed,
     chunk_match,
     full_rematch_plan,
@@ -25,7 +26,7 @@ from exposure.services import (
     pending_sweep,
 )
 from exposure.tasks import full_rematch
-from orgs.models import InventoryItem
+from orgs.models import InventoryItem, Organization
 from tests.exposure.conftest import open_flags
 from tests.factories import (
     InventoryItemFactory,
@@ -388,3 +389,22 @@ def test_the_sweeper_resends_old_pending_work_and_leaves_young_work_alone(
     assert InventoryItem.objects.get(pk=forgotten.pk).match_requested_at is None
     assert InventoryItem.objects.get(pk=fresh.pk).match_requested_at is not None
     assert set(open_flags(advisory)) == {forgotten.pk, fresh.pk}
+
+
+def test_an_advisory_estimated_to_match_less_than_a_chunk_is_one_chunk_of_every_organization(
+    drift, settings
+):
+    settings.MATCHING_CHUNK_ITEMS = 1_000_000
+    Advisory.objects.filter(pk=drift.pk).update(match_requested_at=timezone.now())
+    [small] = advisories_plan(advisory_ids=[drift.pk])
+    [chunk] = small.chunks.all()
+    assert sorted(chunk.organization_ids) == sorted(
+        Organization.objects.values_list("pk", flat=True)
+    )
+    assert chunk.items_considered == InventoryItem.objects.count()
+    chunk_match(chunk_id=chunk.pk)
+
+    settings.MATCHING_CHUNK_ITEMS = 1
+    Advisory.objects.filter(pk=drift.pk).update(match_requested_at=timezone.now())
+    [large] = advisories_plan(advisory_ids=[drift.pk])
+    assert large.chunks.count() == Organization.objects.count()
