@@ -1,11 +1,16 @@
 """Root URL configuration: pages, the admin, and the REST API under /api/v1/."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from config.views import healthz
 from exposure import views as exposure_views
 from orgs import views_sso, views_tokens
+
+# The admin signs in on the one sign-in page, so that its password form keeps every rule of that
+# page (an organization without passwords, the second factor, the lockout).
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("api/v1/", include("api.urls", namespace="api")),

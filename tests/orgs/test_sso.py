@@ -252,3 +252,16 @@ def test_someone_without_a_password_confirms_a_sensitive_action_at_their_provide
     # Someone with a password is not sent there.
     client.force_login(UserFactory())
     assert client.get(reverse("sso_reauthenticate")).status_code == 404
+
+
+def test_the_admin_sign_in_is_the_sign_in_page_so_passwords_switched_off_stay_off(client):
+    bank = OrganizationFactory(local_passwords_allowed=False)
+    staff = MembershipFactory(organization=bank, user=UserFactory(is_staff=True)).user
+    response = client.post("/admin/login/", {"username": staff.username, "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+    assert client.get("/admin/").status_code == 302
+    refused = client.post(
+        reverse("account_login"), {"login": staff.username, "password": TEST_PASSWORD}
+    )
+    assert "signs in with single sign-on" in refused.content.decode()
