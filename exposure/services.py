@@ -1,24 +1,32 @@
 """Matching runs: what each kind of run covers, its locks, its pending markers, its record.
 
-Every run takes its locks (``engine.locks``), opens one REPEATABLE READ transaction, reads the
-``match_requested_at`` markers it is responsible for, matches (``engine.match_scope``), clears
-those markers only where they are not newer than what it read (``<= read_at``, so a change
-committed during the run stays pending), and records a :class:`MatchRun` — all in that
-transaction. A run that fails is recorded as failed in a transaction of its own and the error
-is re-raised for the task to retry; a run that finds a lock held raises ``MatchingBusy``.
+An organization run takes its locks (``engine.locks``), opens one REPEATABLE READ
+transaction, reads the ``match_requested_at`` markers it is responsible for, matches
+(``engine.match_scope``), clears those markers only where they are not newer than what it
+read (``<= read_at``, so a change committed during the run stays pending), and records a
+:class:`MatchRun` — all in that transaction. A run that fails is recorded as failed in a
+transaction of its own and the error is re-raised for the task to retry; a run that finds a
+lock held raises ``MatchingBusy``.
+
+Runs that span organizations are **chunked**: a RUNNING parent run and PENDING chunks of
+whole organizations (``MATCHING_CHUNK_ITEMS`` items each, or one chunk of every organization
+when the engine estimates fewer matches than that), one task per chunk. A chunk takes the
+shared matching lock and its organizations' locks, claims its row with SKIP LOCKED and
+matches in one REPEATABLE READ transaction; the last chunk to finish closes the run and
+clears the markers the run read (``MatchRun.requested_until``). A chunk whose statement
+overruns the soft time limit is split in two.
 
 Kinds of run:
 
 * **advisory** — the advisories waiting to be matched (published or withdrawn) against
-  every item, in one run (split into one run per advisory only if that fails);
+  every item, in one chunked run (one run per advisory after such a run failed);
 * **organization** — an organization's marked items, and its flags whose item was deleted,
-  against every advisory;
+  against every advisory, in one piece;
 * **catalogue** — after a vendor or product changed: re-resolve the unresolved items it
-  concerns, then re-match (a) the advisories whose result can depend on vendor names,
-  countries or ownership against every item, and (b) every advisory against the changed
-  products' items;
-* **full** — a periodic safety net, split into **chunks** of whole organizations that any
-  number of workers share; each chunk is a row that its worker claims inside its transaction.
+  concerns, then a chunked run re-matches (a) the advisories whose result can depend on
+  vendor names, countries or ownership and (b) every advisory against the changed products'
+  items;
+* **full** — a periodic safety net: every advisory against every item, chunked.
 """
 
 from __future__ import annotations
