@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 
 from campaigns.attestations import attestation_review, attestation_submit
 from campaigns.models import Campaign, Plan
+from campaigns.report import ORGANIZATION_HEADER, organization_rows, report_html
 from campaigns.selectors import campaign_state_at
 from campaigns.services import campaign_open, campaign_progress_record, plan_update
 from orgs.models import Organization
@@ -133,3 +135,27 @@ def test_a_future_or_pre_campaign_date_is_refused_naming_the_field(
 
     assert future.status_code == 400 and future.content.decode().startswith("date: ")
     assert early.status_code == 400 and "opened on" in early.content.decode()
+
+
+def test_the_pdf_shows_the_xlsx_rows_under_the_same_headers(
+    world: World, campaign: Campaign
+) -> None:
+    plan = Plan.objects.get(campaign=campaign, organization=world.tenants.org_a)
+    plan_update(plan=plan, user=world.tenants.owner, data={"responsible": "Ada Lovelace"})
+    state = campaign_state_at(campaign=campaign, user=world.analyst, as_of=timezone.now())
+
+    html = report_html(state)
+
+    table = html[html.index("<h2>Organizations</h2>") : html.index("<h2>Attestations</h2>")]
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+    assert headers == ORGANIZATION_HEADER + [m["name"] for m in state.milestones]
+    lines = [
+        re.findall(r"<td[^>]*>([^<]*)</td>", tr)
+        for tr in re.findall(r"<tr>.*?</tr>", table[table.index("<tbody>") :])
+    ]
+    expected = organization_rows(state)
+    assert len(lines) == len(expected) == 2
+    for line, row in zip(lines, expected, strict=True):
+        assert len(line) == len(row)
+        assert [line[0], *line[4:8]] == [row[0], *(str(value) for value in row[4:8])]
+    assert [line[9] for line in lines if line[0] == "Stadtwerke Alpha"] == ["Ada Lovelace"]
