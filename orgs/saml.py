@@ -17,8 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from audit.services import audit_record
 from orgs.models import IdentityProvider, Organization
+from orgs.sso import identity_provider_store
 
 # The attribute names most providers send (the LDAP OIDs; ADFS and Entra ID send their own
 # claim URIs, which an admin enters instead).
@@ -116,23 +116,16 @@ def saml_provider_save(
         # An answer whose assertion is not signed by the certificate above is refused.
         "advanced": {"want_assertion_signed": True},
     }
-    app.full_clean()
-    app.save()
-    provider = provider or IdentityProvider(app=app)
-    provider.organization = organization
-    provider.email_domains = email_domains
-    provider.full_clean()
-    provider.save()
-    audit_record(
-        action="identityprovider.update" if before else "identityprovider.create",
-        actor=actor,
+    return identity_provider_store(
+        app=app,
+        provider=provider,
         organization=organization,
-        obj=provider,
+        email_domains=email_domains,
+        actor=actor,
         before=before,
-        after=saml_provider_snapshot(provider),
+        snapshot=saml_provider_snapshot,
         request=request,
     )
-    return provider
 
 
 # python3-saml's reasons (``auth.get_last_error_reason()``), by a phrase each contains.

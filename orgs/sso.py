@@ -8,7 +8,7 @@ are ``IdentityProvider`` and ``ProviderRule`` (orgs/models.py), edited by staff.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from allauth.account.authentication import get_authentication_records
@@ -304,6 +304,33 @@ def identity_provider_save(
     app.name, app.provider_id, app.client_id = name, provider_id, client_id
     app.secret = secret or app.secret
     app.settings = {**(app.settings or {}), "server_url": issuer_url}
+    return identity_provider_store(
+        app=app,
+        provider=provider,
+        organization=organization,
+        email_domains=email_domains,
+        actor=actor,
+        before=before,
+        snapshot=_provider_snapshot,
+        request=request,
+    )
+
+
+def identity_provider_store(
+    *,
+    app: SocialApp,
+    provider: IdentityProvider | None,
+    organization: Organization | None,
+    email_domains: str,
+    actor: Any,
+    before: dict[str, Any] | None,
+    snapshot: Callable[[IdentityProvider], dict[str, Any]],
+    request: HttpRequest | None,
+) -> IdentityProvider:
+    """The last step of adding or changing a provider of either protocol: its allauth
+    application ``app`` (filled in by the caller) and whose it is, both validated, then the
+    audit entry (``snapshot`` of it before and after; ``before`` None for a new one). The
+    caller holds the transaction."""
     app.full_clean()
     app.save()
     provider = provider or IdentityProvider(app=app)
@@ -317,7 +344,7 @@ def identity_provider_save(
         organization=organization,
         obj=provider,
         before=before,
-        after=_provider_snapshot(provider),
+        after=snapshot(provider),
         request=request,
     )
     return provider

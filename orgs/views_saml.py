@@ -8,12 +8,9 @@ from typing import Any
 
 from allauth.account.decorators import reauthentication_required
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
@@ -24,8 +21,7 @@ from orgs.saml import (
     LAST_NAME_ATTRIBUTE,
     saml_provider_save,
 )
-from orgs.sso import identity_provider_rules_save
-from orgs.views_sso import ProviderRuleFormSet, _add_errors, _staff
+from orgs.views_sso import _staff, provider_form_page
 
 
 class SamlProviderForm(forms.Form):
@@ -85,16 +81,13 @@ class SamlProviderForm(forms.Form):
 @reauthentication_required(allow_get=True)
 def saml_provider_create_view(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    form = SamlProviderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            provider = saml_provider_save(actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, f"{provider} added: now map its groups to roles.")
-            return redirect("orgs:saml_provider_edit", pk=provider.pk)
-    return render(request, "orgs/saml_provider_form.html", {"form": form, "provider": None})
+    return provider_form_page(
+        request,
+        form=SamlProviderForm(request.POST or None),
+        save=saml_provider_save,
+        template="orgs/saml_provider_form.html",
+        edit_page="orgs:saml_provider_edit",
+    )
 
 
 @never_cache
@@ -107,29 +100,18 @@ def saml_provider_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such SAML provider.")
     form = SamlProviderForm(request.POST or None, initial=SamlProviderForm.initial_of(provider))
     form.fields["organization"].disabled = True
-    rules = ProviderRuleFormSet(request.POST or None, instance=provider)
-    if request.method == "POST" and form.is_valid() and rules.is_valid():
-        try:
-            with transaction.atomic():
-                saml_provider_save(
-                    actor=request.user, request=request, provider=provider, **form.cleaned_data
-                )
-                identity_provider_rules_save(
-                    actor=request.user, provider=provider, formset=rules, request=request
-                )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, f"{provider} saved.")
-            return redirect("orgs:saml_provider_edit", pk=provider.pk)
     slug = provider.app.client_id
-    context = {
-        "form": form,
-        "rules": rules,
-        "provider": provider,
-        "service_provider": {
-            "entity_id": request.build_absolute_uri(reverse("saml_metadata", args=[slug])),
-            "acs_url": request.build_absolute_uri(reverse("saml_acs", args=[slug])),
+    return provider_form_page(
+        request,
+        form=form,
+        save=saml_provider_save,
+        template="orgs/saml_provider_form.html",
+        edit_page="orgs:saml_provider_edit",
+        provider=provider,
+        context={
+            "service_provider": {
+                "entity_id": request.build_absolute_uri(reverse("saml_metadata", args=[slug])),
+                "acs_url": request.build_absolute_uri(reverse("saml_acs", args=[slug])),
+            },
         },
-    }
-    return render(request, "orgs/saml_provider_form.html", context)
+    )

@@ -4,6 +4,7 @@ identity provider, and, for staff, the providers and their group rules."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -152,18 +153,13 @@ def provider_list_view(request: HttpRequest) -> HttpResponse:
 @reauthentication_required(allow_get=True)
 def provider_create_view(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    form = IdentityProviderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            provider = identity_provider_save(
-                actor=request.user, request=request, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, f"{provider} added: now map its groups to roles.")
-            return redirect("orgs:sso_provider_edit", pk=provider.pk)
-    return render(request, "orgs/sso_provider_form.html", {"form": form, "provider": None})
+    return provider_form_page(
+        request,
+        form=IdentityProviderForm(request.POST or None),
+        save=identity_provider_save,
+        template="orgs/sso_provider_form.html",
+        edit_page="orgs:sso_provider_edit",
+    )
 
 
 @never_cache
@@ -174,36 +170,63 @@ def provider_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     provider = get_object_or_404(IdentityProvider.objects.select_related("app"), pk=pk)
     if provider.app.provider == "saml":
         return redirect("orgs:saml_provider_edit", pk=provider.pk)
-    form = IdentityProviderForm(
-        request.POST or None, initial=IdentityProviderForm.initial_of(provider)
+    return provider_form_page(
+        request,
+        form=IdentityProviderForm(
+            request.POST or None, initial=IdentityProviderForm.initial_of(provider)
+        ),
+        save=identity_provider_save,
+        template="orgs/sso_provider_form.html",
+        edit_page="orgs:sso_provider_edit",
+        provider=provider,
+        context={
+            "redirect_uri": request.build_absolute_uri(
+                reverse("openid_connect_callback", kwargs={"provider_id": provider.app.provider_id})
+            ),
+        },
     )
-    rules = ProviderRuleFormSet(request.POST or None, instance=provider)
+
+
+def provider_form_page(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    save: Callable[..., IdentityProvider],
+    template: str,
+    edit_page: str,
+    provider: IdentityProvider | None = None,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The page that adds a provider (``provider`` None) or changes one and its group rules,
+    for either protocol: ``save`` takes the form's fields. A change saves the connection and
+    the rules together or neither; the rules are checked against the organization being
+    saved. Once added, a provider's page is where its rules are mapped."""
+    rules = (
+        None if provider is None else ProviderRuleFormSet(request.POST or None, instance=provider)
+    )
     if request.method == "POST" and form.is_valid():
-        # The rules are checked against the organization as it is being saved.
-        provider.organization = form.cleaned_data["organization"]
-        if rules.is_valid():
+        if provider is not None:
+            provider.organization = form.cleaned_data["organization"]
+        if rules is None or rules.is_valid():
             try:
                 with transaction.atomic():
-                    identity_provider_save(
+                    saved = save(
                         actor=request.user, request=request, provider=provider, **form.cleaned_data
                     )
-                    identity_provider_rules_save(
-                        actor=request.user, provider=provider, formset=rules, request=request
-                    )
+                    if rules is not None:
+                        identity_provider_rules_save(
+                            actor=request.user, provider=saved, formset=rules, request=request
+                        )
             except ValidationError as error:
                 _add_errors(form, error)
             else:
-                messages.success(request, f"{provider} saved.")
-                return redirect("orgs:sso_provider_edit", pk=provider.pk)
-    context = {
-        "form": form,
-        "rules": rules,
-        "provider": provider,
-        "redirect_uri": request.build_absolute_uri(
-            reverse("openid_connect_callback", kwargs={"provider_id": provider.app.provider_id})
-        ),
-    }
-    return render(request, "orgs/sso_provider_form.html", context)
+                if provider is None:
+                    messages.success(request, f"{saved} added: now map its groups to roles.")
+                else:
+                    messages.success(request, f"{saved} saved.")
+                return redirect(edit_page, pk=saved.pk)
+    page = {"form": form, "provider": provider, "rules": rules, **(context or {})}
+    return render(request, template, page)
 
 
 def _add_errors(form: forms.Form, error: ValidationError) -> None:
