@@ -103,7 +103,12 @@ class Worker:
     """A ``celery -A config worker`` process group (main process and its pool child)."""
 
     def __init__(
-        self, broker: RedisServer, log: Path, *, beat: bool, settings: dict[str, str]
+        self,
+        broker: RedisServer,
+        log: Path,
+        *,
+        beat: bool,
+        settings: dict[str, str] | None = None,
     ) -> None:
         db = connection.settings_dict
         env = {
@@ -115,7 +120,7 @@ class Worker:
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "MATCHING_SWEEP_SECONDS": "1",
             "MATCHING_SWEEP_MIN_AGE": "1",
-            **settings,
+            **(settings or {}),
         }
         command = [sys.executable, "-m", "celery", "-A", "config", "worker"]
         command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO"]
