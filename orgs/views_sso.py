@@ -10,6 +10,7 @@ from typing import Any
 import requests
 from allauth.account.decorators import reauthentication_required
 from allauth.account.utils import get_next_redirect_url
+from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.oauth2.provider import OAuth2Provider
 from django import forms
@@ -58,10 +59,17 @@ def sso_start_view(request: HttpRequest) -> HttpResponse:
             "sign in with your username and password.",
         )
         return redirect("account_login")
+    return _sign_in_at(request, app, login_hint=email)
+
+
+def _sign_in_at(request: HttpRequest, app: SocialApp, **auth_params: str) -> HttpResponse:
+    """Send ``request`` to sign in at ``app``'s identity provider (an OpenID Connect provider
+    also gets ``auth_params``: a login hint, a fresh login), or, if it cannot be reached, the
+    page that names it."""
     login = app.get_provider(request)
     options = {}
     if isinstance(login, OAuth2Provider):
-        options["auth_params"] = {**login.get_auth_params(), "login_hint": email}
+        options["auth_params"] = {**login.get_auth_params(), **auth_params}
     try:
         return login.redirect(
             request,
@@ -246,18 +254,4 @@ def sso_reauthenticate_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         context = {"provider_name": app.name, "next": get_next_redirect_url(request) or ""}
         return render(request, "account/sso_reauthenticate.html", context)
-    login = app.get_provider(request)
-    options = {}
-    if isinstance(login, OAuth2Provider):
-        options["auth_params"] = {**login.get_auth_params(), "prompt": "login"}
-    try:
-        return login.redirect(
-            request,
-            process=AuthProcess.LOGIN,
-            next_url=get_next_redirect_url(request),
-            **options,
-        )
-    except requests.RequestException as error:
-        logger.warning("identity provider %s unreachable: %s", app.provider_id, error)
-        context = {"provider_name": app.name}
-        return render(request, "account/sso_unreachable.html", context, status=502)
+    return _sign_in_at(request, app, prompt="login")
