@@ -75,8 +75,9 @@ bench-api: $(VENV)/.dev  ## API latency and throughput over 1,000,000 items and 
 	$(BIN)/python tests/bench/bench_api.py
 
 ITEMS ?= 1000000
-bench-matching: $(VENV)/.dev  ## Matching engine vs hand-written SQL over ITEMS (1,000,000) items; publish-to-flag via 1 and 2 workers
-	$(BIN)/python tests/bench/bench_matching.py --items $(ITEMS)
+ROUNDS ?= 3
+bench-matching: $(VENV)/.dev  ## Matching engine vs hand-written SQL over ITEMS (1,000,000) items, ROUNDS (3) rounds; publish-to-flag via 1 and 2 workers
+	$(BIN)/python tests/bench/bench_matching.py --items $(ITEMS) --rounds $(ROUNDS)
 
 clean:  ## Remove the virtualenv and local state (var/)
 	rm -rf $(VENV) var staticfiles
