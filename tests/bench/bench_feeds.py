@@ -56,6 +56,11 @@ def main() -> int:
     )
     parser.add_argument("--bulk-documents", type=int, default=BULK_DOCUMENTS)
     parser.add_argument("--provider-documents", type=int, default=PROVIDER_DOCUMENTS)
+    parser.add_argument(
+        "--provider-only",
+        action="store_true",
+        help="only the provider step (over the demo data), to measure it at a reduced size",
+    )
     options = parser.parse_args()
     kev_path = SHARED / "kev" / "known_exploited_vulnerabilities.json"
     csaf_paths = sorted((SHARED / "csaf" / "examples").glob("*.json")) + sorted(
@@ -78,6 +83,17 @@ def main() -> int:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+    if options.provider_only:
+        call_command("load_demo", stdout=io.StringIO())
+        export_rate, index_ms, walk_seconds = provider_walk(
+            options.provider_documents, options.database_url
+        )
+        print(
+            f"feeds: export docs/s {export_rate:.1f}, index ms {index_ms:.1f}, "
+            f"walk {walk_seconds:.2f} s"
+        )
+        return 0
 
     from advisories.feeds.services import csaf_import, kev_import
 
