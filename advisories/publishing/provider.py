@@ -15,6 +15,7 @@ read what is the one tenant rule's answer (``advisories_visible_to``); CLEAR is 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -103,10 +104,25 @@ def listed(folder: str, reader: Actor) -> list[Listed]:
 
 
 def find(folder: str, path: str, reader: Actor) -> Advisory | None:
-    """The advisory whose document lies at ``path`` in ``folder``, if ``reader`` may read it."""
-    for item in listed(folder, reader):
-        if item.path == path:
-            return readable_in(folder, reader).get(pk=item.pk)
+    """The advisory whose document lies at ``path`` in ``folder``, if ``reader`` may read it.
+
+    Looked up by its identifier, not by listing the folder: a walk asks for every document,
+    so a request must not cost as much as the whole list. The file name loses the case and
+    every character outside a-z, 0-9, '+' and '-' ('_'), so the query finds the identifiers
+    that could have that name and the name each one really has decides."""
+    year, _, filename = path.partition("/")
+    stem = filename.removesuffix(".json")
+    if not year.isdigit() or filename == stem or not stem:
+        return None
+    pattern = "".join("." if char == "_" else re.escape(char) for char in stem)
+    candidates = readable_in(folder, reader).filter(
+        identifier__iregex=f"^{pattern}$", published_at__isnull=False
+    )
+    for advisory in candidates:
+        if advisory.published_at is not None and (
+            f"{advisory.published_at.year}/{csaf_filename(advisory.identifier)}" == path
+        ):
+            return advisory
     return None
 
 

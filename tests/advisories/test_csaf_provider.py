@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from advisories.choices import SourceKind, Tlp
 from advisories.models import Advisory
 from advisories.publishing import provider
+from advisories.publishing.documents import csaf_filename
 from advisories.services import advisory_create, advisory_publish
 from orgs.choices import Role
 from orgs.tokens import token_create
@@ -158,3 +159,33 @@ def test_a_document_that_fails_the_checks_is_not_served(client, published):
     response = client.get(f"{BASE}white/2026/our-2026-0001.json")
     assert response.status_code == 422
     assert b"6.1.27" in response.content
+
+
+def test_a_document_is_found_at_its_listed_path_whatever_its_identifier(client, tenants, published):
+    source = published[Tlp.CLEAR].source
+    product = published[Tlp.CLEAR].targets.get().product
+    for identifier in ("OUR/2026:0004 b", "Our+2026-0005", "OUR_2026.0006"):
+        advisory = advisory_create(
+            source=source,
+            identifier=identifier,
+            title=identifier,
+            kind="vulnerability",
+            tlp=Tlp.CLEAR,
+            targets=[{"kind": "product", "product": product}],
+        )
+        advisory_publish(advisory=advisory)
+    paths = client.get(f"{BASE}white/index.txt").text.split()
+    assert sorted(paths) == [
+        "2026/our+2026-0005.json",
+        "2026/our-2026-0001.json",
+        "2026/our_2026_0004_b.json",
+        "2026/our_2026_0006.json",
+    ]
+    for path in paths:
+        document = json.loads(client.get(f"{BASE}white/{path}").content)
+        assert csaf_filename(document["document"]["tracking"]["id"]) == path.split("/")[1]
+    # A name that only a looser reading would match, another year, another folder: none.
+    assert client.get(f"{BASE}white/2026/our_2026_0004_bb.json").status_code == 404
+    assert client.get(f"{BASE}white/2026/our-2026-0005.json").status_code == 404
+    assert client.get(f"{BASE}white/2025/our-2026-0001.json").status_code == 404
+    assert bearer(tenants.viewer).get(f"{BASE}green/2026/our-2026-0001.json").status_code == 404
