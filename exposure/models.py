@@ -134,6 +134,9 @@ class Flag(models.Model):
                 fields=["organization", "-priority", "due_date", "id"],
                 name="flag_org_priority_due_idx",
             ),
+            # Every organization's flags in the lists' order: a global analyst's first page, and
+            # the priority a page of affected assets starts from, read off its head.
+            models.Index(fields=["-priority", "due_date", "id"], name="flag_priority_due_idx"),
             # Active flags by vendor and organization (the overview), read from the index alone.
             models.Index(fields=["vendor", "organization", "status"], name="flag_vendor_org_idx"),
             # An advisory's flags, by organization: its counts among the organizations a

@@ -604,6 +604,10 @@ class AssetRow:
     flags: tuple[Flag, ...]
 
 
+# How many candidate items of a page of affected assets are named to the database one by one.
+_CANDIDATES_NAMED = 5000
+
+
 class AssetRows(Sequence[AssetRow]):
     """A filtered flag list grouped by inventory item, for a ``Paginator``: one row per item,
     the item with the most urgent flag first.
@@ -682,7 +686,12 @@ class AssetRows(Sequence[AssetRow]):
         ).first()
         groups: list[dict[str, Any]] = []
         if threshold is not None:
-            candidates = self.flags.filter(priority__gte=threshold).values("item_id")
+            # The candidates' ids as constants too: for a subquery the planner guesses their
+            # number and may hash every active flag instead of reading the candidates' own from
+            # the item index. Past a few thousand, constants cost more than the guess.
+            urgent = self.flags.filter(priority__gte=threshold).values_list("item_id", flat=True)
+            named = list(urgent.order_by()[: _CANDIDATES_NAMED + 1])
+            candidates = sorted(set(named)) if len(named) <= _CANDIDATES_NAMED else urgent
             groups = list(_item_groups(self.flags.filter(item_id__in=candidates))[start:stop])
         if len(groups) < stop - start:
             groups = list(_item_groups(self.flags)[start:stop])

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+import exposure.selectors
 from advisories.choices import Severity
 from exposure.models import Flag, FlagEvent
 from exposure.selectors import AssetRows
@@ -222,12 +223,17 @@ def test_overview_overdue_rows_show_the_asset(client, world, hosts):
     assert "srv-backup-02" in body and "ws-leit-01" in body
 
 
+@pytest.mark.parametrize("named", [5000, 1], ids=["candidates named", "candidates too many"])
 @pytest.mark.parametrize("crowded", [False, True], ids=["spread", "crowded on few items"])
-def test_asset_pages_follow_the_full_grouping_whether_or_not_the_candidates_suffice(world, crowded):
+def test_asset_pages_follow_the_full_grouping_whether_or_not_the_candidates_suffice(
+    world, crowded, named, monkeypatch
+):
     """A page is aggregated over the items with a flag as urgent as the page's last flag by
     priority; when flags crowd on few items there are too few of those and all are grouped.
     Either way every slice is the items in the order of their top priority, then next due
-    date, then id, with their flag counts."""
+    date, then id, with their flag counts, whether the candidates are few enough to be named
+    one by one or are left to a subquery."""
+    monkeypatch.setattr(exposure.selectors, "_CANDIDATES_NAMED", named)
     rng = random.Random(20)
     advisories = [PublishedAdvisoryFactory() for _ in range(6)]
     today = timezone.localdate()
