@@ -57,6 +57,7 @@ from campaigns.services import (
     plan_update,
 )
 from exposure.charts import line_chart
+from listing.pages import paginate
 from orgs.choices import Role
 from orgs.scoping import has_role
 
@@ -119,7 +120,9 @@ def campaign_open_view(request: HttpRequest, advisory_pk: int) -> HttpResponseBa
 @login_required
 @require_GET
 def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """The campaign's dashboard over the organizations the user may see."""
+    """The campaign's dashboard over the organizations the user may see: its totals, burn-down
+    and milestone summary over all of them, and their lines a page at a time, late first (each
+    organization's name leads to its plan)."""
     campaign = campaign_for_page(user=request.user, pk=pk)
     today = timezone.localdate()
     dashboard = campaign_dashboard(campaign=campaign, user=request.user, today=today)
@@ -130,6 +133,7 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     context = {
         "campaign": campaign,
         "dashboard": dashboard,
+        "rows": paginate(dashboard.rows, request),
         "burndown": line_chart(points, subject="affected items remaining"),
         "can_run": can_run_campaigns(request.user),
         "replacements": campaign.replacement_products.select_related("vendor"),

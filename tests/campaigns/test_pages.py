@@ -72,6 +72,40 @@ def test_the_dashboard_lists_late_organizations_first_with_their_numbers(
     assert response.context["dashboard"].items_at_start == 5
 
 
+def test_the_dashboard_shows_its_organizations_a_page_at_a_time_late_first(
+    world: World,
+) -> None:
+    from campaigns.choices import CampaignScope
+    from tests.factories import OrganizationFactory
+
+    OrganizationFactory.create_batch(60, sector="energy")
+    campaign = campaign_open(
+        advisory=world.advisory,
+        user=world.analyst,
+        scope=CampaignScope.PROFILE,
+        scope_sectors=["energy"],
+    )
+    alpha = Plan.objects.get(campaign=campaign, organization=world.tenants.org_a)
+    for milestone in campaign.milestones.all():
+        attestation_submit(
+            plan=alpha, milestone=milestone, user=world.tenants.owner, statement="Done."
+        )
+    client = signed_in(world.analyst)
+
+    first = client.get(campaign.get_absolute_url())
+    second = client.get(campaign.get_absolute_url(), {"page": "2"})
+
+    # The totals and the milestone summary count all 62 organizations; the table shows 50.
+    dashboard = first.context["dashboard"]
+    assert len(dashboard.rows) == 62 and dashboard.items_at_start == 3
+    assert dashboard.late == 61
+    assert [row.state for row in first.context["rows"]] == ["late"] * 50
+    assert [row.state for row in second.context["rows"]] == ["late"] * 11 + ["submitted"]
+    assert "51–62 of 62" in second.content.decode()
+    assert plan_url(campaign, "stadtwerke-alpha") in second.content.decode()
+    assert plan_url(campaign, "stadtwerke-alpha") not in first.content.decode()
+
+
 def test_an_organization_sees_only_its_own_line_of_the_campaign(
     world: World, campaign: Campaign
 ) -> None:

@@ -253,3 +253,33 @@ def test_campaign_history_is_append_only_in_the_database_too(world: World) -> No
             connection.cursor() as cursor,
         ):
             cursor.execute(f"DELETE FROM {table}")
+
+
+def test_the_burn_down_counts_what_remained_at_the_end_of_each_day_in_the_users_view(
+    world: World, run_on_commit: Callable[..., Any]
+) -> None:
+    from unittest import mock
+
+    from campaigns.selectors import campaign_burndown
+
+    today = timezone.localdate()
+    now = timezone.now()
+
+    def days_ago(days: int) -> datetime.datetime:
+        return now - datetime.timedelta(days=days)
+
+    # The campaign's history written as of three days ago (its services read "now" then).
+    with mock.patch("django.utils.timezone.now", return_value=days_ago(3)):
+        campaign = campaign_open(advisory=world.advisory, user=world.analyst)
+    run_on_commit(inventory_item_delete, item=world.items_a[0])
+    campaign_progress_record(campaign=campaign, now=days_ago(2))
+    run_on_commit(inventory_item_delete, item=world.items_b[0])
+    run_on_commit(inventory_item_delete, item=world.items_a[1])
+    campaign_progress_record(campaign=campaign, now=days_ago(1))
+
+    every = campaign_burndown(campaign=campaign, user=world.analyst)
+    own = campaign_burndown(campaign=campaign, user=world.tenants.viewer)
+
+    days = [today - datetime.timedelta(days=n) for n in (3, 2, 1, 0)]
+    assert every == list(zip(days, [5, 4, 2, 2], strict=True))
+    assert own == list(zip(days, [3, 2, 1, 1], strict=True))
