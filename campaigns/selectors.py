@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -330,63 +330,93 @@ def end_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.max))
 
 
+# The events a report replays one by one: the milestones' dates and names as they stood, and
+# every attestation and review (each is a line of the report).
+_REPLAYED = (
+    CampaignEventKind.OPENED,
+    CampaignEventKind.MILESTONE_CHANGED,
+    CampaignEventKind.ATTESTED,
+    CampaignEventKind.ACCEPTED,
+    CampaignEventKind.RETURNED,
+)
+
+
+def _latest_per_organization(
+    rows: QuerySet[Any, Any], visible: frozenset[int] | None, timestamp: str, *fields: str
+) -> QuerySet[Any, Any]:
+    """Each organization's latest row of a history table by ``timestamp`` (``DISTINCT ON`` in
+    the database), over the organizations ``visible`` (``None``: all)."""
+    if visible is not None:
+        rows = rows.filter(organization_id__in=sorted(visible))
+    return (
+        rows.order_by("organization_id", f"-{timestamp}", "-pk")
+        .distinct("organization_id")
+        .values_list("organization_id", *fields)
+    )
+
+
 def campaign_state_at(*, campaign: Campaign, user: Actor, as_of: datetime) -> CampaignAt:
     """What was true of the campaign at ``as_of``, over the organizations ``user`` may see,
     rebuilt from its history: who had joined, their items at start, remaining and replaced
     (the latest progress sample), their plan as last saved, each milestone's date and state,
-    and the attestations made and reviewed by then."""
+    and the attestations made and reviewed by then. Each organization's latest sample and
+    plan are picked by the database; only the milestone changes and the attestations, which
+    the report lists, are replayed in order."""
     plans = {
         plan.organization_id: plan
         for plan in plans_visible(campaign=campaign, user=user).filter(joined_at__lte=as_of)
     }
-    events = list(
-        CampaignEvent.objects.filter(campaign=campaign, created_at__lte=as_of).order_by(
-            "created_at", "pk"
+    visible = organization_ids(user)
+    events = CampaignEvent.objects.filter(
+        campaign=campaign, created_at__lte=as_of, kind__in=_REPLAYED
+    ).order_by("created_at", "pk")
+    if visible is not None:
+        events = events.filter(
+            Q(organization_id__isnull=True) | Q(organization_id__in=sorted(visible))
         )
-    )
     milestones: dict[str, dict[str, Any]] = {}
-    plan_data: dict[int, dict[str, Any]] = {}
     latest_status: dict[tuple[int, str], str] = {}
     attestations: dict[int, list[AttestationRecord]] = {org: [] for org in plans}
-    for event in events:
-        if event.kind == CampaignEventKind.OPENED:
-            milestones = {m["key"]: dict(m) for m in event.data["milestones"]}
-        elif event.kind == CampaignEventKind.MILESTONE_CHANGED:
-            milestones[event.data["key"]] = dict(event.data)
-        org = event.organization_id
-        if org is None or org not in plans:
-            continue
-        if event.kind == CampaignEventKind.PLAN_SAVED:
-            plan_data[org] = event.data
-        elif event.kind in (
-            CampaignEventKind.ATTESTED,
-            CampaignEventKind.ACCEPTED,
-            CampaignEventKind.RETURNED,
-        ):
-            latest_status[(org, event.data["milestone"])] = event.data["status"]
+    for kind, org, data, created_at, actor_name in events.values_list(
+        "kind", "organization_id", "data", "created_at", "actor_name"
+    ):
+        if kind == CampaignEventKind.OPENED:
+            milestones = {m["key"]: dict(m) for m in data["milestones"]}
+        elif kind == CampaignEventKind.MILESTONE_CHANGED:
+            milestones[data["key"]] = dict(data)
+        elif org in plans:
+            latest_status[(org, data["milestone"])] = data["status"]
             attestations[org].append(
                 AttestationRecord(
-                    at=event.created_at,
-                    milestone=milestones.get(event.data["milestone"], {}).get(
-                        "name", event.data["milestone"]
-                    ),
-                    status=AttestationStatus(event.data["status"]).label,
-                    statement=event.data["statement"],
-                    review_reason=event.data.get("review_reason", ""),
-                    evidence=list(event.data.get("evidence", [])),
-                    actor=event.actor_name,
+                    at=created_at,
+                    milestone=milestones.get(data["milestone"], {}).get("name", data["milestone"]),
+                    status=AttestationStatus(data["status"]).label,
+                    statement=data["statement"],
+                    review_reason=data.get("review_reason", ""),
+                    evidence=list(data.get("evidence", [])),
+                    actor=actor_name,
                 )
             )
-    samples: dict[int, Counts] = {}
-    rows = (
-        ProgressSample.objects.filter(
-            campaign=campaign, recorded_at__lte=as_of, organization_id__in=sorted(plans)
+    plan_data: dict[int, dict[str, Any]] = dict(
+        _latest_per_organization(
+            CampaignEvent.objects.filter(
+                campaign=campaign, created_at__lte=as_of, kind=CampaignEventKind.PLAN_SAVED
+            ),
+            visible,
+            "created_at",
+            "data",
         )
-        .order_by("recorded_at", "pk")
-        .values_list("organization_id", "remaining", "replaced")
     )
-    for org, remaining, replaced in rows.iterator(chunk_size=10_000):
-        samples[org] = Counts(remaining, replaced)
+    samples = {
+        org: Counts(remaining, replaced)
+        for org, remaining, replaced in _latest_per_organization(
+            ProgressSample.objects.filter(campaign=campaign, recorded_at__lte=as_of),
+            visible,
+            "recorded_at",
+            "remaining",
+            "replaced",
+        )
+    }
     day = timezone.localdate(as_of)
     ordered = list(milestones.values())  # in the campaign's order, as opened
     result = []

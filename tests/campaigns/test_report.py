@@ -159,3 +159,39 @@ def test_the_pdf_shows_the_xlsx_rows_under_the_same_headers(
         assert len(line) == len(row)
         assert [line[0], *line[4:8]] == [row[0], *(str(value) for value in row[4:8])]
     assert [line[9] for line in lines if line[0] == "Stadtwerke Alpha"] == ["Ada Lovelace"]
+
+
+def test_a_report_keeps_each_attestation_under_the_milestone_as_then_named_and_dated(
+    world: World, campaign: Campaign
+) -> None:
+    from campaigns.services import milestone_update
+
+    identify = campaign.milestones.get(key="identify")
+    plan_a = Plan.objects.get(campaign=campaign, organization=world.tenants.org_a)
+    plan_b = Plan.objects.get(campaign=campaign, organization=world.tenants.org_b)
+    attestation_submit(
+        plan=plan_a, milestone=identify, user=world.tenants.owner, statement="Three found."
+    )
+    plan_update(plan=plan_b, user=world.tenants.outsider, data={"responsible": "Bea"})
+    plan_update(plan=plan_b, user=world.tenants.outsider, data={"responsible": "Ben"})
+    before_the_move = timezone.now()
+    later = timezone.localdate() + datetime.timedelta(days=10)
+    milestone_update(milestone=identify, user=world.analyst, due_on=later, name="Find them")
+    attestation_submit(
+        plan=plan_b, milestone=identify, user=world.tenants.outsider, statement="Two found."
+    )
+
+    then = campaign_state_at(campaign=campaign, user=world.analyst, as_of=before_the_move)
+    now = campaign_state_at(campaign=campaign, user=world.analyst, as_of=timezone.now())
+    own = campaign_state_at(campaign=campaign, user=world.tenants.viewer, as_of=timezone.now())
+
+    assert then.milestones[0]["name"] == "Identify the affected products"
+    assert line(then, world.tenants.org_b).milestones[0].state == "late"
+    assert line(then, world.tenants.org_b).plan["responsible"] == "Ben"
+    assert now.milestones[0]["name"] == "Find them"
+    assert [a.milestone for a in line(now, world.tenants.org_a).attestations] == [
+        "Identify the affected products"
+    ]
+    assert [a.milestone for a in line(now, world.tenants.org_b).attestations] == ["Find them"]
+    assert [row.organization for row in own.organizations] == [world.tenants.org_a]
+    assert [a.statement for a in own.organizations[0].attestations] == ["Three found."]
