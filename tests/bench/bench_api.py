@@ -85,6 +85,11 @@ def main() -> int:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true", help="Rebuild the data even if present.")
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="Build (or check) the data and stop: for tests/bench/profile_api.py.",
+    )
     parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync")
@@ -121,6 +126,8 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     world = data_build(items=options.items, rebuild=options.rebuild)
     token = bench_token()
+    if options.build_only:
+        return 0
 
     print(machine_description(world))
     print(f"cache: Redis {redis_version(options.redis_url)} ({options.redis_url})")
