@@ -175,3 +175,21 @@ def test_an_advisory_row_is_the_advisory_serializer(zone):
         list(AdvisorySerializer().fields["targets"].child.fields)
     ] * 3
     assert _as_json(rows) == _as_json(serialized)
+
+
+def test_row_urls_follow_a_changed_url_configuration_and_script_prefix(settings):
+    # The list's path is reversed once per URL configuration and script prefix, not per
+    # request: changing either must still change the rows' URLs.
+    from django.urls import set_script_prefix
+
+    request = _request()
+    assert row_format(request, "api:flag-list").url(7) == "http://testserver/api/v1/flags/7/"
+    settings.ROOT_URLCONF = "tests.api.urls_moved"
+    assert row_format(request, "api:flag-list").url(7) == "http://testserver/elsewhere/flags/7/"
+    set_script_prefix("/vw/")
+    try:
+        assert row_format(request, "api:flag-list").url(7) == (
+            "http://testserver/vw/elsewhere/flags/7/"
+        )
+    finally:
+        set_script_prefix("/")
