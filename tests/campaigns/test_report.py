@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from campaigns.attestations import attestation_review, attestation_submit
 from campaigns.models import Campaign, Plan
-from campaigns.report import ORGANIZATION_HEADER, organization_rows, report_html
+from campaigns.report import organization_rows, report_html
 from campaigns.selectors import campaign_state_at
 from campaigns.services import campaign_open, campaign_progress_record, plan_update
 from orgs.models import Organization
@@ -137,28 +137,61 @@ def test_a_future_or_pre_campaign_date_is_refused_naming_the_field(
     assert early.status_code == 400 and "opened on" in early.content.decode()
 
 
-def test_the_pdf_shows_the_xlsx_rows_under_the_same_headers(
+def test_the_pdf_lists_each_organization_on_a_line_in_the_xlsx_order(
     world: World, campaign: Campaign
 ) -> None:
+    Organization.objects.filter(pk=world.tenants.org_b.pk).update(
+        name="Klinikum Beta of the Very Long Name Indeed"
+    )
     plan = Plan.objects.get(campaign=campaign, organization=world.tenants.org_a)
     plan_update(plan=plan, user=world.tenants.owner, data={"responsible": "Ada Lovelace"})
+    attestation_submit(
+        plan=plan,
+        milestone=campaign.milestones.get(key="identify"),
+        user=world.tenants.owner,
+        statement="Three found.",
+    )
     state = campaign_state_at(campaign=campaign, user=world.analyst, as_of=timezone.now())
 
     html = report_html(state)
 
-    table = html[html.index("<h2>Organizations</h2>") : html.index("<h2>Attestations</h2>")]
-    headers = re.findall(r"<th[^>]*>([^<]*)</th>", table)
-    assert headers == ORGANIZATION_HEADER + [m["name"] for m in state.milestones]
-    lines = [
-        re.findall(r"<td[^>]*>([^<]*)</td>", tr)
-        for tr in re.findall(r"<tr>.*?</tr>", table[table.index("<tbody>") :])
+    listing = html[html.index('<section class="listing">') :]
+    header, *lines = re.findall(r"<div(?: class=\"(?:header|shaded)\")?>([^<]*)</div>", listing)
+    assert header.split() == [
+        "Organization",
+        "State",
+        "At",
+        "start",
+        "Remaining",
+        "Replaced",
+        "M1",
+        "M2",
+        "M3",
+        "M4",
+        "Responsible",
+        "Target",
+        "date",
     ]
-    expected = organization_rows(state)
-    assert len(lines) == len(expected) == 2
-    for line, row in zip(lines, expected, strict=True):
-        assert len(line) == len(row)
-        assert [line[0], *line[4:8]] == [row[0], *(str(value) for value in row[4:8])]
-    assert [line[9] for line in lines if line[0] == "Stadtwerke Alpha"] == ["Ada Lovelace"]
+    assert (
+        [line[:34].rstrip() for line in lines]
+        == [
+            "Klinikum Beta of the Very Long Na…",
+            "Stadtwerke Alpha",
+        ]
+        == [name[:33] + "…" if len(name) > 34 else name for name, *_ in organization_rows(state)]
+    )
+    beta, alpha = (line[34:].split() for line in lines)
+    assert beta == ["Late", "2", "2", "0", "LATE", "pending", "pending", "pending"]
+    assert alpha == [
+        "Awaiting", "review", "3", "3", "0", "in", "review", "pending", "pending", "pending",
+        "Ada", "Lovelace",
+    ]  # fmt: skip
+    # The columns line up under the header.
+    assert {line.index("Late") if "Late" in line else line.index("Awaiting") for line in lines} == {
+        header.index("State")
+    }
+    assert "Three found." not in html and "Attestations and reviews</td><td>1 by then" in html
+    assert '<td class="num">1</td>' in html  # "identify": one organization late, one awaiting
 
 
 def test_a_report_keeps_each_attestation_under_the_milestone_as_then_named_and_dated(
