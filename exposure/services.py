@@ -10,7 +10,7 @@ lock held raises ``MatchingBusy``.
 
 Runs that span organizations are **chunked**: a RUNNING parent run and PENDING chunks of
 whole organizations (``MATCHING_CHUNK_ITEMS`` items each, or one chunk of every organization
-when the engine estimates fewer matches than that), one task per chunk. A chunk takes the
+when the advisories match no more items than that, counted), one task per chunk. A chunk takes the
 shared matching lock and its organizations' locks, claims its row with SKIP LOCKED and
 matches in one REPEATABLE READ transaction; the last chunk to finish closes the run and
 clears the markers the run read (``MatchRun.requested_until``). A chunk whose statement
@@ -53,7 +53,7 @@ from exposure.choices import (
     MatchRunStatus,
     ResolutionReason,
 )
-from exposure.engine import MatchCounts, MatchingBusy, Scope, estimate_hits, match_scope
+from exposure.engine import MatchCounts, MatchingBusy, Scope, count_hits, match_scope
 from exposure.engine.locks import (
     is_statement_timeout,
     matching_locks,
@@ -174,18 +174,21 @@ def advisories_plan(*, advisory_ids: Sequence[int]) -> list[MatchRun]:
                 MatchRunKind.ADVISORY,
                 advisory_ids=group,
                 requested_until=max(waiting[pk] for pk in group),
-                estimated_hits=_estimated_hits(group),
+                hits=_hits_up_to_a_chunk(group),
             )
             for group in groups
         ]
     return runs
 
 
-def _estimated_hits(advisory_ids: list[int]) -> int | None:
-    """The engine's estimate of the advisories' matches; None when it cannot make one (a
-    target the engine has no rule for: the run's chunk fails and records why)."""
+def _hits_up_to_a_chunk(advisory_ids: list[int]) -> int | None:
+    """The advisories' matches, counted up to one more than a chunk's items; None when they
+    cannot be counted (a target the engine has no rule for: the run's chunk fails and records
+    why)."""
     try:
-        return estimate_hits(Scope(advisory_ids=tuple(advisory_ids)))
+        return count_hits(
+            Scope(advisory_ids=tuple(advisory_ids)), up_to=settings.MATCHING_CHUNK_ITEMS
+        )
     except ValueError:
         return None
 
@@ -380,23 +383,23 @@ def _run_plan(
     vendor_ids: Sequence[int] = (),
     product_ids: Sequence[int] = (),
     requested_until: datetime | None = None,
-    estimated_hits: int | None = None,
+    hits: int | None = None,
 ) -> MatchRun:
     """A RUNNING parent run of ``kind`` and its PENDING chunks, one per group of
     organizations (``MATCHING_CHUNK_ITEMS`` items by default).
 
     Each chunk carries the advisories and products its scope is bounded by (none: every
     advisory against its organizations' items): the engine's one statement, with one bound
-    more. A run whose matches are estimated at no more than a chunk's items is one chunk of
-    every organization: a small advisory would otherwise read its product's items once per
-    chunk (one that was underestimated is split when it overruns). A catalogue run that has
-    nothing to re-match gets no chunk and finishes at once.
+    more. A run whose ``hits`` (its matches, counted up to one more than a chunk's items) are
+    no more than a chunk's items is one chunk of every organization: a small advisory would
+    otherwise read its product's items once per chunk. A catalogue run that has nothing to
+    re-match gets no chunk and finishes at once.
     """
     size = items_per_chunk or settings.MATCHING_CHUNK_ITEMS
     nothing_to_match = kind == MatchRunKind.CATALOGUE and not advisory_ids and not product_ids
     if nothing_to_match:
         groups = []
-    elif estimated_hits is not None and estimated_hits <= size:
+    elif hits is not None and hits <= size:
         organizations = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
         groups = [(organizations, InventoryItem.objects.count())]
     else:

@@ -44,7 +44,7 @@ was first seen plus the organization's SLA days for the severity (no due date fo
 from exposure.engine.apply import (
     MatchCounts,
     PreviewRow,
-    estimate_hits,
+    count_hits,
     match_scope,
     preview_scope,
 )
@@ -56,7 +56,7 @@ __all__ = [
     "MatchingBusy",
     "PreviewRow",
     "Scope",
-    "estimate_hits",
+    "count_hits",
     "match_scope",
     "matching_locks",
     "matching_transaction",

@@ -25,7 +25,6 @@ risk-accepted or false-positive flag keeps its status; only a resolved one is re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from django.db.backends.utils import CursorWrapper
 from advisories.choices import AdvisoryStatus
 from exposure.choices import FlagEventKind, FlagStatus, ResolutionReason
 from exposure.engine import dialect
+from exposure.engine.locks import MATCHING_SESSION_SETTINGS
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, execute, literal, param
 from exposure.engine.statements import (
@@ -149,23 +149,31 @@ def _materialized(cursor: CursorWrapper, cte: Sql) -> Iterator[Sql]:
     execute(cursor, compose("DROP TABLE {table}", table=_MATCHES_TABLE))
 
 
-def estimate_hits(scope: Scope) -> int:
-    """The planner's estimate of the matches the scope's inclusions make, what a run's work
-    grows with; read from ``EXPLAIN``, so nothing is matched (0 on SQLite)."""
+def count_hits(scope: Scope, *, up_to: int) -> int:
+    """How many hits the scope's inclusions make, what a run's work grows with, counted no
+    further than ``up_to`` + 1 (0 without inclusions): the query stops there, so its cost is
+    bounded by ``up_to`` whatever the advisory.
+
+    The planner's estimate was no substitute: product use follows a power law, and it read the
+    most used products' items at the average product's count (at 1,000,000 items 27,039
+    estimated for the jurisdiction advisory's 206,696 matches, 78 for the vendor advisory's
+    22,523).
+    """
     plan = plan_targets(scope)
-    if not plan.has_inclusions or not dialect.is_postgresql():
+    if not plan.has_inclusions:
         return 0
     with connection.cursor() as cursor:
+        if dialect.is_postgresql():
+            cursor.execute(MATCHING_SESSION_SETTINGS)
         execute(
             cursor,
             compose(
-                "EXPLAIN (FORMAT JSON) {cte} SELECT * FROM inc_hits", cte=final_cte(scope, plan)
+                "{cte} SELECT COUNT(*) FROM (SELECT 1 FROM inc_hits LIMIT {limit}) AS h",
+                cte=final_cte(scope, plan),
+                limit=param(up_to + 1),
             ),
         )
-        document = cursor.fetchone()[0]
-    if isinstance(document, str):
-        document = json.loads(document)
-    return int(document[0]["Plan"]["Plan Rows"])
+        return int(cursor.fetchone()[0])
 
 
 def preview_scope(scope: Scope, *, samples: int) -> list[PreviewRow]:

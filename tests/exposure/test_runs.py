@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from advisories.models import Advisory, AffectedTarget
 from exposure.choices import FlagStatus, MatchRunKind, MatchRunStatus
-from exposure.engine import MatchingBusy
+from exposure.engine import MatchingBusy, Scope, count_hits
 from exposure.engine.locks import MATCHING_KEY, organization_key
 from exposure.models import Flag, FlagEvent, MatchRun
 from exposure.services import (
@@ -391,10 +391,15 @@ def test_the_sweeper_resends_old_pending_work_and_leaves_young_work_alone(
     assert set(open_flags(advisory)) == {forgotten.pk, fresh.pk}
 
 
-def test_an_advisory_estimated_to_match_less_than_a_chunk_is_one_chunk_of_every_organization(
+def test_an_advisory_matching_no_more_than_a_chunk_is_one_chunk_of_every_organization(
     drift, settings
 ):
-    settings.MATCHING_CHUNK_ITEMS = 1_000_000
+    # The matches are counted (not estimated), and no further than one past a chunk.
+    matches = InventoryItem.objects.filter(product__vendor__slug="kaspersky").count()
+    assert count_hits(Scope(advisory_ids=(drift.pk,)), up_to=1_000) == matches
+    assert count_hits(Scope(advisory_ids=(drift.pk,)), up_to=2) == 3
+
+    settings.MATCHING_CHUNK_ITEMS = matches
     Advisory.objects.filter(pk=drift.pk).update(match_requested_at=timezone.now())
     [small] = advisories_plan(advisory_ids=[drift.pk])
     [chunk] = small.chunks.all()
@@ -404,7 +409,10 @@ def test_an_advisory_estimated_to_match_less_than_a_chunk_is_one_chunk_of_every_
     assert chunk.items_considered == InventoryItem.objects.count()
     chunk_match(chunk_id=chunk.pk)
 
-    settings.MATCHING_CHUNK_ITEMS = 1
+    settings.MATCHING_CHUNK_ITEMS = 2
     Advisory.objects.filter(pk=drift.pk).update(match_requested_at=timezone.now())
     [large] = advisories_plan(advisory_ids=[drift.pk])
-    assert large.chunks.count() == Organization.objects.count()
+    assert large.chunks.count() > 1
+    assert sorted(pk for chunk in large.chunks.all() for pk in chunk.organization_ids) == sorted(
+        Organization.objects.values_list("pk", flat=True)
+    )

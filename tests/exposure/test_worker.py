@@ -399,7 +399,7 @@ def exactly_one_flag_and_one_created_event_per_item(advisory: Advisory, items: l
 def test_a_chunk_whose_worker_is_killed_is_done_by_another_worker(workers, inventory):
     product, items = inventory(20_000)
     with connection.cursor() as cursor:
-        # Statistics as production has them: the run is planned from the estimated matches.
+        # Statistics as production has them.
         cursor.execute("ANALYZE orgs_inventoryitem, vendors_product")
     # Five organizations of 4,000 items: chunks of 4,000 items are one organization each.
     first = workers(MATCHING_CHUNK_ITEMS="4000")
