@@ -26,7 +26,7 @@ from exposure.filtersets import FlagFilterSet
 from exposure.models import Flag
 from exposure.selectors import flag_list
 from listing.pages import DateRange, checkboxes, filter_fields
-from orgs.forms import QuickSelect, lean_organization_choices
+from orgs.forms import QuickSelect
 from orgs.models import InventoryItem, Membership, Organization, User
 from orgs.scoping import Actor
 from vendors.models import Product, Vendor
@@ -126,10 +126,10 @@ def _yes_no(any_label: str) -> forms.Select:
 
 
 class Picker(forms.Widget):
-    """A filter that names a row (an advisory, a vendor, a product) as a search box whose
-    matches (htmx, ``exposure:filter_pick``) fill a hidden field with the row's id. The box
-    shows the name of the row already chosen; without JavaScript the hidden field still
-    carries it, so refining the list keeps it."""
+    """A filter that names a row (an advisory, an organization, a vendor, a product) as a
+    search box whose matches (htmx, ``exposure:filter_pick``) fill a hidden field with the
+    row's id. The box shows the name of the row already chosen; without JavaScript the hidden
+    field still carries it, so refining the list keeps it."""
 
     def __init__(self, kind: str, names: dict[str, str], placeholder: str) -> None:
         super().__init__()
@@ -278,6 +278,25 @@ def _filter_query(data: QueryDict) -> str:
     return kept.urlencode()
 
 
+# Up to this many organizations the filter is a drop-down; past it, a search box.
+ORGANIZATIONS_LISTED = 30
+
+
+def _organization_widget(form: forms.Form, names: dict[str, str]) -> forms.Widget:
+    """A drop-down of the user's organizations when they are few; a picker when they are many
+    (a CERT's analysts see hundreds): a page of flags should not carry hundreds of options
+    that nobody scrolls through, built on every render."""
+    field = form.fields["organization"]
+    assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
+    # One query either way: the drop-down's options are those read to tell few from many.
+    choices = list(field.queryset.values_list("pk", "name")[: ORGANIZATIONS_LISTED + 1])
+    if len(choices) > ORGANIZATIONS_LISTED:
+        return Picker("organization", names, "An organization's name")
+    select = QuickSelect(any_label="All your organizations")
+    select.choices = choices
+    return select
+
+
 def flag_filters(request: HttpRequest, *, by_epss: bool = False) -> FlagFilters:
     """The flag list's filters applied to the flags the user may see: the triage list and the
     affected-assets list filter alike."""
@@ -294,7 +313,6 @@ def flag_filters(request: HttpRequest, *, by_epss: bool = False) -> FlagFilters:
     form.fields["cve"].label = "CVE"
     form.fields["vendor"].label = "Vendor"
     form.fields["product"].label = "Product"
-    lean_organization_choices(form)
     names = _names(data, request.user)
     fields = filter_fields(
         filterset,
@@ -303,7 +321,7 @@ def flag_filters(request: HttpRequest, *, by_epss: bool = False) -> FlagFilters:
             "status": checkboxes(),
             "severity": checkboxes(),
             "kind": checkboxes(),
-            "organization": QuickSelect(any_label="All your organizations"),
+            "organization": _organization_widget(form, names.get("organization", {})),
             "overdue": _yes_no("Any"),
             "unassigned": _yes_no("Any"),
             "known_exploited": _yes_no("Any"),
@@ -332,7 +350,15 @@ def pick_options(
     *, kind: str, term: str, user: Actor, limit: int
 ) -> Iterable[tuple[int, str, str]]:
     """The picker's matches for ``term``: (id, name, detail) of advisories the user may read,
-    or of catalogue vendors or products."""
+    of organizations the user may see, or of catalogue vendors or products."""
+    if kind == "organization":
+        return [
+            (organization.pk, organization.name, organization.get_sector_display())
+            for organization in Organization.objects.visible_to(user)
+            .filter(name__icontains=term)
+            .only("pk", "name", "sector")
+            .order_by("name")[:limit]
+        ]
     if kind == "advisory":
         advisories = advisories_visible_to(user=user).filter(
             Q(identifier__icontains=term) | Q(title__icontains=term)

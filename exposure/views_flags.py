@@ -170,9 +170,9 @@ PICK_LIMIT = 15
 @login_required
 @require_GET
 def filter_pick_view(request: HttpRequest, kind: str) -> HttpResponse:
-    """A flag filter picker's matches (htmx): advisories the user may read, or catalogue
-    vendors or products, by name."""
-    if kind not in ("advisory", "vendor", "product"):
+    """A flag filter picker's matches (htmx): advisories the user may read, organizations
+    the user may see, or catalogue vendors or products, by name."""
+    if kind not in ("advisory", "organization", "vendor", "product"):
         raise Http404("No such picker.")
     term = request.GET.get("term", "").strip()[:200]
     context = {

@@ -251,12 +251,13 @@ def filter_fields(
     """The FilterSet form fields a page shows, in order, with page-specific widgets.
 
     A FilterSet has filters that suit scripts but not a form (a select of every vendor); the
-    page shows a subset, and the others still work from a link.
+    page shows a subset, and the others still work from a link. A widget that comes with its
+    choices keeps them; the others offer the field's.
     """
     form = filterset.form
     for name, widget in (widgets or {}).items():
         field = form.fields[name]
-        if hasattr(field, "choices"):
+        if hasattr(field, "choices") and not getattr(widget, "choices", None):
             widget.choices = field.choices  # type: ignore[attr-defined]
         field.widget = widget
     return [form[name] for name in names]

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 
+from exposure.flag_filters import ORGANIZATIONS_LISTED, Picker
 from exposure.models import SavedView
 from orgs.models import Organization
 
@@ -29,9 +30,20 @@ def saved_view_menu(context: dict[str, Any]) -> dict[str, Any]:
 def saved_view_form(context: dict[str, Any], page: str, query: str) -> dict[str, Any]:
     """Save the list's current filters under a name, shared or not."""
     user = context["request"].user
+    organizations = list(
+        Organization.objects.visible_to(user)
+        .only("pk", "name")
+        .order_by("name")[: ORGANIZATIONS_LISTED + 1]
+    )
+    # Like the list's organization filter: a drop-down of a few, a search box for many.
+    many = len(organizations) > ORGANIZATIONS_LISTED
+    picker = Picker("organization", {}, "Nobody, or an organization's name")
     return {
         "page": page,
         "query": query,
-        "organizations": Organization.objects.visible_to(user).only("pk", "name").order_by("name"),
+        "organizations": [] if many else organizations,
+        "share_picker": picker.render("organization", None, {"id": "save-view-share"})
+        if many
+        else "",
         "csrf_token": context.get("csrf_token"),
     }

@@ -12,9 +12,17 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from advisories.choices import AdvisoryKind, Severity
+from exposure.flag_filters import ORGANIZATIONS_LISTED
 from exposure.models import Flag
 from tests.browser.conftest import screenshot, sign_in
-from tests.factories import TEST_PASSWORD, InventoryItemFactory, PublishedAdvisoryFactory
+from tests.browser.test_accessibility import axe_page, axe_violations  # noqa: F401
+from tests.factories import (
+    TEST_PASSWORD,
+    InventoryItemFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    PublishedAdvisoryFactory,
+)
 from tests.web.conftest import flag_for, world  # noqa: F401 (the page tests' small world)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,6 +105,37 @@ def test_vendor_picker_names_the_vendor(page, world, hosts):  # noqa: F811
     expect(page.get_by_role("group", name="Active filters")).to_contain_text("Vendor: Kaspersky")
     assert re.search(rf"vendor={world.vendor.pk}", page.url)
     expect(page.get_by_role("searchbox", name="Vendor")).to_have_value("Kaspersky")
+
+
+def test_an_analyst_of_many_organizations_picks_one_by_name(axe_page, world, hosts):  # noqa: F811
+    """Past ORGANIZATIONS_LISTED organizations the filter and the share field are search
+    boxes (no page carries hundreds of options); picking fills them as a drop-down would."""
+    page = axe_page
+    for n in range(ORGANIZATIONS_LISTED):
+        MembershipFactory(
+            user=world.tenants.analyst,
+            organization=OrganizationFactory(name=f"Gemeinde {n:02}", slug=f"gemeinde-{n:02}"),
+            role="analyst",
+        )
+    sign_in(page, world.tenants.analyst.username, TEST_PASSWORD)
+    page.goto("/flags/")
+    page.get_by_role("searchbox", name="Organization").fill("alpha")
+    page.get_by_role("button", name="Stadtwerke Alpha").click()
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("group", name="Active filters")).to_contain_text(
+        "Organization: Stadtwerke Alpha"
+    )
+    assert re.search(rf"organization={world.tenants.org_a.pk}", page.url)
+    expect(page.get_by_role("searchbox", name="Organization")).to_have_value("Stadtwerke Alpha")
+    expect(page.locator("table.flags tbody tr")).to_have_count(3)
+    assert axe_violations(page) == []
+
+    page.get_by_text("Save this view").click()
+    page.get_by_label("Name").fill("Alpha's flags")
+    page.get_by_role("searchbox", name="Share with").fill("gemeinde 07")
+    page.get_by_role("button", name="Gemeinde 07").click()
+    page.get_by_role("button", name="Save the view").click()
+    expect(page.get_by_text("Saved as “Alpha's flags”, shared with Gemeinde 07")).to_be_visible()
 
 
 def test_a_shared_view_reaches_a_colleague_and_no_one_else(page, world, hosts):  # noqa: F811

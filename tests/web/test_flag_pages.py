@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from exposure.flag_filters import ORGANIZATIONS_LISTED
 from exposure.models import Flag, FlagEvent
 from tests.factories import (
     InventoryItemFactory,
@@ -279,3 +280,39 @@ def test_a_possible_flag_says_why_in_the_list_and_on_its_page(client, world):
     assert "possible: installed on AB300 controllers" in listing
     assert "Possible because" in page
     assert "installed on AB300 controllers; check whether this item is affected." in page
+
+
+def test_an_analyst_of_many_organizations_searches_for_one_instead_of_scrolling(client, world):
+    """Past ORGANIZATIONS_LISTED organizations the filter and the share field are search boxes
+    whose matches are the user's own organizations; the chosen one keeps its name."""
+    many = [
+        OrganizationFactory(name=f"Gemeinde {n:02}", slug=f"gemeinde-{n:02}")
+        for n in range(ORGANIZATIONS_LISTED)
+    ]
+    for organization in many:
+        MembershipFactory(user=world.tenants.analyst, organization=organization, role="analyst")
+    client.force_login(world.tenants.analyst)
+    body = client.get(LIST, {"organization": many[3].pk}).content.decode()
+    assert "Gemeinde 07" not in body
+    assert 'id="id_organization-search"' in body and 'value="Gemeinde 03"' in body
+    assert f'name="organization" value="{many[3].pk}" id="id_organization"' in body
+    assert 'id="save-view-share-search"' in body and 'id="save-view-share"' in body
+    assert client.get(LIST, {"organization": many[3].pk}).context["page"].object_list == []
+
+    pick = reverse("exposure:filter_pick", kwargs={"kind": "organization"})
+    options = client.get(pick, {"term": "gemeinde 1", "target": "id_organization"})
+    assert [label for _pk, label, _d in options.context["options"]] == [
+        f"Gemeinde {n}" for n in range(10, 20)
+    ]
+    # Organization B is not the analyst's: no match, by name or otherwise.
+    assert client.get(pick, {"term": world.tenants.org_b.name}).context["options"] == []
+    assert client.get(pick, {"term": world.tenants.org_a.name}).context["options"] == [
+        (world.tenants.org_a.pk, world.tenants.org_a.name, world.tenants.org_a.get_sector_display())
+    ]
+
+
+def test_a_member_of_few_organizations_keeps_the_drop_downs(client, world):
+    client.force_login(world.tenants.viewer)
+    body = client.get(LIST, {"severity": "high"}).content.decode()
+    assert '<select name="organization" id="id_organization">' in body
+    assert '<select name="organization" id="save-view-share">' in body
