@@ -159,7 +159,7 @@ def _line(values: list[Any], columns: list[tuple[str, int, bool]]) -> str:
     gap = " " * PDF_GAP
     return gap.join(
         _fit(value, width, right) for value, (_h, width, right) in zip(values, columns, strict=True)
-    ).rstrip()
+    )
 
 
 def pdf_listing(state: CampaignAt) -> tuple[str, list[str], float]:
@@ -220,6 +220,7 @@ def report_html(state: CampaignAt) -> str:
             "listing_header": header,
             "listing_pages": pages,
             "listing_size": size,
+            "newline": "\n",
             "attestations": sum(len(row.attestations) for row in state.organizations),
             "generated_at": timezone.now(),
         },

@@ -156,7 +156,8 @@ def test_the_pdf_lists_each_organization_on_a_line_in_the_xlsx_order(
     html = report_html(state)
 
     listing = html[html.index('<section class="listing">') :]
-    header, *lines = re.findall(r"<div(?: class=\"(?:header|shaded)\")?>([^<]*)</div>", listing)
+    header, text = re.findall(r"<pre><b>([^<]*)</b>\n([^<]*)</pre>", listing)[0]
+    lines = text.split("\n")
     assert header.split() == [
         "Organization",
         "State",
