@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -387,6 +388,12 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", d
 NOTIFICATIONS_DAILY_HOUR = env.int("NOTIFICATIONS_DAILY_HOUR", default=7)
 # Links in messages point here.
 NOTIFICATIONS_BASE_URL = env.str("VENDORWATCH_BASE_URL", default="http://127.0.0.1:8000")
+
+# A CSAF provider's documents (each with its hash and signature files) are downloaded by this
+# many threads at once; imports stay one batch at a time, in the feed's order.
+FEED_FETCH_CONCURRENCY = env.int("FEED_FETCH_CONCURRENCY", default=4)
+if FEED_FETCH_CONCURRENCY < 1:
+    raise ImproperlyConfigured("FEED_FETCH_CONCURRENCY must be 1 or more.")
 
 # Our own advisories published as CSAF 2.0 (advisories/publishing/): who publishes them, and
 # the OpenPGP secret key (ASCII-armored, or a path to a file holding it) that signs them.

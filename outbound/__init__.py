@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -202,13 +203,16 @@ class Session:
     """Requests that share default headers and reuse their connections (one feed run).
 
     A pool is kept per checked address and host name, so that a connection is only ever
-    reused for the host it was checked for.
+    reused for the host it was checked for. Threads may share a session; each pool keeps up
+    to ``connections`` connections for reuse (one per thread that sends at the same time).
     """
 
     headers: Mapping[str, str] = field(default_factory=dict)
+    connections: int = 1
     _pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = field(
         default_factory=dict, init=False
     )
+    _pools_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def request(
         self,
@@ -259,27 +263,31 @@ class Session:
         self, address: IPAddress, target: Target, limits: Limits
     ) -> urllib3.HTTPConnectionPool:
         key = (target.scheme, str(address), target.port, target.host.lower())
-        pool = self._pools.get(key)
-        if pool is None:
-            timeout = urllib3.Timeout(connect=limits.connect_timeout, read=limits.read_timeout)
-            if target.scheme == "https":
-                pool = urllib3.HTTPSConnectionPool(
-                    str(address),
-                    target.port,
-                    timeout=timeout,
-                    retries=False,
-                    maxsize=1,
-                    cert_reqs="CERT_REQUIRED",
-                    ca_certs=certifi.where(),
-                    assert_hostname=target.host,
-                    server_hostname=target.host,
-                )
-            else:
-                pool = urllib3.HTTPConnectionPool(
-                    str(address), target.port, timeout=timeout, retries=False, maxsize=1
-                )
-            self._pools[key] = pool
-        return pool
+        with self._pools_lock:
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = self._pool_new(address, target, limits)
+            return pool
+
+    def _pool_new(
+        self, address: IPAddress, target: Target, limits: Limits
+    ) -> urllib3.HTTPConnectionPool:
+        timeout = urllib3.Timeout(connect=limits.connect_timeout, read=limits.read_timeout)
+        if target.scheme == "https":
+            return urllib3.HTTPSConnectionPool(
+                str(address),
+                target.port,
+                timeout=timeout,
+                retries=False,
+                maxsize=self.connections,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=certifi.where(),
+                assert_hostname=target.host,
+                server_hostname=target.host,
+            )
+        return urllib3.HTTPConnectionPool(
+            str(address), target.port, timeout=timeout, retries=False, maxsize=self.connections
+        )
 
     def _send(
         self,

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 import outbound
 from advisories.feeds.errors import FetchError, FetchUnauthorized
 
@@ -70,10 +72,11 @@ def _origin(url: str) -> str:
 
 
 def feed_session(*, token: str = "", provider_url: str = "") -> outbound.Session:
-    """A session for one feed run: connection reuse, our user agent, and the source's token
-    for its provider's origin."""
+    """A session for one feed run: connection reuse (a connection per download thread), our
+    user agent, and the source's token for its provider's origin."""
     return FeedSession(
         headers={"User-Agent": USER_AGENT},
+        connections=settings.FEED_FETCH_CONCURRENCY,
         token=token,
         token_origin=_origin(provider_url) if token else "",
     )

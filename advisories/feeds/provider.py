@@ -6,11 +6,12 @@ changes file). A ROLIE feed that asks for credentials the source lacks (a TLP-re
 is skipped with a note; the source's ``feed_token`` is sent to its provider's origin.
 Feeds are fetched conditionally (ETag / Last-Modified), and a document is
 fetched only when its timestamp differs from the one the last successful import saw. Each
-document is checked against its published hashes and, when the source has an OpenPGP key,
-its signature, then imported in batches of ``BATCH_SIZE`` (one transaction and one matching
-request each); after each batch the run's counts are saved, so that its progress shows while
-it runs. A bad document is recorded on the run and skipped; it never stops the run, and it is
-tried again next time.
+document is downloaded and checked against its published hashes and, when the source has an
+OpenPGP key, its signature, by ``FEED_FETCH_CONCURRENCY`` threads that work one batch ahead;
+only checked documents are imported, in the feed's order, in batches of ``BATCH_SIZE`` (one
+transaction and one matching request each); after each batch the run's counts are saved, so
+that its progress shows while it runs. A bad document is recorded on the run and skipped; it
+never stops the run, and it is tried again next time.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ import io
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
+
+from django.conf import settings
 
 import outbound
 from advisories.feeds.errors import FeedError, FetchError, FetchUnauthorized
@@ -69,29 +73,47 @@ def provider_sync(
     pending = list(_entries(distributions, session=session, state=state, run=run))
     run.documents = len(pending)
     _progress_save(run)
-    batch: list[tuple[FeedEntry, bytes]] = []
-    for index, entry in enumerate(pending):
-        if deadline is not None and time.monotonic() > deadline:
+    wanted = [
+        entry
+        for entry in pending
+        if not (entry.updated and documents.get(entry.url) == entry.updated)
+    ]
+    run.unchanged += len(pending) - len(wanted)
+    chunks = [wanted[start : start + BATCH_SIZE] for start in range(0, len(wanted), BATCH_SIZE)]
+    # Downloads (with their hash and signature checks) run in a few threads, one batch ahead
+    # of the imports, which stay in this thread, in the feed's order, a batch at a time.
+    with ThreadPoolExecutor(max_workers=settings.FEED_FETCH_CONCURRENCY) as pool:
+
+        def submit(chunk: list[FeedEntry]) -> list[Future[_Downloaded]]:
+            return [
+                pool.submit(_download, entry, source=source, session=session) for entry in chunk
+            ]
+
+        ahead: list[Future[_Downloaded]] = []
+        for number, chunk in enumerate(chunks):
+            if deadline is not None and time.monotonic() > deadline:
+                for future in ahead:
+                    future.cancel()
+                left = sum(map(len, chunks[number:]))
+                # The feeds were read whole: unless they are read again, what is left would
+                # wait for the provider's next change ("not modified" until then).
+                state.pop("feeds", None)
+                run.notes.append(
+                    f"Stopped early to stay within the time limit; {left} document(s) are "
+                    "left for the next run."
+                )
+                return
+            current = ahead or submit(chunk)
+            ahead = submit(chunks[number + 1]) if number + 1 < len(chunks) else []
+            batch: list[tuple[FeedEntry, bytes]] = []
+            for entry, future in zip(chunk, current, strict=True):
+                downloaded = future.result()
+                run.fetched += downloaded.fetched
+                if downloaded.failure:
+                    _failed(run, entry.url, downloaded.failure)
+                else:
+                    batch.append((entry, downloaded.content))
             _batch_import(batch, source=source, run=run, documents=documents)
-            run.notes.append(
-                f"Stopped early to stay within the time limit; {len(pending) - index} "
-                "document(s) are left for the next run."
-            )
-            return
-        if entry.updated and documents.get(entry.url) == entry.updated:
-            run.unchanged += 1
-            continue
-        try:
-            batch.append((entry, _document_fetch(entry, source=source, session=session, run=run)))
-        except FeedError as error:
-            _failed(run, entry.url, error.describe(limit=5))
-        except Exception as error:  # one broken document must never stop the run
-            logger.exception("Fetching %s from %s failed", entry.url, source)
-            _failed(run, entry.url, f"unexpected error: {error.__class__.__name__}")
-        if len(batch) >= BATCH_SIZE:
-            _batch_import(batch, source=source, run=run, documents=documents)
-            batch = []
-    _batch_import(batch, source=source, run=run, documents=documents)
 
 
 def _failed(run: FeedRun, url: str, reason: str) -> None:
@@ -147,12 +169,40 @@ def _progress_save(run: FeedRun) -> None:
     )
 
 
-def _document_fetch(
-    entry: FeedEntry, *, source: Source, session: outbound.Session, run: FeedRun
-) -> bytes:
-    """The document's content, checked against its published hashes and signature."""
-    content = fetch(entry.url, session=session).content
-    run.fetched += 1
+@dataclass(frozen=True)
+class _Downloaded:
+    """A document's content once checked, or why it was refused; ``fetched`` when the
+    document itself (not necessarily its hash or signature) was downloaded."""
+
+    content: bytes = b""
+    fetched: bool = False
+    failure: str = ""
+
+
+def _download(entry: FeedEntry, *, source: Source, session: outbound.Session) -> _Downloaded:
+    """Fetch and check one document; runs in a download thread, so it touches no database
+    and never raises: a broken document must not stop the others."""
+    try:
+        content = fetch(entry.url, session=session).content
+    except FeedError as error:
+        return _Downloaded(failure=error.describe(limit=5))
+    except Exception as error:
+        logger.exception("Fetching %s from %s failed", entry.url, source)
+        return _Downloaded(failure=f"unexpected error: {error.__class__.__name__}")
+    try:
+        _document_check(entry, content, source=source, session=session)
+    except FeedError as error:
+        return _Downloaded(fetched=True, failure=error.describe(limit=5))
+    except Exception as error:
+        logger.exception("Checking %s from %s failed", entry.url, source)
+        return _Downloaded(fetched=True, failure=f"unexpected error: {error.__class__.__name__}")
+    return _Downloaded(content=content, fetched=True)
+
+
+def _document_check(
+    entry: FeedEntry, content: bytes, *, source: Source, session: outbound.Session
+) -> None:
+    """Check the document against its published hashes and, with a key, its signature."""
     for algorithm, url in entry.hash_urls:
         try:
             published = fetch(url, session=session, max_bytes=4096).content
@@ -164,7 +214,6 @@ def _document_fetch(
     if source.feed_openpgp_key.strip():
         signature = fetch(entry.signature_url, session=session, max_bytes=64 * 1024).content
         signature_verify(content, signature, public_keys=source.feed_openpgp_key, name=entry.url)
-    return content
 
 
 def _guessed_hashes(url: str) -> tuple[tuple[str, str], ...]:

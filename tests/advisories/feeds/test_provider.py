@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 
 import pytest
 
@@ -12,6 +13,7 @@ from advisories.feeds.runs import FeedRunBusy, feed_run
 from advisories.models import Advisory, FeedRun
 from tests.advisories.feeds.conftest import as_bytes, own_document, shared_path
 from tests.advisories.feeds.providers import (
+    WELL_KNOWN,
     publish_directory,
     publish_document,
     publish_rolie,
@@ -187,3 +189,51 @@ def test_a_source_runs_once_at_a_time(local_server):
 
     with pytest.raises(FeedRunBusy):
         feed_run(source=source)
+
+
+def test_documents_downloaded_at_once_are_each_checked_and_a_bad_one_is_reported_exactly(
+    local_server, settings
+):
+    settings.FEED_FETCH_CONCURRENCY = 4
+    key, public = signing_key()
+    forger, _ = signing_key()
+    names = [f"acme-{number}.json" for number in range(1, 13)]
+    url = publish_rolie(
+        local_server,
+        {name: (_document(name.removesuffix(".json").upper()), JAN) for name in names},
+        key=key,
+        sha512={"acme-3.json": "0" * 128},
+    )
+    publish_document(
+        local_server, f"{WELL_KNOWN}/white/acme-7.json", _document("ACME-7"), key=forger
+    )
+    (local_server.root / WELL_KNOWN / "white" / "acme-10.json").unlink()
+
+    run = feed_run(source=_provider_source(url, feed_openpgp_key=public))
+
+    assert _counts(run) == (11, 9, 0, 0, 3)
+    failures = [
+        (failure["document"].rsplit("/", 1)[1], failure["reason"]) for failure in run.failures
+    ]
+    assert [name for name, _reason in failures] == ["acme-3.json", "acme-7.json", "acme-10.json"]
+    assert "SHA512" in failures[0][1] and "refused" in failures[0][1]
+    assert "OpenPGP signature is not valid" in failures[1][1]
+    assert "HTTP 404" in failures[2][1]
+    assert sorted(Advisory.objects.values_list("identifier", flat=True)) == sorted(
+        f"ACME-{number}" for number in range(1, 13) if number not in (3, 7, 10)
+    )
+
+
+def test_a_walk_past_its_deadline_leaves_the_documents_for_the_next_run(local_server):
+    url = publish_rolie(
+        local_server, {f"acme-{n}.json": (_document(f"ACME-{n}"), JAN) for n in range(1, 4)}
+    )
+    source = _provider_source(url)
+
+    stopped = feed_run(source=source, deadline=time.monotonic())
+    source.refresh_from_db()
+    resumed = feed_run(source=source)
+
+    assert _counts(stopped) == (0, 0, 0, 0, 0)
+    assert any("3 document(s) are left for the next run" in note for note in stopped.notes)
+    assert _counts(resumed) == (3, 3, 0, 0, 0)
