@@ -72,3 +72,22 @@ def test_health_endpoint_reports_redis_down_as_degraded_not_down(client, setting
 
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["redis"]) == ("ok", "degraded")
+
+
+def test_a_worker_loads_the_url_configuration_when_it_starts_not_in_its_first_request():
+    """What gunicorn imports builds the URL configuration (every app's views), so that the
+    first visitor after a start does not wait seconds for it."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    probe = (
+        "import sys, config.wsgi; print('api.urls' in sys.modules, 'exposure.views' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
