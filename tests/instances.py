@@ -42,14 +42,29 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(env: dict[str, str], log: Path, *, timeout: float = 60) -> Iterator[str]:
-    """``manage.py runserver`` on a free port of 127.0.0.1 with ``env``, writing to ``log``;
-    yields its base URL once ``/healthz`` answers, and stops the server afterwards."""
+def served(
+    env: dict[str, str], log: Path, *, timeout: float = 60, workers: int = 0
+) -> Iterator[str]:
+    """``manage.py runserver`` (as ``make run`` serves) or, given ``workers``, gunicorn with
+    that many worker processes (as docker-compose serves), on a free port of 127.0.0.1 with
+    ``env``, writing to ``log``; yields its base URL once ``/healthz`` answers, and stops the
+    server afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    if workers:
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+        ]
+    else:
+        command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            command,
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -62,7 +77,7 @@ def served(env: dict[str, str], log: Path, *, timeout: float = 60) -> Iterator[s
                 try:
                     if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):
                     pass
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.2)

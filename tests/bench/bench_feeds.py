@@ -12,10 +12,12 @@ which must change nothing):
   a provider's feed run imports them, matching included: targets 30 docs/s first, 200 docs/s
   no-op;
 * then our own CSAF provider: 1,000 TLP:CLEAR advisories of our own source over the demo
-  catalogue, exported (built, checked, hashed and signed), served by runserver over this
-  database (``tests/instances.py``, as the round-trip test serves its instances), its
-  ``index.txt`` timed (target 100 ms), and walked in full by a second instance (a process over
-  a database of its own, ``<name>_walker``): target 60 s.
+  catalogue, exported (built, checked, hashed and signed) into the cache (Redis,
+  ``--redis-url``), served over this database by gunicorn with two workers as docker-compose
+  serves it (``tests/instances.py``), its ``index.txt`` timed (target 100 ms), and walked in
+  full by a second instance (a process over a database of its own, ``<name>_walker``, and a
+  cache of its own) that verifies every document's SHA-512 and signature with the provider's
+  public key: target 60 s. ``--provider-only`` runs this step alone, over the demo data.
 
 The last line reads ``feeds: kev S s, kev-noop S s, csaf docs/s R, bulk docs/s B, bulk-noop
 docs/s N, export docs/s E, index ms I, walk S s``; the exit status is 1 when a target is
@@ -38,6 +40,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT / ".." / "shared" / "fixtures"
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/vendorwatch_bench_feeds"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
+PROVIDER_WORKERS = 2
 TARGET_KEV_SECONDS = 10.0
 TARGET_KEV_NOOP_SECONDS = 2.0
 BULK_DOCUMENTS = 1000
@@ -57,6 +61,11 @@ def main() -> int:
     parser.add_argument("--bulk-documents", type=int, default=BULK_DOCUMENTS)
     parser.add_argument("--provider-documents", type=int, default=PROVIDER_DOCUMENTS)
     parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="the cache the export fills and the provider's server reads, as in production",
+    )
+    parser.add_argument(
         "--provider-only",
         action="store_true",
         help="only the provider step (over the demo data), to measure it at a reduced size",
@@ -71,6 +80,7 @@ def main() -> int:
         return 2
 
     os.environ["DATABASE_URL"] = options.database_url
+    os.environ["REDIS_URL"] = options.redis_url
     # No broker: tasks run in-process, as in the test suite.
     os.environ["CELERY_BROKER_URL"] = ""
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
@@ -264,7 +274,7 @@ def provider_walk(count: int, database_url: str) -> tuple[float, float, float]:
     }
     with (
         tempfile.TemporaryDirectory() as logs,
-        served(env, Path(logs) / "provider.log") as server,
+        served(env, Path(logs) / "provider.log", workers=PROVIDER_WORKERS) as server,
     ):
         base = f"{server}/.well-known/csaf/"
         times = []
@@ -277,16 +287,21 @@ def provider_walk(count: int, database_url: str) -> tuple[float, float, float]:
         print(f"Provider: index.txt lists {listed} documents, answers in {index_ms:.1f} ms (p50)")
         walker_url = database_url + "_walker"
         database_recreate(walker_url)
+        # The second instance has a cache of its own (a shared one would mix the two
+        # instances' keys); it verifies every document with the provider's public key.
         walker_env = {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if name != "REDIS_URL"},
             "DATABASE_URL": walker_url,
             "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
         }
         manage(walker_env, "migrate", "--no-input", "-v", "0")
-        walked = manage(walker_env, "shell", "--no-imports", "-c", WALK.format(base=base))
-        walk_seconds, imported = (float(part) for part in walked.split()[-2:])
+        walk = WALK.format(base=base, key=provider.public_key())
+        walked = manage(walker_env, "shell", "--no-imports", "-c", walk)
+        status, timing = walked.strip().splitlines()[-2:]
+        walk_seconds, imported = (float(part) for part in timing.split())
         print(
-            f"Walk: the second instance imported {imported:.0f} documents in {walk_seconds:.2f} s"
+            f"Walk: the second instance imported {imported:.0f} documents in {walk_seconds:.2f} s "
+            f"(run {status})"
         )
     return export_rate, index_ms, walk_seconds
 
@@ -297,7 +312,8 @@ import time
 from advisories.feeds.runs import feed_run
 from advisories.models import Advisory, Source
 source = Source.objects.create(name="Bench provider", slug="bench-provider",
-    feed_kind="csaf_provider", feed_url="{base}provider-metadata.json", feed_enabled=True)
+    feed_kind="csaf_provider", feed_url="{base}provider-metadata.json", feed_enabled=True,
+    feed_openpgp_key={key!r})
 started = time.perf_counter()
 run = feed_run(source=source, trigger="bench")
 print(run.status, run.failures[:3])
