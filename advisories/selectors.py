@@ -22,14 +22,18 @@ from vendors.matching.freetext import join_caveats
 from vendors.matching.reading import Reading, Unparseable, describe_reading, read_range
 
 
-def advisories_visible_to(*, user: Actor) -> QuerySet[Advisory, Any]:
-    """The advisories ``user`` may read: drafts only for those who may edit them, restricted
-    ones (TLP) only for their audience."""
+def advisories_visible_to(
+    *, user: Actor, advisories: QuerySet[Advisory, Any] | None = None
+) -> QuerySet[Advisory, Any]:
+    """The advisories ``user`` may read (of ``advisories``, by default all): drafts only for
+    those who may edit them, restricted ones (TLP) only for their audience."""
+    if advisories is None:
+        advisories = Advisory.objects.all()
     if not user.is_authenticated or not user.is_active:
-        return Advisory.objects.none()
+        return advisories.none()
     if can_edit_catalogue(user):
-        return Advisory.objects.all()
-    advisories = Advisory.objects.exclude(status=AdvisoryStatus.DRAFT)
+        return advisories
+    advisories = advisories.exclude(status=AdvisoryStatus.DRAFT)
     hidden = hidden_advisory_ids(user)
     return advisories.exclude(pk__in=sorted(hidden)) if hidden else advisories
 

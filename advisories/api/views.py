@@ -211,7 +211,8 @@ class SourceViewSet(CatalogueViewSetMixin, viewsets.ModelViewSet[Source]):
     ),
 )
 @extend_schema(tags=["advisories"])
-class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet[Advisory]):
+class AdvisoryViewSet(CatalogueViewSetMixin, RowListMixin, viewsets.ModelViewSet[Advisory]):
+    queryset = Advisory.objects.all()
     serializer_class = AdvisorySerializer
     filterset_class = AdvisoryFilterSet
     pagination_class = KeysetPagination
@@ -228,14 +229,18 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
     # PATCH only: an edit changes fields and targets; CVE ids and references are set once.
     http_method_names = ["get", "post", "patch", "head", "options"]
     row_columns = ADVISORY_ROW_COLUMNS
+    # The detail is its list row, with the flag counts.
+    row_actions = frozenset({"list", "retrieve"})
 
     def build_rows(self, rows: list[Row]) -> list[dict[str, Any]]:
         return advisory_rows(rows, row_format(self.request, "api:advisory-list"))
 
     def get_queryset(self) -> QuerySet[Advisory, Any]:
-        advisories = advisories_visible_to(user=self.request.user)
+        advisories = advisories_visible_to(
+            user=self.request.user, advisories=super().get_queryset()
+        )
         if self.action in ("list", "retrieve", "impact"):
-            # The list and the detail read the columns their rows show (build_rows); the
+            # The list and the detail read the columns their rows show (row_actions); the
             # impact is computed in SQL from the advisory's id.
             return advisories
         # The imported source document (a CSAF file can be hundreds of kilobytes) is not part
@@ -260,7 +265,7 @@ class AdvisoryViewSet(RowListMixin, CatalogueViewSetMixin, viewsets.ModelViewSet
         AdvisorySerializer by tests/api/test_rows.py), with the counts of its flags among the
         organizations the reader sees. Reading an advisory needs no object permission beyond
         seeing it, which the queryset decides (drafts: editors only)."""
-        rows = self.filter_queryset(self.get_queryset()).values(*self.row_columns)
+        rows = self.filter_queryset(self.get_queryset())
         row = get_object_or_404(rows, pk=kwargs[self.lookup_url_kwarg or self.lookup_field])
         body = self.build_rows([row])[0]
         counts = advisory_flag_counts(

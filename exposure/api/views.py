@@ -48,7 +48,7 @@ from orgs.scoping import sees_all_organizations
     retrieve=extend_schema(summary="Get a flag"),
 )
 @extend_schema(tags=["flags"])
-class FlagViewSet(RowListMixin, TenantViewSetMixin, viewsets.ReadOnlyModelViewSet[Flag]):
+class FlagViewSet(TenantViewSetMixin, RowListMixin, viewsets.ReadOnlyModelViewSet[Flag]):
     queryset = Flag.objects.all()
     serializer_class = FlagSerializer
     filterset_class = FlagFilterSet

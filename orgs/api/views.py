@@ -164,7 +164,7 @@ class MembershipViewSet(TenantViewSetMixin, viewsets.ModelViewSet[Membership]):
     ),
 )
 @extend_schema(tags=["inventory"])
-class InventoryItemViewSet(RowListMixin, TenantViewSetMixin, viewsets.ModelViewSet[InventoryItem]):
+class InventoryItemViewSet(TenantViewSetMixin, RowListMixin, viewsets.ModelViewSet[InventoryItem]):
     queryset = InventoryItem.objects.all()
     serializer_class = InventoryItemSerializer
     filterset_class = InventoryItemFilterSet
