@@ -229,3 +229,44 @@ def test_a_report_keeps_each_attestation_under_the_milestone_as_then_named_and_d
     assert [a.milestone for a in line(now, world.tenants.org_b).attestations] == ["Find them"]
     assert [row.organization for row in own.organizations] == [world.tenants.org_a]
     assert [a.statement for a in own.organizations[0].attestations] == ["Three found."]
+
+
+def test_the_pdf_listing_repeats_its_header_on_each_page_and_shrinks_to_fit_many_milestones(
+    world: World, campaign: Campaign
+) -> None:
+    from campaigns.choices import MilestoneState
+    from campaigns.report import MONOSPACE_ADVANCE, PDF_LINE_POINTS, pdf_listing
+    from campaigns.selectors import MilestoneAt, OrganizationAt
+
+    state = campaign_state_at(campaign=campaign, user=world.analyst, as_of=timezone.now())
+    row = state.organizations[0]
+    state.organizations = [
+        OrganizationAt(
+            organization=Organization(name=f"Operator {n:03d}"),
+            joined_at=row.joined_at,
+            items_at_start=1200,
+            remaining=1000,
+            replaced=200,
+            plan={},
+            milestones=row.milestones,
+            attestations=[],
+            state=MilestoneState.LATE,
+        )
+        for n in range(120)
+    ]
+
+    pages = re.findall(r"<pre><b>([^<]*)</b>\n([^<]*)</pre>", report_html(state))
+
+    assert [len(text.split("\n")) for _header, text in pages] == [50, 50, 20]
+    assert {header for header, _text in pages} == {pdf_listing(state)[0]}
+    assert pages[2][1].split("\n")[-1].split()[:5] == ["Operator", "119", "Late", "1,200", "1,000"]
+    _header, lines, size = pdf_listing(state)
+    assert size == 7.5 and len(lines[0]) * size * MONOSPACE_ADVANCE <= PDF_LINE_POINTS
+
+    many = [MilestoneAt(f"m{n}", f"Step {n}", row.milestones[0].due_on, row.milestones[0].state)
+            for n in range(9)]  # fmt: skip
+    for organization in state.organizations:
+        organization.milestones = many
+    state.milestones = [{"key": m.key, "name": m.name, "due_on": "2030-01-01"} for m in many]
+    _header, lines, size = pdf_listing(state)
+    assert size < 7.5 and len(lines[0]) * size * MONOSPACE_ADVANCE <= PDF_LINE_POINTS
