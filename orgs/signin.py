@@ -229,7 +229,10 @@ class SignInFormActionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if _page_name(request.path_info) in SIGN_IN_FORM_PAGES:
+        # The page as the request was routed (none when no route matched): resolving its path
+        # again cost every request, API calls included, a second walk of the URL patterns.
+        match = request.resolver_match
+        if match is not None and match.url_name in SIGN_IN_FORM_PAGES:
             origins = identity_provider_origins()
             if origins:
                 response.headers["Content-Security-Policy"] = (
