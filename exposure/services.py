@@ -161,7 +161,8 @@ def advisories_plan(*, advisory_ids: Sequence[int]) -> list[MatchRun]:
             .filter(match_requested_at__isnull=False)
             .order_by("match_requested_at", "pk")
         )
-        waiting = {pk: at for pk, at in waiting.items() if pk not in _advisories_running()}
+        running = _advisories_running()
+        waiting = {pk: at for pk, at in waiting.items() if pk not in running}
         if not waiting:
             return []
         failed_together = _advisories_failed_together(since=min(waiting.values()))

@@ -89,6 +89,22 @@ def test_one_task_matches_every_waiting_advisory_in_one_run(make_item, catalogue
     assert advisories_match(advisory_ids=[first.pk]) == []
 
 
+def test_planning_takes_as_many_queries_for_many_waiting_advisories_as_for_one(
+    make_item, catalogue
+):
+    make_item({"p": "endpoint_security"})
+    initial = waiting_advisory(catalogue)
+    with CaptureQueriesContext(connection) as one:
+        [first] = advisories_plan(advisory_ids=[])
+    later = [waiting_advisory(catalogue).pk for _ in range(5)]
+    with CaptureQueriesContext(connection) as many:
+        [second] = advisories_plan(advisory_ids=[])
+
+    # The first run's advisory is still in it, so the second run plans the five others.
+    assert (first.advisory_ids, second.advisory_ids) == ([initial.pk], later)
+    assert len(many) == len(one)
+
+
 def test_a_failing_advisory_does_not_hold_back_the_others(make_item, catalogue):
     make_item({"p": "endpoint_security"})
     good, bad = waiting_advisory(catalogue), waiting_advisory(catalogue)
