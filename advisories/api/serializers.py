@@ -6,10 +6,12 @@ together. Each nested target is checked against the model's rules here, so that 
 the target and field (``targets[1].product``) rather than failing in the service.
 """
 
+import functools
 from collections import defaultdict
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -586,30 +588,31 @@ def reference_row(row: Row) -> dict[str, Any]:
     return {"url": row["url"], "summary": row["summary"], "category": row["category"]}
 
 
+@functools.cache
+def _related_rows() -> tuple[QuerySet[Any, Any], QuerySet[Any, Any], QuerySet[Any, Any]]:
+    """Advisories' targets, CVE ids and references in their rows' order and columns, built
+    once (as the lists' own rows are, api/rows.py) and never evaluated themselves: each request
+    filters a copy."""
+    return (
+        AffectedTarget.objects.order_by("is_exclusion", "pk").values(*TARGET_ROW_COLUMNS),
+        AdvisoryCve.objects.order_by("cve_id").values_list("advisory_id", "cve_id"),
+        AdvisoryReference.objects.order_by("pk").values(*REFERENCE_ROW_COLUMNS),
+    )
+
+
 def advisory_rows(rows: list[Row], out: RowFormat) -> list[dict[str, Any]]:
     """Advisories as AdvisorySerializer shows them, from ADVISORY_ROW_COLUMNS, with their
     targets, CVE ids and references read for all of them at once (three queries)."""
     ids = [row["id"] for row in rows]
+    target_rows, cve_rows, reference_rows = _related_rows()
     targets: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for target in (
-        AffectedTarget.objects.filter(advisory_id__in=ids)
-        .order_by("is_exclusion", "pk")
-        .values(*TARGET_ROW_COLUMNS)
-    ):
+    for target in target_rows.filter(advisory_id__in=ids):
         targets[target["advisory_id"]].append(target_row(target))
     cve_ids: dict[int, list[str]] = defaultdict(list)
-    for advisory_id, cve_id in (
-        AdvisoryCve.objects.filter(advisory_id__in=ids)
-        .order_by("cve_id")
-        .values_list("advisory_id", "cve_id")
-    ):
+    for advisory_id, cve_id in cve_rows.filter(advisory_id__in=ids):
         cve_ids[advisory_id].append(cve_id)
     references: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for reference in (
-        AdvisoryReference.objects.filter(advisory_id__in=ids)
-        .order_by("pk")
-        .values(*REFERENCE_ROW_COLUMNS)
-    ):
+    for reference in reference_rows.filter(advisory_id__in=ids):
         references[reference["advisory_id"]].append(reference_row(reference))
     return [
         {
