@@ -462,13 +462,28 @@ def _chunk_scopes(chunk: MatchRun) -> list[Scope]:
     """What a chunk matches: its run's advisories and (or) products, or every advisory, in
     its organizations."""
     organizations = tuple(chunk.organization_ids)
+    # A chunk of several reads its own items first (``Scope.items_first``); a run that is one
+    # chunk of every organization would read the whole table so.
+    several = MatchRun.objects.filter(parent_id=chunk.parent_id).exclude(pk=chunk.pk).exists()
     if not chunk.advisory_ids and not chunk.product_ids:
-        return [Scope(organization_ids=organizations)]
+        return [Scope(organization_ids=organizations, items_first=several)]
     scopes = []
     if chunk.advisory_ids:
-        scopes.append(Scope(advisory_ids=tuple(chunk.advisory_ids), organization_ids=organizations))
+        scopes.append(
+            Scope(
+                advisory_ids=tuple(chunk.advisory_ids),
+                organization_ids=organizations,
+                items_first=several,
+            )
+        )
     if chunk.product_ids:
-        scopes.append(Scope(product_ids=tuple(chunk.product_ids), organization_ids=organizations))
+        scopes.append(
+            Scope(
+                product_ids=tuple(chunk.product_ids),
+                organization_ids=organizations,
+                items_first=several,
+            )
+        )
     return scopes
 
 

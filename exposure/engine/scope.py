@@ -23,7 +23,10 @@ class Scope:
     ``pending_until`` narrows the items to those whose ``match_requested_at`` is set and not
     later than that time (an organization's changed items). A preview is scoped to the
     organizations its user may see by ``organization_ids``. ``include_unpublished`` lets a
-    preview match a draft; real runs only ever flag published advisories.
+    preview match a draft; real runs only ever flag published advisories. ``items_first``
+    (a chunk that is one of several) has vendor-level targets read the scope's items once,
+    by organization, before joining them to products: the scope is the same, only the
+    statement's shape differs.
     """
 
     advisory_ids: tuple[int, ...] | None = None
@@ -31,6 +34,7 @@ class Scope:
     product_ids: tuple[int, ...] | None = None
     pending_until: datetime | None = None
     include_unpublished: bool = False
+    items_first: bool = False
 
     def target_filter(self) -> Sql:
         """Conditions on ``t`` (a target) and ``a`` (its advisory)."""

@@ -84,18 +84,17 @@ _VENDOR_NAMES = (
 # for items no product was resolved for, through the vendor's names and its CPE vendor.
 _VENDOR_TO_ITEMS = (
     (
-        "JOIN vendors_product p ON p.vendor_id = {vendor}"
-        " JOIN orgs_inventoryitem i ON i.product_id = p.id",
+        "JOIN vendors_product p ON p.vendor_id = {vendor} JOIN {source} i ON i.product_id = p.id",
         "1 = 1",
     ),
     (
         f"JOIN {_VENDOR_NAMES} vn ON vn.vendor_id = {{vendor}}"
-        " JOIN orgs_inventoryitem i ON i.normalized_vendor = vn.name AND i.product_id IS NULL",
+        " JOIN {source} i ON i.normalized_vendor = vn.name AND i.product_id IS NULL",
         "1 = 1",
     ),
     (
         "JOIN vendors_vendor cv ON cv.id = {vendor}"
-        " JOIN orgs_inventoryitem i ON i.cpe_vendor = cv.cpe_vendor AND i.product_id IS NULL",
+        " JOIN {source} i ON i.cpe_vendor = cv.cpe_vendor AND i.product_id IS NULL",
         "cv.cpe_vendor <> ''",
     ),
 )
@@ -206,6 +205,39 @@ ITEM_COLUMNS = (
 _HIT_COLUMNS = "advisory_id, item_id, target_id, reason"
 
 
+# A chunk of several reads its organizations' items once, by the organization index, before
+# joining them to the vendors' products: left to itself PostgreSQL walked each product's items
+# through the product index and dropped the other organizations' ones after reading them, so
+# each of a jurisdiction advisory's 20 chunks at 10,000,000 items read the advisory's whole
+# footprint (18.8 s a chunk; 2.9 s this way). Only vendor-level branches read items so: ranged
+# targets are few items of many products, which the organization index already serves.
+_SCOPE_ITEMS = "scope_items"
+_SCOPE_ITEM_COLUMNS = ", ".join(
+    [
+        "i.id",
+        "i.normalized_vendor",
+        "i.cpe_vendor",
+        "i.match_requested_at",
+        *(f"i.{name}" for name, _type in ITEM_COLUMNS),
+    ]
+)
+
+
+_SCOPE_ITEMS_CTE = (
+    "scope_items AS MATERIALIZED (SELECT {columns} FROM orgs_inventoryitem i WHERE {items})"
+)
+
+
+def _vendor_items_source(scope: Scope) -> str:
+    """Where vendor-level branches read items: the chunk's items, read first, or the table."""
+    return _SCOPE_ITEMS if scope.items_first else "orgs_inventoryitem"
+
+
+def _is_vendor_level(branch: Branch) -> bool:
+    """Whether the branch reaches items through vendors (their products, names, CPE vendor)."""
+    return branch.kind in ("vendor", "jurisdiction")
+
+
 def _is_walked(branch: Branch) -> bool:
     """Whether the branch reaches vendors down the ownership chain (``target_vendors``)."""
     return (branch.kind == "vendor" and branch.include_subsidiaries) or (
@@ -223,6 +255,16 @@ def final_cte(scope: Scope, plan: TargetPlan) -> Sql:
                 target_from=_TARGET_FROM,
                 targets=_target_conditions(scope, plan),
                 caveat=CAVEAT_SQL,
+            )
+        )
+    if _vendor_items_source(scope) == _SCOPE_ITEMS and any(
+        _is_vendor_level(branch) for branch in plan.branches
+    ):
+        ctes.append(
+            compose(
+                _SCOPE_ITEMS_CTE,
+                columns=_SCOPE_ITEM_COLUMNS,
+                items=scope.item_filter(),
             )
         )
     ctes.append(
@@ -313,7 +355,7 @@ def _hits(scope: Scope, plan: TargetPlan, *, exclusion: bool) -> Sql:
             if walked:
                 continue
             walked = True
-        branches.extend(_branch(branch, targets, items, columns))
+        branches.extend(_branch(branch, targets, items, columns, _vendor_items_source(scope)))
     python_hits = [hit for hit in plan.python_hits if hit.is_exclusion == exclusion]
     if python_hits:
         rows = dialect.json_rows(
@@ -363,7 +405,7 @@ _WITHIN_INTERVAL_OR_UNVERSIONED = (
 )
 
 
-def _branch(branch: Branch, targets: Sql, items: Sql, columns: str) -> list[Sql]:
+def _branch(branch: Branch, targets: Sql, items: Sql, columns: str, source: str) -> list[Sql]:
     def select(select: str, joins: str, condition: str) -> Sql:
         return compose(
             _BRANCH,
@@ -401,7 +443,7 @@ def _branch(branch: Branch, targets: Sql, items: Sql, columns: str) -> list[Sql]
                 _DIRECT_VENDOR,
                 columns=columns,
                 target_from=_TARGET_FROM,
-                to_items=to_items.replace("{vendor}", "t.vendor_id"),
+                to_items=to_items.replace("{vendor}", "t.vendor_id").replace("{source}", source),
                 item_condition=item_condition,
                 targets=targets,
                 items=items,
@@ -415,7 +457,7 @@ def _branch(branch: Branch, targets: Sql, items: Sql, columns: str) -> list[Sql]
         compose(
             _WALKED_VENDOR,
             columns=columns,
-            to_items=to_items.replace("{vendor}", "tv.vendor_id"),
+            to_items=to_items.replace("{vendor}", "tv.vendor_id").replace("{source}", source),
             exclusion=Sql("%s", [branch.is_exclusion]),
             item_condition=item_condition,
             items=items,
