@@ -3,9 +3,9 @@
 ``make bench-api`` measures the endpoints through gunicorn under load; this script answers the
 question that figure raises: what does one request cost, and of what. It calls the WSGI
 application directly (no server, no network), on the benchmark's own database (build it first
-with ``make bench-api``), and prints for each endpoint the CPU time of a request in this
-process, the queries it ran and their time as seen from here, and with ``--profile`` the
-functions that took the most time.
+with ``tests/bench/bench_api.py --build-only``), and prints for each endpoint the CPU time of
+a request in this process, the queries it ran and their time as seen from here, and with
+``--profile`` the functions that took the most time.
 
     .venv/bin/python tests/bench/profile_api.py [--requests 300] [--profile flags]
 
