@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
@@ -44,27 +45,26 @@ class MilestoneSerializer(StrictModelSerializer[Milestone]):
         read_only_fields = fields
 
 
+CAMPAIGN_EXAMPLE = {
+    "id": 4,
+    "advisory": 17,
+    "advisory_identifier": "BSI-WARNING-2022-03-15-KASPERSKY",
+    "title": "Replace: Warning under §7 BSI Act: replace Kaspersky antivirus software",
+    "guidance": "Replace with a product of a vendor outside Russian jurisdiction.",
+    "scope": "profile",
+    "scope_sectors": ["energy", "water"],
+    "scope_tiers": ["critical_infrastructure"],
+    "status": "open",
+    "opened_at": "2022-03-16T09:00:00Z",
+    "closed_at": None,
+    "replacement_products": [31, 32],
+    "milestones": MILESTONES_EXAMPLE,
+}
+
+
 @extend_schema_serializer(
     examples=[
-        OpenApiExample(
-            "The BSI's Kaspersky warning",
-            value={
-                "id": 4,
-                "advisory": 17,
-                "advisory_identifier": "BSI-WARNING-2022-03-15-KASPERSKY",
-                "title": "Replace: Warning under §7 BSI Act: replace Kaspersky antivirus software",
-                "guidance": "Replace with a product of a vendor outside Russian jurisdiction.",
-                "scope": "profile",
-                "scope_sectors": ["energy", "water"],
-                "scope_tiers": ["critical_infrastructure"],
-                "status": "open",
-                "opened_at": "2022-03-16T09:00:00Z",
-                "closed_at": None,
-                "replacement_products": [31, 32],
-                "milestones": MILESTONES_EXAMPLE,
-            },
-            response_only=True,
-        )
+        OpenApiExample("The BSI's Kaspersky warning", value=CAMPAIGN_EXAMPLE, response_only=True)
     ]
 )
 class CampaignSerializer(StrictModelSerializer[Campaign]):
@@ -278,7 +278,27 @@ class ProgressMilestoneSerializer(StrictSerializer):
     state = serializers.ChoiceField(choices=MilestoneState.choices)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A late organization",
+            value={
+                "organization": 5,
+                "organization_name": "Klinikum Süd",
+                "items_at_start": 118,
+                "remaining": 118,
+                "replaced": 0,
+                "state": "late",
+                "days_late": 12,
+                "milestones": [{"key": "identify", "state": "late"}],
+            },
+            response_only=True,
+        )
+    ]
+)
 class ProgressRowSerializer(StrictSerializer):
+    """One organization's line of a campaign: its affected items and milestone states."""
+
     organization = serializers.IntegerField()
     organization_name = serializers.CharField()
     items_at_start = serializers.IntegerField()
@@ -289,70 +309,70 @@ class ProgressRowSerializer(StrictSerializer):
     milestones = ProgressMilestoneSerializer(many=True)
 
 
+class ProgressTotalsSerializer(StrictSerializer):
+    """The campaign's numbers, added up over the organizations you may see."""
+
+    organizations = serializers.IntegerField(help_text="Organizations taking part.")
+    late = serializers.IntegerField(help_text="Organizations late on a milestone.")
+    items_at_start = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    replaced = serializers.IntegerField()
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
-            "Two organizations, one late",
+            "The BSI's Kaspersky warning",
             value={
-                "campaign": 4,
-                "items_at_start": 530,
-                "remaining": 212,
-                "replaced": 318,
-                "organizations": [
-                    {
-                        "organization": 5,
-                        "organization_name": "Klinikum Süd",
-                        "items_at_start": 118,
-                        "remaining": 118,
-                        "replaced": 0,
-                        "state": "late",
-                        "days_late": 12,
-                        "milestones": [{"key": "identify", "state": "late"}],
-                    },
-                    {
-                        "organization": 3,
-                        "organization_name": "Stadtwerke Nordhafen",
-                        "items_at_start": 412,
-                        "remaining": 94,
-                        "replaced": 318,
-                        "state": "submitted",
-                        "days_late": 0,
-                        "milestones": [{"key": "identify", "state": "accepted"}],
-                    },
-                ],
+                **CAMPAIGN_EXAMPLE,
+                "progress": {
+                    "organizations": 2,
+                    "late": 1,
+                    "items_at_start": 530,
+                    "remaining": 212,
+                    "replaced": 318,
+                },
             },
             response_only=True,
         )
     ]
 )
-class ProgressSerializer(StrictSerializer):
-    campaign = serializers.IntegerField()
-    items_at_start = serializers.IntegerField()
-    remaining = serializers.IntegerField()
-    replaced = serializers.IntegerField()
-    organizations = ProgressRowSerializer(many=True)
+class CampaignDetailSerializer(CampaignSerializer):
+    """One campaign, with its totals over the organizations you may see (each organization's
+    line: ``progress/``)."""
+
+    progress = ProgressTotalsSerializer(read_only=True)
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "progress"]
+        read_only_fields = fields
 
 
-def progress_data(dashboard: Any) -> dict[str, Any]:
-    """The dashboard's numbers as the progress endpoint gives them."""
+def progress_totals(dashboard: Any) -> dict[str, Any]:
+    """The dashboard's totals as the campaign's detail gives them."""
     return {
-        "campaign": dashboard.campaign.pk,
+        "organizations": len(dashboard.rows),
+        "late": dashboard.late,
         "items_at_start": dashboard.items_at_start,
         "remaining": dashboard.remaining,
         "replaced": dashboard.replaced,
-        "organizations": [
-            {
-                "organization": row.organization.pk,
-                "organization_name": row.organization.name,
-                "items_at_start": row.items_at_start,
-                "remaining": row.remaining,
-                "replaced": row.replaced,
-                "state": row.state.value,
-                "days_late": row.days_late,
-                "milestones": [
-                    {"key": cell.milestone.key, "state": cell.state.value} for cell in row.cells
-                ],
-            }
-            for row in dashboard.rows
-        ],
     }
+
+
+def progress_rows(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """Lines of the dashboard (``PlanRow``) as the progress endpoint gives them."""
+    return [
+        {
+            "organization": row.organization.pk,
+            "organization_name": row.organization.name,
+            "items_at_start": row.items_at_start,
+            "remaining": row.remaining,
+            "replaced": row.replaced,
+            "state": row.state.value,
+            "days_late": row.days_late,
+            "milestones": [
+                {"key": cell.milestone.key, "state": cell.state.value} for cell in row.cells
+            ],
+        }
+        for row in rows
+    ]

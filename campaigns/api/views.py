@@ -20,16 +20,19 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.pagination import PagePagination
 from api.viewsets import BASE_PERMISSIONS, ID_PATTERN, TenantViewSetMixin
 from campaigns.api.serializers import (
     AttestationCreateSerializer,
     AttestationReviewSerializer,
     AttestationSerializer,
+    CampaignDetailSerializer,
     CampaignSerializer,
     EvidenceSerializer,
     PlanSerializer,
-    ProgressSerializer,
-    progress_data,
+    ProgressRowSerializer,
+    progress_rows,
+    progress_totals,
 )
 from campaigns.attestations import attestation_review, attestation_submit
 from campaigns.filtersets import (
@@ -50,7 +53,12 @@ from orgs.models import Organization
         summary="List replacement campaigns",
         description="Campaigns in which an organization you see takes part.",
     ),
-    retrieve=extend_schema(summary="Get a campaign with its milestones"),
+    retrieve=extend_schema(
+        summary="Get a campaign with its milestones and totals",
+        description="`progress` adds up the affected items and late organizations over the "
+        "organizations you see; each organization's line is in `progress/`.",
+        responses=CampaignDetailSerializer,
+    ),
 )
 @extend_schema(tags=["campaigns"])
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet[Campaign]):
@@ -67,16 +75,32 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet[Campaign]):
             "milestones", "replacement_products"
         )
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        campaign = self.get_object()
+        body = CampaignDetailSerializer(campaign, context=self.get_serializer_context()).data
+        body["progress"] = progress_totals(campaign_dashboard(campaign=campaign, user=request.user))
+        return Response(body)
+
     @extend_schema(
         summary="A campaign's progress per organization",
         description="Affected items at start, remaining and replaced, and each milestone's "
-        "state, for the organizations you see; late ones first.",
-        responses=ProgressSerializer,
+        "state, for the organizations you see; late ones first (the longest overdue first), "
+        "a page at a time. The totals are in the campaign's detail.",
+        responses=ProgressRowSerializer(many=True),
+        filters=False,
     )
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=PagePagination,
+        filterset_class=None,
+        ordering_fields=[],
+    )
     def progress(self, request: Request, pk: str | None = None) -> Response:
         dashboard = campaign_dashboard(campaign=self.get_object(), user=request.user)
-        return Response(progress_data(dashboard))
+        page = self.paginate_queryset(dashboard.rows)
+        assert page is not None
+        return self.get_paginated_response(progress_rows(page))
 
 
 @extend_schema_view(

@@ -136,9 +136,7 @@ def test_another_organizations_plan_attestation_and_evidence_answer_404(
     assert not Attestation.objects.filter(plan=plan).exclude(pk=created["id"]).exists()
     assert [
         row["organization_name"]
-        for row in outsider.get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()[
-            "organizations"
-        ]
+        for row in outsider.get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()["results"]
     ] == ["Klinikum Beta"]
 
 
@@ -158,9 +156,51 @@ def test_an_admin_changes_the_plan_and_a_viewer_may_not(world: World, campaign: 
     assert plan.replacement_product == world.defender
 
 
-def test_progress_lists_organizations_late_first(world: World, campaign: Campaign) -> None:
-    body = client_of(world.analyst).get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()
+def test_progress_lists_organizations_late_first_a_page_at_a_time(
+    world: World, campaign: Campaign
+) -> None:
+    client = client_of(world.analyst)
+    url = f"/api/v1/campaigns/{campaign.pk}/progress/"
 
-    assert body["items_at_start"] == 5
-    assert [row["state"] for row in body["organizations"]] == ["late", "late"]
-    assert body["organizations"][0]["milestones"][0] == {"key": "identify", "state": "late"}
+    first = client.get(url, {"page_size": 1}).json()
+    second = client.get(first["next"]).json()
+    detail = client.get(f"/api/v1/campaigns/{campaign.pk}/").json()
+
+    assert first["count"] == 2
+    assert first["previous"] is None
+    assert second["next"] is None
+    rows = first["results"] + second["results"]
+    assert [row["organization_name"] for row in rows] == ["Klinikum Beta", "Stadtwerke Alpha"]
+    assert [row["state"] for row in rows] == ["late", "late"]
+    assert rows[0]["milestones"][0] == {"key": "identify", "state": "late"}
+    assert detail["progress"] == {
+        "organizations": 2,
+        "late": 2,
+        "items_at_start": 5,
+        "remaining": 5,
+        "replaced": 0,
+    }
+    assert client.get(url, {"page_size": 201}).status_code == 400
+
+
+def test_progress_pages_and_totals_count_only_the_organizations_one_sees(
+    world: World, campaign: Campaign
+) -> None:
+    client = client_of(world.tenants.viewer)
+
+    page = client.get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()
+    detail = client.get(f"/api/v1/campaigns/{campaign.pk}/").json()
+
+    assert page["count"] == 1
+    assert [row["organization_name"] for row in page["results"]] == ["Stadtwerke Alpha"]
+    assert detail["progress"]["organizations"] == 1
+    assert detail["progress"]["items_at_start"] == 3
+
+
+def test_the_schema_describes_progress_as_a_page_of_rows(world: World) -> None:
+    schema = client_of(world.analyst).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    operation = schema.json()["paths"]["/api/v1/campaigns/{id}/progress/"]["get"]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+
+    assert {p["name"] for p in operation["parameters"]} >= {"page", "page_size"}
+    assert body["$ref"].endswith("/PaginatedProgressRowList")
