@@ -4,11 +4,15 @@ PDF is an HTML template rendered offline (no resource is fetched from anywhere).
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
+from itertools import groupby
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from openpyxl import Workbook
 
 from campaigns.choices import MilestoneState
@@ -117,11 +121,13 @@ def report_xlsx(state: CampaignAt) -> bytes:
     return xlsx_bytes(book)
 
 
-# The PDF lists each organization on one line of fixed-width text, its columns padded with
+# The PDF lists each organization on a line of fixed-width text, its columns padded with
 # spaces: WeasyPrint lays out a table cell (or an inline block) at about a millisecond each,
 # so a table of 1,000 organizations took 20 s, while a line of text costs a tenth of a row of
-# cells. The line holds what a reader of the PDF needs; the XLSX keeps every column and every
-# attestation. Each column: header, width in characters, and whether it is aligned right.
+# cells. A text longer than its column (a long organization name) goes on in the same column
+# on continuation lines, indented, rather than being cut. The line holds what a reader of the
+# PDF needs; the XLSX keeps every column and every attestation. Each column: header, width in
+# cells, and whether it is aligned right.
 PDF_LISTING_COLUMNS = [
     ("Organization", 34, False),
     ("State", 15, False),
@@ -132,6 +138,7 @@ PDF_LISTING_COLUMNS = [
 PDF_MILESTONE_WIDTH = 9
 PDF_PLAN_COLUMNS = [("Responsible", 22, False), ("Target date", 11, False)]
 PDF_GAP = 2
+PDF_CONTINUATION_INDENT = 2
 # The milestone states as short as a column of the listing allows.
 PDF_MILESTONE_STATES = {
     MilestoneState.LATE: "LATE",
@@ -141,38 +148,100 @@ PDF_MILESTONE_STATES = {
     MilestoneState.ACCEPTED: "accepted",
 }
 # Lines of the listing per page, under its header line (the section starts a page, and each
-# group of lines is a page of its own, so that every page has the header).
+# group of lines is a page of its own, so that every page has the header). An organization's
+# lines stay on one page.
 PDF_LINES_PER_PAGE = 50
 # A4 landscape less the margins, in points, and DejaVu Sans Mono's advance (em per character).
 PDF_LINE_POINTS = (297 - 2 * 12) / 25.4 * 72
 MONOSPACE_ADVANCE = 0.602
+WIDE = ("W", "F")
 
 
-def _fit(value: Any, width: int, right: bool) -> str:
-    text = "" if value is None else str(value)
-    if len(text) > width:
-        text = text[: width - 1] + "…"
-    return text.rjust(width) if right else text.ljust(width)
+def _cells(character: str) -> int:
+    if unicodedata.combining(character):
+        return 0
+    return 2 if unicodedata.east_asian_width(character) in WIDE else 1
 
 
-def _line(values: list[Any], columns: list[tuple[str, int, bool]]) -> str:
+def display_width(text: str) -> int:
+    """The cells ``text`` takes in a fixed-width line: two for a wide or full-width character
+    (Chinese, Japanese, Korean), none for a combining mark, one for any other."""
+    return len(text) if text.isascii() else sum(_cells(character) for character in text)
+
+
+def _split(word: str, width: int) -> tuple[str, str]:
+    """The longest start of ``word`` that fits in ``width`` cells (at least one character),
+    and the rest."""
+    used = 0
+    for index, character in enumerate(word):
+        used += _cells(character)
+        if used > width and index:
+            return word[:index], word[index:]
+    return word, ""
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` in pieces of at most ``width`` cells: the first as it starts, the others
+    indented as continuations; broken between words, and inside a word (a name written
+    without spaces, as Chinese and Japanese are) only where the word alone is too wide."""
+    if display_width(text) <= width:
+        return [text]
+    indent = " " * PDF_CONTINUATION_INDENT
+    pieces: list[str] = []
+    line = ""
+    for word in text.split():
+        room = width - (len(indent) if pieces else 0)
+        joined = f"{line} {word}" if line else word
+        if display_width(joined) <= room:
+            line = joined
+            continue
+        if line:
+            pieces.append(line)
+            line, room = "", width - len(indent)
+        while display_width(word) > room:
+            head, word = _split(word, room)
+            pieces.append(head)
+            room = width - len(indent)
+        line = word
+    if line:
+        pieces.append(line)
+    return [pieces[0], *(indent + piece for piece in pieces[1:])]
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    padding = " " * (width - display_width(text))
+    return padding + text if right else text + padding
+
+
+def listing_lines(values: list[Any], columns: list[tuple[str, int, bool]]) -> list[str]:
+    """One organization's lines of the listing: its values in their columns, a value too
+    long for its column continued on the lines below."""
+    cells = [
+        wrap_cells("" if value is None else str(value), width)
+        for value, (_h, width, _r) in zip(values, columns, strict=True)
+    ]
     gap = " " * PDF_GAP
-    return gap.join(
-        _fit(value, width, right) for value, (_h, width, right) in zip(values, columns, strict=True)
-    )
+    # Without the spaces at the end, which the PDF would otherwise lay out and write.
+    return [
+        gap.join(
+            _pad(pieces[index] if index < len(pieces) else "", width, right)
+            for pieces, (_h, width, right) in zip(cells, columns, strict=True)
+        ).rstrip()
+        for index in range(max(len(pieces) for pieces in cells))
+    ]
 
 
-def pdf_listing(state: CampaignAt) -> tuple[str, list[str], float]:
-    """The PDF's organization listing: its header line, one line per organization (in the
+def pdf_listing(state: CampaignAt) -> tuple[str, list[list[str]], float]:
+    """The PDF's organization listing: its header line, each organization's lines (in the
     report's order) and the type size, in points, at which the longest line fits the page."""
     columns = [
         *PDF_LISTING_COLUMNS,
         *((f"M{n}", PDF_MILESTONE_WIDTH, False) for n in range(1, len(state.milestones) + 1)),
         *PDF_PLAN_COLUMNS,
     ]
-    header = _line([name for name, _w, _r in columns], columns)
-    lines = [
-        _line(
+    header = listing_lines([name for name, _w, _r in columns], columns)[0]
+    entries = [
+        listing_lines(
             [
                 row.organization.name,
                 row.state.label,
@@ -189,7 +258,40 @@ def pdf_listing(state: CampaignAt) -> tuple[str, list[str], float]:
     ]
     characters = sum(width for _h, width, _r in columns) + PDF_GAP * (len(columns) - 1)
     size = min(7.5, PDF_LINE_POINTS / (characters * MONOSPACE_ADVANCE))
-    return header, lines, int(size * 10) / 10
+    return header, entries, int(size * 10) / 10
+
+
+def _line_html(line: str) -> str:
+    """A line of the listing as HTML. A run of wide characters is set in a box exactly as
+    many cells wide as it counts, whatever the advance of the font that draws it (DejaVu Sans
+    Mono has no CJK glyphs; a fallback font's are rarely two of its cells), so the columns
+    after it stay aligned. (A ``ch`` is the advance of "0": one cell.)"""
+    if line.isascii():
+        return escape(line)
+    parts = []
+    for wide, run in groupby(line, key=lambda c: unicodedata.east_asian_width(c) in WIDE):
+        text = "".join(run)
+        parts.append(
+            f'<span class="wide" style="width: {2 * len(text)}ch">{escape(text)}</span>'
+            if wide
+            else escape(text)
+        )
+    return "".join(parts)
+
+
+def listing_pages(entries: list[list[str]]) -> list[str]:
+    """The listing's lines in pages of at most ``PDF_LINES_PER_PAGE`` (an organization with
+    more lines than that on a page of its own), each page as the HTML of its lines."""
+    pages: list[list[str]] = []
+    page: list[str] = []
+    for entry in entries:
+        if page and len(page) + len(entry) > PDF_LINES_PER_PAGE:
+            pages.append(page)
+            page = []
+        page.extend(entry)
+    if page:
+        pages.append(page)
+    return [mark_safe("\n".join(_line_html(line) for line in lines)) for lines in pages]  # noqa: S308 - each line escaped
 
 
 def milestone_counts(state: CampaignAt) -> list[dict[str, Any]]:
@@ -206,11 +308,7 @@ def milestone_counts(state: CampaignAt) -> list[dict[str, Any]]:
 def report_html(state: CampaignAt) -> str:
     """The report as the HTML that becomes the PDF (``campaigns/report.html``): the summary,
     each milestone's organizations by state, and the organizations as a listing."""
-    header, lines, size = pdf_listing(state)
-    pages = [
-        lines[start : start + PDF_LINES_PER_PAGE]
-        for start in range(0, len(lines), PDF_LINES_PER_PAGE)
-    ]
+    header, entries, size = pdf_listing(state)
     return render_to_string(
         "campaigns/report.html",
         {
@@ -218,9 +316,8 @@ def report_html(state: CampaignAt) -> str:
             "campaign": state.campaign,
             "milestones": milestone_counts(state),
             "listing_header": header,
-            "listing_pages": pages,
+            "listing_pages": listing_pages(entries),
             "listing_size": size,
-            "newline": "\n",
             "attestations": sum(len(row.attestations) for row in state.organizations),
             "generated_at": timezone.now(),
         },

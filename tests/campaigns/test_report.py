@@ -137,12 +137,11 @@ def test_a_future_or_pre_campaign_date_is_refused_naming_the_field(
     assert early.status_code == 400 and "opened on" in early.content.decode()
 
 
-def test_the_pdf_lists_each_organization_on_a_line_in_the_xlsx_order(
+def test_the_pdf_lists_each_organization_in_the_xlsx_order_a_long_name_continued_below(
     world: World, campaign: Campaign
 ) -> None:
-    Organization.objects.filter(pk=world.tenants.org_b.pk).update(
-        name="Klinikum Beta of the Very Long Name Indeed"
-    )
+    long_name = "Klinikum Beta of the Very Long Name Indeed, Anstalt des öffentlichen Rechts"
+    Organization.objects.filter(pk=world.tenants.org_b.pk).update(name=long_name)
     plan = Plan.objects.get(campaign=campaign, organization=world.tenants.org_a)
     plan_update(plan=plan, user=world.tenants.owner, data={"responsible": "Ada Lovelace"})
     attestation_submit(
@@ -173,26 +172,67 @@ def test_the_pdf_lists_each_organization_on_a_line_in_the_xlsx_order(
         "Target",
         "date",
     ]
-    assert (
-        [line[:34].rstrip() for line in lines]
-        == [
-            "Klinikum Beta of the Very Long Na…",
-            "Stadtwerke Alpha",
-        ]
-        == [name[:33] + "…" if len(name) > 34 else name for name, *_ in organization_rows(state)]
-    )
-    beta, alpha = (line[34:].split() for line in lines)
+    # The whole name is there, in its column, over as many lines as it needs, nothing cut.
+    assert [line[:34].rstrip() for line in lines] == [
+        "Klinikum Beta of the Very Long",
+        "  Name Indeed, Anstalt des",
+        "  öffentlichen Rechts",
+        "Stadtwerke Alpha",
+    ]
+    assert " ".join(line[:34].strip() for line in lines[:3]) == long_name
+    assert [row[0] for row in organization_rows(state)] == [long_name, "Stadtwerke Alpha"]
+    assert "…" not in listing
+    beta, continued, more, alpha = (line[34:].split() for line in lines)
     assert beta == ["Late", "2", "2", "0", "LATE", "pending", "pending", "pending"]
+    assert continued == more == []
     assert alpha == [
         "Awaiting", "review", "3", "3", "0", "in", "review", "pending", "pending", "pending",
         "Ada", "Lovelace",
     ]  # fmt: skip
     # The columns line up under the header.
-    assert {line.index("Late") if "Late" in line else line.index("Awaiting") for line in lines} == {
-        header.index("State")
-    }
+    assert {line.index("Late") if "Late" in line else line.index("Awaiting") for line in lines
+            if line[34:].strip()} == {header.index("State")}  # fmt: skip
     assert "Three found." not in html and "Attestations and reviews</td><td>1 by then" in html
     assert '<td class="num">1</td>' in html  # "identify": one organization late, one awaiting
+
+
+def test_wide_characters_count_two_cells_so_the_columns_after_a_cjk_name_line_up(
+    world: World, campaign: Campaign
+) -> None:
+    from campaigns.report import display_width, pdf_listing
+
+    cjk = "東京電力ホールディングス株式会社福島第一原子力発電所"  # 26 characters, 52 cells
+    Organization.objects.filter(pk=world.tenants.org_b.pk).update(name=cjk)
+    state = campaign_state_at(campaign=campaign, user=world.analyst, as_of=timezone.now())
+
+    header, entries, _size = pdf_listing(state)
+    html = report_html(state)
+
+    [[alpha]] = [entry for entry in entries if entry[0].startswith("Stadtwerke")]
+    [[first, second]] = [entry for entry in entries if entry[0].startswith(cjk[0])]
+    assert display_width(cjk) == 52 and display_width("Stadtwerke Alpha") == 16
+    # Cut after 17 characters (34 cells), the rest continued on the next line.
+    assert first.startswith(cjk[:17] + "  Late") and second.strip() == cjk[17:]
+    for column, text in (("State", "Late"), ("M1", "LATE")):
+        assert display_width(first[: first.index(text)]) == header.index(column)
+        assert alpha.index(text) == header.index(column)
+    # In the PDF a run of wide characters is a box as wide as the cells it counts.
+    assert f'<span class="wide" style="width: 34ch">{cjk[:17]}</span>  Late' in html
+    assert f'<span class="wide" style="width: 18ch">{cjk[17:]}</span>' in html
+
+
+def test_a_name_is_broken_between_words_and_inside_a_word_only_when_it_alone_is_too_long() -> None:
+    from campaigns.report import wrap_cells
+
+    assert wrap_cells("Stadtwerke Alpha", 34) == ["Stadtwerke Alpha"]
+    assert wrap_cells("Stadtwerke Alpha Beta", 12) == ["Stadtwerke", "  Alpha Beta"]
+    assert wrap_cells("Donaudampfschifffahrtsgesellschaft mbH", 12) == [
+        "Donaudampfsc",
+        "  hifffahrts",
+        "  gesellscha",
+        "  ft mbH",
+    ]
+    assert wrap_cells("株式会社", 5) == ["株式", "  会", "  社"]
 
 
 def test_a_report_keeps_each_attestation_under_the_milestone_as_then_named_and_dated(
@@ -255,18 +295,21 @@ def test_the_pdf_listing_repeats_its_header_on_each_page_and_shrinks_to_fit_many
         for n in range(120)
     ]
 
+    state.organizations[49].organization.name = "Operator 049 with a name long enough to wrap"
     pages = re.findall(r"<pre><b>([^<]*)</b>\n([^<]*)</pre>", report_html(state))
 
-    assert [len(text.split("\n")) for _header, text in pages] == [50, 50, 20]
+    # The 50th organization's two lines do not fit on the first page: both go to the second.
+    assert [len(text.split("\n")) for _header, text in pages] == [49, 50, 22]
+    assert pages[1][1].split("\n")[:2] == pdf_listing(state)[1][49]
     assert {header for header, _text in pages} == {pdf_listing(state)[0]}
     assert pages[2][1].split("\n")[-1].split()[:5] == ["Operator", "119", "Late", "1,200", "1,000"]
-    _header, lines, size = pdf_listing(state)
-    assert size == 7.5 and len(lines[0]) * size * MONOSPACE_ADVANCE <= PDF_LINE_POINTS
+    _header, entries, size = pdf_listing(state)
+    assert size == 7.5 and len(entries[0][0]) * size * MONOSPACE_ADVANCE <= PDF_LINE_POINTS
 
     many = [MilestoneAt(f"m{n}", f"Step {n}", row.milestones[0].due_on, row.milestones[0].state)
             for n in range(9)]  # fmt: skip
     for organization in state.organizations:
         organization.milestones = many
     state.milestones = [{"key": m.key, "name": m.name, "due_on": "2030-01-01"} for m in many]
-    _header, lines, size = pdf_listing(state)
-    assert size < 7.5 and len(lines[0]) * size * MONOSPACE_ADVANCE <= PDF_LINE_POINTS
+    _header, entries, size = pdf_listing(state)
+    assert size < 7.5 and len(entries[0][0]) * size * MONOSPACE_ADVANCE <= PDF_LINE_POINTS
