@@ -181,7 +181,7 @@ class Picker(forms.Widget):
         return mark_safe(f"{''.join(hidden)}<input{box}>{results}")  # noqa: S308
 
 
-def _names(data: QueryDict, user: Actor) -> dict[str, dict[str, str]]:
+def filter_names(data: QueryDict, user: Actor) -> dict[str, dict[str, str]]:
     """The names of the rows the filters name by id, among those the user may see; an id the
     user may not see keeps no name (its filter matches nothing anyway)."""
 
@@ -282,10 +282,12 @@ def _filter_query(data: QueryDict) -> str:
 ORGANIZATIONS_LISTED = 30
 
 
-def _organization_widget(form: forms.Form, names: dict[str, str]) -> forms.Widget:
+def organization_filter_widget(form: forms.Form, names: dict[str, str]) -> forms.Widget:
     """A drop-down of the user's organizations when they are few; a picker when they are many
-    (a CERT's analysts see hundreds): a page of flags should not carry hundreds of options
-    that nobody scrolls through, built on every render."""
+    (a CERT's analysts see hundreds): a list page should not carry hundreds of options that
+    nobody scrolls through, built on every render. The flag lists and the reconciliation
+    page use it for their ``organization`` filter, whose queryset is the organizations the
+    user may see; ``names`` names the chosen ones (``filter_names``)."""
     field = form.fields["organization"]
     assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
     # One query either way: the drop-down's options are those read to tell few from many.
@@ -313,7 +315,7 @@ def flag_filters(request: HttpRequest, *, by_epss: bool = False) -> FlagFilters:
     form.fields["cve"].label = "CVE"
     form.fields["vendor"].label = "Vendor"
     form.fields["product"].label = "Product"
-    names = _names(data, request.user)
+    names = filter_names(data, request.user)
     fields = filter_fields(
         filterset,
         SHOWN,
@@ -321,7 +323,7 @@ def flag_filters(request: HttpRequest, *, by_epss: bool = False) -> FlagFilters:
             "status": checkboxes(),
             "severity": checkboxes(),
             "kind": checkboxes(),
-            "organization": _organization_widget(form, names.get("organization", {})),
+            "organization": organization_filter_widget(form, names.get("organization", {})),
             "overdue": _yes_no("Any"),
             "unassigned": _yes_no("Any"),
             "known_exploited": _yes_no("Any"),

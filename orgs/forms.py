@@ -42,14 +42,6 @@ class QuickSelect(OneOfSelect):
         )
 
 
-def lean_organization_choices(form: forms.Form) -> None:
-    """Load only the id and name of the organizations a filter offers: a CERT's analysts see
-    hundreds, and a select needs no more of them."""
-    field = form.fields["organization"]
-    assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
-    field.queryset = field.queryset.only("pk", "name")
-
-
 def _max_length(name: str) -> int:
     """The column's limit, so that the form refuses what the database would."""
     return int(getattr(InventoryItem._meta.get_field(name), "max_length", 0) or 0)

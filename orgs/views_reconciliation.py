@@ -20,9 +20,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from exposure.flag_filters import filter_names, organization_filter_widget
 from listing.pages import SortColumn, filter_fields, paginate, sort_queryset
 from orgs.filtersets import InventoryItemFilterSet
-from orgs.forms import NameMappingForm, QuickSelect, lean_organization_choices
+from orgs.forms import NameMappingForm
 from orgs.permissions import can_edit_catalogue
 from orgs.reconciliation import unresolved_name_map
 from orgs.selectors import inventory_unresolved, unresolved_name_groups
@@ -43,11 +44,12 @@ def reconciliation_view(request: HttpRequest) -> HttpResponse:
     """Unresolved spellings, most used first, filtered with the inventory FilterSet."""
     groups = unresolved_name_groups(user=request.user)
     filterset = InventoryItemFilterSet(request.GET, queryset=groups, request=request)
-    lean_organization_choices(filterset.form)
+    # A drop-down of the user's organizations, or past a few dozen the flag list's picker.
+    chosen = filter_names(request.GET, request.user).get("organization", {})
     fields = filter_fields(
         filterset,
         ("q", "organization"),
-        widgets={"organization": QuickSelect(any_label="All your organizations")},
+        widgets={"organization": organization_filter_widget(filterset.form, chosen)},
     )
     filtered = filterset.qs if filterset.is_valid() else groups.none()
     # The shared sort adds the primary key as a tie-breaker, which would split every group

@@ -138,6 +138,33 @@ def test_an_analyst_of_many_organizations_picks_one_by_name(axe_page, world, hos
     expect(page.get_by_text("Saved as “Alpha's flags”, shared with Gemeinde 07")).to_be_visible()
 
 
+def test_the_reconciliation_page_picks_one_of_many_organizations_by_name(
+    axe_page,  # noqa: F811
+    world,  # noqa: F811
+):
+    """The reconciliation filter is the flag list's picker past ORGANIZATIONS_LISTED
+    organizations: typing offers the analyst's own, picking one fills the filter."""
+    page = axe_page
+    for n in range(ORGANIZATIONS_LISTED):
+        organization = OrganizationFactory(name=f"Gemeinde {n:02}", slug=f"gemeinde-{n:02}")
+        MembershipFactory(user=world.tenants.analyst, organization=organization, role="analyst")
+        InventoryItemFactory(
+            organization=organization, product=None, raw_vendor=f"Spelling {n:02}", raw_product="X"
+        )
+    sign_in(page, world.tenants.analyst.username, TEST_PASSWORD)
+    page.goto("/reconciliation/")
+    expect(page.locator("table.reconciliation tbody tr")).to_have_count(ORGANIZATIONS_LISTED)
+    page.get_by_role("searchbox", name="Organization").fill("gemeinde 07")
+    page.get_by_role("button", name="Gemeinde 07").click()
+    page.get_by_role("button", name="Filter").click()
+
+    expect(page.locator("table.reconciliation tbody tr")).to_have_count(1)
+    expect(page.locator("table.reconciliation tbody tr")).to_contain_text("Spelling 07")
+    expect(page.get_by_role("searchbox", name="Organization")).to_have_value("Gemeinde 07")
+    assert re.search(r"organization=\d+", page.url)
+    assert axe_violations(page) == []
+
+
 def test_a_shared_view_reaches_a_colleague_and_no_one_else(page, world, hosts):  # noqa: F811
     sign_in(page, world.tenants.analyst.username, TEST_PASSWORD)
     page.goto("/flags/?severity=critical&status=open")

@@ -6,8 +6,14 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from exposure.flag_filters import ORGANIZATIONS_LISTED
 from exposure.models import Flag
-from tests.factories import InventoryItemFactory, OrganizationFactory, ProductFactory
+from tests.factories import (
+    InventoryItemFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    ProductFactory,
+)
 from vendors.models import ProductAlias, VendorAlias
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +162,39 @@ def test_reconciliation_makes_the_same_number_of_queries_for_many_spellings(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(PAGE)
     assert len(response.context["page"].object_list) == 50
+
+
+def test_an_analyst_of_many_organizations_picks_one_by_name_rather_than_scrolling(
+    client, world, unresolved
+):
+    """Past ORGANIZATIONS_LISTED organizations the filter is the flag list's search box,
+    whose matches are the user's own organizations; the chosen one keeps its name."""
+    many = [
+        OrganizationFactory(name=f"Gemeinde {n:02}", slug=f"gemeinde-{n:02}")
+        for n in range(ORGANIZATIONS_LISTED)
+    ]
+    for organization in many:
+        MembershipFactory(user=world.tenants.analyst, organization=organization, role="analyst")
+    InventoryItemFactory(
+        organization=many[3], product=None, raw_vendor="Hikvisoin", raw_product="Cam"
+    )
+    client.force_login(world.tenants.analyst)
+
+    response = client.get(PAGE, {"organization": many[3].pk})
+    body = response.content.decode()
+    foreign = client.get(PAGE, {"organization": world.tenants.org_b.pk})
+
+    assert "<select" not in body and "Gemeinde 07" not in body
+    assert 'id="id_organization-search"' in body and 'value="Gemeinde 03"' in body
+    assert f'name="organization" value="{many[3].pk}" id="id_organization"' in body
+    assert [group["raw_vendor"] for group in response.context["page"].object_list] == ["Hikvisoin"]
+    # Organization B is not the analyst's: not named, and its spellings are not listed.
+    assert world.tenants.org_b.name not in foreign.content.decode()
+    assert not foreign.context["page"].object_list
+
+
+def test_a_member_of_few_organizations_keeps_the_drop_down_of_their_own(client, world, unresolved):
+    client.force_login(world.tenants.viewer)
+    body = client.get(PAGE).content.decode()
+    assert '<select name="organization" id="id_organization">' in body
+    assert world.tenants.org_a.name in body and world.tenants.org_b.name not in body
