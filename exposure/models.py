@@ -144,7 +144,13 @@ class Flag(models.Model):
             models.Index(
                 fields=["advisory", "organization", "status"], name="flag_advisory_org_status_idx"
             ),
-            models.Index(fields=["status", "due_date"], name="flag_status_due_idx"),
+            # Flags of a status by due date, most urgent first among those due the same day:
+            # the overview's longest-overdue flags are the first few entries, where the
+            # due date alone left every flag of the earliest day to join and sort (1,000 in
+            # the benchmark, 9 ms).
+            models.Index(
+                fields=["status", "due_date", "-priority", "id"], name="flag_status_due_idx"
+            ),
             models.Index(fields=["assignee", "status"], name="flag_assignee_status_idx"),
             # An item's flags. The affected assets group every active flag by item: with the
             # status, priority and due date (and the advisory, which a reader of restricted
