@@ -15,10 +15,15 @@ Per run, whatever the number of items:
    returned, passed back as one array.
 
 Steps 1 and 3 are skipped when the scope has no flag yet (a newly published advisory).
-When the scope has flags, the matches are first written to a temporary table and one
-read-only statement looks for any difference (a matched pair without a flag or whose flag
-would be refreshed, a flag that no longer matches); when there is none — a re-run, and
-the periodic full re-match on most days — nothing else runs and nothing is written.
+When the scope has flags, one read-only statement first looks for any difference: each
+matched pair's flag is looked up by the unique index and compared with the match, and the
+matched pairs are counted against the scope's unresolved flags (counted beforehand, by an
+index): when every pair has an unresolved flag of the scope holding its values and there
+are as many such flags as pairs, no flag is missing, to refresh or to resolve. When there
+is no difference — a re-run, and the periodic full re-match on most days — nothing else
+runs and nothing is written: no temporary table, no read of the scope's other flags. Only
+when there is one are the matches written to a temporary table, which the write statements
+read.
 People's decisions are kept while the item still matches: an acknowledged, mitigated,
 risk-accepted or false-positive flag keeps its status; only a resolved one is reopened.
 """
@@ -96,19 +101,19 @@ def match_scope(scope: Scope, *, now: datetime, items_considered: int | None = N
         counts.items_considered = (
             _count_items(cursor, scope) if items_considered is None else items_considered
         )
-        flags_exist = _flags_exist(cursor, scope)
-        if not flags_exist:
+        flags, unresolved = _flag_counts(cursor, scope)
+        if not flags:
             # A scope without flags (a new advisory) needs one statement over the matches.
             if plan.has_inclusions:
                 created = _create(cursor, final_cte(scope, plan), now)
                 counts.created = len(created)
                 _record_events(cursor, created, FlagEventKind.CREATED, "", "", now)
             return counts
-        # The check, refresh, create and resolve all read the matches: compute them once,
+        if not _differs(cursor, scope, final_cte(scope, plan), unresolved=unresolved):
+            return counts
+        # The refresh, create and resolve all read the matches: compute them once more,
         # into a temporary table.
         with _materialized(cursor, final_cte(scope, plan)) as cte:
-            if not _differs(cursor, scope, cte):
-                return counts
             # Statistics, so that each write statement is planned on real sizes.
             execute(cursor, compose("ANALYZE {table}", table=_MATCHES_TABLE))
             if plan.has_inclusions:
@@ -226,12 +231,25 @@ def _count_items(cursor: CursorWrapper, scope: Scope) -> int:
     return int(cursor.fetchone()[0])
 
 
-def _flags_exist(cursor: CursorWrapper, scope: Scope) -> bool:
+def _flag_counts(cursor: CursorWrapper, scope: Scope) -> tuple[int, int]:
+    """The scope's flags, and its unresolved ones.
+
+    Counted rather than probed with ``LIMIT 1``: for that the planner scans the table until
+    it meets one of the scope's flags, which is the whole table before the last chunk's
+    organizations when a full run wrote the flags chunk by chunk; a count is planned on the
+    scope's indexes (organization, advisory).
+    """
     execute(
         cursor,
-        compose("SELECT 1 FROM exposure_flag f WHERE {flags} LIMIT 1", flags=scope.flag_filter()),
+        compose(
+            "SELECT COUNT(*), COUNT(CASE WHEN f.status <> {resolved} THEN 1 END)"
+            " FROM exposure_flag f WHERE {flags}",
+            resolved=_RESOLVED,
+            flags=scope.flag_filter(),
+        ),
     )
-    return cursor.fetchone() is not None
+    flags, unresolved = cursor.fetchone()
+    return int(flags), int(unresolved)
 
 
 # After this many flags changed in one run, the table's statistics are refreshed: a plan made
@@ -259,31 +277,32 @@ def _needs_refresh(flag: str) -> Sql:
     )
 
 
-def _differs(cursor: CursorWrapper, scope: Scope, cte: Sql) -> bool:
+def _differs(cursor: CursorWrapper, scope: Scope, cte: Sql, *, unresolved: int) -> bool:
     """Whether refresh, create or resolve would change anything: a matched pair without a
-    flag or whose flag needs the refresh, or an unresolved flag of the scope that no longer
-    matches.
+    flag of the scope, or whose flag needs the refresh, or an unresolved flag of the scope
+    that no longer matches (the scope has ``unresolved`` unresolved flags).
 
-    One full join of the matches with the scope's flags. A matched pair whose flag lies
-    outside the scope's flags counts as a difference too, so that the write statements, which
-    look at every flag, decide it. A full join is only ever a hash or merge join, so the
-    matches need no statistics for this plan.
+    Each matched pair's flag is looked up by the unique index, once per pair (a subquery in
+    the select list is never turned into a join, which would read every flag of the table
+    for a chunk's few). If every pair has an unresolved flag of the scope (a resolved one
+    needs the refresh) holding its values, those flags are as many as the pairs, so that
+    any unresolved flag of the scope beyond them no longer matches. A pair whose flag lies
+    outside the scope's flags counts as a difference, so that the write statements, which
+    look at every flag, decide it.
     """
     execute(
         cursor,
         compose(
-            "{cte} SELECT 1 FROM final d FULL JOIN"
-            " (SELECT * FROM exposure_flag f WHERE {flags}) f"
-            " ON f.advisory_id = d.advisory_id AND f.item_id = d.item_id"
-            " WHERE f.id IS NULL OR (d.item_id IS NULL AND f.status <> {resolved})"
-            " OR (d.item_id IS NOT NULL AND {needs_refresh}) LIMIT 1",
+            "{cte} SELECT COUNT(*), COUNT(CASE WHEN NOT EXISTS (SELECT 1 FROM exposure_flag f"
+            " WHERE f.advisory_id = d.advisory_id AND f.item_id = d.item_id AND {flags}"
+            " AND NOT {needs_refresh}) THEN 1 END) FROM final d",
             cte=cte,
             flags=scope.flag_filter(),
-            resolved=_RESOLVED,
             needs_refresh=_needs_refresh("f"),
         ),
     )
-    return cursor.fetchone() is not None
+    matched, differing = cursor.fetchone()
+    return bool(differing) or int(matched) != unresolved
 
 
 def _refresh(cursor: CursorWrapper, cte: Sql, now: datetime) -> tuple[list[int], int]:
