@@ -15,15 +15,15 @@ Per run, whatever the number of items:
    returned, passed back as one array.
 
 Steps 1 and 3 are skipped when the scope has no flag yet (a newly published advisory).
-When the scope has flags, one read-only statement first looks for any difference: each
-matched pair's flag is looked up by the unique index and compared with the match, and the
-matched pairs are counted against the scope's unresolved flags (counted beforehand, by an
-index): when every pair has an unresolved flag of the scope holding its values and there
-are as many such flags as pairs, no flag is missing, to refresh or to resolve. When there
-is no difference — a re-run, and the periodic full re-match on most days — nothing else
-runs and nothing is written: no temporary table, no read of the scope's other flags. Only
-when there is one are the matches written to a temporary table, which the write statements
-read.
+When the scope has flags, the matches are first written to a temporary table and one
+read-only statement looks for any difference: each matched pair's flag is looked up by the
+unique index and compared with the match, and the pairs are counted against the scope's
+unresolved flags (counted beforehand, by an index). When every pair has an unresolved flag
+of the scope holding its values and there are as many such flags as pairs, no flag is
+missing, to refresh or to resolve — a re-run, and the periodic full re-match on most days
+— and nothing else runs: no flag or event is written. The check costs a lookup per match: it
+never reads the flags of the rest of the table, which a chunk of a large full re-match
+would otherwise read once per chunk.
 People's decisions are kept while the item still matches: an acknowledged, mitigated,
 risk-accepted or false-positive flag keeps its status; only a resolved one is reopened.
 """
@@ -109,11 +109,11 @@ def match_scope(scope: Scope, *, now: datetime, items_considered: int | None = N
                 counts.created = len(created)
                 _record_events(cursor, created, FlagEventKind.CREATED, "", "", now)
             return counts
-        if not _differs(cursor, scope, final_cte(scope, plan), unresolved=unresolved):
-            return counts
-        # The refresh, create and resolve all read the matches: compute them once more,
+        # The check, refresh, create and resolve all read the matches: compute them once,
         # into a temporary table.
         with _materialized(cursor, final_cte(scope, plan)) as cte:
+            if not _differs(cursor, scope, cte, unresolved=unresolved):
+                return counts
             # Statistics, so that each write statement is planned on real sizes.
             execute(cursor, compose("ANALYZE {table}", table=_MATCHES_TABLE))
             if plan.has_inclusions:
@@ -285,10 +285,10 @@ def _differs(cursor: CursorWrapper, scope: Scope, cte: Sql, *, unresolved: int) 
     Each matched pair's flag is looked up by the unique index, once per pair (a subquery in
     the select list is never turned into a join, which would read every flag of the table
     for a chunk's few). If every pair has an unresolved flag of the scope (a resolved one
-    needs the refresh) holding its values, those flags are as many as the pairs, so that
-    any unresolved flag of the scope beyond them no longer matches. A pair whose flag lies
-    outside the scope's flags counts as a difference, so that the write statements, which
-    look at every flag, decide it.
+    needs the refresh) holding its values, those are as many flags as pairs, and any
+    further unresolved flag of the scope no longer matches: the counts tell. A pair whose
+    flag lies outside the scope's flags counts as a difference, so that the write
+    statements, which look at every flag, decide it.
     """
     execute(
         cursor,

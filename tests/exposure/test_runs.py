@@ -294,8 +294,6 @@ def test_a_steady_state_full_rematch_writes_no_flag_and_records_no_change(drift)
     for run in [parent, *parent.chunks.all()]:
         assert changes(run) == {"created": 0, "updated": 0, "resolved": 0, "reopened": 0}
     assert flag_writes(captured.captured_queries) == []
-    # Found to be in line by reading alone: the matches are not even written down.
-    assert not [q for q in captured.captured_queries if "TEMPORARY TABLE" in q["sql"]]
     assert list(Flag.objects.order_by("pk").values_list("pk", "status", "updated_at")) == before
     assert FlagEvent.objects.count() == events
 
