@@ -76,8 +76,9 @@ bench-api: $(VENV)/.dev  ## API latency and throughput over 1,000,000 items and 
 
 ITEMS ?= 1000000
 ROUNDS ?= 3
-bench-matching: $(VENV)/.dev  ## Matching engine vs hand-written SQL over ITEMS (1,000,000) items, ROUNDS (3) rounds; publish-to-flag via 1 and 2 workers
-	$(BIN)/python tests/bench/bench_matching.py --items $(ITEMS) --rounds $(ROUNDS)
+CASES ?= abcd
+bench-matching: $(VENV)/.dev  ## Matching engine vs hand-written SQL over ITEMS (1,000,000) items, ROUNDS (3) rounds, CASES (abcd); publish-to-flag via 1 and 2 workers
+	$(BIN)/python tests/bench/bench_matching.py --items $(ITEMS) --rounds $(ROUNDS) --cases $(CASES)
 
 clean:  ## Remove the virtualenv and local state (var/)
 	rm -rf $(VENV) var staticfiles
