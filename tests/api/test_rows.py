@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -20,7 +21,8 @@ from advisories.api.serializers import (
     advisory_rows,
 )
 from advisories.models import Advisory, AdvisoryCve, AdvisoryReference, AffectedTarget
-from api.rows import row_format
+from api.renderers import JSONRenderer
+from api.rows import RowFormat, row_format
 from exposure.api.serializers import FLAG_ROW_COLUMNS, FlagSerializer, flag_row
 from exposure.choices import FlagStatus, ResolutionReason
 from exposure.models import Flag
@@ -49,8 +51,9 @@ def _request() -> Request:
 
 
 def _as_json(value: object) -> object:
-    """What a client reads: the JSON value, with the keys of each object in order."""
-    return json.loads(json.dumps(value, default=str), object_pairs_hook=list)
+    """What a client reads: the value as the API renders it, with the keys of each object in
+    order."""
+    return json.loads(JSONRenderer().render(value), object_pairs_hook=list)
 
 
 def _both(queryset, columns, build, serializer_class, zone="UTC"):
@@ -175,6 +178,25 @@ def test_an_advisory_row_is_the_advisory_serializer(zone):
         list(AdvisorySerializer().fields["targets"].child.fields)
     ] * 3
     assert _as_json(rows) == _as_json(serialized)
+
+
+@pytest.mark.parametrize(
+    ("zone", "moment"),
+    [
+        ("UTC", MOMENT),
+        ("Europe/London", MOMENT),  # +00:00 in winter: written Z, as DRF writes it
+        ("America/St_Johns", MOMENT.replace(microsecond=0)),  # -02:30 in summer
+        # Offsets with seconds (local mean time) ended in 1972; orjson would round them.
+        ("Africa/Monrovia", datetime.datetime(1960, 5, 1, 12, 0, 0, 5, tzinfo=datetime.UTC)),
+        ("Europe/Amsterdam", datetime.datetime(1930, 1, 1, tzinfo=datetime.UTC)),
+    ],
+)
+def test_a_rendered_row_date_time_is_drfs(zone, moment):
+    with timezone.override(zone):
+        expected = serializers.DateTimeField().to_representation(moment)
+        out = RowFormat(base_url="", zone=timezone.get_current_timezone())
+        rendered = JSONRenderer().render({"at": out.date_time(moment)})
+    assert rendered == json.dumps({"at": expected}, separators=(",", ":")).encode()
 
 
 def test_row_urls_follow_a_changed_url_configuration_and_script_prefix(settings):
