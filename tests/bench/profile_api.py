@@ -41,6 +41,12 @@ def main() -> int:
             "BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/vendorwatch_bench_api"
         ),
     )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
+        help="Where rate limits count requests, as in production and the benchmark (an "
+        "in-process count would start a timer thread per request that neither has).",
+    )
     parser.add_argument("--requests", type=int, default=300, help="Per endpoint.")
     parser.add_argument(
         "--profile", action="append", default=[], help="Endpoint name(s) to profile."
@@ -55,6 +61,7 @@ def main() -> int:
     options = parser.parse_args()
 
     os.environ["DATABASE_URL"] = options.database_url
+    os.environ["REDIS_URL"] = options.redis_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.api_settings"
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ["LOG_LEVEL"] = "WARNING"
