@@ -353,6 +353,9 @@ def _create(
     that have a flag are first left out by an anti-join, which saves an insert attempt per
     pair on a re-run; it is only used on materialized matches, whose size the planner knows
     (an anti-join planned on a guess could rescan the table being filled for every row).
+    The rows go in in item order, so that the commit's deferred foreign-key checks read the
+    items' index and pages in order: at 10,000,000 items the commits of a first full match
+    took 49 s in the order the matches came, 32 s in item order.
     """
     first_seen = dialect.timestamp_param(now)
     statement = compose(
@@ -363,7 +366,7 @@ def _create(
         " SELECT fl.advisory_id, fl.item_id, fl.organization_id, fl.product_id, fl.vendor_id,"
         " fl.label, fl.target_id, {open}, {confidence}, fl.reason, fl.priority, {due}, '', '',"
         " {now}, {now}, {now}, {now}"
-        " FROM final fl WHERE {new_only}"
+        " FROM final fl WHERE {new_only} ORDER BY fl.item_id"
         " ON CONFLICT (advisory_id, item_id) DO NOTHING RETURNING id",
         cte=cte,
         open=_OPEN,
