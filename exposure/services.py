@@ -53,7 +53,14 @@ from exposure.choices import (
     MatchRunStatus,
     ResolutionReason,
 )
-from exposure.engine import MatchCounts, MatchingBusy, Scope, count_hits, match_scope
+from exposure.engine import (
+    MatchCounts,
+    MatchingBusy,
+    Scope,
+    count_hits,
+    match_scope,
+    statistics_after_run,
+)
 from exposure.engine.locks import (
     is_statement_timeout,
     matching_locks,
@@ -636,6 +643,8 @@ def _run_finish(parent_id: int | None) -> None:
         )
         if closed:
             _markers_clear(parent, failed=failed)
+    if closed:
+        statistics_after_run(sum(totals[name] or 0 for name in ("created", "resolved", "reopened")))
 
 
 def _markers_clear(run: MatchRun, *, failed: bool) -> None:

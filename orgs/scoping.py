@@ -135,33 +135,53 @@ RESTRICTED_TLPS = (TLP_AMBER, TLP_AMBER_STRICT, TLP_RED)
 # a webhook) speaks to the organization, and RED is for named people only.
 CHANNEL_TLPS = ("clear", "green", TLP_AMBER, TLP_AMBER_STRICT)
 
-_AUDIENCE_SQL = (
-    "(EXISTS (SELECT 1 FROM advisories_advisory_audience_organizations ao"
-    " WHERE ao.advisory_id = {a}.id AND ao.organization_id = {o}.id)"
-    " OR CAST({a}.audience_sectors AS TEXT) LIKE %s || {o}.sector || %s"
-    " OR CAST({a}.audience_tiers AS TEXT) LIKE %s || {o}.criticality_tier || %s)"
-)
-_AUDIENCE_PARAMS = ['%"', '"%', '%"', '"%']
+
+def json_codes_have_sql(codes: str, code: str) -> tuple[str, list[Any]]:
+    """SQL and parameters: whether ``codes``, a JSON array of codes (an advisory's audience
+    sectors or tiers), holds the code ``code``. On PostgreSQL that is jsonb's own ``?``, which
+    reads the array without printing it as text for every row (a full re-match's statement
+    over 500,000 of 10,000,000 items: 0.62 s with the text, 0.54 s with ``?``); on SQLite the
+    code's quoted form is looked for in the array's text."""
+    if connection.vendor == "postgresql":
+        return f"({codes} ? {code})", []
+    return f"(CAST({codes} AS TEXT) LIKE %s || {code} || %s)", ['%"', '"%']
 
 
 def audience_sql(advisory: str, organization: str) -> tuple[str, list[Any]]:
     """SQL and parameters: whether the organization row aliased ``organization`` is in the
-    audience of the advisory row aliased ``advisory``."""
-    return _AUDIENCE_SQL.format(a=advisory, o=organization), list(_AUDIENCE_PARAMS)
+    audience of the advisory row aliased ``advisory``.
+
+    The organizations an audience names are looked up as one (advisory, organization) set,
+    not per row: the planner hashes that set once, and a statement holding it can still run
+    in parallel workers, which one holding a correlated subquery cannot (a full re-match's
+    statement over 500,000 of 10,000,000 items: 0.70 s with the subquery, 0.60 s without).
+    """
+    sectors, sector_params = json_codes_have_sql(
+        f"{advisory}.audience_sectors", f"{organization}.sector"
+    )
+    tiers, tier_params = json_codes_have_sql(
+        f"{advisory}.audience_tiers", f"{organization}.criticality_tier"
+    )
+    sql = (
+        f"(({advisory}.id, {organization}.id) IN (SELECT ao.advisory_id, ao.organization_id"  # noqa: S608
+        f" FROM advisories_advisory_audience_organizations ao) OR {sectors} OR {tiers})"
+    )
+    return sql, [*sector_params, *tier_params]
 
 
 def advisory_reach_sql(advisory: str, organization: str) -> tuple[str, list[Any]]:
     """SQL and parameters: whether the organization row ``organization`` may hold flags of the
     advisory row ``advisory``: every one for CLEAR and GREEN, the audience's for AMBER and
-    AMBER+STRICT, for RED those where a named user is a member."""
+    AMBER+STRICT, for RED those where a named user is a member. Uncorrelated sets, as in
+    ``audience_sql``, so that the matching statements keep their parallel plans."""
     audience, params = audience_sql(advisory, organization)
     sql = (
         f"({advisory}.tlp NOT IN (%s, %s, %s)"  # noqa: S608 - aliases, not input
         f" OR ({advisory}.tlp IN (%s, %s) AND {audience})"
-        f" OR ({advisory}.tlp = %s AND EXISTS (SELECT 1"
+        f" OR ({advisory}.tlp = %s AND ({advisory}.id, {organization}.id) IN"
+        " (SELECT au.advisory_id, am.organization_id"
         " FROM advisories_advisory_audience_users au JOIN orgs_membership am"
-        f" ON am.user_id = au.user_id WHERE au.advisory_id = {advisory}.id"
-        f" AND am.organization_id = {organization}.id)))"
+        " ON am.user_id = au.user_id)))"
     )
     return sql, [*RESTRICTED_TLPS, TLP_AMBER, TLP_AMBER_STRICT, *params, TLP_RED]
 

@@ -47,6 +47,7 @@ from exposure.engine.apply import (
     count_hits,
     match_scope,
     preview_scope,
+    statistics_after_run,
 )
 from exposure.engine.locks import MatchingBusy, matching_locks, matching_transaction
 from exposure.engine.scope import Scope
@@ -61,4 +62,5 @@ __all__ = [
     "matching_locks",
     "matching_transaction",
     "preview_scope",
+    "statistics_after_run",
 ]

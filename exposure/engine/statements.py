@@ -45,7 +45,7 @@ from exposure.engine import dialect
 from exposure.engine.scope import Scope
 from exposure.engine.sql import Sql, compose, conjunction, literal
 from exposure.engine.targets import CAVEAT_SQL, Branch, TargetPlan
-from orgs.scoping import advisory_reach_sql
+from orgs.scoping import advisory_reach_sql, json_codes_have_sql
 
 # Priority points: see the package docstring (exposure/engine/__init__.py) for the formula.
 SEVERITY_POINTS = {"critical": 45, "high": 35, "medium": 22, "low": 10, "none": 0}
@@ -477,19 +477,17 @@ def priority_sql() -> Sql:
         f"CASE WHEN p.{trait} THEN {RISK_TRAIT_POINTS} ELSE 0 END" for trait in RISK_TRAITS
     )
     epss = " ".join(f"WHEN a.epss >= {floor} THEN {points}" for floor, points in EPSS_BANDS)
-    # Audience lists are JSON arrays of codes; a code is in the list when its quoted form is
-    # in the array's text, which works the same on jsonb and on SQLite's JSON text.
+    sectors, sector_params = json_codes_have_sql("a.audience_sectors", "o.sector")
+    tiers, tier_params = json_codes_have_sql("a.audience_tiers", "o.criticality_tier")
     total = Sql(
         f"(CASE a.severity {severity} ELSE 0 END"
         f" + CASE WHEN a.known_exploited THEN {KNOWN_EXPLOITED_POINTS} ELSE 0 END"
         f" + CASE {epss} ELSE 0 END"
-        " + CASE WHEN CAST(a.audience_sectors AS TEXT) LIKE %s || o.sector || %s"
-        f" THEN {AUDIENCE_SECTOR_POINTS} ELSE 0 END"
-        " + CASE WHEN CAST(a.audience_tiers AS TEXT) LIKE %s || o.criticality_tier || %s"
-        f" THEN {AUDIENCE_TIER_POINTS} ELSE 0 END"
+        f" + CASE WHEN {sectors} THEN {AUDIENCE_SECTOR_POINTS} ELSE 0 END"
+        f" + CASE WHEN {tiers} THEN {AUDIENCE_TIER_POINTS} ELSE 0 END"
         f" + CASE i.criticality {criticality} ELSE 0 END"
         f" + {traits})",
-        ['%"', '"%', '%"', '"%'],
+        [*sector_params, *tier_params],
     )
     # The exploitation signals can take the sum past the top of the scale.
     return compose(

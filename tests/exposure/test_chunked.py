@@ -215,3 +215,35 @@ def test_chunked_full_rematches_flag_exactly_what_one_unchunked_run_does(
     assert parent.status == MatchRunStatus.SUCCEEDED
     assert parent.chunks.count() == chunk_count(size)
     assert flag_state() == expected
+
+
+def _flag_table_rows_planned() -> float:
+    """What the planner believes the flag table holds (``pg_class.reltuples``)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'exposure_flag'")
+        return float(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize(("many", "refreshed"), [(5, True), (1_000_000, False)])
+def test_a_chunked_first_match_refreshes_the_flags_statistics_once_it_created_many(
+    world, settings, monkeypatch, many, refreshed
+):
+    """Chunks that create a first match's flags leave the statistics alone; the run, once
+    finished, refreshes them when it created many, so that the next run (a full re-match
+    tomorrow) is planned on the flags that now exist."""
+    from django.db import connection
+
+    monkeypatch.setattr("exposure.engine.apply._MANY_CHANGES", many)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE exposure_flag")
+    assert _flag_table_rows_planned() == 0
+
+    settings.MATCHING_CHUNK_ITEMS = 7
+    full_rematch.apply()
+
+    created = Flag.objects.count()
+    assert created > 5
+    assert MatchRun.objects.get(kind=MatchRunKind.FULL).flags_created == created
+    assert _flag_table_rows_planned() == (created if refreshed else 0)
